@@ -1,0 +1,51 @@
+# Lentera: two commands for a newcomer — `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
+
+.PHONY: run test install install-test translations messages lint clean bench
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(TEST_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test,dev]'
+	touch $@ $(STAMP)
+
+install: $(STAMP) translations
+
+install-test: $(TEST_STAMP) translations
+
+# Compiled catalogs are built here, never committed.
+translations: $(STAMP)
+	$(BIN)/pybabel compile --use-fuzzy -q -d lms/translations
+
+# Re-extract messages after changing UI strings, then translate the new entries in
+# lms/translations/id/LC_MESSAGES/messages.po.
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o lms/translations/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel update -i lms/translations/messages.pot -d lms/translations --no-fuzzy-matching --ignore-obsolete
+
+run: install
+	$(BIN)/lms init
+	$(BIN)/lms demo
+	$(BIN)/lms serve --host 127.0.0.1 --port 5000
+
+test: install-test
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install-test
+	$(BIN)/ruff check lms tests bench
+
+bench: install
+	$(BIN)/python bench/import_employees.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,35 @@
+"""Lentera: a competency-based learning platform for ASN with its own xAPI LRS."""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+from flask import Flask
+
+from lms.config import PROJECT_ROOT, load_config
+
+#: Modules wired into the app, in order. Each exposes ``init_app(app)``.
+MODULES = (
+    "lms.db",
+    "lms.web",
+    "lms.people",
+)
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Create the Lentera app. ``config`` overrides defaults and ``LMS_*`` variables."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+        instance_path=str((config or {}).get("INSTANCE_PATH") or PROJECT_ROOT / "instance"),
+    )
+    load_config(app, config)
+    for name in MODULES:
+        import_module(name).init_app(app)
+    from lms import cli
+
+    cli.init_app(app)
+    return app

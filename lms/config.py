@@ -1,0 +1,109 @@
+"""Settings: safe defaults for one machine, overridden by ``LMS_*`` environment variables.
+
+Every setting can be given as an environment variable with the ``LMS_`` prefix
+(``LMS_DATABASE_URL``, ``LMS_SECRET_KEY``, ``LMS_BASE_URL``, ``LMS_REDIS_URL``...).
+Values are parsed as JSON when they look like it, so ``LMS_MAX_CONTENT_LENGTH=1048576``
+is an int and ``LMS_SESSION_COOKIE_SECURE=true`` a bool (Flask's ``from_prefixed_env``).
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+#: The repository root: templates/, static/ and courses/ live beside the package.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class DefaultConfig:
+    """Defaults that run on one machine with no service but the app itself."""
+
+    # Database: a SQLite file under instance/ unless LMS_DATABASE_URL says otherwise.
+    DATABASE_URL: str | None = None
+    DATABASE_ECHO = False
+
+    # Public base URL: used for xAPI account actors and activity IRIs, so keep it stable.
+    BASE_URL = "http://127.0.0.1:5000"
+
+    # Optional services (scale-out). Empty means in-process / in-memory.
+    REDIS_URL = ""
+
+    # Sessions and cookies.
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE: bool | None = None  # None: follow the scheme of BASE_URL
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = 8 * 3600
+
+    # Request size: large enough for CSV imports and course packages.
+    MAX_CONTENT_LENGTH = 32 * 1024 * 1024
+
+    # Password hashing (werkzeug method string). scrypt is the default for real use;
+    # tests lower the cost because they create many users.
+    PASSWORD_HASH_METHOD = "scrypt"
+
+    # Rate limit for sign-in attempts (Flask-Limiter syntax), per client address.
+    LOGIN_RATE_LIMIT = "10 per minute;50 per hour"
+    RATELIMIT_ENABLED = True
+
+    # Languages: Bahasa Indonesia by default, English available.
+    BABEL_DEFAULT_LOCALE = "id"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Jakarta"
+    LANGUAGES = {"id": "Bahasa Indonesia", "en": "English"}
+
+    # Bootstrap-Flask: serve Bootstrap from the package, never from a CDN.
+    BOOTSTRAP_SERVE_LOCAL = True
+
+    # Where uploads and generated files go (outside the code tree).
+    UPLOAD_DIR: str | None = None
+
+    # Employee import: the most rows one file may hold.
+    IMPORT_MAX_ROWS = 200_000
+
+    WTF_CSRF_TIME_LIMIT = None  # tied to the session instead of a clock
+
+
+def load_config(app: Flask, config: dict[str, Any] | None) -> None:
+    """Fill ``app.config``: defaults, then ``LMS_*`` variables, then ``config``."""
+    app.config.from_object(DefaultConfig)
+    app.config.from_prefixed_env("LMS")
+    if config:
+        app.config.update(config)
+
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+
+    if not app.config.get("DATABASE_URL"):
+        app.config["DATABASE_URL"] = f"sqlite:///{instance / 'lentera.db'}"
+    if not app.config.get("UPLOAD_DIR"):
+        app.config["UPLOAD_DIR"] = str(instance / "uploads")
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret_key(instance)
+    if app.config.get("SESSION_COOKIE_SECURE") is None:
+        secure = str(app.config["BASE_URL"]).startswith("https://")
+        app.config["SESSION_COOKIE_SECURE"] = secure
+        app.config["REMEMBER_COOKIE_SECURE"] = secure
+    app.config["BASE_URL"] = str(app.config["BASE_URL"]).rstrip("/")
+    if app.config.get("REDIS_URL") and not app.config.get("RATELIMIT_STORAGE_URI"):
+        app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
+
+
+def _instance_secret_key(instance: Path) -> str:
+    """Read the secret key kept in ``instance/secret_key``, creating it on first run.
+
+    The file is outside version control (instance/ is ignored) and readable by its owner
+    only, so a fresh clone gets its own key and no secret is ever committed.
+    """
+    path = instance / "secret_key"
+    if path.exists():
+        key = path.read_text().strip()
+        if key:
+            return key
+    key = secrets.token_hex(32)
+    path.touch(mode=0o600, exist_ok=True)
+    path.write_text(key + "\n")
+    return key

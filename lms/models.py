@@ -1,0 +1,6 @@
+"""Import every module's models so ``Model.metadata`` knows all tables (Alembic, tests).
+
+Add a line here when a module gains a ``models.py``.
+"""
+
+from lms.people import models as people_models  # noqa: F401

@@ -1,0 +1,13 @@
+"""People and organisation: users, roles, sign-in, org units, positions, employee import."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from lms.people.views import admin_bp, auth_bp, home_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(home_bp)
+    app.register_blueprint(admin_bp)

@@ -1,0 +1,216 @@
+"""Web plumbing shared by every blueprint: extensions, locale, security headers, errors.
+
+Module blueprints register themselves in their own ``init_app``; this module sets up what
+they all rely on (CSRF, sign-in, rate limits, Babel, Bootstrap, error pages).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Flask,
+    g,
+    jsonify,
+    render_template,
+    request,
+    session,
+)
+from flask_babel import Babel
+from flask_babel import gettext as _
+from flask_bootstrap import Bootstrap5
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager, current_user
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException
+
+csrf = CSRFProtect()
+login_manager = LoginManager()
+limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=False)
+babel = Babel()
+bootstrap = Bootstrap5()
+
+#: Paths whose responses may be framed by other pages of ours (content players).
+FRAMEABLE_ENDPOINTS: set[str] = set()
+
+
+def select_locale() -> str:
+    """The UI language: the user's choice, else the session's, else Bahasa Indonesia."""
+    from flask import current_app, has_request_context
+
+    languages = current_app.config["LANGUAGES"]
+    default = current_app.config["BABEL_DEFAULT_LOCALE"]
+    if not has_request_context():
+        return default
+    if current_user and getattr(current_user, "is_authenticated", False):
+        locale = getattr(current_user, "locale", None)
+        if locale in languages:
+            return locale
+    locale = session.get("locale")
+    if locale in languages:
+        return locale
+    return default
+
+
+def init_app(app: Flask) -> None:
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None  # the sign-in page explains itself
+    login_manager.session_protection = "basic"
+    app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=select_locale,
+                   default_translation_directories=str(_translations_dir()))
+    bootstrap.init_app(app)
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> Any:
+        from lms.people.auth import load_user_from_session_id
+
+        return load_user_from_session_id(user_id)
+
+    @login_manager.unauthorized_handler
+    def unauthorized() -> Any:
+        from flask import flash, redirect, url_for
+
+        if _wants_json():
+            return jsonify(error="unauthorized", message=_("Sign in first.")), 401
+        flash(_("Please sign in to open that page."), "info")
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+    app.after_request(_security_headers)
+    app.context_processor(_template_globals)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(Exception, _unexpected_error)
+    _register_domain_errors(app)
+
+
+def _translations_dir() -> Any:
+    from pathlib import Path
+
+    return Path(__file__).parent / "translations"
+
+
+def _wants_json() -> bool:
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return request.path.startswith(("/api/", "/xapi/")) or (
+        best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+    )
+
+
+def _security_headers(response: Any) -> Any:
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    frameable = request.endpoint in FRAMEABLE_ENDPOINTS
+    if not frameable:
+        headers.setdefault("X-Frame-Options", "DENY")
+    # No inline scripts anywhere: JS lives in static/ modules. Styles allow the
+    # ``style`` attribute because progress bars set their width with it.
+    headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; "
+        "object-src 'none'; base-uri 'self'; form-action 'self'; "
+        + ("frame-ancestors 'self'" if frameable else "frame-ancestors 'none'"),
+    )
+    if request.is_secure:
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    return response
+
+
+def _template_globals() -> dict[str, Any]:
+    from flask import current_app
+    from flask_babel import get_locale
+
+    return {
+        "languages": current_app.config["LANGUAGES"],
+        "current_locale": str(get_locale()),
+    }
+
+
+def _http_error(exc: HTTPException) -> Any:
+    code = exc.code or 500
+    if _wants_json():
+        return jsonify(error=exc.name, message=exc.description), code
+    template = f"errors/{code}.html" if code in (400, 403, 404, 405, 413, 429) else "errors/generic.html"
+    return render_template(template, error=exc), code
+
+
+def _csrf_error(exc: CSRFError) -> Any:
+    message = _("The form expired or was sent from elsewhere. Reload the page and try again.")
+    if _wants_json():
+        return jsonify(error="csrf", message=message), 400
+    return render_template("errors/400.html", message=message), 400
+
+
+def _unexpected_error(exc: Exception) -> Any:
+    from flask import current_app
+
+    if isinstance(exc, HTTPException):
+        return _http_error(exc)
+    current_app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+    _rollback()
+    if _wants_json():
+        return jsonify(error="internal", message=_("Something went wrong on our side.")), 500
+    return render_template("errors/500.html"), 500
+
+
+def _register_domain_errors(app: Flask) -> None:
+    from lms.errors import LmsError
+
+    @app.errorhandler(LmsError)
+    def domain_error(exc: LmsError) -> Any:
+        _rollback()
+        if _wants_json():
+            return jsonify(error=type(exc).__name__, message=str(exc.message), field=exc.field), exc.status
+        template = f"errors/{exc.status}.html" if exc.status in (400, 403, 404) else "errors/400.html"
+        return render_template(template, message=str(exc.message)), exc.status
+
+
+def _rollback() -> None:
+    session = g.get("_lms_session")
+    if session is not None:
+        session.rollback()
+
+
+class Page:
+    """One page of a query's results, for tables with pagination."""
+
+    def __init__(self, items: list[Any], page: int, per_page: int, total: int):
+        self.items, self.page, self.per_page, self.total = items, page, per_page, total
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def paginate(query: Any, page: int, per_page: int = 25) -> Page:
+    """Run ``query`` (a SELECT of one entity) for one page, counting the total."""
+    import sqlalchemy as sa
+
+    from lms.db import get_session
+
+    session = get_session()
+    page = max(1, page)
+    total = session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
+    items = list(session.scalars(query.limit(per_page).offset((page - 1) * per_page)))
+    return Page(items, page, per_page, total or 0)
+
+
+def safe_next_url(target: str | None, fallback: str) -> str:
+    """``target`` when it is a path on this site (no open redirects), else ``fallback``."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return fallback

@@ -1,0 +1,152 @@
+"""Fixtures shared by every test: app, database, client, CLI runner and users per role.
+
+The suite runs on SQLite by default and on PostgreSQL when ``LMS_TEST_DATABASE_URL`` is set.
+The schema is built once per run through the Alembic migrations (so they are tested too);
+every test starts with empty tables.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from lms import create_app
+from lms.db import Model, create_db_engine, get_session, upgrade_database
+from tests import factories
+
+# Password hashing is deliberately slow; tests create many users, so they use a cheap hash.
+FAST_HASH = "pbkdf2:sha256:1000"
+
+
+def _test_config(database_url: str, instance: Path, **extra: Any) -> dict[str, Any]:
+    config = {
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "INSTANCE_PATH": str(instance),
+        "SECRET_KEY": "test-secret-key",
+        "PASSWORD_HASH_METHOD": FAST_HASH,
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "BASE_URL": "http://lentera.test",
+    }
+    config.update(extra)
+    return config
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("LMS_TEST_DATABASE_URL")
+    if url:
+        engine = create_db_engine(url)
+        with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                # A clean schema for this run; the database itself is the caller's.
+                conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+                conn.execute(sa.text("CREATE SCHEMA public"))
+        engine.dispose()
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+@pytest.fixture(scope="session")
+def instance_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("instance")
+
+
+@pytest.fixture(scope="session")
+def _schema(database_url: str, instance_dir: Path) -> None:
+    app = create_app(_test_config(database_url, instance_dir))
+    with app.app_context():
+        upgrade_database(app)
+
+
+def _empty_tables(app: Flask) -> None:
+    from lms.db import get_engine
+
+    engine = get_engine(app)
+    tables = list(reversed(Model.metadata.sorted_tables))
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def app(_schema: None, database_url: str, instance_dir: Path) -> Iterator[Flask]:
+    app = create_app(_test_config(database_url, instance_dir))
+    with app.app_context():
+        yield app
+        get_session().rollback()
+        get_session().close()
+    _empty_tables(app)
+    from lms.db import get_engine
+
+    get_engine(app).dispose()
+
+
+@pytest.fixture
+def db(app: Flask) -> Any:
+    """The app-context session, for arranging data and checking results."""
+    return get_session()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> Any:
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def users(app: Flask) -> dict[str, Any]:
+    """One user per role, committed: learner, trainer, hr, admin (password ``secret-pass-1``)."""
+    made = {role: factories.make_user(roles=[role], email=f"{role}@test.lentera.local",
+                                      password=factories.PASSWORD)
+            for role in ("learner", "trainer", "hr", "admin")}
+    get_session().commit()
+    return made
+
+
+class AuthActions:
+    """Sign in and out through the real pages."""
+
+    def __init__(self, client: FlaskClient):
+        self.client = client
+
+    def login(self, identifier: str, password: str = factories.PASSWORD) -> Any:
+        return self.client.post("/login", data={"identifier": identifier, "password": password})
+
+    def logout(self) -> Any:
+        return self.client.post("/logout")
+
+
+@pytest.fixture
+def auth(client: FlaskClient) -> AuthActions:
+    return AuthActions(client)
+
+
+@pytest.fixture
+def login_as(client: FlaskClient, users: dict[str, Any]) -> Any:
+    """``login_as("hr")`` signs the test client in as the user of that role."""
+
+    def login(role: str) -> Any:
+        user = users[role]
+        with client.session_transaction() as session:
+            session["_user_id"] = user.get_id()
+            session["_fresh"] = True
+        return user
+
+    return login

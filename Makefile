@@ -25,13 +25,13 @@ install-test: $(TEST_STAMP) translations
 
 # Compiled catalogs are built here, never committed.
 translations: $(STAMP)
-	$(BIN)/pybabel compile --use-fuzzy -q -d lms/translations
+	@for d in lms/translations lms/*/translations; do \
+	  if [ -d "$$d" ]; then $(BIN)/pybabel compile -q -d "$$d" || exit 1; fi; done
 
-# Re-extract messages after changing UI strings, then translate the new entries in
-# lms/translations/id/LC_MESSAGES/messages.po.
+# Re-extract UI strings into the per-module catalogs (lms/**/translations), then
+# translate the new entries in their id/LC_MESSAGES/messages.po.
 messages: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o lms/translations/messages.pot --no-location --sort-output .
-	$(BIN)/pybabel update -i lms/translations/messages.pot -d lms/translations --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/python scripts/messages.py
 
 run: install
 	$(BIN)/lms init

@@ -139,7 +139,7 @@ def upgrade_database(app: Flask | None = None) -> None:
     """Create the database schema or migrate it to the newest revision."""
     from alembic import command
 
-    command.upgrade(alembic_config(app), "head")
+    command.upgrade(alembic_config(app), "heads")
 
 
 def current_revision(app: Flask | None = None) -> str | None:

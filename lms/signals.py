@@ -21,3 +21,18 @@ employees_imported = _signals.signal("employees_imported")
 
 Arguments: ``result`` (the :class:`lms.people.importer.ImportResult`).
 """
+
+course_version_published = _signals.signal("course_version_published")
+"""Sent by the courses module when a course version is imported or published.
+
+Arguments: ``course``, a plain dict (no model objects, so receivers need not know the
+courses module)::
+
+    {"iri": str, "slug": str, "title": str, "version": int, "jp": float,
+     "targets": [{"competency": "M.03", "level": 2}],
+     "modules": [{"iri": str, "title": str, "kind": str}],
+     "quizzes": [{"iri": str, "title": str,
+                  "questions": [{"iri": str, "competency": "M.03" | None}]}]}
+
+Receivers (the competency engine) derive evidence rules and course recommendations from it.
+"""

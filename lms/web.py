@@ -61,8 +61,10 @@ def init_app(app: Flask) -> None:
     login_manager.session_protection = "basic"
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
     limiter.init_app(app)
+    from lms.i18n import translation_directories
+
     babel.init_app(app, locale_selector=select_locale,
-                   default_translation_directories=str(_translations_dir()))
+                   default_translation_directories=";".join(translation_directories()))
     bootstrap.init_app(app)
 
     @login_manager.user_loader
@@ -86,12 +88,6 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(Exception, _unexpected_error)
     _register_domain_errors(app)
-
-
-def _translations_dir() -> Any:
-    from pathlib import Path
-
-    return Path(__file__).parent / "translations"
 
 
 def _wants_json() -> bool:

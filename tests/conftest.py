@@ -150,3 +150,70 @@ def login_as(client: FlaskClient, users: dict[str, Any]) -> Any:
         return user
 
     return login
+
+
+# --- live server and browser ----------------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+]
+
+
+class LiveServer:
+    """A real HTTP server on 127.0.0.1 serving its own app on the test database."""
+
+    def __init__(self, app: Flask, port: int):
+        import threading
+
+        from werkzeug.serving import make_server
+
+        self.app = app
+        self.server = make_server("127.0.0.1", port, app, threaded=True)
+        self.url = f"http://127.0.0.1:{port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server(_schema: None, database_url: str, instance_dir: Path,
+                tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    # Its own app: the server thread must not share the test's app context. BASE_URL is
+    # the server's own address so that links and xAPI IRIs resolve in the browser.
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    app = create_app(_test_config(database_url, instance_dir,
+                                  BASE_URL=f"http://127.0.0.1:{port}", WTF_CSRF_ENABLED=True))
+    live = LiveServer(app, port)
+    yield live
+    live.stop()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Any, live_server: LiveServer, app: Flask) -> Iterator[Any]:
+    """A fresh browser page (own cookies) pointed at the live server; tables emptied after."""
+    context = browser.new_context(base_url=live_server.url, locale="id-ID")
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    yield page
+    context.close()

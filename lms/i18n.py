@@ -1,0 +1,106 @@
+"""Translation catalogs: one per module, merged at run time by Flask-Babel.
+
+The core catalog (``lms/translations``) covers ``lms/*.py``, ``lms/people`` and the shared
+templates; a module ``lms/<name>`` with a ``translations`` folder owns its own code and
+``templates/<name>/``. English is the source language; ``id`` must be complete (a test
+checks it) because Bahasa Indonesia is the default UI language.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+PACKAGE = Path(__file__).resolve().parent
+#: Locales with a catalog; English needs none (it is the source language).
+CATALOG_LOCALES = ("id",)
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None,
+            "lazy_ngettext": (1, 2)}
+#: Template folders of the core catalog (everything else under templates/ is a module's).
+CORE_TEMPLATE_DIRS = ("errors", "people", "admin")
+
+
+@dataclass(frozen=True)
+class Catalog:
+    name: str
+    directory: Path  # the translations folder
+    sources: tuple[tuple[Path, str], ...]  # (folder, "python" | "jinja2") pairs
+
+    def po_path(self, locale: str) -> Path:
+        return self.directory / locale / "LC_MESSAGES" / "messages.po"
+
+
+def translation_directories() -> list[str]:
+    """The folders Flask-Babel reads, core first so a module can refine a core message."""
+    dirs = [PACKAGE / "translations"]
+    dirs += sorted(p for p in PACKAGE.glob("*/translations") if p.is_dir())
+    return [str(d) for d in dirs]
+
+
+def catalogs(root: Path) -> list[Catalog]:
+    """Every catalog and the sources it is extracted from."""
+    templates = root / "templates"
+    modules = sorted(p.parent.name for p in PACKAGE.glob("*/translations") if p.is_dir())
+    module_set = set(modules)
+    core_sources: list[tuple[Path, str]] = [(PACKAGE, "python-top"), (PACKAGE / "people", "python")]
+    core_sources.append((templates, "jinja2-top"))
+    core_sources += [(templates / d, "jinja2") for d in CORE_TEMPLATE_DIRS]
+    found = [Catalog("core", PACKAGE / "translations", tuple(core_sources))]
+    for name in modules:
+        if name == "people":
+            continue
+        srcs = [(PACKAGE / name, "python")]
+        if (templates / name).is_dir():
+            srcs.append((templates / name, "jinja2"))
+        found.append(Catalog(name, PACKAGE / name / "translations", tuple(srcs)))
+    del module_set
+    return found
+
+
+def _files(folder: Path, kind: str) -> list[Path]:
+    if kind == "python-top":
+        return sorted(folder.glob("*.py"))
+    if kind == "jinja2-top":
+        return sorted(folder.glob("*.html"))
+    pattern = "*.py" if kind == "python" else "*.html"
+    return sorted(p for p in folder.rglob(pattern) if "migrations" not in p.parts)
+
+
+def extract_catalog(catalog: Catalog) -> Any:
+    """A Babel catalog of every message in the sources of ``catalog``."""
+    from babel.messages.catalog import Catalog as BabelCatalog
+    from babel.messages.extract import extract_from_file
+
+    template = BabelCatalog(project="Lentera")
+    for folder, kind in catalog.sources:
+        method = "python" if kind.startswith("python") else "jinja2"
+        options = {"extensions": "jinja2.ext.i18n"} if method == "jinja2" else {}
+        for path in _files(folder, kind):
+            for lineno, message, comments, context in extract_from_file(
+                method, str(path), keywords=KEYWORDS, options=options
+            ):
+                template.add(message, None, [(str(path), lineno)], auto_comments=comments,
+                             context=context)
+    return template
+
+
+def missing_translations(catalog: Catalog, locale: str, template: Any | None = None) -> list[str]:
+    """The msgids of ``catalog`` that have no translation in ``locale``."""
+    from babel.messages.pofile import read_po
+
+    template = template if template is not None else extract_catalog(catalog)
+    path = catalog.po_path(locale)
+    translated: dict[Any, Any] = {}
+    if path.exists():
+        with path.open("rb") as fh:
+            po = read_po(fh, locale=locale)
+        translated = {m.id: m.string for m in po if m.id and not m.fuzzy}
+    missing = []
+    for message in template:
+        if not message.id:
+            continue
+        string = translated.get(message.id)
+        if not string or (isinstance(string, tuple) and not all(string)):
+            missing.append(message.id if isinstance(message.id, str) else message.id[0])
+    return missing

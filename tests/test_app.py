@@ -1,0 +1,37 @@
+"""The app factory and the shared web plumbing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lms import create_app
+
+
+def test_config_from_prefixed_environment(monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("LMS_BASE_URL", "https://lentera.example.go.id/")
+    app = create_app({"INSTANCE_PATH": str(tmp_path), "TESTING": True})
+    assert app.config["BASE_URL"] == "https://lentera.example.go.id"
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["DATABASE_URL"] == f"sqlite:///{tmp_path / 'lentera.db'}"
+
+
+def test_secret_key_is_generated_once_into_instance(tmp_path: Path) -> None:
+    first = create_app({"INSTANCE_PATH": str(tmp_path)})
+    second = create_app({"INSTANCE_PATH": str(tmp_path)})
+    assert len(first.config["SECRET_KEY"]) == 64
+    assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"]
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_security_headers_on_every_page(client) -> None:
+    response = client.get("/login")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp.split("style-src")[0]
+
+
+def test_unknown_page_is_a_friendly_404_in_indonesian(client) -> None:
+    response = client.get("/no-such-page")
+    assert response.status_code == 404
+    assert "Halaman tidak ditemukan" in response.get_data(as_text=True)

@@ -14,6 +14,8 @@ MODULES = (
     "lms.db",
     "lms.web",
     "lms.people",
+    # Keep last: modules add their /api/v1 routes to its blueprint before it registers.
+    "lms.api",
 )
 
 

@@ -34,6 +34,17 @@ bootstrap = Bootstrap5()
 #: Paths whose responses may be framed by other pages of ours (content players).
 FRAMEABLE_ENDPOINTS: set[str] = set()
 
+#: Panels of the home page: functions of the signed-in user returning None (nothing to
+#: show) or ``(template name, context)``. Modules add theirs with register_home_panel.
+HOME_PANELS: list[Any] = []
+
+
+def register_home_panel(func: Any) -> Any:
+    """Add a panel to the home page (usable as a decorator); see :data:`HOME_PANELS`."""
+    if func not in HOME_PANELS:
+        HOME_PANELS.append(func)
+    return func
+
 
 def select_locale() -> str:
     """The UI language: the user's choice, else the session's, else Bahasa Indonesia."""

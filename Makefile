@@ -26,7 +26,7 @@ install-test: $(TEST_STAMP) translations
 # Compiled catalogs are built here, never committed.
 translations: $(STAMP)
 	@for d in lms/translations lms/*/translations; do \
-	  if [ -d "$$d" ]; then $(BIN)/pybabel compile -q -d "$$d" || exit 1; fi; done
+	  if [ -d "$$d" ]; then $(BIN)/pybabel compile -d "$$d" || exit 1; fi; done
 
 # Re-extract UI strings into the per-module catalogs (lms/**/translations), then
 # translate the new entries in their id/LC_MESSAGES/messages.po.

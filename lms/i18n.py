@@ -42,19 +42,21 @@ def catalogs(root: Path) -> list[Catalog]:
     """Every catalog and the sources it is extracted from."""
     templates = root / "templates"
     modules = sorted(p.parent.name for p in PACKAGE.glob("*/translations") if p.is_dir())
-    module_set = set(modules)
-    core_sources: list[tuple[Path, str]] = [(PACKAGE, "python-top"), (PACKAGE / "people", "python")]
+    # Packages without a catalog of their own (people, api...) belong to the core one.
+    core_packages = sorted(
+        p.parent for p in PACKAGE.glob("*/__init__.py")
+        if p.parent.name not in modules and p.parent.name != "migrations"
+    )
+    core_sources: list[tuple[Path, str]] = [(PACKAGE, "python-top")]
+    core_sources += [(package, "python") for package in core_packages]
     core_sources.append((templates, "jinja2-top"))
     core_sources += [(templates / d, "jinja2") for d in CORE_TEMPLATE_DIRS]
     found = [Catalog("core", PACKAGE / "translations", tuple(core_sources))]
     for name in modules:
-        if name == "people":
-            continue
         srcs = [(PACKAGE / name, "python")]
         if (templates / name).is_dir():
             srcs.append((templates / name, "jinja2"))
         found.append(Catalog(name, PACKAGE / name / "translations", tuple(srcs)))
-    del module_set
     return found
 
 

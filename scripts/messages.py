@@ -5,8 +5,9 @@ its templates (``templates/<module>/``), so modules can be worked on side by sid
 catalog (``lms/translations``) covers the shared code and templates. Run ``make messages``
 after changing UI strings, then translate the new entries in the ``id`` catalogs.
 
-Usage: python scripts/messages.py [--check]
+Usage: python scripts/messages.py [--check] [CATALOG ...]
   --check  exit 1 when a catalog lacks a translation (what the test suite checks too)
+  CATALOG  only these catalogs ("core", or a module name such as "courses")
 """
 
 from __future__ import annotations
@@ -24,8 +25,11 @@ def main(argv: list[str]) -> int:
     from babel.messages.pofile import read_po, write_po
 
     check = "--check" in argv
+    only = {a for a in argv if not a.startswith("--")}
     problems = 0
     for catalog in catalogs(ROOT):
+        if only and catalog.name not in only:
+            continue
         template = extract_catalog(catalog)
         for locale in CATALOG_LOCALES:
             po_path = catalog.po_path(locale)
@@ -43,8 +47,11 @@ def main(argv: list[str]) -> int:
                 from babel.messages.catalog import Catalog
 
                 po = Catalog(locale=locale, project="Lentera")
+            created = po.creation_date
             po.update(template, no_fuzzy_matching=True)
+            po.creation_date = created  # keep the header stable so diffs show real changes
             po.obsolete.clear()
+            po.fuzzy = False  # a new catalog's header is fuzzy, and compile skips those
             with po_path.open("wb") as fh:
                 write_po(fh, po, omit_header=False, sort_output=True, no_location=True,
                          width=100)

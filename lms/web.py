@@ -47,21 +47,21 @@ def register_home_panel(func: Any) -> Any:
 
 
 def select_locale() -> str:
-    """The UI language: the user's choice, else the session's, else Bahasa Indonesia."""
+    """The UI language: the session's choice (set at sign-in from the user's saved
+    preference, or by the language switch), else Bahasa Indonesia."""
     from flask import current_app, has_request_context
 
     languages = current_app.config["LANGUAGES"]
     default = current_app.config["BABEL_DEFAULT_LOCALE"]
     if not has_request_context():
         return default
-    if current_user and getattr(current_user, "is_authenticated", False):
-        locale = getattr(current_user, "locale", None)
-        if locale in languages:
-            return locale
-    locale = session.get("locale")
-    if locale in languages:
-        return locale
-    return default
+    # Only a user Flask-Login has already loaded: loading one here could recurse
+    # (loading may flash a translated message, which asks for the locale again).
+    user = g.get("_login_user")
+    locale = getattr(user, "locale", None) if user is not None else None
+    if locale not in languages:
+        locale = session.get("locale")
+    return locale if locale in languages else default
 
 
 def init_app(app: Flask) -> None:

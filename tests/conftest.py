@@ -83,15 +83,26 @@ def _empty_tables(app: Flask) -> None:
 
 @pytest.fixture
 def app(_schema: None, database_url: str, instance_dir: Path) -> Iterator[Flask]:
-    app = create_app(_test_config(database_url, instance_dir))
-    with app.app_context():
+    """The app under test, serving the ``client``; the test body runs in an app context of
+    a twin app on the same database.
+
+    Flask reuses an already pushed context of the *same* app for test-client requests, so
+    ``g`` (the signed-in user, the database session) would leak from one request to the
+    next. With a twin, each request gets a fresh context as in production, and the test's
+    own session (``db``) sees only what requests committed.
+    """
+    config = _test_config(database_url, instance_dir)
+    app = create_app(config)
+    twin = create_app(config)
+    with twin.app_context():
         yield app
         get_session().rollback()
         get_session().close()
-    _empty_tables(app)
+    _empty_tables(twin)
     from lms.db import get_engine
 
     get_engine(app).dispose()
+    get_engine(twin).dispose()
 
 
 @pytest.fixture

@@ -78,7 +78,7 @@ def login_submit() -> Any:
         user = service.authenticate(form.identifier.data, form.password.data)
         if user is not None:
             # A new session id for the signed-in user guards against session fixation.
-            locale = session.get("locale")
+            locale = user.locale or session.get("locale")
             session.clear()
             if locale:
                 session["locale"] = locale
@@ -87,7 +87,7 @@ def login_submit() -> Any:
             flash(_("Welcome, %(name)s.", name=user.name), "success")
             return redirect(safe_next_url(request.args.get("next"), url_for("home.index")))
         flash(_("The NIP/e-mail or password is not correct."), "danger")
-    return render_template("people/login.html", form=form), 200 if not form.errors else 400
+    return render_template("people/login.html", form=form), 400
 
 
 @auth_bp.post("/logout")
@@ -118,7 +118,8 @@ def change_password_submit() -> Any:
             _apply_form_error(form, exc)
         else:
             get_session().commit()
-            login_user(current_user, remember=False)  # the session token changed
+            # The session token changed: store the new one in this session's cookie.
+            login_user(current_user._get_current_object(), remember=False)
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("home.index"))
     return render_template("people/password.html", form=form), 400

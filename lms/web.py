@@ -221,3 +221,10 @@ def safe_next_url(target: str | None, fallback: str) -> str:
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
     return fallback
+
+
+def select_choices(pairs: Any) -> list[Any]:
+    """WTForms select choices from ``(value, label)`` pairs (tuples are deprecated there)."""
+    from wtforms.fields.choices import SelectChoice
+
+    return [SelectChoice(value, label) for value, label in pairs]

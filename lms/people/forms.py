@@ -23,6 +23,7 @@ from wtforms.validators import ValidationError as FormValidationError
 from lms.errors import ValidationError
 from lms.people.models import POSITION_KIND_LABELS, ROLE_LABELS, PositionKind, Role
 from lms.people.nip import parse_nip
+from lms.web import select_choices
 
 
 def nip_check(_form: Any, field: Any) -> None:
@@ -70,7 +71,7 @@ class UserForm(FlaskForm):
                       description=_l("18 digits; leave empty for staff without a NIP."))
     email = StringField(_l("E-mail"), validators=[Optional(), Length(max=254)])
     roles = MultiCheckboxField(
-        _l("Roles"), choices=[(r.value, ROLE_LABELS[r]) for r in Role],
+        _l("Roles"), choices=select_choices((r.value, ROLE_LABELS[r]) for r in Role),
         validators=[DataRequired(message=_l("Choose at least one role."))],
     )
     position_id = SelectField(_l("Current position"), coerce=int, validate_choice=True)
@@ -90,7 +91,7 @@ class OrgUnitForm(FlaskForm):
 
 class PositionForm(FlaskForm):
     name = StringField(_l("Position name"), validators=[DataRequired(), Length(max=200)])
-    kind = SelectField(_l("Kind"), choices=[(k.value, POSITION_KIND_LABELS[k]) for k in PositionKind])
+    kind = SelectField(_l("Kind"), choices=select_choices((k.value, POSITION_KIND_LABELS[k]) for k in PositionKind))
     grade = StringField(_l("Grade"), validators=[Optional(), Length(max=50)],
                         description=_l("For example Ahli Muda, Terampil or Pratama."))
     org_unit_id = SelectField(_l("Org unit"), coerce=int)

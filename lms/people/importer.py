@@ -223,7 +223,7 @@ def preview_import(data: bytes | str) -> ImportPreview:
         )
     }
     email_owner = dict(
-        session.execute(sa.select(User.email, User.nip).where(User.email.is_not(None))).tuples()
+        session.execute(sa.select(User.email, User.nip).where(User.email.is_not(None))).all()
     )
     units = _unit_paths()
     positions = _position_keys()
@@ -319,7 +319,7 @@ def apply_import(
             progress(len(chunk) // 2)
     for chunk in _chunks(updates, 1000):
         session.execute(sa.update(User), chunk)
-    ids = dict(session.execute(sa.select(User.nip, User.id).where(User.nip.is_not(None))).tuples())
+    ids = dict(session.execute(sa.select(User.nip, User.id).where(User.nip.is_not(None))).all())
     new_ids = [ids[r["nip"]] for r in inserts]
     for chunk in _chunks(new_ids, 1000):
         session.execute(sa.insert(UserRole), [{"user_id": i, "role": Role.LEARNER} for i in chunk])

@@ -39,7 +39,7 @@ from lms.people.forms import (
     UserForm,
 )
 from lms.people.models import OrgUnit, Position, PositionAssignment, Role, User, UserRole
-from lms.web import limiter, paginate, safe_next_url
+from lms.web import limiter, paginate, safe_next_url, select_choices
 
 auth_bp = Blueprint("auth", __name__)
 home_bp = Blueprint("home", __name__)
@@ -195,7 +195,7 @@ def _position_choices() -> list[tuple[int, str]]:
         sa.select(Position.id, Position.name, OrgUnit.name).join(Position.org_unit)
         .order_by(OrgUnit.name, Position.name)
     )
-    return [(0, _("(none)"))] + [(pid, f"{name} — {unit}") for pid, name, unit in rows]
+    return select_choices([(0, _("(none)"))] + [(pid, f"{name} — {unit}") for pid, name, unit in rows])
 
 
 @admin_bp.get("/users/new")
@@ -290,6 +290,10 @@ def _unit_choices(exclude: OrgUnit | None = None, root: bool = True) -> list[tup
     return choices
 
 
+def _unit_select(exclude: OrgUnit | None = None, root: bool = True) -> list[Any]:
+    return select_choices(_unit_choices(exclude, root))
+
+
 @admin_bp.get("/org-units")
 @role_required(Role.ADMIN)
 def org_units() -> Any:
@@ -298,7 +302,7 @@ def org_units() -> Any:
         .join(PositionAssignment, PositionAssignment.position_id == Position.id)
         .where(PositionAssignment.end_date.is_(None))
         .group_by(Position.org_unit_id)
-    ).tuples())
+    ).all())
     return render_template("admin/org_units.html", units=service.org_tree(), counts=counts,
                            delete_form=DeleteForm())
 
@@ -307,7 +311,7 @@ def org_units() -> Any:
 @role_required(Role.ADMIN)
 def org_unit_new() -> Any:
     form = OrgUnitForm(parent_id=request.args.get("parent", 0, type=int))
-    form.parent_id.choices = _unit_choices()
+    form.parent_id.choices = _unit_select()
     return render_template("admin/org_unit_form.html", form=form, unit=None)
 
 
@@ -315,7 +319,7 @@ def org_unit_new() -> Any:
 @role_required(Role.ADMIN)
 def org_unit_new_submit() -> Any:
     form = OrgUnitForm()
-    form.parent_id.choices = _unit_choices()
+    form.parent_id.choices = _unit_select()
     if form.validate_on_submit():
         parent = get_session().get(OrgUnit, form.parent_id.data) if form.parent_id.data else None
         try:
@@ -335,7 +339,8 @@ def org_unit_new_submit() -> Any:
 def org_unit_edit(unit_id: int) -> Any:
     unit = _get_or_404(OrgUnit, unit_id)
     form = OrgUnitForm(obj=unit, parent_id=unit.parent_id or 0)
-    form.parent_id.choices = [(unit.parent_id or 0, unit.parent.name if unit.parent else "-")]
+    form.parent_id.choices = select_choices(
+        [(unit.parent_id or 0, unit.parent.name if unit.parent else "-")])
     return render_template("admin/org_unit_form.html", form=form, unit=unit)
 
 
@@ -344,7 +349,8 @@ def org_unit_edit(unit_id: int) -> Any:
 def org_unit_edit_submit(unit_id: int) -> Any:
     unit = _get_or_404(OrgUnit, unit_id)
     form = OrgUnitForm()
-    form.parent_id.choices = [(unit.parent_id or 0, unit.parent.name if unit.parent else "-")]
+    form.parent_id.choices = select_choices(
+        [(unit.parent_id or 0, unit.parent.name if unit.parent else "-")])
     if form.validate_on_submit():
         try:
             service.rename_org_unit(unit, form.name.data, form.code.data)
@@ -388,7 +394,7 @@ def positions() -> Any:
         sa.select(PositionAssignment.position_id, sa.func.count())
         .where(PositionAssignment.end_date.is_(None))
         .group_by(PositionAssignment.position_id)
-    ).tuples())
+    ).all())
     return render_template("admin/positions.html", page=page, holders=holders,
                            units=_unit_choices(root=False), unit_id=unit_id,
                            delete_form=DeleteForm())
@@ -398,7 +404,7 @@ def positions() -> Any:
 @role_required(Role.ADMIN)
 def position_new() -> Any:
     form = PositionForm(org_unit_id=request.args.get("unit", 0, type=int))
-    form.org_unit_id.choices = _unit_choices(root=False)
+    form.org_unit_id.choices = _unit_select(root=False)
     return render_template("admin/position_form.html", form=form, position=None)
 
 
@@ -406,7 +412,7 @@ def position_new() -> Any:
 @role_required(Role.ADMIN)
 def position_new_submit() -> Any:
     form = PositionForm()
-    form.org_unit_id.choices = _unit_choices(root=False)
+    form.org_unit_id.choices = _unit_select(root=False)
     if form.validate_on_submit():
         unit = _get_or_404(OrgUnit, form.org_unit_id.data)
         try:
@@ -427,7 +433,7 @@ def position_new_submit() -> Any:
 def position_edit(position_id: int) -> Any:
     position = _get_or_404(Position, position_id)
     form = PositionForm(obj=position, kind=position.kind.value)
-    form.org_unit_id.choices = _unit_choices(root=False)
+    form.org_unit_id.choices = _unit_select(root=False)
     return render_template("admin/position_form.html", form=form, position=position)
 
 
@@ -436,7 +442,7 @@ def position_edit(position_id: int) -> Any:
 def position_edit_submit(position_id: int) -> Any:
     position = _get_or_404(Position, position_id)
     form = PositionForm()
-    form.org_unit_id.choices = _unit_choices(root=False)
+    form.org_unit_id.choices = _unit_select(root=False)
     if form.validate_on_submit():
         unit = _get_or_404(OrgUnit, form.org_unit_id.data)
         try:

@@ -62,9 +62,12 @@ def instance_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def _schema(database_url: str, instance_dir: Path) -> None:
+    from lms.db import get_engine
+
     app = create_app(_test_config(database_url, instance_dir))
     with app.app_context():
         upgrade_database(app)
+    get_engine(app).dispose()
 
 
 def _empty_tables(app: Flask) -> None:
@@ -103,6 +106,26 @@ def app(_schema: None, database_url: str, instance_dir: Path) -> Iterator[Flask]
 
     get_engine(app).dispose()
     get_engine(twin).dispose()
+
+
+@pytest.fixture
+def make_app(_schema: None, database_url: str, instance_dir: Path) -> Iterator[Any]:
+    """``make_app(**config)``: another app on the test database with changed settings.
+
+    Its engine is disposed after the test (PostgreSQL connections left to the garbage
+    collector raise ResourceWarning, which the suite treats as an error).
+    """
+    from lms.db import get_engine
+
+    made: list[Flask] = []
+
+    def make(**extra: Any) -> Flask:
+        made.append(create_app(_test_config(database_url, instance_dir, **extra)))
+        return made[-1]
+
+    yield make
+    for other in made:
+        get_engine(other).dispose()
 
 
 @pytest.fixture
@@ -206,6 +229,9 @@ def live_server(_schema: None, database_url: str, instance_dir: Path,
     live = LiveServer(app, port)
     yield live
     live.stop()
+    from lms.db import get_engine
+
+    get_engine(app).dispose()
 
 
 @pytest.fixture(scope="session")

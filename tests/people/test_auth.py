@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from lms import create_app
 from lms.people import service
 from tests import factories
 
@@ -87,11 +86,8 @@ def test_weak_new_password_is_refused(client, login_as) -> None:
     assert "menggabungkan huruf" in response.get_data(as_text=True)
 
 
-def test_login_attempts_are_rate_limited(database_url, instance_dir, _schema) -> None:
-    from tests.conftest import _test_config
-
-    app = create_app(_test_config(database_url, instance_dir, RATELIMIT_ENABLED=True,
-                                  LOGIN_RATE_LIMIT="3 per minute"))
+def test_login_attempts_are_rate_limited(make_app) -> None:
+    app = make_app(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="3 per minute")
     client = app.test_client()
     codes = [client.post("/login", data={"identifier": "x@y.id", "password": "p"}).status_code
              for _ in range(4)]
@@ -99,10 +95,8 @@ def test_login_attempts_are_rate_limited(database_url, instance_dir, _schema) ->
     assert codes[3] == 429
 
 
-def test_forms_need_a_csrf_token(database_url, instance_dir, _schema) -> None:
-    from tests.conftest import _test_config
-
-    app = create_app(_test_config(database_url, instance_dir, WTF_CSRF_ENABLED=True))
+def test_forms_need_a_csrf_token(make_app) -> None:
+    app = make_app(WTF_CSRF_ENABLED=True)
     response = app.test_client().post("/login", data={"identifier": "a", "password": "b"})
     assert response.status_code == 400
     assert "Formulir kedaluwarsa" in response.get_data(as_text=True)

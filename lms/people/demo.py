@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from lms.db import get_session
 from lms.people import service
-from lms.people.models import OrgUnit, Position, PositionKind, Role, User
+from lms.people.models import MANAGERIAL_KINDS, OrgUnit, Position, PositionKind, Role, User
 
 DEMO_PASSWORD = "lentera-demo"
 PEMDA = "Pemerintah Kabupaten Sukamaju"
@@ -149,11 +149,15 @@ def load_demo() -> str:
             service.assign_position(user, positions[position_name], dt.date(2024, 1, 2))
             created += 1
     rng = random.Random(20241)
-    position_list = list(positions.values())
+    # Each leadership position has one holder; everyone else holds a staff position.
+    taken = {name for *_rest, name in ACCOUNTS}
+    leaders = [p for p in positions.values()
+               if p.kind in MANAGERIAL_KINDS and p.name not in taken]
+    staff = [p for p in positions.values() if p.kind not in MANAGERIAL_KINDS]
     for i in range(46):
         first, last = rng.choice(FIRST), rng.choice(LAST)
         nip = _nip(rng, 100 + i)
-        position = position_list[i % len(position_list)]
+        position = leaders[i] if i < len(leaders) else staff[(i - len(leaders)) % len(staff)]
         if session.scalar(sa.select(User.id).where(User.nip == nip)):
             continue
         email = f"{first}.{last}.{i + 1}@demo.lentera.local".lower()

@@ -34,8 +34,10 @@ def make_csv(rows: int, seed: int = 7) -> str:
         opd = rng.choice(opds)
         bidang = f"Bidang {rng.randrange(1, 5)}"
         position = rng.choice(["Analis", "Pengelola", "Pranata Komputer", "Perencana"])
-        lines.append(f"{nip},Pegawai {i},pegawai{i}@bench.go.id,Pemkab Bench / {opd} / "
-                     f"{bidang},{position},pelaksana")
+        lines.append(
+            f"{nip},Pegawai {i},pegawai{i}@bench.go.id,Pemkab Bench / {opd} / "
+            f"{bidang},{position},pelaksana"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -65,11 +67,13 @@ def main() -> None:
             result = importer.apply_import(preview)
             get_session().commit()
             done = time.perf_counter()
-            print(f"{label}: {count} rows on {app.config['DATABASE_URL'].split(':')[0]}: "
-                  f"check {checked - start:.2f} s, write {done - checked:.2f} s, "
-                  f"total {done - start:.2f} s ({count / (done - start):,.0f} rows/s); "
-                  f"created {result.created}, updated {result.updated}, "
-                  f"unchanged {result.unchanged}")
+            print(
+                f"{label}: {count} rows on {app.config['DATABASE_URL'].split(':')[0]}: "
+                f"check {checked - start:.2f} s, write {done - checked:.2f} s, "
+                f"total {done - start:.2f} s ({count / (done - start):,.0f} rows/s); "
+                f"created {result.created}, updated {result.updated}, "
+                f"unchanged {result.unchanged}"
+            )
 
 
 if __name__ == "__main__":

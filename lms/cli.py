@@ -21,8 +21,12 @@ def _create_app() -> Flask:
     return create_app()
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False,
-             help="Lentera: learning platform for ASN. Run 'lms COMMAND --help' for details.")
+@click.group(
+    cls=FlaskGroup,
+    create_app=_create_app,
+    add_version_option=False,
+    help="Lentera: learning platform for ASN. Run 'lms COMMAND --help' for details.",
+)
 def main() -> None:
     """Entry point of the ``lms`` console script."""
 
@@ -64,15 +68,18 @@ def demo_command() -> None:
         get_session().commit()
         if summary:
             click.echo(summary)
-    click.echo("Demo accounts (password lentera-demo): admin@, hr@, trainer@ and "
-               "learner@demo.lentera.local")
+    click.echo(
+        "Demo accounts (password lentera-demo): admin@, hr@, trainer@ and "
+        "learner@demo.lentera.local"
+    )
 
 
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
-@click.option("--workers", default=2, show_default=True, type=int,
-              help="gunicorn worker processes.")
+@click.option(
+    "--workers", default=2, show_default=True, type=int, help="gunicorn worker processes."
+)
 @click.option("--dev", is_flag=True, help="Use Flask's development server with reloading.")
 def serve_command(host: str, port: int, workers: int, dev: bool) -> None:
     """Serve Lentera (gunicorn where available, else Flask's server)."""
@@ -120,17 +127,21 @@ def import_employees_command(file: Path, dry_run: bool) -> None:
         for error in preview.errors:
             click.secho(f"{file}:{error.line}: {error.message}", fg="red", err=True)
         _fail(f"{len(preview.errors)} bad row(s); nothing was imported.")
-    click.echo(f"{len(preview.rows)} rows: {preview.creates} new, {preview.updates} changed, "
-               f"{preview.unchanged} unchanged; {len(preview.new_units)} new units, "
-               f"{len(preview.new_positions)} new positions.")
+    click.echo(
+        f"{len(preview.rows)} rows: {preview.creates} new, {preview.updates} changed, "
+        f"{preview.unchanged} unchanged; {len(preview.new_units)} new units, "
+        f"{len(preview.new_positions)} new positions."
+    )
     if dry_run:
         return
     with click.progressbar(length=len(preview.rows), label="Importing") as bar:
         result = importer.apply_import(preview, progress=bar.update)
         bar.update(bar.length - bar.pos)
     get_session().commit()
-    click.echo(f"Imported: {result.created} created, {result.updated} updated, "
-               f"{result.unchanged} unchanged.")
+    click.echo(
+        f"Imported: {result.created} created, {result.updated} updated, "
+        f"{result.unchanged} unchanged."
+    )
 
 
 @click.group("user")
@@ -142,24 +153,32 @@ def user_group() -> None:
 @click.option("--name", required=True, help="Full name.")
 @click.option("--email", help="E-mail address (sign-in name).")
 @click.option("--nip", help="18-digit NIP (sign-in name for employees).")
-@click.option("--role", "roles", multiple=True, default=["learner"], show_default=True,
-              type=click.Choice(["learner", "trainer", "hr", "admin"]),
-              help="Role; repeat for several.")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    default=["learner"],
+    show_default=True,
+    type=click.Choice(["learner", "trainer", "hr", "admin"]),
+    help="Role; repeat for several.",
+)
 @click.password_option(help="Password (asked for when not given).")
 @with_appcontext
-def user_create_command(name: str, email: str | None, nip: str | None, roles: tuple[str, ...],
-                        password: str) -> None:
+def user_create_command(
+    name: str, email: str | None, nip: str | None, roles: tuple[str, ...], password: str
+) -> None:
     """Create a user account."""
     from lms.people import service
 
     try:
-        user = service.create_user(name=name, email=email, nip=nip, roles=roles,
-                                   password=password)
+        user = service.create_user(name=name, email=email, nip=nip, roles=roles, password=password)
     except LmsError as exc:
         _fail(str(exc.message))
     get_session().commit()
-    click.echo(f"Created user {user.id}: {user.name} <{user.email or user.nip}> "
-               f"roles={','.join(sorted(r.value for r in user.roles))}")
+    click.echo(
+        f"Created user {user.id}: {user.name} <{user.email or user.nip}> "
+        f"roles={','.join(sorted(r.value for r in user.roles))}"
+    )
 
 
 @user_group.command("set-password")
@@ -182,6 +201,11 @@ def user_set_password_command(identifier: str, password: str) -> None:
 
 
 def init_app(app: Flask) -> None:
-    for command in (init_command, demo_command, serve_command, import_employees_command,
-                    user_group):
+    for command in (
+        init_command,
+        demo_command,
+        serve_command,
+        import_employees_command,
+        user_group,
+    ):
         app.cli.add_command(command)

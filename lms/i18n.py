@@ -15,8 +15,14 @@ from typing import Any
 PACKAGE = Path(__file__).resolve().parent
 #: Locales with a catalog; English needs none (it is the source language).
 CATALOG_LOCALES = ("id",)
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None,
-            "lazy_ngettext": (1, 2)}
+KEYWORDS = {
+    "_": None,
+    "gettext": None,
+    "ngettext": (1, 2),
+    "lazy_gettext": None,
+    "_l": None,
+    "lazy_ngettext": (1, 2),
+}
 #: Template folders of the core catalog (everything else under templates/ is a module's).
 CORE_TEMPLATE_DIRS = ("errors", "people", "admin")
 
@@ -44,7 +50,8 @@ def catalogs(root: Path) -> list[Catalog]:
     modules = sorted(p.parent.name for p in PACKAGE.glob("*/translations") if p.is_dir())
     # Packages without a catalog of their own (people, api...) belong to the core one.
     core_packages = sorted(
-        p.parent for p in PACKAGE.glob("*/__init__.py")
+        p.parent
+        for p in PACKAGE.glob("*/__init__.py")
         if p.parent.name not in modules and p.parent.name != "migrations"
     )
     core_sources: list[tuple[Path, str]] = [(PACKAGE, "python-top")]
@@ -82,8 +89,9 @@ def extract_catalog(catalog: Catalog) -> Any:
             for lineno, message, comments, context in extract_from_file(
                 method, str(path), keywords=KEYWORDS, options=options
             ):
-                template.add(message, None, [(str(path), lineno)], auto_comments=comments,
-                             context=context)
+                template.add(
+                    message, None, [(str(path), lineno)], auto_comments=comments, context=context
+                )
     return template
 
 

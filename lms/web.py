@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 from flask_bootstrap import Bootstrap5
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from flask_login import LoginManager, current_user
+from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
@@ -74,8 +74,11 @@ def init_app(app: Flask) -> None:
     limiter.init_app(app)
     from lms.i18n import translation_directories
 
-    babel.init_app(app, locale_selector=select_locale,
-                   default_translation_directories=";".join(translation_directories()))
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_translation_directories=";".join(translation_directories()),
+    )
     bootstrap.init_app(app)
 
     @login_manager.user_loader
@@ -104,7 +107,8 @@ def init_app(app: Flask) -> None:
 def _wants_json() -> bool:
     best = request.accept_mimetypes.best_match(["application/json", "text/html"])
     return request.path.startswith(("/api/", "/xapi/")) or (
-        best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+        best == "application/json"
+        and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
     )
 
 
@@ -143,7 +147,9 @@ def _http_error(exc: HTTPException) -> Any:
     code = exc.code or 500
     if _wants_json():
         return jsonify(error=exc.name, message=exc.description), code
-    template = f"errors/{code}.html" if code in (400, 403, 404, 405, 413, 429) else "errors/generic.html"
+    template = (
+        f"errors/{code}.html" if code in (400, 403, 404, 405, 413, 429) else "errors/generic.html"
+    )
     return render_template(template, error=exc), code
 
 
@@ -173,8 +179,12 @@ def _register_domain_errors(app: Flask) -> None:
     def domain_error(exc: LmsError) -> Any:
         _rollback()
         if _wants_json():
-            return jsonify(error=type(exc).__name__, message=str(exc.message), field=exc.field), exc.status
-        template = f"errors/{exc.status}.html" if exc.status in (400, 403, 404) else "errors/400.html"
+            return jsonify(
+                error=type(exc).__name__, message=str(exc.message), field=exc.field
+            ), exc.status
+        template = (
+            f"errors/{exc.status}.html" if exc.status in (400, 403, 404) else "errors/400.html"
+        )
         return render_template(template, message=str(exc.message)), exc.status
 
 

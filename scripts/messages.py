@@ -53,8 +53,7 @@ def main(argv: list[str]) -> int:
             po.obsolete.clear()
             po.fuzzy = False  # a new catalog's header is fuzzy, and compile skips those
             with po_path.open("wb") as fh:
-                write_po(fh, po, omit_header=False, sort_output=True, no_location=True,
-                         width=100)
+                write_po(fh, po, omit_header=False, sort_output=True, no_location=True, width=100)
             print(f"updated {po_path.relative_to(ROOT)} ({len(template)} messages)")
     return 1 if problems else 0
 

@@ -52,8 +52,9 @@ def _credential_from_request(scope: str) -> tuple[Any | None, Any | None]:
     return credential, None
 
 
-def require_api(scope: str = "api:read", roles: tuple[Role, ...] = SESSION_ROLES
-                ) -> Callable[[F], F]:
+def require_api(
+    scope: str = "api:read", roles: tuple[Role, ...] = SESSION_ROLES
+) -> Callable[[F], F]:
     """Admit a browser session with one of ``roles`` or a client key with ``scope``.
 
     Sets ``g.api_user`` (the signed-in user, or None) and ``g.api_credential`` (the client
@@ -69,11 +70,15 @@ def require_api(scope: str = "api:read", roles: tuple[Role, ...] = SESSION_ROLES
             g.api_user, g.api_credential = None, credential
             if credential is None:
                 if not current_user.is_authenticated:
-                    return api_error(401, "unauthorized",
-                                     _("Sign in, or send a client key with HTTP Basic auth."))
+                    return api_error(
+                        401,
+                        "unauthorized",
+                        _("Sign in, or send a client key with HTTP Basic auth."),
+                    )
                 if not current_user.has_role(*roles):
-                    return api_error(403, "forbidden",
-                                     _("Your account may not use this part of the API."))
+                    return api_error(
+                        403, "forbidden", _("Your account may not use this part of the API.")
+                    )
                 g.api_user = current_user._get_current_object()
             return view(*args, **kwargs)
 

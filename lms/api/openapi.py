@@ -62,7 +62,9 @@ def openapi_document() -> dict[str, Any]:
             "responses": {
                 name: {
                     "description": text,
-                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+                    },
                 }
                 for name, text in (
                     ("Unauthorized", "No valid session or client key."),

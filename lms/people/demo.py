@@ -36,63 +36,209 @@ STRUCTURE: dict[str, dict[str, list[str]]] = {
 #: (unit path below the Pemda, position name, kind, grade)
 POSITIONS: list[tuple[tuple[str, ...], str, PositionKind, str | None]] = [
     (("Sekretariat Daerah",), "Sekretaris Daerah", PositionKind.JPT, "Pratama"),
-    (("Sekretariat Daerah", "Bagian Organisasi"), "Kepala Bagian Organisasi",
-     PositionKind.ADMINISTRATOR, None),
-    (("Sekretariat Daerah", "Bagian Organisasi"), "Analis Kelembagaan", PositionKind.PELAKSANA, None),
-    (("Sekretariat Daerah", "Bagian Umum", "Subbagian Tata Usaha"), "Kepala Subbagian Tata Usaha",
-     PositionKind.PENGAWAS, None),
-    (("Sekretariat Daerah", "Bagian Umum", "Subbagian Tata Usaha"), "Pengadministrasi Perkantoran",
-     PositionKind.PELAKSANA, None),
-    (("Badan Kepegawaian dan Pengembangan Sumber Daya Manusia",), "Kepala Badan",
-     PositionKind.JPT, "Pratama"),
-    (("Badan Kepegawaian dan Pengembangan Sumber Daya Manusia", "Bidang Pengembangan Kompetensi"),
-     "Analis Sumber Daya Manusia Aparatur Ahli Muda", PositionKind.FUNGSIONAL, "Ahli Muda"),
-    (("Badan Kepegawaian dan Pengembangan Sumber Daya Manusia", "Bidang Pengembangan Kompetensi"),
-     "Widyaiswara Ahli Madya", PositionKind.FUNGSIONAL, "Ahli Madya"),
-    (("Badan Kepegawaian dan Pengembangan Sumber Daya Manusia", "Bidang Mutasi dan Promosi"),
-     "Kepala Bidang Mutasi dan Promosi", PositionKind.ADMINISTRATOR, None),
+    (
+        ("Sekretariat Daerah", "Bagian Organisasi"),
+        "Kepala Bagian Organisasi",
+        PositionKind.ADMINISTRATOR,
+        None,
+    ),
+    (
+        ("Sekretariat Daerah", "Bagian Organisasi"),
+        "Analis Kelembagaan",
+        PositionKind.PELAKSANA,
+        None,
+    ),
+    (
+        ("Sekretariat Daerah", "Bagian Umum", "Subbagian Tata Usaha"),
+        "Kepala Subbagian Tata Usaha",
+        PositionKind.PENGAWAS,
+        None,
+    ),
+    (
+        ("Sekretariat Daerah", "Bagian Umum", "Subbagian Tata Usaha"),
+        "Pengadministrasi Perkantoran",
+        PositionKind.PELAKSANA,
+        None,
+    ),
+    (
+        ("Badan Kepegawaian dan Pengembangan Sumber Daya Manusia",),
+        "Kepala Badan",
+        PositionKind.JPT,
+        "Pratama",
+    ),
+    (
+        (
+            "Badan Kepegawaian dan Pengembangan Sumber Daya Manusia",
+            "Bidang Pengembangan Kompetensi",
+        ),
+        "Analis Sumber Daya Manusia Aparatur Ahli Muda",
+        PositionKind.FUNGSIONAL,
+        "Ahli Muda",
+    ),
+    (
+        (
+            "Badan Kepegawaian dan Pengembangan Sumber Daya Manusia",
+            "Bidang Pengembangan Kompetensi",
+        ),
+        "Widyaiswara Ahli Madya",
+        PositionKind.FUNGSIONAL,
+        "Ahli Madya",
+    ),
+    (
+        ("Badan Kepegawaian dan Pengembangan Sumber Daya Manusia", "Bidang Mutasi dan Promosi"),
+        "Kepala Bidang Mutasi dan Promosi",
+        PositionKind.ADMINISTRATOR,
+        None,
+    ),
     (("Dinas Komunikasi dan Informatika",), "Kepala Dinas", PositionKind.JPT, "Pratama"),
-    (("Dinas Komunikasi dan Informatika", "Bidang Aplikasi Informatika"),
-     "Kepala Bidang Aplikasi Informatika", PositionKind.ADMINISTRATOR, None),
-    (("Dinas Komunikasi dan Informatika", "Bidang Aplikasi Informatika", "Seksi Tata Kelola SPBE"),
-     "Kepala Seksi Tata Kelola SPBE", PositionKind.PENGAWAS, None),
-    (("Dinas Komunikasi dan Informatika", "Bidang Aplikasi Informatika"),
-     "Pranata Komputer Ahli Pertama", PositionKind.FUNGSIONAL, "Ahli Pertama"),
-    (("Dinas Komunikasi dan Informatika", "Bidang Informasi dan Komunikasi Publik"),
-     "Pranata Hubungan Masyarakat Ahli Muda", PositionKind.FUNGSIONAL, "Ahli Muda"),
-    (("Badan Pengelolaan Keuangan dan Aset Daerah", "Bidang Anggaran"), "Kepala Bidang Anggaran",
-     PositionKind.ADMINISTRATOR, None),
-    (("Badan Pengelolaan Keuangan dan Aset Daerah", "Bidang Anggaran"),
-     "Analis Keuangan Pusat dan Daerah Ahli Pertama", PositionKind.FUNGSIONAL, "Ahli Pertama"),
-    (("Badan Pengelolaan Keuangan dan Aset Daerah", "Bidang Akuntansi"), "Penata Laporan Keuangan",
-     PositionKind.PELAKSANA, None),
-    (("Badan Perencanaan Pembangunan Daerah", "Bidang Perencanaan Ekonomi"),
-     "Perencana Ahli Muda", PositionKind.FUNGSIONAL, "Ahli Muda"),
-    (("Dinas Penanaman Modal dan Pelayanan Terpadu Satu Pintu", "Bidang Pelayanan Perizinan"),
-     "Pengelola Layanan Perizinan", PositionKind.PELAKSANA, None),
-    (("Dinas Pertanian", "Bidang Penyuluhan"), "Penyuluh Pertanian Ahli Pertama",
-     PositionKind.FUNGSIONAL, "Ahli Pertama"),
-    (("Dinas Kearsipan dan Perpustakaan", "Bidang Kearsipan"), "Arsiparis Terampil",
-     PositionKind.FUNGSIONAL, "Terampil"),
+    (
+        ("Dinas Komunikasi dan Informatika", "Bidang Aplikasi Informatika"),
+        "Kepala Bidang Aplikasi Informatika",
+        PositionKind.ADMINISTRATOR,
+        None,
+    ),
+    (
+        (
+            "Dinas Komunikasi dan Informatika",
+            "Bidang Aplikasi Informatika",
+            "Seksi Tata Kelola SPBE",
+        ),
+        "Kepala Seksi Tata Kelola SPBE",
+        PositionKind.PENGAWAS,
+        None,
+    ),
+    (
+        ("Dinas Komunikasi dan Informatika", "Bidang Aplikasi Informatika"),
+        "Pranata Komputer Ahli Pertama",
+        PositionKind.FUNGSIONAL,
+        "Ahli Pertama",
+    ),
+    (
+        ("Dinas Komunikasi dan Informatika", "Bidang Informasi dan Komunikasi Publik"),
+        "Pranata Hubungan Masyarakat Ahli Muda",
+        PositionKind.FUNGSIONAL,
+        "Ahli Muda",
+    ),
+    (
+        ("Badan Pengelolaan Keuangan dan Aset Daerah", "Bidang Anggaran"),
+        "Kepala Bidang Anggaran",
+        PositionKind.ADMINISTRATOR,
+        None,
+    ),
+    (
+        ("Badan Pengelolaan Keuangan dan Aset Daerah", "Bidang Anggaran"),
+        "Analis Keuangan Pusat dan Daerah Ahli Pertama",
+        PositionKind.FUNGSIONAL,
+        "Ahli Pertama",
+    ),
+    (
+        ("Badan Pengelolaan Keuangan dan Aset Daerah", "Bidang Akuntansi"),
+        "Penata Laporan Keuangan",
+        PositionKind.PELAKSANA,
+        None,
+    ),
+    (
+        ("Badan Perencanaan Pembangunan Daerah", "Bidang Perencanaan Ekonomi"),
+        "Perencana Ahli Muda",
+        PositionKind.FUNGSIONAL,
+        "Ahli Muda",
+    ),
+    (
+        ("Dinas Penanaman Modal dan Pelayanan Terpadu Satu Pintu", "Bidang Pelayanan Perizinan"),
+        "Pengelola Layanan Perizinan",
+        PositionKind.PELAKSANA,
+        None,
+    ),
+    (
+        ("Dinas Pertanian", "Bidang Penyuluhan"),
+        "Penyuluh Pertanian Ahli Pertama",
+        PositionKind.FUNGSIONAL,
+        "Ahli Pertama",
+    ),
+    (
+        ("Dinas Kearsipan dan Perpustakaan", "Bidang Kearsipan"),
+        "Arsiparis Terampil",
+        PositionKind.FUNGSIONAL,
+        "Terampil",
+    ),
 ]
 
 #: The documented accounts: (email, name, NIP, roles, position name).
 ACCOUNTS = [
-    ("admin@demo.lentera.local", "Admin Lentera", "198001012005011001", [Role.ADMIN],
-     "Analis Kelembagaan"),
-    ("hr@demo.lentera.local", "Rina Marlina, S.Psi.", "198507142010012003", [Role.HR, Role.LEARNER],
-     "Analis Sumber Daya Manusia Aparatur Ahli Muda"),
-    ("trainer@demo.lentera.local", "Dr. Bambang Sutrisno, M.Si.", "197503202000031002",
-     [Role.TRAINER, Role.LEARNER], "Widyaiswara Ahli Madya"),
-    ("learner@demo.lentera.local", "Siti Nurhaliza, S.Kom.", "199204152019032011", [Role.LEARNER],
-     "Pranata Komputer Ahli Pertama"),
+    (
+        "admin@demo.lentera.local",
+        "Admin Lentera",
+        "198001012005011001",
+        [Role.ADMIN],
+        "Analis Kelembagaan",
+    ),
+    (
+        "hr@demo.lentera.local",
+        "Rina Marlina, S.Psi.",
+        "198507142010012003",
+        [Role.HR, Role.LEARNER],
+        "Analis Sumber Daya Manusia Aparatur Ahli Muda",
+    ),
+    (
+        "trainer@demo.lentera.local",
+        "Dr. Bambang Sutrisno, M.Si.",
+        "197503202000031002",
+        [Role.TRAINER, Role.LEARNER],
+        "Widyaiswara Ahli Madya",
+    ),
+    (
+        "learner@demo.lentera.local",
+        "Siti Nurhaliza, S.Kom.",
+        "199204152019032011",
+        [Role.LEARNER],
+        "Pranata Komputer Ahli Pertama",
+    ),
 ]
 
-FIRST = ["Agus", "Budi", "Dewi", "Eko", "Fitri", "Gita", "Hendra", "Indah", "Joko", "Kartika",
-         "Lestari", "Made", "Nur", "Putri", "Rizky", "Sri", "Teguh", "Wahyu", "Yuni", "Andi",
-         "Ratna", "Dimas", "Ayu", "Bayu", "Citra"]
-LAST = ["Santoso", "Wijaya", "Hidayat", "Saputra", "Lestari", "Kurniawan", "Rahmawati",
-        "Pratama", "Susanti", "Nugroho", "Setiawan", "Permata", "Handayani", "Gunawan", "Utami"]
+FIRST = [
+    "Agus",
+    "Budi",
+    "Dewi",
+    "Eko",
+    "Fitri",
+    "Gita",
+    "Hendra",
+    "Indah",
+    "Joko",
+    "Kartika",
+    "Lestari",
+    "Made",
+    "Nur",
+    "Putri",
+    "Rizky",
+    "Sri",
+    "Teguh",
+    "Wahyu",
+    "Yuni",
+    "Andi",
+    "Ratna",
+    "Dimas",
+    "Ayu",
+    "Bayu",
+    "Citra",
+]
+LAST = [
+    "Santoso",
+    "Wijaya",
+    "Hidayat",
+    "Saputra",
+    "Lestari",
+    "Kurniawan",
+    "Rahmawati",
+    "Pratama",
+    "Susanti",
+    "Nugroho",
+    "Setiawan",
+    "Permata",
+    "Handayani",
+    "Gunawan",
+    "Utami",
+]
 
 
 def _nip(rng: random.Random, seq: int) -> str:
@@ -107,20 +253,25 @@ def ensure_unit(path: tuple[str, ...]) -> OrgUnit:
     session = get_session()
     parent: OrgUnit | None = None
     for name in path:
-        unit = session.scalar(sa.select(OrgUnit).where(
-            OrgUnit.name == name,
-            OrgUnit.parent_id == parent.id if parent else OrgUnit.parent_id.is_(None)))
+        unit = session.scalar(
+            sa.select(OrgUnit).where(
+                OrgUnit.name == name,
+                OrgUnit.parent_id == parent.id if parent else OrgUnit.parent_id.is_(None),
+            )
+        )
         parent = unit or service.create_org_unit(name, parent)
     assert parent is not None
     return parent
 
 
-def ensure_position(path: tuple[str, ...], name: str, kind: PositionKind,
-                    grade: str | None) -> Position:
+def ensure_position(
+    path: tuple[str, ...], name: str, kind: PositionKind, grade: str | None
+) -> Position:
     """The position ``name`` in the unit at ``path``, created when missing."""
     unit = ensure_unit(path)
     position = get_session().scalar(
-        sa.select(Position).where(Position.org_unit_id == unit.id, Position.name == name))
+        sa.select(Position).where(Position.org_unit_id == unit.id, Position.name == name)
+    )
     return position or service.create_position(name, kind, unit, grade)
 
 
@@ -144,15 +295,15 @@ def load_demo() -> str:
     for email, name, nip, roles, position_name in ACCOUNTS:
         user = session.scalar(sa.select(User).where(User.email == email))
         if user is None:
-            user = service.create_user(name=name, email=email, nip=nip, roles=roles,
-                                       password_hash=demo_hash)
+            user = service.create_user(
+                name=name, email=email, nip=nip, roles=roles, password_hash=demo_hash
+            )
             service.assign_position(user, positions[position_name], dt.date(2024, 1, 2))
             created += 1
     rng = random.Random(20241)
     # Each leadership position has one holder; everyone else holds a staff position.
     taken = {name for *_rest, name in ACCOUNTS}
-    leaders = [p for p in positions.values()
-               if p.kind in MANAGERIAL_KINDS and p.name not in taken]
+    leaders = [p for p in positions.values() if p.kind in MANAGERIAL_KINDS and p.name not in taken]
     staff = [p for p in positions.values() if p.kind not in MANAGERIAL_KINDS]
     for i in range(46):
         first, last = rng.choice(FIRST), rng.choice(LAST)
@@ -161,8 +312,13 @@ def load_demo() -> str:
         if session.scalar(sa.select(User.id).where(User.nip == nip)):
             continue
         email = f"{first}.{last}.{i + 1}@demo.lentera.local".lower()
-        user = service.create_user(name=f"{first} {last}", email=email, nip=nip,
-                                   roles=[Role.LEARNER], password_hash=demo_hash)
+        user = service.create_user(
+            name=f"{first} {last}",
+            email=email,
+            nip=nip,
+            roles=[Role.LEARNER],
+            password_hash=demo_hash,
+        )
         service.assign_position(user, position, dt.date(2024, 1, 2))
         created += 1
     total = session.scalar(sa.select(sa.func.count(User.id)))

@@ -41,17 +41,24 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class LoginForm(FlaskForm):
-    identifier = StringField(_l("NIP or e-mail"), validators=[DataRequired()],
-                             render_kw={"autocomplete": "username", "autofocus": True})
-    password = PasswordField(_l("Password"), validators=[DataRequired()],
-                             render_kw={"autocomplete": "current-password"})
+    identifier = StringField(
+        _l("NIP or e-mail"),
+        validators=[DataRequired()],
+        render_kw={"autocomplete": "username", "autofocus": True},
+    )
+    password = PasswordField(
+        _l("Password"), validators=[DataRequired()], render_kw={"autocomplete": "current-password"}
+    )
     remember = BooleanField(_l("Keep me signed in on this device"))
     submit = SubmitField(_l("Sign in"))
 
 
 class ChangePasswordForm(FlaskForm):
-    current_password = PasswordField(_l("Current password"), validators=[DataRequired()],
-                                     render_kw={"autocomplete": "current-password"})
+    current_password = PasswordField(
+        _l("Current password"),
+        validators=[DataRequired()],
+        render_kw={"autocomplete": "current-password"},
+    )
     new_password = PasswordField(
         _l("New password"),
         validators=[DataRequired(), Length(min=10, message=_l("Use at least 10 characters."))],
@@ -67,18 +74,25 @@ class ChangePasswordForm(FlaskForm):
 
 class UserForm(FlaskForm):
     name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
-    nip = StringField(_l("NIP"), validators=[Optional(), nip_check],
-                      description=_l("18 digits; leave empty for staff without a NIP."))
+    nip = StringField(
+        _l("NIP"),
+        validators=[Optional(), nip_check],
+        description=_l("18 digits; leave empty for staff without a NIP."),
+    )
     email = StringField(_l("E-mail"), validators=[Optional(), Length(max=254)])
     roles = MultiCheckboxField(
-        _l("Roles"), choices=select_choices((r.value, ROLE_LABELS[r]) for r in Role),
+        _l("Roles"),
+        choices=select_choices((r.value, ROLE_LABELS[r]) for r in Role),
         validators=[DataRequired(message=_l("Choose at least one role."))],
     )
     position_id = SelectField(_l("Current position"), coerce=int, validate_choice=True)
     active = BooleanField(_l("Active (may sign in)"), default=True)
-    password = PasswordField(_l("New password"), validators=[Optional()],
-                             description=_l("Leave empty to keep the current password."),
-                             render_kw={"autocomplete": "new-password"})
+    password = PasswordField(
+        _l("New password"),
+        validators=[Optional()],
+        description=_l("Leave empty to keep the current password."),
+        render_kw={"autocomplete": "new-password"},
+    )
     submit = SubmitField(_l("Save"))
 
 
@@ -91,9 +105,14 @@ class OrgUnitForm(FlaskForm):
 
 class PositionForm(FlaskForm):
     name = StringField(_l("Position name"), validators=[DataRequired(), Length(max=200)])
-    kind = SelectField(_l("Kind"), choices=select_choices((k.value, POSITION_KIND_LABELS[k]) for k in PositionKind))
-    grade = StringField(_l("Grade"), validators=[Optional(), Length(max=50)],
-                        description=_l("For example Ahli Muda, Terampil or Pratama."))
+    kind = SelectField(
+        _l("Kind"), choices=select_choices((k.value, POSITION_KIND_LABELS[k]) for k in PositionKind)
+    )
+    grade = StringField(
+        _l("Grade"),
+        validators=[Optional(), Length(max=50)],
+        description=_l("For example Ahli Muda, Terampil or Pratama."),
+    )
     org_unit_id = SelectField(_l("Org unit"), coerce=int)
     submit = SubmitField(_l("Save"))
 
@@ -105,8 +124,10 @@ class DeleteForm(FlaskForm):
 class ImportUploadForm(FlaskForm):
     file = FileField(
         _l("CSV file"),
-        validators=[FileRequired(message=_l("Choose a CSV file.")),
-                    FileAllowed(["csv", "txt"], _l("Only .csv files can be imported."))],
+        validators=[
+            FileRequired(message=_l("Choose a CSV file.")),
+            FileAllowed(["csv", "txt"], _l("Only .csv files can be imported.")),
+        ],
     )
     submit = SubmitField(_l("Check the file"))
 

@@ -138,9 +138,12 @@ def parse_rows(text: str) -> tuple[list[EmployeeRow], list[RowError]]:
     missing = [c for c in REQUIRED if c not in columns]
     if missing:
         raise ValidationError(
-            _("Line 1 must be a header with the columns nip, name, email, org_unit and "
-              "position; missing: %(missing)s (found: %(found)s).",
-              missing=", ".join(missing), found=", ".join(h.strip() for h in header) or "-")
+            _(
+                "Line 1 must be a header with the columns nip, name, email, org_unit and "
+                "position; missing: %(missing)s (found: %(found)s).",
+                missing=", ".join(missing),
+                found=", ".join(h.strip() for h in header) or "-",
+            )
         )
     max_rows = current_app.config["IMPORT_MAX_ROWS"]
     rows: list[EmployeeRow] = []
@@ -177,8 +180,9 @@ def parse_rows(text: str) -> tuple[list[EmployeeRow], list[RowError]]:
         if not unit_path:
             problems.append(_("The org unit is required (e.g. Pemda / OPD / Bidang)."))
         elif len(unit_path) > 4:
-            problems.append(_("The org unit path has more than 4 levels (Pemda / OPD / "
-                              "bidang / seksi)."))
+            problems.append(
+                _("The org unit path has more than 4 levels (Pemda / OPD / bidang / seksi).")
+            )
         position = " ".join(get("position").split())
         if not position:
             problems.append(_("The position (jabatan) is required."))
@@ -188,15 +192,24 @@ def parse_rows(text: str) -> tuple[list[EmployeeRow], list[RowError]]:
             kind = KIND_ALIASES.get(kind_text)
             if kind is None:
                 problems.append(
-                    _("Unknown position kind %(kind)s; use JPT, administrator, pengawas, "
-                      "pelaksana or fungsional.", kind=get("position_kind"))
+                    _(
+                        "Unknown position kind %(kind)s; use JPT, administrator, pengawas, "
+                        "pelaksana or fungsional.",
+                        kind=get("position_kind"),
+                    )
                 )
         if nip and nip in seen_nip:
-            problems.append(_("NIP %(nip)s already appears on line %(line)d.",
-                              nip=nip, line=seen_nip[nip]))
+            problems.append(
+                _("NIP %(nip)s already appears on line %(line)d.", nip=nip, line=seen_nip[nip])
+            )
         if email and email in seen_email:
-            problems.append(_("E-mail %(email)s already appears on line %(line)d.",
-                              email=email, line=seen_email[email]))
+            problems.append(
+                _(
+                    "E-mail %(email)s already appears on line %(line)d.",
+                    email=email,
+                    line=seen_email[email],
+                )
+            )
         if problems:
             errors.append(RowError(line, " ".join(problems)))
             continue
@@ -234,8 +247,14 @@ def preview_import(data: bytes | str) -> ImportPreview:
         owner = email_owner.get(row.email) if row.email else None
         if row.email and owner is not None and owner != row.nip:
             preview.errors.append(
-                RowError(row.line, _("E-mail %(email)s belongs to another employee (NIP "
-                                     "%(nip)s).", email=row.email, nip=owner or "-"))
+                RowError(
+                    row.line,
+                    _(
+                        "E-mail %(email)s belongs to another employee (NIP %(nip)s).",
+                        email=row.email,
+                        nip=owner or "-",
+                    ),
+                )
             )
             continue
         for depth in range(1, len(row.unit_path) + 1):
@@ -248,8 +267,13 @@ def preview_import(data: bytes | str) -> ImportPreview:
             new_positions[key] = row.line
             if row.position_kind is None:
                 preview.warnings.append(
-                    RowError(row.line, _("New position %(name)s has no kind; it will be "
-                                         "created as pelaksana.", name=row.position))
+                    RowError(
+                        row.line,
+                        _(
+                            "New position %(name)s has no kind; it will be created as pelaksana.",
+                            name=row.position,
+                        ),
+                    )
                 )
         existing = by_nip.get(row.nip)
         if existing is None:
@@ -306,10 +330,15 @@ def apply_import(
     for row in preview.rows:
         found = existing.get(row.nip)
         if found is None:
-            inserts.append({
-                "nip": row.nip, "name": row.name, "email": row.email,
-                "session_token": secrets.token_hex(16), "active": True,
-            })
+            inserts.append(
+                {
+                    "nip": row.nip,
+                    "name": row.name,
+                    "email": row.email,
+                    "session_token": secrets.token_hex(16),
+                    "active": True,
+                }
+            )
         elif (found[1], found[2]) != (row.name, row.email):
             updates.append({"id": found[0], "name": row.name, "email": row.email})
     created = len(inserts)
@@ -384,8 +413,9 @@ def _position_keys() -> dict[tuple[int, str], int]:
 
 def _current_assignments() -> dict[int, tuple[int, int]]:
     rows = get_session().execute(
-        sa.select(PositionAssignment.id, PositionAssignment.user_id, PositionAssignment.position_id)
-        .where(PositionAssignment.end_date.is_(None))
+        sa.select(
+            PositionAssignment.id, PositionAssignment.user_id, PositionAssignment.position_id
+        ).where(PositionAssignment.end_date.is_(None))
     )
     return {r.user_id: (r.id, r.position_id) for r in rows}
 

@@ -105,7 +105,12 @@ class OrgUnit(Model):
     name: Mapped[str] = mapped_column(sa.String(200))
     code: Mapped[str | None] = mapped_column(sa.String(50), unique=True)
     kind: Mapped[OrgUnitKind] = mapped_column(
-        sa.Enum(OrgUnitKind, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+        sa.Enum(
+            OrgUnitKind,
+            native_enum=False,
+            length=20,
+            values_callable=lambda e: [m.value for m in e],
+        )
     )
     path: Mapped[str] = mapped_column(sa.String(500), default="", index=True)
 
@@ -135,7 +140,12 @@ class Position(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(200))
     kind: Mapped[PositionKind] = mapped_column(
-        sa.Enum(PositionKind, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+        sa.Enum(
+            PositionKind,
+            native_enum=False,
+            length=20,
+            values_callable=lambda e: [m.value for m in e],
+        )
     )
     # Grade within the kind where it matters: "Ahli Muda", "Pratama", "Terampil"...
     grade: Mapped[str | None] = mapped_column(sa.String(50))

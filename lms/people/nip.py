@@ -49,8 +49,10 @@ def parse_nip(raw: str, today: dt.date | None = None) -> Nip:
         birth = dt.date(int(value[0:4]), int(value[4:6]), int(value[6:8]))
     except ValueError:
         raise ValidationError(
-            _("Digits 1-8 of the NIP must be a birth date (YYYYMMDD); %(part)s is not a date.",
-              part=value[0:8]),
+            _(
+                "Digits 1-8 of the NIP must be a birth date (YYYYMMDD); %(part)s is not a date.",
+                part=value[0:8],
+            ),
             field="nip",
         ) from None
     if birth.year < 1940 or birth > today:
@@ -61,8 +63,11 @@ def parse_nip(raw: str, today: dt.date | None = None) -> Nip:
     year, month = int(value[8:12]), int(value[12:14])
     if not 1 <= month <= 12:
         raise ValidationError(
-            _("Digits 9-14 of the NIP must be the appointment year and month (YYYYMM); "
-              "month %(month)s does not exist.", month=value[12:14]),
+            _(
+                "Digits 9-14 of the NIP must be the appointment year and month (YYYYMM); "
+                "month %(month)s does not exist.",
+                month=value[12:14],
+            ),
             field="nip",
         )
     if (year, month) > (today.year, today.month):
@@ -72,14 +77,18 @@ def parse_nip(raw: str, today: dt.date | None = None) -> Nip:
         )
     if year - birth.year < MIN_AGE_AT_APPOINTMENT:
         raise ValidationError(
-            _("The appointment date in the NIP (%(part)s) is too soon after the birth date.",
-              part=value[8:14]),
+            _(
+                "The appointment date in the NIP (%(part)s) is too soon after the birth date.",
+                part=value[8:14],
+            ),
             field="nip",
         )
     if value[14] not in "12":
         raise ValidationError(
-            _("Digit 15 of the NIP is the gender and must be 1 or 2, not %(digit)s.",
-              digit=value[14]),
+            _(
+                "Digit 15 of the NIP is the gender and must be 1 or 2, not %(digit)s.",
+                digit=value[14],
+            ),
             field="nip",
         )
     sequence = int(value[15:18])

@@ -6,8 +6,8 @@ import datetime as dt
 import secrets
 from collections.abc import Iterable
 
-import sqlalchemy as sa
 import email_validator
+import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import gettext as _
@@ -213,8 +213,9 @@ def _check_unique(*, email: str | None, nip: str | None, exclude_id: int | None 
         if exclude_id:
             query = query.where(User.id != exclude_id)
         if session.scalar(query):
-            raise Conflict(_("Another user already has e-mail %(email)s.", email=email),
-                           field="email")
+            raise Conflict(
+                _("Another user already has e-mail %(email)s.", email=email), field="email"
+            )
     if nip:
         query = sa.select(User.id).where(User.nip == nip)
         if exclude_id:
@@ -240,7 +241,9 @@ def assign_position(user: User, position: Position | None, start: dt.date | None
 
 
 def create_org_unit(
-    name: str, parent: OrgUnit | None = None, code: str | None = None,
+    name: str,
+    parent: OrgUnit | None = None,
+    code: str | None = None,
     kind: OrgUnitKind | None = None,
 ) -> OrgUnit:
     """Create an org unit under ``parent`` (None: a new Pemda at the root)."""
@@ -305,8 +308,10 @@ def delete_org_unit(unit: OrgUnit) -> None:
     """Delete an empty org unit (no sub-units and no positions)."""
     if unit.children or unit.positions:
         raise Conflict(
-            _("%(name)s still has sub-units or positions; move or delete them first.",
-              name=unit.name)
+            _(
+                "%(name)s still has sub-units or positions; move or delete them first.",
+                name=unit.name,
+            )
         )
     session = get_session()
     session.delete(unit)
@@ -355,7 +360,9 @@ def create_position(
     try:
         kind = PositionKind(kind)
     except ValueError:
-        raise ValidationError(_("Unknown position kind %(kind)s.", kind=kind), field="kind") from None
+        raise ValidationError(
+            _("Unknown position kind %(kind)s.", kind=kind), field="kind"
+        ) from None
     session = get_session()
     if session.scalar(
         sa.select(Position.id).where(Position.org_unit_id == org_unit.id, Position.name == name)
@@ -364,7 +371,9 @@ def create_position(
             _("%(unit)s already has a position named %(name)s.", unit=org_unit.name, name=name),
             field="name",
         )
-    position = Position(name=name, kind=kind, org_unit=org_unit, grade=(grade or "").strip() or None)
+    position = Position(
+        name=name, kind=kind, org_unit=org_unit, grade=(grade or "").strip() or None
+    )
     session.add(position)
     session.flush()
     return position
@@ -401,8 +410,11 @@ def delete_position(position: Position) -> None:
     )
     if held:
         raise Conflict(
-            _("%(name)s has been held by %(n)d employee(s) and cannot be deleted.",
-              name=position.name, n=held)
+            _(
+                "%(name)s has been held by %(n)d employee(s) and cannot be deleted.",
+                name=position.name,
+                n=held,
+            )
         )
     session.delete(position)
     session.flush()

@@ -70,8 +70,7 @@ def login() -> Any:
 
 
 @auth_bp.post("/login")
-@limiter.limit(_login_limit, methods=["POST"],
-               error_message="Too many sign-in attempts")
+@limiter.limit(_login_limit, methods=["POST"], error_message="Too many sign-in attempts")
 def login_submit() -> Any:
     form = LoginForm()
     if form.validate_on_submit():
@@ -112,7 +111,9 @@ def change_password_submit() -> Any:
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            service.change_password(current_user, form.current_password.data, form.new_password.data)
+            service.change_password(
+                current_user, form.current_password.data, form.new_password.data
+            )
         except LmsError as exc:
             get_session().rollback()
             _apply_form_error(form, exc)
@@ -148,7 +149,8 @@ def index() -> Any:
     if current_user.has_role(Role.ADMIN, Role.HR):
         figures = {
             "users": s.scalar(sa.select(sa.func.count(User.id))) or 0,
-            "employees": s.scalar(sa.select(sa.func.count(User.id)).where(User.nip.is_not(None))) or 0,
+            "employees": s.scalar(sa.select(sa.func.count(User.id)).where(User.nip.is_not(None)))
+            or 0,
             "units": s.scalar(sa.select(sa.func.count(OrgUnit.id))) or 0,
             "positions": s.scalar(sa.select(sa.func.count(Position.id))) or 0,
         }
@@ -159,8 +161,9 @@ def index() -> Any:
     from lms.web import HOME_PANELS
 
     panels = [panel for panel in (func(current_user) for func in HOME_PANELS) if panel]
-    return render_template("people/home.html", figures=figures, position=position,
-                           unit_path=unit_path, panels=panels)
+    return render_template(
+        "people/home.html", figures=figures, position=position, unit_path=unit_path, panels=panels
+    )
 
 
 # --- administration: users -------------------------------------------------------------
@@ -180,22 +183,30 @@ def users() -> Any:
     query = sa.select(User).order_by(User.name, User.id)
     if q:
         like = f"%{q.lower()}%"
-        query = query.where(sa.or_(sa.func.lower(User.name).like(like),
-                                   sa.func.lower(User.email).like(like),
-                                   User.nip.like(f"%{re.sub(r'[^0-9]', '', q) or q}%")))
+        query = query.where(
+            sa.or_(
+                sa.func.lower(User.name).like(like),
+                sa.func.lower(User.email).like(like),
+                User.nip.like(f"%{re.sub(r'[^0-9]', '', q) or q}%"),
+            )
+        )
     if role in {r.value for r in Role}:
-        query = query.where(User.id.in_(sa.select(UserRole.user_id)
-                                        .where(UserRole.role == Role(role))))
+        query = query.where(
+            User.id.in_(sa.select(UserRole.user_id).where(UserRole.role == Role(role)))
+        )
     page = paginate(query, request.args.get("page", 1, type=int), 25)
     return render_template("admin/users.html", page=page, q=q, role=role, roles=list(Role))
 
 
 def _position_choices() -> list[tuple[int, str]]:
     rows = get_session().execute(
-        sa.select(Position.id, Position.name, OrgUnit.name).join(Position.org_unit)
+        sa.select(Position.id, Position.name, OrgUnit.name)
+        .join(Position.org_unit)
         .order_by(OrgUnit.name, Position.name)
     )
-    return select_choices([(0, _("(none)"))] + [(pid, f"{name} — {unit}") for pid, name, unit in rows])
+    return select_choices(
+        [(0, _("(none)"))] + [(pid, f"{name} — {unit}") for pid, name, unit in rows]
+    )
 
 
 @admin_bp.get("/users/new")
@@ -213,9 +224,13 @@ def user_new_submit() -> Any:
     form.position_id.choices = _position_choices()
     if form.validate_on_submit():
         try:
-            user = service.create_user(name=form.name.data, email=form.email.data,
-                                       nip=form.nip.data, roles=form.roles.data,
-                                       password=form.password.data or None)
+            user = service.create_user(
+                name=form.name.data,
+                email=form.email.data,
+                nip=form.nip.data,
+                roles=form.roles.data,
+                password=form.password.data or None,
+            )
             _assign(user, form.position_id.data)
         except LmsError as exc:
             get_session().rollback()
@@ -243,8 +258,11 @@ def _assign(user: User, position_id: int) -> None:
 @role_required(Role.ADMIN)
 def user_edit(user_id: int) -> Any:
     user = _get_or_404(User, user_id)
-    form = UserForm(obj=user, roles=[r.value for r in user.roles],
-                    position_id=user.position.id if user.position else 0)
+    form = UserForm(
+        obj=user,
+        roles=[r.value for r in user.roles],
+        position_id=user.position.id if user.position else 0,
+    )
     form.position_id.choices = _position_choices()
     return render_template("admin/user_form.html", form=form, user=user)
 
@@ -256,15 +274,22 @@ def user_edit_submit(user_id: int) -> Any:
     form = UserForm()
     form.position_id.choices = _position_choices()
     if form.validate_on_submit():
-        if user.id == current_user.id and (Role.ADMIN.value not in form.roles.data
-                                           or not form.active.data):
-            flash(_("You cannot remove your own administrator role or deactivate yourself."),
-                  "danger")
+        if user.id == current_user.id and (
+            Role.ADMIN.value not in form.roles.data or not form.active.data
+        ):
+            flash(
+                _("You cannot remove your own administrator role or deactivate yourself."), "danger"
+            )
             return render_template("admin/user_form.html", form=form, user=user), 400
         try:
-            service.update_user(user, name=form.name.data, email=form.email.data,
-                                nip=form.nip.data, roles=form.roles.data,
-                                active=form.active.data)
+            service.update_user(
+                user,
+                name=form.name.data,
+                email=form.email.data,
+                nip=form.nip.data,
+                roles=form.roles.data,
+                active=form.active.data,
+            )
             if form.password.data:
                 service.set_password(user, form.password.data)
             _assign(user, form.position_id.data)
@@ -297,14 +322,19 @@ def _unit_select(exclude: OrgUnit | None = None, root: bool = True) -> list[Any]
 @admin_bp.get("/org-units")
 @role_required(Role.ADMIN)
 def org_units() -> Any:
-    counts = dict(get_session().execute(
-        sa.select(Position.org_unit_id, sa.func.count(PositionAssignment.id))
-        .join(PositionAssignment, PositionAssignment.position_id == Position.id)
-        .where(PositionAssignment.end_date.is_(None))
-        .group_by(Position.org_unit_id)
-    ).all())
-    return render_template("admin/org_units.html", units=service.org_tree(), counts=counts,
-                           delete_form=DeleteForm())
+    counts = dict(
+        get_session()
+        .execute(
+            sa.select(Position.org_unit_id, sa.func.count(PositionAssignment.id))
+            .join(PositionAssignment, PositionAssignment.position_id == Position.id)
+            .where(PositionAssignment.end_date.is_(None))
+            .group_by(Position.org_unit_id)
+        )
+        .all()
+    )
+    return render_template(
+        "admin/org_units.html", units=service.org_tree(), counts=counts, delete_form=DeleteForm()
+    )
 
 
 @admin_bp.get("/org-units/new")
@@ -340,7 +370,8 @@ def org_unit_edit(unit_id: int) -> Any:
     unit = _get_or_404(OrgUnit, unit_id)
     form = OrgUnitForm(obj=unit, parent_id=unit.parent_id or 0)
     form.parent_id.choices = select_choices(
-        [(unit.parent_id or 0, unit.parent.name if unit.parent else "-")])
+        [(unit.parent_id or 0, unit.parent.name if unit.parent else "-")]
+    )
     return render_template("admin/org_unit_form.html", form=form, unit=unit)
 
 
@@ -350,7 +381,8 @@ def org_unit_edit_submit(unit_id: int) -> Any:
     unit = _get_or_404(OrgUnit, unit_id)
     form = OrgUnitForm()
     form.parent_id.choices = select_choices(
-        [(unit.parent_id or 0, unit.parent.name if unit.parent else "-")])
+        [(unit.parent_id or 0, unit.parent.name if unit.parent else "-")]
+    )
     if form.validate_on_submit():
         try:
             service.rename_org_unit(unit, form.name.data, form.code.data)
@@ -385,19 +417,27 @@ def org_unit_delete(unit_id: int) -> Any:
 @role_required(Role.ADMIN)
 def positions() -> Any:
     unit_id = request.args.get("unit", 0, type=int)
-    query = (sa.select(Position).join(Position.org_unit)
-             .order_by(OrgUnit.name, Position.name))
+    query = sa.select(Position).join(Position.org_unit).order_by(OrgUnit.name, Position.name)
     if unit_id:
         query = query.where(Position.org_unit_id == unit_id)
     page = paginate(query, request.args.get("page", 1, type=int), 50)
-    holders = dict(get_session().execute(
-        sa.select(PositionAssignment.position_id, sa.func.count())
-        .where(PositionAssignment.end_date.is_(None))
-        .group_by(PositionAssignment.position_id)
-    ).all())
-    return render_template("admin/positions.html", page=page, holders=holders,
-                           units=_unit_choices(root=False), unit_id=unit_id,
-                           delete_form=DeleteForm())
+    holders = dict(
+        get_session()
+        .execute(
+            sa.select(PositionAssignment.position_id, sa.func.count())
+            .where(PositionAssignment.end_date.is_(None))
+            .group_by(PositionAssignment.position_id)
+        )
+        .all()
+    )
+    return render_template(
+        "admin/positions.html",
+        page=page,
+        holders=holders,
+        units=_unit_choices(root=False),
+        unit_id=unit_id,
+        delete_form=DeleteForm(),
+    )
 
 
 @admin_bp.get("/positions/new")
@@ -416,8 +456,9 @@ def position_new_submit() -> Any:
     if form.validate_on_submit():
         unit = _get_or_404(OrgUnit, form.org_unit_id.data)
         try:
-            position = service.create_position(form.name.data, form.kind.data, unit,
-                                               form.grade.data)
+            position = service.create_position(
+                form.name.data, form.kind.data, unit, form.grade.data
+            )
         except LmsError as exc:
             get_session().rollback()
             _apply_form_error(form, exc)
@@ -446,8 +487,7 @@ def position_edit_submit(position_id: int) -> Any:
     if form.validate_on_submit():
         unit = _get_or_404(OrgUnit, form.org_unit_id.data)
         try:
-            service.update_position(position, form.name.data, form.kind.data, unit,
-                                    form.grade.data)
+            service.update_position(position, form.name.data, form.kind.data, unit, form.grade.data)
         except LmsError as exc:
             get_session().rollback()
             _apply_form_error(form, exc)
@@ -516,7 +556,9 @@ def import_employees_submit() -> Any:
     token = secrets.token_urlsafe(24)
     (_import_dir() / f"{token}.csv").write_bytes(data)
     return render_template(
-        "admin/import_preview.html", preview=preview, filename=form.file.data.filename,
+        "admin/import_preview.html",
+        preview=preview,
+        filename=form.file.data.filename,
         confirm=ImportConfirmForm(token=token),
     ), (200 if preview.ok else 400)
 
@@ -538,10 +580,15 @@ def import_employees_confirm() -> Any:
     get_session().commit()
     path.unlink(missing_ok=True)
     flash(
-        _("Import done: %(created)d created, %(updated)d updated, %(unchanged)d unchanged; "
-          "%(units)d new units and %(positions)d new positions.",
-          created=result.created, updated=result.updated, unchanged=result.unchanged,
-          units=result.units_created, positions=result.positions_created),
+        _(
+            "Import done: %(created)d created, %(updated)d updated, %(unchanged)d unchanged; "
+            "%(units)d new units and %(positions)d new positions.",
+            created=result.created,
+            updated=result.updated,
+            unchanged=result.unchanged,
+            units=result.units_created,
+            positions=result.positions_created,
+        ),
         "success",
     )
     return redirect(url_for("admin.users"))

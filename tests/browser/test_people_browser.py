@@ -11,9 +11,15 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def accounts(app, db):
-    made = {role: factories.make_user(roles=[role], email=f"{role}@browser.lentera.local",
-                                      name=f"Akun {role}", password=factories.PASSWORD)
-            for role in ("learner", "trainer", "hr", "admin")}
+    made = {
+        role: factories.make_user(
+            roles=[role],
+            email=f"{role}@browser.lentera.local",
+            name=f"Akun {role}",
+            password=factories.PASSWORD,
+        )
+        for role in ("learner", "trainer", "hr", "admin")
+    }
     db.commit()
     return made
 
@@ -31,7 +37,8 @@ def test_each_role_signs_in_and_sees_its_navigation(page, accounts, role: str) -
     page.wait_for_url("**/")
     assert page.get_by_role("heading", name=f"Halo, Akun {role}").is_visible()
     admin_menu = page.get_by_role("button", name="Administrasi").or_(
-        page.get_by_role("link", name="Administrasi"))
+        page.get_by_role("link", name="Administrasi")
+    )
     assert admin_menu.count() == (1 if role == "admin" else 0)
     # Sign out through the user menu.
     page.get_by_role("button", name=f"Akun {role}").click()

@@ -17,9 +17,17 @@ def test_admin_creates_a_user_with_roles_and_position(client, login_as, db) -> N
     unit = factories.make_org_unit("Pemkab Uji")
     position = factories.make_position(unit, name="Analis Data")
     db.commit()
-    response = client.post("/admin/users/new", data={
-        "name": "Budi Santoso", "nip": "198501012010011001", "email": "Budi@Example.go.id",
-        "roles": ["learner", "trainer"], "position_id": position.id, "active": "y"})
+    response = client.post(
+        "/admin/users/new",
+        data={
+            "name": "Budi Santoso",
+            "nip": "198501012010011001",
+            "email": "Budi@Example.go.id",
+            "roles": ["learner", "trainer"],
+            "position_id": position.id,
+            "active": "y",
+        },
+    )
     assert response.status_code == 302
     user = db.scalar(sa.select(User).where(User.nip == "198501012010011001"))
     assert user.email == "budi@example.go.id"
@@ -30,9 +38,16 @@ def test_admin_creates_a_user_with_roles_and_position(client, login_as, db) -> N
 def test_bad_nip_in_the_form_is_explained_and_nothing_is_saved(client, login_as, db) -> None:
     login_as("admin")
     before = _count(db, User)
-    response = client.post("/admin/users/new", data={
-        "name": "X", "nip": "198513012010011001", "email": "x@example.go.id",
-        "roles": ["learner"], "position_id": 0})
+    response = client.post(
+        "/admin/users/new",
+        data={
+            "name": "X",
+            "nip": "198513012010011001",
+            "email": "x@example.go.id",
+            "roles": ["learner"],
+            "position_id": 0,
+        },
+    )
     assert response.status_code == 400
     assert "19851301 bukan tanggal yang sah" in response.get_data(as_text=True)
     assert _count(db, User) == before
@@ -40,18 +55,32 @@ def test_bad_nip_in_the_form_is_explained_and_nothing_is_saved(client, login_as,
 
 def test_duplicate_email_is_refused(client, login_as, users, db) -> None:
     login_as("admin")
-    response = client.post("/admin/users/new", data={
-        "name": "Y", "email": "learner@test.lentera.local", "roles": ["learner"],
-        "position_id": 0})
+    response = client.post(
+        "/admin/users/new",
+        data={
+            "name": "Y",
+            "email": "learner@test.lentera.local",
+            "roles": ["learner"],
+            "position_id": 0,
+        },
+    )
     assert response.status_code == 400
     assert "sudah memakai surel" in response.get_data(as_text=True)
 
 
 def test_admin_cannot_remove_own_admin_role(client, login_as, db) -> None:
     admin = login_as("admin")
-    response = client.post(f"/admin/users/{admin.id}", data={
-        "name": admin.name, "email": admin.email, "nip": admin.nip, "roles": ["learner"],
-        "position_id": 0, "active": "y"})
+    response = client.post(
+        f"/admin/users/{admin.id}",
+        data={
+            "name": admin.name,
+            "email": admin.email,
+            "nip": admin.nip,
+            "roles": ["learner"],
+            "position_id": 0,
+            "active": "y",
+        },
+    )
     assert response.status_code == 400
     db.expire_all()
     assert "admin" in {r.value for r in db.get(User, admin.id).roles}
@@ -65,11 +94,22 @@ def test_changing_position_keeps_history(client, login_as, users, db) -> None:
     learner = users["learner"]
     db.commit()
     for position in (first, second):
-        client.post(f"/admin/users/{learner.id}", data={
-            "name": learner.name, "email": learner.email, "nip": learner.nip,
-            "roles": ["learner"], "position_id": position.id, "active": "y"})
-    rows = db.scalars(sa.select(PositionAssignment).where(
-        PositionAssignment.user_id == learner.id).order_by(PositionAssignment.id)).all()
+        client.post(
+            f"/admin/users/{learner.id}",
+            data={
+                "name": learner.name,
+                "email": learner.email,
+                "nip": learner.nip,
+                "roles": ["learner"],
+                "position_id": position.id,
+                "active": "y",
+            },
+        )
+    rows = db.scalars(
+        sa.select(PositionAssignment)
+        .where(PositionAssignment.user_id == learner.id)
+        .order_by(PositionAssignment.id)
+    ).all()
     assert [r.position_id for r in rows] == [first.id, second.id]
     assert rows[0].end_date is not None and rows[1].end_date is None
 
@@ -82,8 +122,10 @@ def test_user_search(client, login_as, users) -> None:
 
 def test_org_unit_tree_and_kinds(client, login_as, db) -> None:
     login_as("admin")
-    assert client.post("/admin/org-units/new", data={"name": "Pemkab Uji", "parent_id": 0}
-                       ).status_code == 302
+    assert (
+        client.post("/admin/org-units/new", data={"name": "Pemkab Uji", "parent_id": 0}).status_code
+        == 302
+    )
     pemda = db.scalar(sa.select(OrgUnit).where(OrgUnit.name == "Pemkab Uji"))
     client.post("/admin/org-units/new", data={"name": "Dinas A", "parent_id": pemda.id})
     opd = db.scalar(sa.select(OrgUnit).where(OrgUnit.name == "Dinas A"))
@@ -109,9 +151,15 @@ def test_position_crud(client, login_as, db) -> None:
     login_as("admin")
     unit = factories.make_org_unit("Pemkab Uji")
     db.commit()
-    response = client.post("/admin/positions/new", data={
-        "name": "Perencana Ahli Muda", "kind": "fungsional", "grade": "Ahli Muda",
-        "org_unit_id": unit.id})
+    response = client.post(
+        "/admin/positions/new",
+        data={
+            "name": "Perencana Ahli Muda",
+            "kind": "fungsional",
+            "grade": "Ahli Muda",
+            "org_unit_id": unit.id,
+        },
+    )
     assert response.status_code == 302
     position = db.scalar(sa.select(Position).where(Position.name == "Perencana Ahli Muda"))
     assert position.kind.value == "fungsional"

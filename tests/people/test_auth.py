@@ -40,9 +40,10 @@ def test_pages_need_sign_in(client) -> None:
 
 
 def test_next_parameter_cannot_redirect_off_site(client, auth, users) -> None:
-    response = client.post("/login?next=//evil.example/x",
-                           data={"identifier": "learner@test.lentera.local",
-                                 "password": factories.PASSWORD})
+    response = client.post(
+        "/login?next=//evil.example/x",
+        data={"identifier": "learner@test.lentera.local", "password": factories.PASSWORD},
+    )
     assert response.headers["Location"] == "/"
 
 
@@ -53,23 +54,34 @@ def test_sign_out(client, auth, users) -> None:
 
 
 def test_change_password_checks_the_current_one(client, login_as, db) -> None:
-    user = login_as("learner")
-    response = client.post("/account/password", data={
-        "current_password": "not-my-password-1", "new_password": "a-new-pass-22",
-        "confirm": "a-new-pass-22"})
+    login_as("learner")
+    response = client.post(
+        "/account/password",
+        data={
+            "current_password": "not-my-password-1",
+            "new_password": "a-new-pass-22",
+            "confirm": "a-new-pass-22",
+        },
+    )
     assert response.status_code == 400
     assert "Kata sandi saat ini tidak benar" in response.get_data(as_text=True)
 
 
 def test_change_password_ends_other_sessions(app, client, auth, users, db) -> None:
     other = app.test_client()
-    other.post("/login", data={"identifier": "learner@test.lentera.local",
-                               "password": factories.PASSWORD})
+    other.post(
+        "/login", data={"identifier": "learner@test.lentera.local", "password": factories.PASSWORD}
+    )
     assert other.get("/").status_code == 200
     auth.login("learner@test.lentera.local")
-    response = client.post("/account/password", data={
-        "current_password": factories.PASSWORD, "new_password": "a-new-pass-22",
-        "confirm": "a-new-pass-22"})
+    response = client.post(
+        "/account/password",
+        data={
+            "current_password": factories.PASSWORD,
+            "new_password": "a-new-pass-22",
+            "confirm": "a-new-pass-22",
+        },
+    )
     assert response.status_code == 302
     assert client.get("/").status_code == 200
     assert other.get("/").status_code == 302
@@ -79,9 +91,14 @@ def test_change_password_ends_other_sessions(app, client, auth, users, db) -> No
 
 def test_weak_new_password_is_refused(client, login_as) -> None:
     login_as("learner")
-    response = client.post("/account/password", data={
-        "current_password": factories.PASSWORD, "new_password": "abcdefghijkl",
-        "confirm": "abcdefghijkl"})
+    response = client.post(
+        "/account/password",
+        data={
+            "current_password": factories.PASSWORD,
+            "new_password": "abcdefghijkl",
+            "confirm": "abcdefghijkl",
+        },
+    )
     assert response.status_code == 400
     assert "menggabungkan huruf" in response.get_data(as_text=True)
 
@@ -89,8 +106,10 @@ def test_weak_new_password_is_refused(client, login_as) -> None:
 def test_login_attempts_are_rate_limited(make_app) -> None:
     app = make_app(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="3 per minute")
     client = app.test_client()
-    codes = [client.post("/login", data={"identifier": "x@y.id", "password": "p"}).status_code
-             for _ in range(4)]
+    codes = [
+        client.post("/login", data={"identifier": "x@y.id", "password": "p"}).status_code
+        for _ in range(4)
+    ]
     assert codes[:3] == [400, 400, 400]
     assert codes[3] == 429
 
@@ -109,8 +128,10 @@ def test_session_cookie_flags(client, auth, users) -> None:
 
 
 @pytest.mark.parametrize("role", ["learner", "trainer", "hr"])
-@pytest.mark.parametrize("path", ["/admin/users", "/admin/users/new", "/admin/org-units",
-                                  "/admin/positions", "/admin/import"])
+@pytest.mark.parametrize(
+    "path",
+    ["/admin/users", "/admin/users/new", "/admin/org-units", "/admin/positions", "/admin/import"],
+)
 def test_admin_pages_are_for_admins_only(client, login_as, role: str, path: str) -> None:
     login_as(role)
     assert client.get(path).status_code == 403

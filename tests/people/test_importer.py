@@ -22,11 +22,15 @@ def _count(db, model) -> int:
 
 
 def test_preview_lists_every_bad_row_with_line_and_reason(app) -> None:
-    text = HEADER + GOOD + (
-        "12345,Tanpa NIP,a@example.go.id,Pemkab Uji,Staf,\n"
-        "198501012010011001,Duplikat,dup@example.go.id,Pemkab Uji,Staf,\n"
-        "199003032015031003,,bad-email,Pemkab Uji,Staf,\n"
-        "199004042015031004,Nama,n@example.go.id,,Staf,bupati\n"
+    text = (
+        HEADER
+        + GOOD
+        + (
+            "12345,Tanpa NIP,a@example.go.id,Pemkab Uji,Staf,\n"
+            "198501012010011001,Duplikat,dup@example.go.id,Pemkab Uji,Staf,\n"
+            "199003032015031003,,bad-email,Pemkab Uji,Staf,\n"
+            "199004042015031004,Nama,n@example.go.id,,Staf,bupati\n"
+        )
     )
     preview = importer.preview_import(text)
     lines = {e.line: e.message for e in preview.errors}
@@ -51,12 +55,19 @@ def test_missing_columns_are_named(app) -> None:
 def test_apply_creates_units_positions_and_people(app, db) -> None:
     preview = importer.preview_import(HEADER + GOOD)
     assert preview.ok and preview.creates == 2
-    assert preview.new_units == ["Pemkab Uji", "Pemkab Uji / Dinas A",
-                                 "Pemkab Uji / Dinas A / Bidang B"]
+    assert preview.new_units == [
+        "Pemkab Uji",
+        "Pemkab Uji / Dinas A",
+        "Pemkab Uji / Dinas A / Bidang B",
+    ]
     result = importer.apply_import(preview)
     db.commit()
     assert (result.created, result.updated, result.units_created, result.positions_created) == (
-        2, 0, 3, 2)
+        2,
+        0,
+        3,
+        2,
+    )
     budi = db.scalar(sa.select(User).where(User.nip == "198501012010011001"))
     assert budi.position.name == "Analis" and budi.position.org_unit.name == "Bidang B"
     assert {r.value for r in budi.roles} == {"learner"}
@@ -68,7 +79,8 @@ def test_reimport_updates_and_never_duplicates(app, db) -> None:
     importer.apply_import(importer.preview_import(HEADER + GOOD))
     db.commit()
     changed = HEADER + GOOD.replace("Budi Santoso", '"Budi Santoso, S.T."').replace(
-        "Bidang B,Analis", "Bidang B,Analis Senior")
+        "Bidang B,Analis", "Bidang B,Analis Senior"
+    )
     preview = importer.preview_import(changed)
     assert (preview.creates, preview.updates, preview.unchanged) == (0, 1, 1)
     result = importer.apply_import(preview)
@@ -82,8 +94,10 @@ def test_reimport_updates_and_never_duplicates(app, db) -> None:
 
 
 def test_semicolon_and_indonesian_headers_and_bom(app) -> None:
-    data = ("\ufeffNIP;Nama;Email;Unit Kerja;Jabatan\n"
-            "198501012010011001;Budi;budi@example.go.id;Pemkab Uji > Dinas A;Staf\n").encode()
+    data = (
+        "\ufeffNIP;Nama;Email;Unit Kerja;Jabatan\n"
+        "198501012010011001;Budi;budi@example.go.id;Pemkab Uji > Dinas A;Staf\n"
+    ).encode()
     preview = importer.preview_import(data)
     assert preview.ok and preview.rows[0].unit_path == ("Pemkab Uji", "Dinas A")
 
@@ -92,8 +106,11 @@ def test_browser_upload_shows_bad_rows_and_imports_nothing(client, login_as, db)
     login_as("admin")
     before = _count(db, User)
     bad = HEADER + GOOD + "199913012015031001,X,x@example.go.id,Pemkab Uji,Staf,\n"
-    response = client.post("/admin/import", data={
-        "file": (io.BytesIO(bad.encode()), "pegawai.csv")}, content_type="multipart/form-data")
+    response = client.post(
+        "/admin/import",
+        data={"file": (io.BytesIO(bad.encode()), "pegawai.csv")},
+        content_type="multipart/form-data",
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 400
     assert "1 baris bermasalah" in page and "19991301 bukan tanggal yang sah" in page
@@ -104,12 +121,15 @@ def test_browser_upload_then_confirm(client, login_as, db) -> None:
     import re
 
     login_as("admin")
-    response = client.post("/admin/import", data={
-        "file": (io.BytesIO((HEADER + GOOD).encode()), "pegawai.csv")},
-        content_type="multipart/form-data")
+    response = client.post(
+        "/admin/import",
+        data={"file": (io.BytesIO((HEADER + GOOD).encode()), "pegawai.csv")},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 200
-    token = re.search(r'name="token" type="hidden" value="([^"]+)"',
-                      response.get_data(as_text=True)).group(1)
+    token = re.search(
+        r'name="token" type="hidden" value="([^"]+)"', response.get_data(as_text=True)
+    ).group(1)
     response = client.post("/admin/import/confirm", data={"token": token}, follow_redirects=True)
     assert "Impor selesai: 2 ditambahkan" in response.get_data(as_text=True)
     assert db.scalar(sa.select(User.id).where(User.nip == "199002022015032002"))
@@ -119,7 +139,10 @@ def test_browser_upload_then_confirm(client, login_as, db) -> None:
 
 def test_non_csv_upload_is_refused(client, login_as) -> None:
     login_as("admin")
-    response = client.post("/admin/import", data={
-        "file": (io.BytesIO(b"\x89PNG"), "foto.png")}, content_type="multipart/form-data")
+    response = client.post(
+        "/admin/import",
+        data={"file": (io.BytesIO(b"\x89PNG"), "foto.png")},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 400
     assert "Hanya berkas .csv" in response.get_data(as_text=True)

@@ -13,6 +13,7 @@ from lms.config import PROJECT_ROOT, load_config
 MODULES = (
     "lms.db",
     "lms.web",
+    "lms.xapi",
     "lms.people",
     # Keep last: modules add their /api/v1 routes to its blueprint before it registers.
     "lms.api",

@@ -4,3 +4,4 @@ Add a line here when a module gains a ``models.py``.
 """
 
 from lms.people import models as people_models  # noqa: F401
+from lms.xapi import models as xapi_models  # noqa: F401

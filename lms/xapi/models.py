@@ -1,0 +1,167 @@
+"""Tables of the Learning Record Store.
+
+Statements are append-only rows keyed by ``seq`` (the stored order, what consumer cursors
+follow) with the full statement as JSON and the columns queries filter on. Related
+activities and agents (for ``related_activities`` / ``related_agents``) live in narrow
+index tables whose primary key is (key, seq), so a query is one index range scan.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lms.db import Model, utcnow
+
+#: A big integer on PostgreSQL; SQLite needs plain INTEGER for its rowid primary key.
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+#: JSON everywhere, JSONB on PostgreSQL (indexable, compact).
+JsonType = sa.JSON().with_variant(JSONB(), "postgresql")
+
+
+class Statement(Model):
+    """One stored statement. ``data`` is the statement as the LRS returns it (exact)."""
+
+    __tablename__ = "xapi_statement"
+
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    statement_id: Mapped[str] = mapped_column(sa.String(36), unique=True)
+    #: Canonical inverse functional identifier of the actor ("mbox:mailto:a@b",
+    #: "account:https://x|name"); None for an anonymous group.
+    actor_key: Mapped[str | None] = mapped_column(sa.String(2048))
+    verb_id: Mapped[str] = mapped_column(sa.String(2048))
+    #: The object's activity id when the object is an Activity.
+    activity_id: Mapped[str | None] = mapped_column(sa.String(2048))
+    #: The object's IFI when the object is an Agent or identified Group.
+    object_agent_key: Mapped[str | None] = mapped_column(sa.String(2048))
+    #: The target of a StatementRef object (voiding, annotations).
+    ref_id: Mapped[str | None] = mapped_column(sa.String(36))
+    registration: Mapped[str | None] = mapped_column(sa.String(36))
+    authority_key: Mapped[str | None] = mapped_column(sa.String(2048))
+    timestamp: Mapped[dt.datetime]
+    stored: Mapped[dt.datetime]
+    voided: Mapped[bool] = mapped_column(default=False)
+    data: Mapped[dict[str, Any]] = mapped_column(JsonType)
+
+    __table_args__ = (
+        sa.Index("ix_xapi_statement_actor_seq", "actor_key", "seq"),
+        sa.Index("ix_xapi_statement_verb_seq", "verb_id", "seq"),
+        sa.Index("ix_xapi_statement_activity_seq", "activity_id", "seq"),
+        sa.Index("ix_xapi_statement_object_agent_seq", "object_agent_key", "seq"),
+        sa.Index("ix_xapi_statement_registration_seq", "registration", "seq"),
+        sa.Index("ix_xapi_statement_ref_id", "ref_id"),
+        sa.Index("ix_xapi_statement_stored", "stored"),
+    )
+
+
+class StatementActivity(Model):
+    """Every activity a statement mentions (object, context activities, sub-statement)."""
+
+    __tablename__ = "xapi_statement_activity"
+
+    activity_id: Mapped[str] = mapped_column(sa.String(2048), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigId, sa.ForeignKey("xapi_statement.seq"),
+                                     primary_key=True)
+
+
+class StatementAgent(Model):
+    """Every agent a statement mentions (actor, object, authority, instructor, team...)."""
+
+    __tablename__ = "xapi_statement_agent"
+
+    agent_key: Mapped[str] = mapped_column(sa.String(2048), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigId, sa.ForeignKey("xapi_statement.seq"),
+                                     primary_key=True)
+
+
+class Activity(Model):
+    """The merged definition of an activity, from the statements that carried one."""
+
+    __tablename__ = "xapi_activity"
+
+    activity_id: Mapped[str] = mapped_column(sa.String(2048), primary_key=True)
+    definition: Mapped[dict[str, Any]] = mapped_column(JsonType)
+    updated: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Attachment(Model):
+    """Attachment content, stored once per SHA-2 hash."""
+
+    __tablename__ = "xapi_attachment"
+
+    sha2: Mapped[str] = mapped_column(sa.String(128), primary_key=True)
+    content_type: Mapped[str] = mapped_column(sa.String(255))
+    content: Mapped[bytes] = mapped_column(sa.LargeBinary)
+
+
+class Document(Model):
+    """A State, Activity Profile or Agent Profile document.
+
+    Absent parts of the key are stored as "" so the unique constraint covers them (NULLs
+    are distinct in unique constraints).
+    """
+
+    __tablename__ = "xapi_document"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(sa.String(20))  # state | activity_profile | agent_profile
+    activity_id: Mapped[str] = mapped_column(sa.String(2048), default="")
+    agent_key: Mapped[str] = mapped_column(sa.String(2048), default="")
+    registration: Mapped[str] = mapped_column(sa.String(36), default="")
+    document_id: Mapped[str] = mapped_column(sa.String(2048))
+    content_type: Mapped[str] = mapped_column(sa.String(255))
+    content: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    etag: Mapped[str] = mapped_column(sa.String(64))
+    updated: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        sa.UniqueConstraint("kind", "activity_id", "agent_key", "registration", "document_id"),
+    )
+
+
+class Credential(Model):
+    """A client key of the LRS and the JSON API. The secret is kept as a SHA-256 hash.
+
+    Secrets are random 256-bit tokens, so a fast hash is safe and keeps per-request
+    authentication in microseconds (a slow password hash would cap the LRS throughput).
+    """
+
+    __tablename__ = "xapi_credential"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    secret_hash: Mapped[str] = mapped_column(sa.String(64))
+    name: Mapped[str] = mapped_column(sa.String(200))
+    scope_list: Mapped[str] = mapped_column("scopes", sa.String(500))
+    authority: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    created: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[dt.datetime | None]
+
+    #: Set on launch credentials (never stored): the only actor and registration allowed.
+    # (plain attributes, not columns)
+    launch_actor = None
+    launch_actor_key = None
+    launch_registration = None
+
+    @property
+    def scopes(self) -> set[str]:
+        return set(self.scope_list.split())
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
+
+
+class ConsumerCursor(Model):
+    """How far a statement consumer has got: the last ``seq`` it handled."""
+
+    __tablename__ = "xapi_consumer_cursor"
+
+    name: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
+    last_seq: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    updated: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(sa.Text)

@@ -1,0 +1,108 @@
+"""Statement consumers: exactly once, in stored order, resumable, replayable."""
+
+from __future__ import annotations
+
+import pytest
+from flask import current_app
+
+from lms.xapi import service
+from lms.xapi.consumers import (
+    StatementConsumer,
+    StoredStatement,
+    register_consumer,
+    replay,
+    run_consumers,
+)
+from tests.xapi.helpers import make_statement, voiding
+
+
+@pytest.fixture
+def app(app):
+    """The app whose context the test body runs in (statements stored here run its
+    consumers)."""
+    return current_app._get_current_object()
+
+
+class Recorder(StatementConsumer):
+    def __init__(self, name: str = "recorder", fail_on: int | None = None):
+        self.name = name
+        self.seen: list[str] = []
+        self.voided: list[str] = []
+        self.fail_on = fail_on
+        self.resets = 0
+
+    def handle(self, statement: StoredStatement) -> None:
+        if self.fail_on is not None and len(self.seen) == self.fail_on:
+            self.fail_on = None
+            raise RuntimeError("boom")
+        self.seen.append(statement.id)
+
+    def handle_voiding(self, voided_id: str, voiding: StoredStatement) -> None:
+        self.voided.append(voided_id)
+
+    def reset(self) -> None:
+        self.resets += 1
+        self.seen.clear()
+        self.voided.clear()
+
+
+def test_consumer_runs_after_commit_in_stored_order(app, db):
+    recorder = Recorder()
+    register_consumer(app, recorder)
+    ids = service.store_statements([make_statement(), make_statement()])
+    assert recorder.seen == []  # not before the commit
+    db.commit()
+    assert recorder.seen == ids
+    more = service.store_statements([make_statement()])
+    db.commit()
+    assert recorder.seen == ids + more
+
+
+def test_rolled_back_statements_are_never_seen(app, db):
+    recorder = Recorder()
+    register_consumer(app, recorder)
+    service.store_statements([make_statement()])
+    db.rollback()
+    assert run_consumers(app) == 0
+    assert recorder.seen == []
+
+
+def test_voiding_calls_handle_voiding(app, db):
+    recorder = Recorder()
+    register_consumer(app, recorder)
+    (target,) = service.store_statements([make_statement()])
+    db.commit()
+    service.store_statements([voiding(target)])
+    db.commit()
+    assert recorder.seen == [target]
+    assert recorder.voided == [target]
+
+
+def test_failing_consumer_resumes_and_does_not_block_others(app, db):
+    flaky = Recorder("flaky", fail_on=1)
+    steady = Recorder("steady")
+    register_consumer(app, flaky)
+    register_consumer(app, steady)
+    ids = service.store_statements([make_statement() for _ in range(3)])
+    db.commit()  # flaky fails on its second statement: the whole batch rolls back
+    assert steady.seen == ids
+    assert flaky.seen[:1] == ids[:1]
+    flaky.seen.clear()
+    run_consumers(app)
+    assert flaky.seen == ids  # resumed from its cursor: nothing lost, nothing twice
+
+
+def test_replay_resets_and_runs_from_zero(app, db):
+    recorder = Recorder()
+    register_consumer(app, recorder)
+    ids = service.store_statements([make_statement(), make_statement()])
+    db.commit()
+    assert replay("recorder") == 2
+    assert recorder.resets == 1
+    assert recorder.seen == ids
+
+
+def test_duplicate_consumer_name_is_an_error(app):
+    register_consumer(app, Recorder())
+    with pytest.raises(ValueError, match="registered already"):
+        register_consumer(app, Recorder())

@@ -15,6 +15,8 @@ MODULES = (
     "lms.web",
     "lms.xapi",
     "lms.people",
+    "lms.courses",
+    "lms.quizzes",
     # Keep last: modules add their /api/v1 routes to its blueprint before it registers.
     "lms.api",
 )

@@ -66,6 +66,11 @@ class DefaultConfig:
 
     WTF_CSRF_TIME_LIMIT = None  # tied to the session instead of a clock
 
+    # Courses: hosts whose pages lessons may embed (https only; subdomains included),
+    # e.g. H5P content and video players.
+    EMBED_ALLOWED_HOSTS = ["youtube.com", "youtube-nocookie.com", "player.vimeo.com",
+                           "h5p.org", "h5p.com"]
+
 
 def load_config(app: Flask, config: dict[str, Any] | None) -> None:
     """Fill ``app.config``: defaults, then ``LMS_*`` variables, then ``config``."""

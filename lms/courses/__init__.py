@@ -1,0 +1,28 @@
+"""Courses and the learner's journey: the courses/ format, catalog, enrolment, module
+player, progress and completion (derived from xAPI), certificates and transcripts."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from lms.courses import api  # noqa: F401  (adds /api/v1 routes before lms.api registers)
+    from lms.courses.cli import course_schema_command, import_courses_command
+    from lms.courses.dashboard import learner_panel
+    from lms.courses.views import courses_bp, verify_bp
+    from lms.web import register_home_panel
+
+    app.config.setdefault("EMBED_ALLOWED_HOSTS", [])
+    app.register_blueprint(courses_bp)
+    app.register_blueprint(verify_bp)
+    app.cli.add_command(import_courses_command)
+    app.cli.add_command(course_schema_command)
+    register_home_panel(learner_panel)
+    try:
+        from lms.xapi.consumers import register_consumer
+    except ImportError:  # pragma: no cover - the LRS is part of every installation
+        return
+    from lms.courses.ledger import LearningLedger
+
+    register_consumer(app, LearningLedger())

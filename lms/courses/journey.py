@@ -1,0 +1,178 @@
+"""The learner's journey as xAPI: each step builds its statements and sends them to the LRS.
+
+Functions here run inside the view's transaction (the LRS flushes; the view commits), so
+the ledger derives progress right after that commit. Verbs per step:
+
+- enrolment: ``registered`` (course);
+- start/resume: ``launched`` and ``initialized`` (course); leaving: ``terminated``;
+- opening a lesson: ``experienced`` (module); finishing it: ``completed`` (module) and
+  ``progressed`` (course, with the cmi5 progress extension);
+- starting a quiz: ``attempted`` (quiz); sending it: one ``answered`` per question
+  (interaction definition with its correct responses, the response, success, score),
+  then ``passed`` or ``failed`` (quiz; score scaled/raw/min/max, success, completion,
+  duration) and ``progressed`` (course);
+- the completion rule met: ``completed`` (course) and ``terminated`` (course).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lms.courses import service
+from lms.courses import statements as st
+from lms.courses.models import Course, CourseVersion, Enrollment
+from lms.db import utcnow
+from lms.people.actors import actor_for
+from lms.people.models import User
+from lms.quizzes.grading import question_type
+from lms.quizzes.models import QuizAttempt
+from lms.quizzes.service import GradedQuestion
+
+
+class Journey:
+    """One learner in one course (current version), building statements."""
+
+    def __init__(self, user: User, course: Course, version: CourseVersion, enrollment: Enrollment):
+        self.user, self.course, self.version, self.enrollment = user, course, version, enrollment
+        self.definition = service.definition_of(version)
+        self.actor = actor_for(user)
+        self.course_activity = st.course_activity(self.definition)
+
+    def _statement(
+        self,
+        verb: str,
+        obj: dict[str, Any],
+        parent: dict[str, Any] | None = None,
+        result: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        return st.make_statement(
+            self.actor,
+            verb,
+            obj,
+            definition=self.definition,
+            version=self.version.number,
+            registration=self.enrollment.registration,
+            parent=parent,
+            result=result,
+        )
+
+    def _module_statement(
+        self, verb: str, module: dict[str, Any], result: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        return self._statement(
+            verb,
+            st.module_activity(self.definition, module),
+            parent=self.course_activity,
+            result=result,
+        )
+
+    # --- steps ------------------------------------------------------------------------
+
+    def enrolled(self) -> list[str]:
+        return st.send([self._statement("registered", self.course_activity)])
+
+    def launched(self) -> list[str]:
+        return st.send(
+            [
+                self._statement("launched", self.course_activity),
+                self._statement("initialized", self.course_activity),
+            ]
+        )
+
+    def terminated(self) -> list[str]:
+        return st.send([self._statement("terminated", self.course_activity)])
+
+    def experienced(self, module: dict[str, Any]) -> list[str]:
+        return st.send([self._module_statement("experienced", module)])
+
+    def module_completed(self, module: dict[str, Any], seconds: float | None = None) -> list[str]:
+        """A lesson finished: completed (module), progressed (course), maybe completion."""
+        result: dict[str, Any] = {"completion": True}
+        if seconds:
+            result["duration"] = st.iso_duration(seconds)
+        statements = [self._module_statement("completed", module, result)]
+        statements += self._after_module_done(module["id"])
+        return st.send(statements)
+
+    def quiz_attempted(self, module: dict[str, Any]) -> list[str]:
+        return st.send([self._module_statement("attempted", module)])
+
+    def quiz_submitted(
+        self, module: dict[str, Any], attempt: QuizAttempt, graded: list[GradedQuestion]
+    ) -> list[str]:
+        """answered (per question), passed/failed (quiz), progressed, maybe completion."""
+        quiz = module["quiz"]
+        quiz_activity = st.module_activity(self.definition, module)
+        statements = []
+        for item in graded:
+            q = item.question
+            qt = question_type(q["type"])
+            result: dict[str, Any] = {
+                "success": item.fraction >= 1,
+                "score": st.score(item.fraction * q["points"], q["points"]),
+            }
+            if attempt.timed_out:
+                result["response"] = ""
+            else:
+                result["response"] = qt.xapi_response(q, item.response)
+            statements.append(
+                self._statement(
+                    "answered",
+                    st.question_activity(self.definition, quiz, q),
+                    parent=quiz_activity,
+                    result=result,
+                )
+            )
+        seconds = ((attempt.submitted_at or utcnow()) - attempt.started_at).total_seconds()
+        result = {
+            "score": st.score(attempt.score_raw or 0.0, attempt.score_max or 0.0),
+            "success": bool(attempt.passed),
+            "completion": True,
+            "duration": st.iso_duration(seconds),
+        }
+        statements.append(
+            self._module_statement("passed" if attempt.passed else "failed", module, result)
+        )
+        if attempt.passed:
+            statements += self._after_module_done(module["id"])
+        return st.send(statements)
+
+    def _after_module_done(self, module_id: str) -> list[dict[str, Any]]:
+        """progressed (course), and completed + terminated when the rule is now met.
+
+        The ledger has not seen this request's statements yet, so the module just done is
+        counted here as done.
+        """
+        rows = service.module_progress(self.user, self.course)
+        done = {
+            m
+            for m, row in rows.items()
+            if service.module_done(service.find_module(self.definition, m), row)
+            if any(x["id"] == m for x in self.definition["modules"])
+        }
+        done.add(module_id)
+        required = service.required_modules(self.definition)
+        percent = (
+            round(100.0 * sum(1 for m in required if m["id"] in done) / len(required), 1)
+            if required
+            else 100.0
+        )
+        statements = [
+            self._statement(
+                "progressed",
+                self.course_activity,
+                result={"extensions": {st.PROGRESS_EXTENSION: int(percent)}},
+            )
+        ]
+        already = service.completion_for(self.user, self.course) is not None
+        if not already and all(m["id"] in done for m in required):
+            seconds = (utcnow() - self.enrollment.enrolled_at).total_seconds()
+            statements.append(
+                self._statement(
+                    "completed",
+                    self.course_activity,
+                    result={"completion": True, "duration": st.iso_duration(seconds)},
+                )
+            )
+            statements.append(self._statement("terminated", self.course_activity))
+        return statements

@@ -1,0 +1,223 @@
+"""The learning ledger: a statement consumer that derives progress, completions and
+certificates from the LRS.
+
+Views only send statements; this consumer turns them into :class:`CourseProgress`,
+:class:`ModuleProgress` and :class:`Completion` rows. A ``completed`` statement for a
+course IRI counts the same whether Lentera's player or another system sent it. Replaying
+from zero (``reset`` then every statement again) gives the same rows, certificate numbers
+included (they are derived from the statement id).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+from typing import Any
+
+import sqlalchemy as sa
+
+from lms.courses import statements as st
+from lms.courses.models import Completion, Course, CourseProgress, CourseVersion, ModuleProgress
+from lms.db import get_session
+
+try:  # the LRS module provides the base class; the ledger is inert without it
+    from lms.xapi.consumers import StatementConsumer, StoredStatement
+except ImportError:  # pragma: no cover
+    StatementConsumer = object  # type: ignore[assignment,misc]
+    StoredStatement = Any  # type: ignore[assignment,misc]
+
+
+def certificate_number(statement_id: str, when: dt.datetime) -> str:
+    """A short, unique, verifiable number derived from the completing statement."""
+    digest = hashlib.sha256(statement_id.lower().encode()).digest()
+    code = base64.b32encode(digest).decode()[:12]
+    return f"LTR-{when.year}-{code[:4]}-{code[4:8]}-{code[8:]}"
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def _parse_time(value: Any, fallback: dt.datetime) -> dt.datetime:
+    fallback = _aware(fallback)
+    if isinstance(value, str):
+        try:
+            parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return fallback
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+    return fallback
+
+
+class LearningLedger(StatementConsumer):  # type: ignore[misc,valid-type]
+    """Derives the learner's course records from statements about course activities."""
+
+    name = "courses"
+
+    def __init__(self) -> None:
+        self._course_ids: dict[str, int] = {}
+
+    def _course(self, slug: str) -> Course | None:
+        return get_session().scalar(sa.select(Course).where(Course.slug == slug))
+
+    def _course_progress(self, user_id: int, course_id: int) -> CourseProgress:
+        session = get_session()
+        row = session.scalar(
+            sa.select(CourseProgress).where(
+                CourseProgress.user_id == user_id, CourseProgress.course_id == course_id
+            )
+        )
+        if row is None:
+            row = CourseProgress(user_id=user_id, course_id=course_id, progress=0.0)
+            session.add(row)
+        return row
+
+    def _module_progress(self, user_id: int, course_id: int, module_id: str) -> ModuleProgress:
+        session = get_session()
+        row = session.scalar(
+            sa.select(ModuleProgress).where(
+                ModuleProgress.user_id == user_id,
+                ModuleProgress.course_id == course_id,
+                ModuleProgress.module_id == module_id,
+            )
+        )
+        if row is None:
+            row = ModuleProgress(
+                user_id=user_id, course_id=course_id, module_id=module_id, passed=False
+            )
+            session.add(row)
+        return row
+
+    def handle(self, statement: StoredStatement) -> None:
+        data = statement.data
+        verb = st.VERB_NAMES.get(data.get("verb", {}).get("id", ""))
+        obj = data.get("object") or {}
+        if verb is None or obj.get("objectType", "Activity") != "Activity":
+            return
+        parsed = st.parse_activity_iri(obj.get("id", ""))
+        if parsed is None:
+            return
+        from lms.people.actors import user_for_actor
+
+        user = user_for_actor(data.get("actor"))
+        if user is None:
+            return
+        slug, kind, module_id = parsed
+        course = self._course(slug)
+        if course is None:
+            return
+        when = _parse_time(data.get("timestamp"), statement.stored)
+        context = data.get("context") or {}
+        result = data.get("result") or {}
+        registration = context.get("registration")
+        progress = self._course_progress(user.id, course.id)
+        if registration and not progress.registration:
+            progress.registration = registration
+        if progress.last_activity_at is None or when > _aware(progress.last_activity_at):
+            progress.last_activity_at = when
+
+        if kind is None:
+            if verb == "progressed":
+                value = (result.get("extensions") or {}).get(st.PROGRESS_EXTENSION)
+                if isinstance(value, int | float) and progress.completed_at is None:
+                    progress.progress = max(0.0, min(100.0, float(value)))
+            elif verb == "completed" or (verb == "passed" and result.get("completion")):
+                self._complete_course(
+                    statement, user.id, course, progress, when, registration, context
+                )
+            get_session().flush()
+            return
+
+        row = self._module_progress(user.id, course.id, module_id)  # type: ignore[arg-type]
+        if verb in ("experienced", "launched", "initialized", "attempted"):
+            row.experienced_at = row.experienced_at or when
+            progress.last_module_id = module_id
+        elif verb == "completed" and kind == "modules":
+            row.experienced_at = row.experienced_at or when
+            if row.completed_at is None:
+                row.completed_at, row.statement_id = when, statement.id.lower()
+            progress.last_module_id = module_id
+        elif verb in ("passed", "failed") and kind == "quizzes":
+            scaled = (result.get("score") or {}).get("scaled")
+            if isinstance(scaled, int | float):
+                row.best_scaled = max(row.best_scaled or 0.0, float(scaled))
+            row.experienced_at = row.experienced_at or when
+            if verb == "passed" and not row.passed:
+                row.passed, row.completed_at, row.statement_id = True, when, statement.id.lower()
+            progress.last_module_id = module_id
+        get_session().flush()
+
+    def _complete_course(
+        self,
+        statement: StoredStatement,
+        user_id: int,
+        course: Course,
+        progress: CourseProgress,
+        when: dt.datetime,
+        registration: str | None,
+        context: dict[str, Any],
+    ) -> None:
+        session = get_session()
+        progress.progress = 100.0
+        progress.completed_at = progress.completed_at or when
+        existing = session.scalar(
+            sa.select(Completion).where(
+                Completion.user_id == user_id, Completion.course_id == course.id
+            )
+        )
+        if existing is not None:
+            return
+        number = (context.get("extensions") or {}).get(st.version_extension())
+        version = None
+        if isinstance(number, int):
+            version = session.scalar(
+                sa.select(CourseVersion).where(
+                    CourseVersion.course_id == course.id, CourseVersion.number == number
+                )
+            )
+        jp = float(version.definition["jp"]) if version else course.jp
+        competencies = version.definition["competencies"] if version else course.competencies
+        title = version.definition["title"] if version else course.title
+        session.add(
+            Completion(
+                user_id=user_id,
+                course_id=course.id,
+                course_version=version.number if version else course.version,
+                course_title=title,
+                jp=jp,
+                competencies=competencies,
+                completed_at=when,
+                registration=registration,
+                statement_id=statement.id.lower(),
+                certificate_number=certificate_number(statement.id, when),
+            )
+        )
+
+    def handle_voiding(self, voided_id: str, voiding: StoredStatement) -> None:
+        session = get_session()
+        voided_id = voided_id.lower()
+        completion = session.scalar(
+            sa.select(Completion).where(Completion.statement_id == voided_id)
+        )
+        if completion is not None:
+            progress = session.scalar(
+                sa.select(CourseProgress).where(
+                    CourseProgress.user_id == completion.user_id,
+                    CourseProgress.course_id == completion.course_id,
+                )
+            )
+            if progress is not None:
+                progress.completed_at = None
+            session.delete(completion)
+        for row in session.scalars(
+            sa.select(ModuleProgress).where(ModuleProgress.statement_id == voided_id)
+        ):
+            row.completed_at, row.passed, row.statement_id = None, False, None
+        session.flush()
+
+    def reset(self) -> None:
+        session = get_session()
+        for model in (Completion, ModuleProgress, CourseProgress):
+            session.execute(sa.delete(model))
+        session.flush()

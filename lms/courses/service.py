@@ -1,0 +1,415 @@
+"""Course operations: import from folders, catalog queries, enrolment, progress and JP.
+
+Plain values in, models out; functions flush and never commit (see STYLE.md). Progress,
+completions and certificates are NOT written here: they are derived from xAPI statements
+by :mod:`lms.courses.ledger`. The journey's views send statements (``journey.py``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import current_app
+
+from lms.courses import statements as st
+from lms.courses.format import LoadedCourse
+from lms.courses.models import (
+    Completion,
+    Course,
+    CourseProgress,
+    CourseVersion,
+    Enrollment,
+    ModuleProgress,
+)
+from lms.db import get_session, utcnow
+from lms.errors import NotFound, ValidationError
+from lms.people.models import User
+
+#: Every PNS has the right to at least 20 JP of competency development a year (PP 11/2017).
+JP_TARGET_PER_YEAR = 20
+LOCAL_TZ = ZoneInfo("Asia/Jakarta")
+
+# Versions never change once stored, so their definitions can be cached by id.
+_DEFINITIONS: dict[int, dict[str, Any]] = {}
+
+
+# --- import ----------------------------------------------------------------------------
+
+
+@dataclass
+class ImportOutcome:
+    course: Course
+    version: CourseVersion
+    status: str  # "created" | "updated" | "unchanged"
+
+
+def content_dir() -> Path:
+    """Where course files (images, videos) are kept, one folder per content hash."""
+    return Path(current_app.config["UPLOAD_DIR"]) / "courses"
+
+
+def import_course(loaded: LoadedCourse, source: str = "") -> ImportOutcome:
+    """Store a checked course folder: a new course, a new version, or nothing when the
+    content is unchanged. Learners' enrolments, attempts and records are kept, since they
+    refer to the course and to module ids, not to a version.
+    """
+    from lms.signals import course_version_published
+
+    session = get_session()
+    course = session.scalar(sa.select(Course).where(Course.slug == loaded.slug))
+    latest = None
+    if course is not None:
+        latest = session.scalar(
+            sa.select(CourseVersion)
+            .where(CourseVersion.course_id == course.id)
+            .order_by(CourseVersion.number.desc())
+            .limit(1)
+        )
+        if latest is not None and latest.content_hash == loaded.content_hash:
+            return ImportOutcome(course, latest, "unchanged")
+    status = "updated" if course is not None else "created"
+    if course is None:
+        course = Course(slug=loaded.slug, version=0)
+        session.add(course)
+    meta = loaded.meta
+    course.title = meta["title"]
+    course.summary = meta["summary"]
+    course.topic = meta["topic"]
+    course.level = meta["level"]
+    course.language = meta["language"]
+    course.jp = float(meta["jp"])
+    course.competencies = meta["competencies"]
+    course.competency_codes = " ".join(c["code"] for c in meta["competencies"])
+    course.version = (latest.number if latest else 0) + 1
+    course.updated_at = utcnow()
+    course.published = True
+    version = CourseVersion(
+        course=course,
+        number=course.version,
+        content_hash=loaded.content_hash,
+        definition=loaded.definition,
+        source=source[:500],
+    )
+    session.add(version)
+    session.flush()
+    _copy_assets(loaded)
+    course_version_published.send(
+        current_app._get_current_object(), course=published_payload(course, version)
+    )
+    return ImportOutcome(course, version, status)
+
+
+def _copy_assets(loaded: LoadedCourse) -> None:
+    target = content_dir() / loaded.content_hash
+    if target.is_dir():
+        return
+    tmp = target.with_name(target.name + f".tmp-{uuid.uuid4().hex[:8]}")
+    for rel, path in loaded.assets.items():
+        dest = tmp.joinpath(*rel.split("/"))
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, dest)
+    tmp.mkdir(parents=True, exist_ok=True)
+    try:
+        tmp.rename(target)
+    except OSError:  # another process stored the same content meanwhile
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def published_payload(course: Course, version: CourseVersion) -> dict[str, Any]:
+    """The plain dict sent with ``course_version_published`` (see lms/signals.py)."""
+    definition = version.definition
+    return {
+        "iri": st.course_iri(course.slug),
+        "slug": course.slug,
+        "title": course.title,
+        "version": version.number,
+        "jp": course.jp,
+        "targets": [{"competency": c["code"], "level": c["level"]} for c in course.competencies],
+        "modules": [
+            {"iri": st.module_iri(course.slug, m), "title": m["title"], "kind": m["kind"]}
+            for m in definition["modules"]
+        ],
+        "quizzes": [
+            {
+                "iri": st.module_iri(course.slug, m),
+                "title": m["title"],
+                "questions": [
+                    {
+                        "iri": st.question_iri(course.slug, m["id"], q["id"]),
+                        "competency": q.get("competency"),
+                    }
+                    for q in m["quiz"]["questions"]
+                ],
+            }
+            for m in definition["modules"]
+            if m["kind"] == "quiz"
+        ],
+    }
+
+
+# --- catalog ---------------------------------------------------------------------------
+
+
+def search_catalog(
+    text: str = "",
+    competency: str = "",
+    topic: str = "",
+    jp_max: float | None = None,
+    level: str = "",
+) -> list[Course]:
+    """Published courses matching every given filter, by title."""
+    query = sa.select(Course).where(Course.published.is_(True))
+    if text:
+        like = f"%{text.strip().lower()}%"
+        query = query.where(
+            sa.or_(
+                sa.func.lower(Course.title).like(like),
+                sa.func.lower(Course.summary).like(like),
+                sa.func.lower(Course.topic).like(like),
+            )
+        )
+    if competency:
+        query = query.where(
+            (sa.literal(" ") + Course.competency_codes + " ").like(
+                f"% {competency.strip().upper()} %"
+            )
+        )
+    if topic:
+        query = query.where(Course.topic == topic)
+    if level:
+        query = query.where(Course.level == level)
+    if jp_max is not None:
+        query = query.where(Course.jp <= jp_max)
+    return list(get_session().scalars(query.order_by(Course.title)))
+
+
+def catalog_facets() -> dict[str, list[str]]:
+    """Values for the catalog filters: topics and competency codes in use."""
+    session = get_session()
+    topics = sorted(set(session.scalars(sa.select(Course.topic).where(Course.published.is_(True)))))
+    codes: set[str] = set()
+    for value in session.scalars(
+        sa.select(Course.competency_codes).where(Course.published.is_(True))
+    ):
+        codes.update(value.split())
+    return {"topics": topics, "competencies": sorted(codes)}
+
+
+def get_course(slug: str) -> Course:
+    """The published course ``slug`` or NotFound."""
+    course = get_session().scalar(sa.select(Course).where(Course.slug == slug))
+    if course is None or not course.published:
+        raise NotFound(f"No course {slug}.")
+    return course
+
+
+def current_version(course: Course) -> CourseVersion:
+    """The version learners see now (the newest)."""
+    version = get_session().scalar(
+        sa.select(CourseVersion).where(
+            CourseVersion.course_id == course.id, CourseVersion.number == course.version
+        )
+    )
+    if version is None:
+        raise NotFound(f"Course {course.slug} has no content.")
+    return version
+
+
+def definition_of(version: CourseVersion) -> dict[str, Any]:
+    """The version's definition (cached: versions never change)."""
+    cached = _DEFINITIONS.get(version.id)
+    if cached is None or cached.get("_hash") != version.content_hash:
+        cached = {**version.definition, "_hash": version.content_hash, "_number": version.number}
+        if len(_DEFINITIONS) > 500:
+            _DEFINITIONS.clear()
+        _DEFINITIONS[version.id] = cached
+    return cached
+
+
+def find_module(definition: dict[str, Any], module_id: str) -> dict[str, Any]:
+    for module in definition["modules"]:
+        if module["id"] == module_id:
+            return module
+    raise NotFound(f"No module {module_id} in this course.")
+
+
+# --- enrolment and progress ------------------------------------------------------------
+
+
+def enrollment_for(user: User, course: Course) -> Enrollment | None:
+    return get_session().scalar(
+        sa.select(Enrollment).where(
+            Enrollment.user_id == user.id, Enrollment.course_id == course.id
+        )
+    )
+
+
+def enrol(user: User, course: Course) -> tuple[Enrollment, bool]:
+    """Enrol ``user`` (idempotent): ``(enrolment, created)``."""
+    existing = enrollment_for(user, course)
+    if existing is not None:
+        return existing, False
+    if not course.published:
+        raise ValidationError(f"Course {course.slug} is not open for enrolment.")
+    enrollment = Enrollment(user_id=user.id, course_id=course.id, registration=str(uuid.uuid4()))
+    get_session().add(enrollment)
+    get_session().flush()
+    return enrollment, True
+
+
+def module_progress(user: User, course: Course) -> dict[str, ModuleProgress]:
+    rows = get_session().scalars(
+        sa.select(ModuleProgress).where(
+            ModuleProgress.user_id == user.id, ModuleProgress.course_id == course.id
+        )
+    )
+    return {row.module_id: row for row in rows}
+
+
+def course_progress(user: User, course: Course) -> CourseProgress | None:
+    return get_session().scalar(
+        sa.select(CourseProgress).where(
+            CourseProgress.user_id == user.id, CourseProgress.course_id == course.id
+        )
+    )
+
+
+def completion_for(user: User, course: Course) -> Completion | None:
+    return get_session().scalar(
+        sa.select(Completion).where(
+            Completion.user_id == user.id, Completion.course_id == course.id
+        )
+    )
+
+
+def module_done(module: dict[str, Any], row: ModuleProgress | None) -> bool:
+    if row is None:
+        return False
+    return row.passed if module["kind"] == "quiz" else row.completed_at is not None
+
+
+def required_modules(definition: dict[str, Any]) -> list[dict[str, Any]]:
+    """The modules the completion rule requires (lessons completed, quizzes passed)."""
+    rule = definition.get("completion") or {"modules": "all", "quizzes": "all"}
+    out = []
+    for module in definition["modules"]:
+        wanted = rule["quizzes"] if module["kind"] == "quiz" else rule["modules"]
+        if wanted == "all" or (isinstance(wanted, list) and module["id"] in wanted):
+            out.append(module)
+    return out
+
+
+def progress_percent(definition: dict[str, Any], rows: dict[str, ModuleProgress]) -> float:
+    """The share of the required modules that are done, 0 to 100."""
+    required = required_modules(definition)
+    if not required:
+        return 100.0
+    done = sum(1 for m in required if module_done(m, rows.get(m["id"])))
+    return round(100.0 * done / len(required), 1)
+
+
+def rule_met(definition: dict[str, Any], rows: dict[str, ModuleProgress]) -> bool:
+    """True when the course's completion rule holds for these module records."""
+    return all(module_done(m, rows.get(m["id"])) for m in required_modules(definition))
+
+
+def next_module(
+    definition: dict[str, Any], rows: dict[str, ModuleProgress], resume: str | None = None
+) -> dict[str, Any] | None:
+    """Where to go on: the first required module not done, else the resume point."""
+    for module in definition["modules"]:
+        if not module_done(module, rows.get(module["id"])):
+            return module
+    if resume:
+        for module in definition["modules"]:
+            if module["id"] == resume:
+                return module
+    return definition["modules"][0] if definition["modules"] else None
+
+
+def my_courses(user: User) -> list[dict[str, Any]]:
+    """The user's enrolments with course, progress and completion, most recent first."""
+    session = get_session()
+    enrollments = list(
+        session.scalars(
+            sa.select(Enrollment)
+            .where(Enrollment.user_id == user.id)
+            .order_by(Enrollment.enrolled_at.desc())
+        )
+    )
+    progress = {
+        p.course_id: p
+        for p in session.scalars(sa.select(CourseProgress).where(CourseProgress.user_id == user.id))
+    }
+    completions = {
+        c.course_id: c
+        for c in session.scalars(sa.select(Completion).where(Completion.user_id == user.id))
+    }
+    items = []
+    for enrollment in enrollments:
+        p = progress.get(enrollment.course_id)
+        c = completions.get(enrollment.course_id)
+        items.append(
+            {
+                "enrollment": enrollment,
+                "course": enrollment.course,
+                "completion": c,
+                "progress": 100.0 if c else (p.progress if p else 0.0),
+                "last_activity_at": (p.last_activity_at if p else None) or enrollment.enrolled_at,
+            }
+        )
+    items.sort(key=lambda i: (i["completion"] is not None, -(i["last_activity_at"].timestamp())))
+    return items
+
+
+def local_year(when: dt.datetime) -> int:
+    return when.astimezone(LOCAL_TZ).year
+
+
+def completions_of(user: User) -> list[Completion]:
+    return list(
+        get_session().scalars(
+            sa.select(Completion)
+            .where(Completion.user_id == user.id)
+            .order_by(Completion.completed_at.desc())
+        )
+    )
+
+
+def jp_by_year(completions: list[Completion]) -> dict[int, float]:
+    """JP earned per calendar year (Asia/Jakarta), newest year first."""
+    years: dict[int, float] = {}
+    for c in completions:
+        year = local_year(c.completed_at)
+        years[year] = years.get(year, 0.0) + c.jp
+    return dict(sorted(years.items(), reverse=True))
+
+
+def jp_this_year(user: User) -> float:
+    year = local_year(utcnow())
+    return jp_by_year(completions_of(user)).get(year, 0.0)
+
+
+def transcript(user: User) -> dict[str, Any]:
+    """The learning history (riwayat belajar): completions and JP per year."""
+    completions = completions_of(user)
+    return {
+        "user": user,
+        "completions": completions,
+        "jp_by_year": jp_by_year(completions),
+        "target": JP_TARGET_PER_YEAR,
+        "this_year": local_year(utcnow()),
+    }
+
+
+def completion_by_number(number: str) -> Completion | None:
+    return get_session().scalar(
+        sa.select(Completion).where(Completion.certificate_number == number.strip().upper())
+    )

@@ -1,0 +1,499 @@
+"""The learner's pages: catalog, course, module player, certificates, transcript, verify."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from lms.courses import certificates, service
+from lms.courses.content import render_markdown
+from lms.courses.journey import Journey
+from lms.courses.models import Course, CourseVersion
+from lms.db import get_session
+from lms.errors import NotFound
+from lms.people.models import Role, User
+from lms.quizzes import service as quiz_service
+
+courses_bp = Blueprint("courses", __name__, url_prefix="/courses")
+verify_bp = Blueprint("verify", __name__)
+
+LEVELS = {"dasar": "Basic", "menengah": "Intermediate", "lanjut": "Advanced"}
+
+
+def _allowed_hosts() -> list[str]:
+    return list(current_app.config.get("EMBED_ALLOWED_HOSTS") or [])
+
+
+def _asset_url(course: Course, version: CourseVersion) -> Any:
+    def url(ref: str) -> str:
+        clean = ref.split("#", 1)[0].split("?", 1)[0].lstrip("./")
+        return url_for("courses.asset", slug=course.slug, version=version.number, path=clean)
+
+    return url
+
+
+def _context(slug: str, need_enrolment: bool = True) -> dict[str, Any]:
+    course = service.get_course(slug)
+    version = service.current_version(course)
+    enrollment = service.enrollment_for(current_user, course)
+    if need_enrolment and enrollment is None:
+        flash(_("Enrol in the course first."), "info")
+        abort(redirect(url_for("courses.course", slug=slug)))
+    return {
+        "course": course,
+        "version": version,
+        "definition": service.definition_of(version),
+        "enrollment": enrollment,
+    }
+
+
+def _with_frames(response: Any) -> Any:
+    """Let lesson pages frame the allowed embed hosts (the default CSP frames nothing)."""
+    sources = " ".join(f"https://{h} https://*.{h}" for h in _allowed_hosts())
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; media-src 'self'; "
+        f"frame-src 'self' {sources}; object-src 'none'; base-uri 'self'; "
+        "form-action 'self'; frame-ancestors 'none'"
+    )
+    return response
+
+
+# --- catalog and course page ----------------------------------------------------------
+
+
+@courses_bp.get("/")
+@login_required
+def catalog() -> Any:
+    args = request.args
+    jp_max = args.get("jp_max", type=float)
+    courses = service.search_catalog(
+        text=args.get("q", "")[:100],
+        competency=args.get("competency", "")[:20],
+        topic=args.get("topic", "")[:100],
+        level=args.get("level", "")[:20],
+        jp_max=jp_max,
+    )
+    mine = {item["course"].id: item for item in service.my_courses(current_user)}
+    return render_template(
+        "courses/catalog.html",
+        courses=courses,
+        facets=service.catalog_facets(),
+        mine=mine,
+        args=args,
+        levels=LEVELS,
+    )
+
+
+@courses_bp.get("/<slug>")
+@login_required
+def course(slug: str) -> Any:
+    ctx = _context(slug, need_enrolment=False)
+    rows = service.module_progress(current_user, ctx["course"]) if ctx["enrollment"] else {}
+    progress = service.progress_percent(ctx["definition"], rows)
+    completion = service.completion_for(current_user, ctx["course"])
+    resume = service.course_progress(current_user, ctx["course"])
+    nxt = service.next_module(ctx["definition"], rows, resume.last_module_id if resume else None)
+    description = render_markdown(
+        ctx["definition"].get("description", ""),
+        _asset_url(ctx["course"], ctx["version"]),
+        _allowed_hosts(),
+    )
+    return render_template(
+        "courses/course.html",
+        **ctx,
+        rows=rows,
+        progress=progress,
+        completion=completion,
+        next_module=nxt,
+        description=description,
+        levels=LEVELS,
+        done=service.module_done,
+        started=bool(rows),
+    )
+
+
+@courses_bp.post("/<slug>/enrol")
+@login_required
+def enrol(slug: str) -> Any:
+    ctx = _context(slug, need_enrolment=False)
+    enrollment, created = service.enrol(current_user, ctx["course"])
+    journey = Journey(current_user, ctx["course"], ctx["version"], enrollment)
+    if created:
+        journey.enrolled()
+    journey.launched()
+    get_session().commit()
+    if created:
+        flash(_("You are enrolled. Happy learning!"), "success")
+    first = ctx["definition"]["modules"][0]
+    return redirect(_module_url(ctx["course"], first))
+
+
+@courses_bp.post("/<slug>/start")
+@login_required
+def start(slug: str) -> Any:
+    """Start or resume: launched + initialized, then the module to continue with."""
+    ctx = _context(slug)
+    Journey(current_user, ctx["course"], ctx["version"], ctx["enrollment"]).launched()
+    get_session().commit()
+    rows = service.module_progress(current_user, ctx["course"])
+    resume = service.course_progress(current_user, ctx["course"])
+    nxt = service.next_module(ctx["definition"], rows, resume.last_module_id if resume else None)
+    return redirect(_module_url(ctx["course"], nxt) if nxt else url_for(".course", slug=slug))
+
+
+@courses_bp.post("/<slug>/exit")
+@login_required
+def exit_course(slug: str) -> Any:
+    ctx = _context(slug)
+    Journey(current_user, ctx["course"], ctx["version"], ctx["enrollment"]).terminated()
+    get_session().commit()
+    return redirect(url_for("home.index"))
+
+
+def _module_url(course: Course, module: dict[str, Any]) -> str:
+    if module["kind"] == "quiz":
+        return url_for("courses.quiz", slug=course.slug, quiz_id=module["id"])
+    return url_for("courses.module", slug=course.slug, module_id=module["id"])
+
+
+def _neighbours(definition: dict[str, Any], module_id: str) -> tuple[Any, Any]:
+    modules = definition["modules"]
+    index = next(i for i, m in enumerate(modules) if m["id"] == module_id)
+    prev = modules[index - 1] if index > 0 else None
+    nxt = modules[index + 1] if index + 1 < len(modules) else None
+    return prev, nxt
+
+
+def _player(ctx: dict[str, Any], module: dict[str, Any], template: str, **extra: Any) -> Any:
+    rows = service.module_progress(current_user, ctx["course"])
+    prev, nxt = _neighbours(ctx["definition"], module["id"])
+    progress = service.progress_percent(ctx["definition"], rows)
+    completion = service.completion_for(current_user, ctx["course"])
+    return render_template(
+        template,
+        **ctx,
+        module=module,
+        rows=rows,
+        prev=prev,
+        nxt=nxt,
+        progress=progress,
+        completion=completion,
+        done=service.module_done,
+        module_url=lambda m: _module_url(ctx["course"], m),
+        **extra,
+    )
+
+
+@courses_bp.get("/<slug>/modules/<module_id>")
+@login_required
+def module(slug: str, module_id: str) -> Any:
+    ctx = _context(slug)
+    module = service.find_module(ctx["definition"], module_id)
+    if module["kind"] == "quiz":
+        return redirect(_module_url(ctx["course"], module))
+    Journey(current_user, ctx["course"], ctx["version"], ctx["enrollment"]).experienced(module)
+    get_session().commit()
+    asset_url = _asset_url(ctx["course"], ctx["version"])
+    hosts = _allowed_hosts()
+    body = render_markdown(module["body"], asset_url, hosts)
+    from lms.courses.content import media_html
+
+    media = None
+    if module["kind"] == "video" and module.get("video"):
+        media = media_html("video", module["video"], asset_url, hosts, module["title"])
+    elif module["kind"] == "embed" and module.get("embed"):
+        media = media_html(
+            "embed", module["embed"], asset_url, hosts, module["title"], module.get("height") or 480
+        )
+    from markupsafe import Markup
+
+    response = current_app.make_response(
+        _player(
+            ctx, module, "courses/module.html", body=body, media=Markup(media) if media else None
+        )
+    )
+    return _with_frames(response)
+
+
+@courses_bp.post("/<slug>/modules/<module_id>/complete")
+@login_required
+def complete_module(slug: str, module_id: str) -> Any:
+    ctx = _context(slug)
+    module = service.find_module(ctx["definition"], module_id)
+    if module["kind"] == "quiz":
+        abort(400)
+    rows = service.module_progress(current_user, ctx["course"])
+    if not service.module_done(module, rows.get(module_id)):
+        Journey(current_user, ctx["course"], ctx["version"], ctx["enrollment"]).module_completed(
+            module
+        )
+        get_session().commit()
+    if (
+        service.completion_for(current_user, ctx["course"]) is not None
+        and request.form.get("last") == "1"
+    ):
+        return redirect(url_for(".course", slug=slug))
+    _prev, nxt = _neighbours(ctx["definition"], module_id)
+    if nxt is None:
+        return redirect(url_for(".course", slug=slug))
+    return redirect(_module_url(ctx["course"], nxt))
+
+
+@courses_bp.get("/<slug>/files/<int:version>/<path:path>")
+@login_required
+def asset(slug: str, version: int, path: str) -> Any:
+    course = service.get_course(slug)
+    row = get_session().scalar(
+        sa.select(CourseVersion).where(
+            CourseVersion.course_id == course.id, CourseVersion.number == version
+        )
+    )
+    if row is None or path not in row.definition.get("assets", []):
+        abort(404)
+    folder = Path(service.content_dir()) / row.content_hash
+    response = send_from_directory(folder, path, max_age=7 * 24 * 3600)
+    # Course files are data, never pages: an SVG opened on its own runs no script.
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+    )
+    return response
+
+
+# --- quizzes ----------------------------------------------------------------------------
+
+
+def _quiz_context(slug: str, quiz_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    ctx = _context(slug)
+    module = service.find_module(ctx["definition"], quiz_id)
+    if module["kind"] != "quiz":
+        raise NotFound(_("No such quiz."))
+    return ctx, module
+
+
+@courses_bp.get("/<slug>/quizzes/<quiz_id>")
+@login_required
+def quiz(slug: str, quiz_id: str) -> Any:
+    ctx, module = _quiz_context(slug, quiz_id)
+    attempts = quiz_service.attempts_for(ctx["enrollment"], quiz_id)
+    current = quiz_service.open_attempt(attempts)
+    left = quiz_service.attempts_left(module["quiz"], attempts)
+    return _player(
+        ctx,
+        module,
+        "quizzes/intro.html",
+        quiz=module["quiz"],
+        attempts=attempts,
+        current=current,
+        left=left,
+        passed=any(a.passed for a in attempts),
+    )
+
+
+@courses_bp.post("/<slug>/quizzes/<quiz_id>/start")
+@login_required
+def quiz_start(slug: str, quiz_id: str) -> Any:
+    ctx, module = _quiz_context(slug, quiz_id)
+    attempt, created = quiz_service.start_attempt(
+        current_user.id, ctx["enrollment"], ctx["version"], module["quiz"]
+    )
+    if created:
+        Journey(current_user, ctx["course"], ctx["version"], ctx["enrollment"]).quiz_attempted(
+            module
+        )
+    get_session().commit()
+    return redirect(url_for(".attempt", slug=slug, quiz_id=quiz_id, attempt_id=attempt.uuid))
+
+
+def _attempt_for(ctx: dict[str, Any], quiz_id: str, attempt_id: str) -> Any:
+    from lms.quizzes.models import QuizAttempt
+
+    attempt = get_session().scalar(sa.select(QuizAttempt).where(QuizAttempt.uuid == attempt_id))
+    if (
+        attempt is None
+        or attempt.enrollment_id != ctx["enrollment"].id
+        or attempt.quiz_id != quiz_id
+    ):
+        abort(404)
+    return attempt
+
+
+def _attempt_quiz(attempt: Any, quiz_id: str) -> dict[str, Any]:
+    """The quiz as it was in the version the attempt began in."""
+    version = get_session().get(CourseVersion, attempt.course_version_id)
+    return service.find_module(service.definition_of(version), quiz_id)["quiz"]
+
+
+@courses_bp.get("/<slug>/quizzes/<quiz_id>/attempts/<attempt_id>")
+@login_required
+def attempt(slug: str, quiz_id: str, attempt_id: str) -> Any:
+    ctx, module = _quiz_context(slug, quiz_id)
+    attempt = _attempt_for(ctx, quiz_id, attempt_id)
+    quiz = _attempt_quiz(attempt, quiz_id)
+    if attempt.submitted_at is None:
+        questions = quiz_service.public_questions(attempt, quiz)
+        prompts = {
+            q["id"]: render_markdown(
+                q["prompt"], _asset_url(ctx["course"], ctx["version"]), _allowed_hosts()
+            )
+            for q in questions
+        }
+        return _player(
+            ctx,
+            module,
+            "quizzes/attempt.html",
+            quiz=quiz,
+            attempt=attempt,
+            questions=questions,
+            prompts=prompts,
+        )
+    items = quiz_service.review(attempt, quiz)
+    attempts = quiz_service.attempts_for(ctx["enrollment"], quiz_id)
+    left = quiz_service.attempts_left(quiz, attempts)
+    return _player(
+        ctx,
+        module,
+        "quizzes/review.html",
+        quiz=quiz,
+        attempt=attempt,
+        items=items,
+        left=left,
+        passed=any(a.passed for a in attempts),
+    )
+
+
+@courses_bp.post("/<slug>/quizzes/<quiz_id>/attempts/<attempt_id>")
+@login_required
+def attempt_submit(slug: str, quiz_id: str, attempt_id: str) -> Any:
+    ctx, module = _quiz_context(slug, quiz_id)
+    attempt = _attempt_for(ctx, quiz_id, attempt_id)
+    quiz = _attempt_quiz(attempt, quiz_id)
+    if attempt.submitted_at is not None:
+        return redirect(url_for(".attempt", slug=slug, quiz_id=quiz_id, attempt_id=attempt_id))
+    graded = quiz_service.submit_attempt(attempt, quiz, request.form.getlist)
+    module_for_statements = {**module, "quiz": quiz}
+    Journey(current_user, ctx["course"], ctx["version"], ctx["enrollment"]).quiz_submitted(
+        module_for_statements, attempt, graded
+    )
+    get_session().commit()
+    if attempt.timed_out:
+        flash(
+            _("Time was up before the answers arrived, so this attempt did not count."), "warning"
+        )
+    elif attempt.passed:
+        flash(_("You passed the quiz with %(score)s%%.", score=_pct(attempt.scaled)), "success")
+    else:
+        flash(
+            _(
+                "Not passed yet: %(score)s%%. Review the feedback and try again.",
+                score=_pct(attempt.scaled),
+            ),
+            "warning",
+        )
+    return redirect(url_for(".attempt", slug=slug, quiz_id=quiz_id, attempt_id=attempt_id))
+
+
+def _pct(value: float | None) -> str:
+    return f"{(value or 0) * 100:.0f}"
+
+
+# --- records ----------------------------------------------------------------------------
+
+
+@courses_bp.get("/mine")
+@login_required
+def mine() -> Any:
+    return render_template(
+        "courses/mine.html",
+        items=service.my_courses(current_user),
+        jp=service.jp_this_year(current_user),
+        target=service.JP_TARGET_PER_YEAR,
+    )
+
+
+def _transcript_user(nip: str | None) -> User:
+    if nip is None or nip == current_user.nip:
+        return current_user._get_current_object()  # type: ignore[no-any-return]
+    if not current_user.has_role(Role.HR, Role.ADMIN):
+        abort(403)
+    user = get_session().scalar(sa.select(User).where(User.nip == nip))
+    if user is None:
+        abort(404)
+    return user
+
+
+@courses_bp.get("/transcript")
+@courses_bp.get("/transcript/<nip>")
+@login_required
+def transcript(nip: str | None = None) -> Any:
+    user = _transcript_user(nip)
+    return render_template("courses/transcript.html", **service.transcript(user))
+
+
+@courses_bp.get("/transcript.pdf")
+@courses_bp.get("/transcript/<nip>.pdf")
+@login_required
+def transcript_pdf(nip: str | None = None) -> Any:
+    user = _transcript_user(nip)
+    pdf = certificates.transcript_pdf(service.transcript(user))
+    return _pdf(pdf, f"riwayat-belajar-{user.nip or user.id}.pdf")
+
+
+@courses_bp.get("/certificates/<number>.pdf")
+@login_required
+def certificate(number: str) -> Any:
+    completion = service.completion_by_number(number)
+    if completion is None:
+        abort(404)
+    if completion.user_id != current_user.id and not current_user.has_role(Role.HR, Role.ADMIN):
+        abort(403)
+    user = get_session().get(User, completion.user_id)
+    pdf = certificates.certificate_pdf(
+        completion,
+        user,
+        url_for("verify.verify", number=completion.certificate_number, _external=False),
+    )
+    return _pdf(pdf, f"sertifikat-{completion.certificate_number}.pdf")
+
+
+def _pdf(data: bytes, filename: str) -> Any:
+    response = current_app.response_class(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@verify_bp.get("/verify/<number>")
+def verify(number: str) -> Any:
+    """Public: anyone holding a certificate number (or its QR code) can check it."""
+    completion = service.completion_by_number(number[:40])
+    user = get_session().get(User, completion.user_id) if completion else None
+    status = 200 if completion else 404
+    return render_template(
+        "courses/verify.html", completion=completion, user=user, number=number[:40]
+    ), status
+
+
+def masked_nip(nip: str | None) -> str:
+    """A NIP with its middle hidden, for the public verification page."""
+    if not nip:
+        return ""
+    return nip[:4] + "•" * (len(nip) - 8) + nip[-4:]
+
+
+verify_bp.add_app_template_filter(masked_nip, "masked_nip")

@@ -22,6 +22,8 @@ def init_app(app: Flask) -> None:
 
     app.config.setdefault("XAPI_MAX_BODY", 16 * 1024 * 1024)
     app.config.setdefault("XAPI_CONSUMERS_INLINE", True)
+    # The version answered to requests that name none (or a bad one): LMS_XAPI_DEFAULT_VERSION.
+    app.config.setdefault("XAPI_DEFAULT_VERSION", "2.0.0")
     # An API with Basic auth: no CSRF tokens, and never throttled like the sign-in form.
     csrf.exempt(xapi_bp)
     limiter.exempt(xapi_bp)

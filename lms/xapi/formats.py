@@ -29,7 +29,7 @@ def _object_ids(obj: dict[str, Any]) -> dict[str, Any]:
     if kind in ("Agent", "Group"):
         return _agent_ids(obj)
     if kind == "Activity":
-        return {"objectType": "Activity", "id": obj["id"]}
+        return {"id": obj["id"]}
     if kind == "SubStatement":
         return _statement_ids(obj)
     return obj
@@ -47,7 +47,7 @@ def _statement_ids(statement: dict[str, Any]) -> dict[str, Any]:
                 context[key] = _agent_ids(context[key])
         if "contextActivities" in context:
             context["contextActivities"] = {
-                key: [{"objectType": "Activity", "id": a["id"]} for a in items]
+                key: [{"id": a["id"]} for a in items]
                 for key, items in context["contextActivities"].items()}
         if "contextAgents" in context:
             context["contextAgents"] = [{**c, "agent": _agent_ids(c["agent"])}

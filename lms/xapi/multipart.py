@@ -90,4 +90,4 @@ def build_multipart(first_json: bytes, attachments: list[tuple[str, str, bytes]]
                       f"X-Experience-API-Hash: {sha2}\r\n\r\n".encode())
         chunks.append(content)
     chunks.append(f"\r\n--{boundary}--\r\n".encode())
-    return b"".join(chunks), f'multipart/mixed; boundary="{boundary}"'
+    return b"".join(chunks), f"multipart/mixed; boundary={boundary}"

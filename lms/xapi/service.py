@@ -17,6 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy import orm
 
 from lms.db import get_session
 from lms.errors import Conflict, ValidationError
@@ -257,7 +258,10 @@ def store_statements(statements: list[dict[str, Any]], authority: dict[str, Any]
             statement["id"] = str(uuid.uuid4())
         statement["stored"] = stored_text
         if "timestamp" in statement:
+            # Returned in UTC with millisecond precision (2.0 §4.2.7; 1.0.3 §4.5 allows it).
             timestamp = parse_timestamp(statement["timestamp"], "timestamp")
+            statement["timestamp"] = format_timestamp(timestamp)
+            timestamp = timestamp.astimezone(dt.UTC)
         else:
             timestamp = stored
             statement["timestamp"] = stored_text
@@ -378,9 +382,60 @@ class StatementQuery:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _filter_conditions(query: StatementQuery) -> list[Any]:
+def query_statements(query: StatementQuery) -> tuple[list[dict[str, Any]], int | None, int]:
+    """One page of statements matching ``query``, newest first unless ``ascending``.
+
+    Returns (statements, seq to continue after or None when this is the last page, the
+    highest seq the query may see). Paging is stable: later pages never include
+    statements stored after the first page was read.
+
+    Statements whose object is a StatementRef to a statement matching the agent, verb,
+    activity and registration filters are returned too, even when that target is voided
+    (1.0.3 Part Three §2.1.3 "Filter Conditions for StatementRefs"); ``since``, ``until``
+    and paging apply to the referencing statement itself.
+    """
+    session = get_session()
     s = Statement
-    conditions: list[Any] = [s.voided.is_(False)]
+    upto = query.upto
+    if upto is None:
+        upto = session.scalar(sa.select(sa.func.max(s.seq))) or 0
+    limit = min(query.limit or MAX_PAGE, MAX_PAGE)
+    window = [s.voided.is_(False), s.seq <= upto, *_time_conditions(s, query)]
+    if query.after is not None:
+        window.append(s.seq > query.after if query.ascending else s.seq < query.after)
+    order = s.seq.asc() if query.ascending else s.seq.desc()
+    rows = session.execute(sa.select(s.seq, s.data)
+                           .where(*window, *_target_conditions(s, query))
+                           .order_by(order).limit(limit + 1)).all()
+    if any(getattr(query, name) for name in ("agent", "verb", "activity", "registration")):
+        target = orm.aliased(Statement)
+        refs = session.execute(
+            sa.select(s.seq, s.data).join(target, target.statement_id == s.ref_id)
+            .where(s.ref_id.is_not(None), *window, *_target_conditions(target, query))
+            .order_by(order).limit(limit + 1)).all()
+        if refs:
+            merged = {row[0]: row for row in rows}
+            merged.update({row[0]: row for row in refs})
+            rows = sorted(merged.values(), key=lambda r: r[0], reverse=not query.ascending)
+            rows = rows[:limit + 1]
+    more = rows[limit - 1][0] if len(rows) > limit else None
+    return [row[1] for row in rows[:limit]], more, upto
+
+
+def _time_conditions(s: Any, query: StatementQuery) -> list[Any]:
+    conditions = []
+    if query.since:
+        conditions.append(s.stored > query.since)
+    if query.until:
+        conditions.append(s.stored <= query.until)
+    if query.authority:
+        conditions.append(s.authority_key == query.authority)
+    return conditions
+
+
+def _target_conditions(s: Any, query: StatementQuery) -> list[Any]:
+    """The agent, verb, activity and registration filters, on statement alias ``s``."""
+    conditions: list[Any] = []
     if query.agent:
         if query.related_agents:
             conditions.append(s.seq.in_(sa.select(StatementAgent.seq)
@@ -398,68 +453,7 @@ def _filter_conditions(query: StatementQuery) -> list[Any]:
             conditions.append(s.activity_id == query.activity)
     if query.registration:
         conditions.append(s.registration == query.registration.lower())
-    if query.since:
-        conditions.append(s.stored > query.since)
-    if query.until:
-        conditions.append(s.stored <= query.until)
-    if query.authority:
-        conditions.append(s.authority_key == query.authority)
     return conditions
-
-
-def query_statements(query: StatementQuery) -> tuple[list[dict[str, Any]], int | None, int]:
-    """One page of statements matching ``query``, newest first unless ``ascending``.
-
-    Returns (statements, seq to continue after or None when this is the last page, the
-    highest seq the query may see). Paging is stable: later pages never include
-    statements stored after the first page was read.
-
-    Statements that point at a matching statement through a StatementRef object are
-    returned as well (Part Three §2.1.3, "Filter Conditions for StatementRefs"), except
-    voiding statements, which are filtered like any other.
-    """
-    session = get_session()
-    s = Statement
-    upto = query.upto
-    if upto is None:
-        upto = session.scalar(sa.select(sa.func.max(s.seq))) or 0
-    limit = min(query.limit or MAX_PAGE, MAX_PAGE)
-    conditions = _filter_conditions(query)
-    conditions.append(s.seq <= upto)
-    if query.after is not None:
-        conditions.append(s.seq > query.after if query.ascending else s.seq < query.after)
-    order = s.seq.asc() if query.ascending else s.seq.desc()
-    filtered = any(getattr(query, name) for name in
-                   ("agent", "verb", "activity", "registration"))
-    stmt = sa.select(s.seq, s.data).where(*conditions).order_by(order).limit(limit + 1)
-    rows = session.execute(stmt).all()
-    if filtered:
-        rows = _with_referencing(session, rows, upto, query.ascending, limit)
-    more = rows[limit - 1][0] if len(rows) > limit else None
-    return [row[1] for row in rows[:limit]], more, upto
-
-
-def _with_referencing(session: Any, rows: list[Any], upto: int, ascending: bool,
-                      limit: int) -> list[Any]:
-    """Add statements whose StatementRef object targets a matching statement.
-
-    Only non-voiding references are followed, one level per page (enough for the
-    annotations and corrections xAPI clients send).
-    """
-    ids = [row[1]["id"] for row in rows]
-    if not ids:
-        return rows
-    s = Statement
-    refs = session.execute(
-        sa.select(s.seq, s.data).where(s.ref_id.in_(ids), s.voided.is_(False),
-                                       s.verb_id != VOIDED, s.seq <= upto)
-    ).all()
-    if not refs:
-        return rows
-    seen = {row[0] for row in rows}
-    merged = list(rows) + [r for r in refs if r[0] not in seen]
-    merged.sort(key=lambda r: r[0], reverse=not ascending)
-    return merged[:limit + 1]
 
 
 def get_attachment_contents(statements: list[dict[str, Any]]) -> dict[str, Attachment]:

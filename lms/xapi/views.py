@@ -57,8 +57,8 @@ class XapiError(LmsError):
 
 def _header(name: str) -> str | None:
     overrides = g.get("xapi_headers")
-    if overrides is not None:
-        return overrides.get(name.lower())
+    if overrides is not None and name.lower() in overrides:
+        return overrides[name.lower()]
     return request.headers.get(name)
 
 
@@ -82,7 +82,8 @@ def _is_v2() -> bool:
 
 @xapi_bp.before_request
 def _prepare() -> Any:
-    g.xapi_version = "1.0.3"
+    # Until the request's own version is known (errors before that carry the default).
+    g.xapi_version = VERSIONS.get(str(current_app.config["XAPI_DEFAULT_VERSION"]), "2.0.0")
     if request.method == "OPTIONS":
         return Response(status=204)
     limit = current_app.config["XAPI_MAX_BODY"]
@@ -99,6 +100,8 @@ def _prepare() -> Any:
         requested = _header("X-Experience-API-Version")
     if request.endpoint == "xapi.about":
         return None
+    if requested is not None and requested.strip() in VERSIONS:
+        g.xapi_version = VERSIONS[requested.strip()]
     if requested is None:
         raise XapiError(400, "The X-Experience-API-Version header is required (for example "
                              "X-Experience-API-Version: 1.0.3 or 2.0.0).")
@@ -153,8 +156,12 @@ def _alternate_syntax(requested: str | None) -> None:
 @xapi_bp.after_app_request
 def _version_header(response: Response) -> Response:
     if request.path.startswith("/xapi"):
-        response.headers["X-Experience-API-Version"] = g.get("xapi_version", "1.0.3") \
-            if g.get("xapi_version", "1.0.3").startswith("2.") else "1.0.3"
+        response.headers["X-Experience-API-Version"] = g.get(
+            "xapi_version", VERSIONS.get(str(current_app.config["XAPI_DEFAULT_VERSION"]),
+                                         "2.0.0"))
+        if request.path.startswith("/xapi/statements"):
+            response.headers.setdefault("X-Experience-API-Consistent-Through",
+                                        format_timestamp(dt.datetime.now(dt.UTC)))
         response.headers.setdefault("Access-Control-Allow-Origin", "*")
         response.headers.setdefault(
             "Access-Control-Allow-Headers",
@@ -319,8 +326,7 @@ def _statements_from_body() -> tuple[Any, dict[str, service.AttachmentPart]]:
             if not sha2:
                 raise ValidationError(f"Part {i + 1} of the multipart body has no "
                                       "X-Experience-API-Hash header (the SHA-2 of its content).")
-            if not _is_v2() and part.headers.get("content-transfer-encoding", "").lower() \
-                    != "binary":
+            if part.headers.get("content-transfer-encoding", "binary").lower() != "binary":
                 raise ValidationError(f"Part {i + 1} of the multipart body needs the header "
                                       "Content-Transfer-Encoding: binary.")
             if not sha2_matches(sha2, part.content):
@@ -602,8 +608,7 @@ def _document_body() -> tuple[bytes, str]:
 
 
 def _documents(key: DocumentKey, id_param: str, allowed: set[str], *, write_ok: bool,
-               read_ok: bool, list_ok: bool = True, delete_many: bool = False,
-               require_precondition: bool = False) -> Response:
+               read_ok: bool, delete_many: bool = False, profile: bool = False) -> Response:
     _only_params(allowed)
     method = g.xapi_method
     document_id = _params().get(id_param)
@@ -629,10 +634,16 @@ def _documents(key: DocumentKey, id_param: str, allowed: set[str], *, write_ok: 
         if document_id is None:
             raise ValidationError(f"The {id_param} parameter is required.", field=id_param)
         content, content_type = _document_body()
+        is_put = method == "PUT"
+        if is_put and profile and if_match is None and if_none_match is None \
+                and documents.get_document(key, document_id) is None:
+            # 1.0.3 Part Three §3.1: profile writes must say what they expect.
+            raise ValidationError("PUT of a profile document needs If-Match (to replace the "
+                                  "document you read) or If-None-Match: * (to create it).")
         documents.save_document(
-            key, document_id, content, content_type, merge=method == "POST",
+            key, document_id, content, content_type, merge=not is_put,
             if_match=if_match, if_none_match=if_none_match,
-            require_precondition=require_precondition and method == "PUT")
+            require_precondition=is_put and (profile or _is_v2()))
         get_session().commit()
         doc = documents.get_document(key, document_id)
         headers = {"ETag": f'"{doc.etag}"'} if doc else {}
@@ -685,8 +696,7 @@ def activity_profile() -> Response:
     credential = g.xapi_credential
     return _documents(key, "profileId", {"activityId", "profileId", "since"},
                       write_ok=auth.can_use_profiles(credential, True),
-                      read_ok=auth.can_use_profiles(credential, False),
-                      require_precondition=True)
+                      read_ok=auth.can_use_profiles(credential, False), profile=True)
 
 
 @xapi_bp.route("/agents/profile", methods=["GET", "PUT", "POST", "DELETE"])
@@ -697,5 +707,4 @@ def agent_profile() -> Response:
     credential = g.xapi_credential
     return _documents(key, "profileId", {"agent", "profileId", "since"},
                       write_ok=auth.can_use_profiles(credential, True),
-                      read_ok=auth.can_use_profiles(credential, False),
-                      require_precondition=True)
+                      read_ok=auth.can_use_profiles(credential, False), profile=True)

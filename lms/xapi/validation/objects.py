@@ -48,7 +48,8 @@ def check_definition(value: Any, path: str, ctx: Context) -> dict[str, Any]:
     if "extensions" in value:
         check_extensions(value["extensions"], f"{path}.extensions")
     interaction = value.get("interactionType")
-    if interaction is not None and interaction not in INTERACTION_TYPES:
+    if interaction is not None and (not isinstance(interaction, str)
+                                    or interaction not in INTERACTION_TYPES):
         fail(f"{path}.interactionType", f"must be one of {', '.join(sorted(INTERACTION_TYPES))}")
     if "correctResponsesPattern" in value:
         if interaction is None:
@@ -56,7 +57,7 @@ def check_definition(value: Any, path: str, ctx: Context) -> dict[str, Any]:
         pattern = value["correctResponsesPattern"]
         if not isinstance(pattern, list) or not all(isinstance(p, str) for p in pattern):
             fail(f"{path}.correctResponsesPattern", "must be a list of strings")
-    allowed = COMPONENTS.get(interaction or "", ())
+    allowed = COMPONENTS.get(interaction, ()) if isinstance(interaction, str) else ()
     for key in ALL_COMPONENT_LISTS:
         if key not in value:
             continue

@@ -32,7 +32,7 @@ def _b64url_decode(part: str) -> bytes:
 def _normalise(statement: dict[str, Any]) -> dict[str, Any]:
     """Drop what the LRS or the signing process changes; align equivalent forms."""
     st = copy.deepcopy(statement)
-    for key in ("authority", "stored", "version", "attachments"):
+    for key in ("id", "authority", "stored", "version", "attachments", "timestamp"):
         st.pop(key, None)
     for part in (st, st.get("object") if isinstance(st.get("object"), dict) else None):
         if not part:
@@ -48,7 +48,7 @@ def _normalise(statement: dict[str, Any]) -> dict[str, Any]:
             if match and match.group(2):
                 part["result"]["duration"] = (duration[:match.start()] + match.group(1)
                                               + "." + match.group(2)[:2].ljust(2, "0") + "S")
-        if isinstance(part.get("timestamp"), str):
+        if part is not st and isinstance(part.get("timestamp"), str):
             try:
                 part["timestamp"] = parse_timestamp(part["timestamp"], "timestamp").isoformat()
             except ValidationError:
@@ -79,8 +79,6 @@ def check_signature(statement: dict[str, Any], jws: bytes, path: str) -> None:
                               field=path)
     received = _normalise(statement)
     signed = _normalise(payload)
-    if "id" not in payload:
-        received.pop("id", None)
     if received != signed:
         raise ValidationError(f"{path}: the JWS payload is not the same statement as the "
                               "one sent", field=path)

@@ -31,6 +31,8 @@ def check_authority(value: Any, path: str, ctx: Context) -> dict[str, Any]:
     """Authority (§2.4.9): an Agent, or a two-member Group (OAuth consumer + user)."""
     if isinstance(value, dict) and value.get("objectType") == "Group":
         check_group(value, path, ctx)
+        if any(key in value for key in ("mbox", "mbox_sha1sum", "openid", "account")):
+            fail(path, "as a Group must be anonymous (two members, no identifier)")
         if len(value.get("member", [])) != 2:
             fail(f"{path}.member", "of an authority Group must list exactly two Agents")
         return value

@@ -26,8 +26,8 @@ from pydantic import ValidationError as PydanticValidationError
 
 Ident = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,78}[a-z0-9]$")]
-#: Competency codes: M.01..M.08, SK.01, teknis codes such as T.KEU.01.
-CompetencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{1,3}(\.[A-Z0-9]{1,8})*\.\d{2}$")]
+#: Competency codes: M.01..M.08, SK.01, teknis codes such as T.KEU or T.KEU.01.
+CompetencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{1,4}(\.[A-Z0-9]{1,8}){1,3}$")]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 LESSON_SUFFIXES = (".md", ".markdown")
@@ -47,9 +47,7 @@ class _Strict(BaseModel):
 class CompetencyTarget(_Strict):
     """A competency the course develops, and the level it aims at (1 to 5)."""
 
-    code: CompetencyCode = Field(
-        description="Competency code: M.01..M.08, SK.01 or teknis (T.KEU.01)"
-    )
+    code: CompetencyCode = Field(description="Competency code: M.01..M.08, SK.01 or teknis (T.KEU)")
     level: int = Field(ge=1, le=5, description="Proficiency level the course targets")
 
 

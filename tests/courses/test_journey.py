@@ -54,7 +54,7 @@ def test_catalog_lists_and_filters_published_courses(client, login_as, course):
     login_as("learner")
     page = client.get("/courses/").get_data(as_text=True)
     assert "Mini Kursus Uji" in page
-    assert "Mini Kursus Uji" in client.get("/courses/?competency=T.KEU.01").get_data(as_text=True)
+    assert "Mini Kursus Uji" in client.get("/courses/?competency=T.KEU").get_data(as_text=True)
     assert "Mini Kursus Uji" not in client.get("/courses/?competency=M.01").get_data(as_text=True)
     assert "Mini Kursus Uji" not in client.get("/courses/?q=anggaran").get_data(as_text=True)
     assert "Mini Kursus Uji" not in client.get("/courses/?jp_max=1").get_data(as_text=True)
@@ -304,3 +304,21 @@ def test_transcript_pdf_and_hr_access(client, login_as, course, users):
     assert client.get(f"/courses/transcript/{users['hr'].nip}").status_code == 403
     login_as("hr")
     assert client.get(f"/courses/transcript/{users['learner'].nip}").status_code == 200
+
+
+def test_time_limit_is_enforced_on_the_server(client, login_as, course):
+    import datetime as dt
+
+    login_as("learner")
+    _enrol(client)
+    quiz = _quiz(course)
+    attempt = _start_attempt(client)
+    answers = answers_for(attempt, quiz, right=True)
+    attempt.deadline = attempt.started_at - dt.timedelta(minutes=5)
+    get_session().commit()
+    client.post(f"/courses/mini-kursus/quizzes/kuis/attempts/{attempt.uuid}", data=answers)
+    get_session().expire_all()
+    attempt = get_session().get(QuizAttempt, attempt.id)
+    assert attempt.timed_out is True and attempt.passed is False and attempt.scaled == 0
+    failed = [s for s in _statements() if s["verb"]["id"] == ADL + "failed"]
+    assert failed and failed[-1]["result"]["success"] is False

@@ -17,6 +17,7 @@ MODULES = (
     "lms.people",
     "lms.courses",
     "lms.quizzes",
+    "lms.competency",
     # Keep last: modules add their /api/v1 routes to its blueprint before it registers.
     "lms.api",
 )

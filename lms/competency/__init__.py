@@ -1,0 +1,48 @@
+"""The competency engine: the ASN competency dictionary, position standards, evidence
+rules, profiles derived from xAPI statements, gaps and recommendations.
+
+- :mod:`lms.competency.models`: tables; :mod:`lms.competency.policy`: aggregation
+  policies (pure); :mod:`lms.competency.rules`: rule matching and judging (pure)
+- :mod:`lms.competency.engine`: the profile engine, a statement consumer
+- :mod:`lms.competency.service`: frameworks, standards, rules, profiles (read side)
+- :mod:`lms.competency.views` (``/competency``), :mod:`lms.competency.api` (``/api/v1``)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, current_app
+
+
+def _on_course_published(_sender: Any, course: dict[str, Any] | None = None,
+                         **_kw: Any) -> None:
+    from lms.competency.service import apply_course_publication
+
+    if course is not None and current_app.extensions.get("lms.competency.engine"):
+        apply_course_publication(course)
+
+
+def init_app(app: Flask) -> None:
+    from lms import signals
+    from lms.competency import api  # noqa: F401  (adds its routes to the API blueprint)
+    from lms.competency.cli import framework_group, profiles_group
+    from lms.competency.engine import CompetencyConsumer, ProfileEngine
+    from lms.competency.views import competency_bp, home_panel
+    from lms.web import register_home_panel
+
+    app.config.setdefault("COMPETENCY_EMIT_STATEMENTS", True)
+    engine = ProfileEngine()
+    app.extensions["lms.competency.engine"] = engine
+    try:
+        from lms.xapi.consumers import register_consumer
+    except ImportError:  # pragma: no cover - the LRS is part of Lentera
+        pass
+    else:
+        register_consumer(app, CompetencyConsumer(engine))
+    # A weak reference would drop a function defined per app; connect once, module-level.
+    signals.course_version_published.connect(_on_course_published, weak=False)
+    app.register_blueprint(competency_bp)
+    register_home_panel(home_panel)
+    app.cli.add_command(profiles_group)
+    app.cli.add_command(framework_group)

@@ -1,0 +1,660 @@
+"""The profile engine: a statement consumer that turns xAPI statements into evidence and
+competency profiles.
+
+Processing is batched: the LRS hands statements over one at a time inside the
+transaction that also advances the consumer's cursor, and the engine buffers them and does
+the work for the whole batch just before that transaction commits (a few indexed queries
+and bulk inserts per batch instead of per statement). The result depends only on the
+statements, in stored order, and the rule versions, so ``lms profiles rebuild`` (reset and
+replay) gives the same profiles as the incremental path.
+
+Per statement:
+
+1. Its object activity is matched against the evidence rules (exact IRI or prefix); an
+   ``answered`` statement about a question that a quiz rule tags is kept as an item result.
+2. The actor is resolved to an employee (account {homePage: BASE_URL, name: NIP}, or the
+   mbox / mbox_sha1sum of their e-mail); unknown actors are ignored.
+3. The rule version in force when the statement was stored judges it; what it proves is
+   stored as :class:`~lms.competency.models.Evidence`, with that version.
+4. The level of each touched (employee, competency) is recomputed from its active
+   evidence with the framework's policy (:mod:`lms.competency.policy`); reaching a higher
+   level stores a ``mastered`` statement about the competency in the LRS.
+
+A voiding statement withdraws the evidence of the statement it voids (and, for a quiz
+answer, re-judges the quiz result that used it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy import event, orm
+
+from lms.competency.models import (
+    Competency,
+    Criterion,
+    Evidence,
+    EvidenceRule,
+    Framework,
+    QuizItemResult,
+    UserCompetency,
+)
+from lms.competency.policy import EvidenceItem, aggregate, normalize_policy
+from lms.competency.rules import (
+    ANSWERED,
+    MASTERED,
+    QUIZ_RESULT_VERBS,
+    RuleIndex,
+    RuleVersion,
+    items_level,
+    judge,
+)
+from lms.db import get_session
+from lms.people.models import User
+
+log = logging.getLogger(__name__)
+
+CONSUMER_NAME = "competency"
+VOIDED = "http://adlnet.gov/expapi/verbs/voided"
+#: Namespace of the ids of the statements the engine emits (deterministic: emitting twice
+#: is a no-op, so a replay never duplicates them).
+EMIT_NAMESPACE = uuid.UUID("6f1c3f5e-6a0b-4a52-9a55-2f7c4e1d8b10")
+#: xAPI activity type of a competency (an objective, in ADL's vocabulary).
+COMPETENCY_TYPE = "http://adlnet.gov/expapi/activities/objective"
+
+
+def level_extension() -> str:
+    """The result extension that carries the level in emitted statements."""
+    return current_app.config["BASE_URL"] + "/competency/xapi/level"
+
+
+def parse_time(value: Any, fallback: dt.datetime) -> dt.datetime:
+    """An aware datetime from an xAPI timestamp string (``fallback`` when unusable)."""
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    if isinstance(value, str):
+        try:
+            parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return fallback
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=dt.UTC)
+        return parsed.astimezone(dt.UTC)
+    return fallback
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+@dataclass
+class _Entry:
+    """A buffered statement (``voided_id`` set for a voiding statement)."""
+
+    seq: int
+    id: str
+    data: dict[str, Any]
+    stored: dt.datetime
+    voided: bool
+    voided_id: str | None = None
+
+
+@dataclass
+class _Batch:
+    """Work collected while processing one batch."""
+
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+    items: list[dict[str, Any]] = field(default_factory=list)
+    touched: set[tuple[int, int]] = field(default_factory=set)
+
+
+class ProfileEngine:
+    """Turns statements into evidence and profiles. One instance per app; state kept
+    between batches is only caches of configuration (rules, policies)."""
+
+    def __init__(self) -> None:
+        self._rules: RuleIndex | None = None
+        self._competencies: dict[int, tuple[str, str, int]] = {}  # id -> (code, iri, fw)
+        self._competency_iris: set[str] = set()
+        self._policies: dict[int, dict[str, Any]] = {}
+        #: Set during ``lms profiles rebuild``: do not announce levels again.
+        self.quiet = False
+
+    # --- configuration caches -----------------------------------------------------------
+
+    def load_configuration(self, session: orm.Session) -> RuleIndex:
+        """Rules, competencies and policies, reloaded when rules changed (cheap check)."""
+        marker = session.execute(
+            sa.select(sa.func.max(EvidenceRule.id), sa.func.count(EvidenceRule.id))).one()
+        marker = tuple(marker)
+        if self._rules is None or self._rules.marker != marker:
+            rows = session.scalars(sa.select(EvidenceRule).execution_options(
+                populate_existing=False)).all()
+            self._rules = RuleIndex([RuleVersion.from_row(r) for r in rows], marker)
+        self._competencies = {
+            row.id: (row.code, row.iri, row.framework_id)
+            for row in session.execute(
+                sa.select(Competency.id, Competency.code, Competency.iri,
+                          Competency.framework_id))}
+        self._competency_iris = {iri for _c, iri, _f in self._competencies.values()}
+        self._policies = {row.id: normalize_policy(row.policy) for row in session.execute(
+            sa.select(Framework.id, Framework.policy))}
+        return self._rules
+
+    def forget_configuration(self) -> None:
+        self._rules = None
+
+    def policy_for(self, competency_id: int) -> dict[str, Any]:
+        framework_id = self._competencies.get(competency_id, ("", "", 0))[2]
+        return self._policies.get(framework_id) or normalize_policy(None)
+
+    # --- processing -------------------------------------------------------------------
+
+    def process(self, entries: list[_Entry]) -> None:
+        """Handle ``entries`` (in stored order) inside the current transaction."""
+        if not entries:
+            return
+        session = get_session()
+        rules = self.load_configuration(session)
+        batch = _Batch()
+        users = self._resolve_users(session, entries) if rules else {}
+        for entry in entries:
+            if entry.voided_id is not None:
+                self._flush(session, batch)
+                self._withdraw(session, entry.voided_id, entry.id, batch)
+                continue
+            if rules:
+                self._evaluate(session, rules, users, entry, batch)
+        self._flush(session, batch)
+        self.recompute(batch.touched)
+
+    def _resolve_users(self, session: orm.Session, entries: list[_Entry]) -> dict[str, int]:
+        """Actor key -> user id for the actors of ``entries`` that are employees."""
+        base = current_app.config["BASE_URL"]
+        nips: dict[str, str] = {}
+        ids: dict[str, int] = {}
+        emails: dict[str, str] = {}
+        sha1s: dict[str, str] = {}
+        for entry in entries:
+            actor = entry.data.get("actor")
+            key = _actor_key(actor)
+            if key is None or key in nips or key in ids or key in emails or key in sha1s:
+                continue
+            account = actor.get("account") if isinstance(actor, dict) else None
+            if isinstance(account, dict):
+                if str(account.get("homePage", "")).rstrip("/") != base:
+                    continue
+                name = str(account.get("name", ""))
+                if name.startswith("user:") and name[5:].isdigit():
+                    ids[key] = int(name[5:])
+                elif name:
+                    nips[key] = name
+            elif isinstance(actor.get("mbox"), str) and actor["mbox"].lower().startswith(
+                    "mailto:"):
+                emails[key] = actor["mbox"][7:].strip().lower()
+            elif isinstance(actor.get("mbox_sha1sum"), str):
+                sha1s[key] = actor["mbox_sha1sum"].lower()
+        found: dict[str, int] = {}
+        if nips:
+            by_nip = dict(session.execute(sa.select(User.nip, User.id)
+                                          .where(User.nip.in_(set(nips.values())))).all())
+            found.update({k: by_nip[n] for k, n in nips.items() if n in by_nip})
+        if ids:
+            known = set(session.scalars(sa.select(User.id).where(User.id.in_(set(ids.values())))))
+            found.update({k: i for k, i in ids.items() if i in known})
+        if emails:
+            by_email = dict(session.execute(
+                sa.select(User.email, User.id).where(User.email.in_(set(emails.values())))).all())
+            found.update({k: by_email[e] for k, e in emails.items() if e in by_email})
+        if sha1s:
+            # A hash can only be matched by hashing every address (one row per employee).
+            by_hash = {hashlib.sha1(f"mailto:{email}".encode()).hexdigest(): user_id
+                       for email, user_id in session.execute(
+                           sa.select(User.email, User.id).where(User.email.is_not(None)))}
+            found.update({k: by_hash[h] for k, h in sha1s.items() if h in by_hash})
+        return found
+
+    def _evaluate(self, session: orm.Session, rules: RuleIndex, users: dict[str, int],
+                  entry: _Entry, batch: _Batch) -> None:
+        data = entry.data
+        obj = data.get("object")
+        if not isinstance(obj, dict) or obj.get("objectType", "Activity") != "Activity":
+            return
+        activity = obj.get("id")
+        if not isinstance(activity, str) or activity in self._competency_iris:
+            return
+        keys = rules.candidates(activity)
+        verb = (data.get("verb") or {}).get("id")
+        quizzes = rules.question_quizzes.get(activity) if verb == ANSWERED else None
+        if not keys and not quizzes:
+            return
+        user_id = users.get(_actor_key(data.get("actor")) or "")
+        if user_id is None:
+            return
+        context = data.get("context") or {}
+        registration = str(context.get("registration") or "").lower()
+        stored = _aware(entry.stored)
+        withdrawn_by = self._voiding_of(session, entry.id) if entry.voided else None
+        if quizzes:
+            parent_list = (context.get("contextActivities") or {}).get("parent")
+            parents = {p.get("id") for p in parent_list if isinstance(p, dict)} if isinstance(
+                parent_list, list) else set()
+            # The quiz named as parent; a question listed by one quiz only needs no parent.
+            quiz = min(quizzes & parents) if quizzes & parents else (
+                min(quizzes) if len(quizzes) == 1 else None)
+            if quiz is not None:
+                batch.items.append({
+                    "user_id": user_id, "quiz_iri": quiz, "question_iri": activity,
+                    "registration": registration,
+                    "success": (data.get("result") or {}).get("success") is True,
+                    "statement_id": entry.id, "statement_seq": entry.seq,
+                    "voided": entry.voided,
+                })
+        occurred = parse_time(data.get("timestamp"), stored)
+        for key in keys:
+            rule = rules.version_for(key, stored)
+            if rule is None or not rule.active:
+                continue
+            if rule.criterion == Criterion.ITEMS:
+                if verb not in QUIZ_RESULT_VERBS:
+                    continue
+                answers = self._answers(session, batch, user_id, rule.activity_iri,
+                                        registration, entry.seq)
+                outcome = items_level(rule, answers)
+            else:
+                outcome = judge(rule, data)
+            if outcome is None:
+                continue
+            level, score = outcome
+            batch.evidence.append({
+                "user_id": user_id, "competency_id": rule.competency_id, "level": level,
+                "weight": rule.weight, "source": rule.source, "rule_id": rule.id,
+                "statement_id": entry.id, "statement_seq": entry.seq,
+                "activity_iri": activity[:2048], "occurred": occurred,
+                "score": None if score is None else round(score, 6),
+                "withdrawn": entry.voided, "withdrawn_by": withdrawn_by,
+            })
+            batch.touched.add((user_id, rule.competency_id))
+
+    def _answers(self, session: orm.Session, batch: _Batch, user_id: int, quiz: str,
+                 registration: str, before_seq: int) -> dict[str, bool]:
+        """The latest answer to each question of ``quiz`` before ``before_seq``, in the
+        same registration (retakes overwrite earlier answers), voided ones left out."""
+        answers: dict[str, tuple[int, bool]] = {}
+        rows = session.execute(
+            sa.select(QuizItemResult.question_iri, QuizItemResult.success,
+                      QuizItemResult.statement_seq)
+            .where(QuizItemResult.user_id == user_id, QuizItemResult.quiz_iri == quiz,
+                   QuizItemResult.registration == registration,
+                   QuizItemResult.statement_seq < before_seq,
+                   QuizItemResult.voided.is_(False))).all()
+        pending = [(r["question_iri"], r["success"], r["statement_seq"]) for r in batch.items
+                   if r["user_id"] == user_id and r["quiz_iri"] == quiz
+                   and r["registration"] == registration and r["statement_seq"] < before_seq
+                   and not r["voided"]]
+        for question, success, seq in [*rows, *pending]:
+            if question not in answers or answers[question][0] < seq:
+                answers[question] = (seq, bool(success))
+        return {q: ok for q, (_s, ok) in answers.items()}
+
+    def _voiding_of(self, session: orm.Session, statement_id: str) -> str | None:
+        """The id of the statement that voided ``statement_id`` (a replay meets the voided
+        statement before its voiding statement; the evidence must look the same)."""
+        from lms.xapi.models import Statement
+
+        return session.scalar(sa.select(Statement.statement_id).where(
+            Statement.ref_id == statement_id, Statement.verb_id == VOIDED)
+            .order_by(Statement.seq).limit(1))
+
+    def _flush(self, session: orm.Session, batch: _Batch) -> None:
+        if batch.items:
+            session.execute(sa.insert(QuizItemResult), batch.items)
+            batch.items = []
+        if batch.evidence:
+            session.execute(sa.insert(Evidence), batch.evidence)
+            batch.evidence = []
+
+    def _withdraw(self, session: orm.Session, voided_id: str, voiding_id: str,
+                  batch: _Batch) -> None:
+        """Withdraw what ``voided_id`` proved; re-judge quiz results that used its answer."""
+        pairs = session.execute(
+            sa.select(Evidence.user_id, Evidence.competency_id)
+            .where(Evidence.statement_id == voided_id)).all()
+        if pairs:
+            session.execute(sa.update(Evidence).where(Evidence.statement_id == voided_id)
+                            .values(withdrawn=True, withdrawn_by=voiding_id))
+            batch.touched.update((u, c) for u, c in pairs)
+        item = session.execute(
+            sa.select(QuizItemResult).where(QuizItemResult.statement_id == voided_id)
+        ).scalar_one_or_none()
+        if item is None or item.voided:
+            return
+        session.execute(sa.update(QuizItemResult).where(QuizItemResult.id == item.id)
+                        .values(voided=True))
+        # Quiz results after the answer, in the same attempt, were judged with it.
+        from lms.xapi.models import Statement
+
+        later = session.execute(
+            sa.select(Evidence.statement_id).join(EvidenceRule, EvidenceRule.id == Evidence.rule_id)
+            .where(Evidence.user_id == item.user_id, Evidence.statement_seq > item.statement_seq,
+                   EvidenceRule.criterion == Criterion.ITEMS,
+                   EvidenceRule.activity_iri == item.quiz_iri)).scalars().all()
+        seqs = session.scalars(sa.select(Statement.seq).where(
+            Statement.statement_id.in_(set(later)))).all() if later else []
+        if seqs:
+            self.reprocess(sorted(set(seqs)), batch=batch)
+
+    # --- reprocessing (rule changes, voided answers) -------------------------------------
+
+    def reprocess(self, seqs: list[int], batch: _Batch | None = None) -> None:
+        """Judge already-handled statements again: delete what they produced and process
+        them anew (in stored order) with the rules as they are now."""
+        from lms.xapi.models import Statement
+
+        if not seqs:
+            return
+        session = get_session()
+        own = batch is None
+        batch = batch or _Batch()
+        for start in range(0, len(seqs), 500):
+            chunk = seqs[start:start + 500]
+            rows = session.execute(
+                sa.select(Statement.seq, Statement.statement_id, Statement.data,
+                          Statement.stored, Statement.voided, Statement.verb_id)
+                .where(Statement.seq.in_(chunk)).order_by(Statement.seq)).all()
+            ids = [r.statement_id for r in rows if r.verb_id != VOIDED]
+            old = session.execute(sa.select(Evidence.user_id, Evidence.competency_id)
+                                  .where(Evidence.statement_id.in_(ids))).all()
+            batch.touched.update((u, c) for u, c in old)
+            session.execute(sa.delete(Evidence).where(Evidence.statement_id.in_(ids)))
+            session.execute(sa.delete(QuizItemResult)
+                            .where(QuizItemResult.statement_id.in_(ids)))
+            entries = [_Entry(seq=r.seq, id=r.statement_id, data=r.data, stored=r.stored,
+                              voided=r.voided) for r in rows if r.verb_id != VOIDED]
+            rules = self.load_configuration(session)
+            users = self._resolve_users(session, entries)
+            for entry in entries:
+                self._evaluate(session, rules, users, entry, batch)
+            self._flush(session, batch)
+        if own:
+            self.recompute(batch.touched)
+
+    def reprocess_activity(self, patterns: list[tuple[str, str]]) -> int:
+        """Re-judge every handled statement that mentions an activity matching one of
+        ``patterns`` ((match, iri) pairs): what a new or retroactive rule needs."""
+        from lms.xapi.models import ConsumerCursor, StatementActivity
+
+        session = get_session()
+        self.forget_configuration()
+        cursor = session.get(ConsumerCursor, CONSUMER_NAME)
+        if cursor is None or not cursor.last_seq:
+            return 0
+        conditions = []
+        for match, iri in set(patterns):
+            if match == "prefix":
+                escaped = iri.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                conditions.append(StatementActivity.activity_id.like(escaped + "%", escape="\\"))
+            else:
+                conditions.append(StatementActivity.activity_id == iri)
+        if not conditions:
+            return 0
+        seqs = sorted(set(session.scalars(
+            sa.select(StatementActivity.seq).where(sa.or_(*conditions),
+                                                   StatementActivity.seq <= cursor.last_seq))))
+        self.reprocess(seqs)
+        return len(seqs)
+
+    # --- profiles ---------------------------------------------------------------------
+
+    def recompute(self, pairs: set[tuple[int, int]]) -> list[tuple[int, int, int]]:
+        """Recompute the profile rows of ``pairs`` (user id, competency id) from their
+        active evidence; return (user, competency, new level) for each level reached."""
+        if not pairs:
+            return []
+        session = get_session()
+        if not self._competencies:
+            self.load_configuration(session)
+        reached: list[tuple[int, int, int]] = []
+        lost: list[str] = []
+        pairs_list = sorted(pairs)
+        for start in range(0, len(pairs_list), 400):
+            chunk = pairs_list[start:start + 400]
+            reached += self._recompute_chunk(session, chunk, lost)
+        if not self.quiet and current_app.config.get("COMPETENCY_EMIT_STATEMENTS", True):
+            if lost:
+                self._void_announcements(session, lost)
+            if reached:
+                self._announce(session, reached)
+        return reached
+
+    def _recompute_chunk(self, session: orm.Session, chunk: list[tuple[int, int]],
+                         lost: list[str]) -> list[tuple[int, int, int]]:
+        wanted = set(chunk)
+        user_ids = {u for u, _c in chunk}
+        competency_ids = {c for _u, c in chunk}
+        evidence: dict[tuple[int, int], list[EvidenceItem]] = defaultdict(list)
+        for row in session.execute(
+                sa.select(Evidence.id, Evidence.user_id, Evidence.competency_id, Evidence.level,
+                          Evidence.weight, Evidence.source, Evidence.statement_seq,
+                          Evidence.occurred, Evidence.statement_id)
+                .where(Evidence.user_id.in_(user_ids),
+                       Evidence.competency_id.in_(competency_ids),
+                       Evidence.withdrawn.is_(False))):
+            pair = (row.user_id, row.competency_id)
+            if pair in wanted:
+                evidence[pair].append(EvidenceItem(
+                    level=row.level, weight=row.weight, source=str(row.source),
+                    seq=row.statement_seq, occurred=_aware(row.occurred),
+                    statement_id=row.statement_id))
+        existing = {(r.user_id, r.competency_id): r for r in session.scalars(
+            sa.select(UserCompetency).where(UserCompetency.user_id.in_(user_ids),
+                                            UserCompetency.competency_id.in_(competency_ids)))
+            if (r.user_id, r.competency_id) in wanted}
+        inserts = []
+        reached = []
+        for pair in chunk:
+            items = evidence.get(pair, [])
+            # Ties in the policy are broken by statement order; ids differ between runs.
+            outcome = aggregate(items, self.policy_for(pair[1]))
+            row = existing.get(pair)
+            values = {
+                "level": outcome.level, "progress": outcome.progress,
+                "evidence_count": len(items),
+                "achieved_statement_id": outcome.decisive.statement_id if outcome.decisive
+                else None,
+                "achieved_at": outcome.decisive.occurred if outcome.decisive else None,
+            }
+            old_level = row.level if row is not None else 0
+            if row is not None and row.level > 0 and (
+                    outcome.level < row.level or not items) and row.achieved_statement_id:
+                lost.append(self.announcement_id(pair[0], pair[1], row.level,
+                                                 row.achieved_statement_id))
+            if not items:
+                if row is not None:
+                    session.delete(row)
+                continue
+            if row is None:
+                inserts.append({"user_id": pair[0], "competency_id": pair[1], **values})
+            else:
+                for name, value in values.items():
+                    if getattr(row, name) != value:
+                        setattr(row, name, value)
+            if outcome.level > old_level:
+                reached.append((pair[0], pair[1], outcome.level))
+        if inserts:
+            session.execute(sa.insert(UserCompetency), inserts)
+        session.flush()
+        return reached
+
+    def announcement_id(self, user_id: int, competency_id: int, level: int,
+                        achieved_statement_id: str) -> str:
+        """The id of the statement announcing a level (deterministic)."""
+        iri = self._competencies[competency_id][1]
+        return str(uuid.uuid5(EMIT_NAMESPACE, f"{user_id}|{iri}|{level}|{achieved_statement_id}"))
+
+    def _void_announcements(self, session: orm.Session, ids: list[str]) -> None:
+        """Void the announcements of levels that were taken back."""
+        from lms.xapi.models import Statement
+        from lms.xapi.service import lentera_authority, store_statements
+
+        live = set(session.scalars(sa.select(Statement.statement_id).where(
+            Statement.statement_id.in_(ids), Statement.voided.is_(False))))
+        authority = lentera_authority()
+        statements = [{
+            "id": str(uuid.uuid5(EMIT_NAMESPACE, f"void|{statement_id}")),
+            "actor": authority,
+            "verb": {"id": VOIDED, "display": {"en-US": "voided"}},
+            "object": {"objectType": "StatementRef", "id": statement_id},
+        } for statement_id in ids if statement_id in live]
+        if statements:
+            store_statements(statements, authority)
+
+    def _announce(self, session: orm.Session, reached: list[tuple[int, int, int]]) -> None:
+        """Store a ``mastered`` statement for each level reached, so other systems (and
+        the national HR system) learn of it. Ids are derived from the employee, the
+        competency, the level and the decisive statement: announcing twice is a no-op."""
+        from lms.people.actors import actor_for
+        from lms.xapi.models import Statement
+        from lms.xapi.service import lentera_authority, store_statements
+
+        users = {u.id: u for u in session.scalars(
+            sa.select(User).where(User.id.in_({u for u, _c, _l in reached})))}
+        profile = {(r.user_id, r.competency_id): r for r in session.scalars(
+            sa.select(UserCompetency).where(
+                UserCompetency.user_id.in_(set(users)),
+                UserCompetency.competency_id.in_({c for _u, c, _l in reached})))}
+        statements = []
+        for user_id, competency_id, level in reached:
+            user = users.get(user_id)
+            row = profile.get((user_id, competency_id))
+            if user is None or row is None or not row.achieved_statement_id:
+                continue
+            code, iri, _fw = self._competencies[competency_id]
+            statement_id = self.announcement_id(user_id, competency_id, level,
+                                                row.achieved_statement_id)
+            statements.append({
+                "id": statement_id,
+                "actor": actor_for(user),
+                "verb": {"id": MASTERED, "display": {"en-US": "mastered",
+                                                     "id-ID": "menguasai"}},
+                "object": {"objectType": "Activity", "id": iri, "definition": {
+                    "type": COMPETENCY_TYPE, "name": {"id-ID": code}}},
+                "result": {"success": True, "score": {"scaled": level / 5, "raw": level,
+                                                      "min": 0, "max": 5},
+                           "extensions": {level_extension(): level}},
+                "context": {"statement": {"objectType": "StatementRef",
+                                          "id": row.achieved_statement_id}},
+                "timestamp": row.achieved_at.isoformat().replace("+00:00", "Z")
+                if row.achieved_at else None,
+            })
+        for statement in statements:
+            if statement["timestamp"] is None:
+                del statement["timestamp"]
+        if not statements:
+            return
+        have = set(session.scalars(sa.select(Statement.statement_id).where(
+            Statement.statement_id.in_([s["id"] for s in statements]))))
+        new = [s for s in statements if s["id"] not in have]
+        if new:
+            store_statements(new, lentera_authority())
+
+    # --- reset ------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Delete everything derived (evidence, item results, profiles)."""
+        session = get_session()
+        session.execute(sa.delete(UserCompetency))
+        session.execute(sa.delete(Evidence))
+        session.execute(sa.delete(QuizItemResult))
+        self.forget_configuration()
+
+
+def _actor_key(actor: Any) -> str | None:
+    if not isinstance(actor, dict) or actor.get("objectType", "Agent") != "Agent":
+        return None
+    if "mbox" in actor:
+        return f"mbox:{str(actor['mbox']).lower()}"
+    if "mbox_sha1sum" in actor:
+        return f"sha1:{str(actor['mbox_sha1sum']).lower()}"
+    account = actor.get("account")
+    if isinstance(account, dict):
+        return f"account:{account.get('homePage')}|{account.get('name')}"
+    return None
+
+
+# --- the consumer -------------------------------------------------------------------------
+
+try:
+    from lms.xapi.consumers import StatementConsumer as _ConsumerBase
+except ImportError:  # pragma: no cover - the LRS is part of Lentera
+    _ConsumerBase = object  # type: ignore[assignment,misc]
+
+_BUFFER_KEY = "lms.competency.buffer"
+
+
+class CompetencyConsumer(_ConsumerBase):  # type: ignore[misc,valid-type]
+    """The profile engine as a statement consumer (name ``competency``).
+
+    The LRS calls ``handle`` per statement inside the batch transaction; the statements
+    are buffered on that session and processed together just before it commits.
+    """
+
+    name = CONSUMER_NAME
+
+    def __init__(self, engine: ProfileEngine):
+        self.engine = engine
+
+    def _buffer(self) -> list[_Entry]:
+        session = get_session()
+        buffer: list[_Entry] | None = session.info.get(_BUFFER_KEY)
+        if buffer is None:
+            buffer = session.info[_BUFFER_KEY] = []
+            event.listen(session, "before_commit", self._before_commit, once=True)
+            event.listen(session, "after_rollback", self._after_rollback, once=True)
+        return buffer
+
+    def _before_commit(self, session: orm.Session) -> None:
+        entries = session.info.pop(_BUFFER_KEY, None)
+        if entries:
+            self.engine.process(entries)
+            session.flush()
+
+    @staticmethod
+    def _after_rollback(session: orm.Session) -> None:
+        session.info.pop(_BUFFER_KEY, None)
+
+    def handle(self, statement: Any) -> None:
+        self._buffer().append(_Entry(seq=statement.seq, id=statement.id, data=statement.data,
+                                     stored=statement.stored, voided=statement.voided))
+
+    def handle_voiding(self, voided_id: str, voiding: Any) -> None:
+        self._buffer().append(_Entry(seq=voiding.seq, id=voiding.id, data=voiding.data,
+                                     stored=voiding.stored, voided=voiding.voided,
+                                     voided_id=voided_id))
+
+    def handle_batch(self, statements: list[Any]) -> None:
+        """Process a whole batch at once (for runners that hand batches over)."""
+        entries = []
+        for s in statements:
+            verb = (s.data.get("verb") or {}).get("id")
+            voided_id = str(s.data["object"]["id"]).lower() if verb == VOIDED else None
+            entries.append(_Entry(seq=s.seq, id=s.id, data=s.data, stored=s.stored,
+                                  voided=s.voided, voided_id=voided_id))
+        self.engine.process(entries)
+
+    def reset(self) -> None:
+        get_session().info.pop(_BUFFER_KEY, None)
+        self.engine.reset()
+
+
+def get_engine() -> ProfileEngine:
+    """The app's profile engine."""
+    return current_app.extensions["lms.competency.engine"]

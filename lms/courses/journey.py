@@ -137,19 +137,36 @@ class Journey:
             statements += self._after_module_done(module["id"])
         return st.send(statements)
 
+    def _done_modules(self) -> set[str]:
+        """Modules done in this registration: lessons completed, quizzes passed.
+
+        Read from the LRS itself rather than from the ledger's derived rows, which can lag
+        a moment behind concurrent requests on PostgreSQL (the consumer waits at gaps).
+        """
+        from lms.xapi.service import StatementQuery, query_statements
+
+        wanted = {st.module_iri(self.definition["slug"], m): m for m in self.definition["modules"]}
+        done: set[str] = set()
+        for verb, kind in (("completed", "lesson"), ("passed", "quiz")):
+            statements, _more, _upto = query_statements(StatementQuery(
+                verb=st.VERBS[verb][0], registration=self.enrollment.registration, limit=500))
+            for statement in statements:
+                module = wanted.get(statement["object"].get("id"))
+                if module is not None and (module["kind"] == "quiz") == (kind == "quiz"):
+                    done.add(module["id"])
+        rows = service.module_progress(self.user, self.course)
+        for module in self.definition["modules"]:
+            if service.module_done(module, rows.get(module["id"])):
+                done.add(module["id"])
+        return done
+
     def _after_module_done(self, module_id: str) -> list[dict[str, Any]]:
         """progressed (course), and completed + terminated when the rule is now met.
 
         The ledger has not seen this request's statements yet, so the module just done is
         counted here as done.
         """
-        rows = service.module_progress(self.user, self.course)
-        done = {
-            m
-            for m, row in rows.items()
-            if service.module_done(service.find_module(self.definition, m), row)
-            if any(x["id"] == m for x in self.definition["modules"])
-        }
+        done = self._done_modules()
         done.add(module_id)
         required = service.required_modules(self.definition)
         percent = (

@@ -99,6 +99,7 @@ def revoke_credential(key: str) -> Credential:
     if credential.revoked_at is None:
         credential.revoked_at = utcnow()
         get_session().flush()
+    _cache.pop(key, None)
     return credential
 
 
@@ -159,7 +160,8 @@ def authenticate_basic(header_value: str | None) -> Credential | None:
     """The credential of an ``Authorization: Basic ...`` header, or None.
 
     None when the header is missing or malformed, the key is unknown, the secret is
-    wrong, the key is revoked or a launch credential has expired.
+    wrong, the key is revoked or a launch credential has expired. The credential returned
+    is detached from the session (read its attributes; do not modify it).
     """
     if not header_value or not header_value[:6].lower() == "basic ":
         return None
@@ -172,12 +174,27 @@ def authenticate_basic(header_value: str | None) -> Credential | None:
         return None
     if user.startswith(LAUNCH_PREFIX):
         return _launch_credential(user, password)
+    secret_hash = _hash(password)
+    cached = _cache.get(user)
+    now = time.monotonic()
+    if cached is not None and cached[0] > now and hmac.compare_digest(cached[1], secret_hash):
+        return cached[2]
     credential = get_session().scalar(sa.select(Credential).where(Credential.key == user))
     if credential is None or credential.revoked:
         return None
-    if not hmac.compare_digest(credential.secret_hash, _hash(password)):
+    if not hmac.compare_digest(credential.secret_hash, secret_hash):
         return None
+    get_session().expunge(credential)
+    if len(_cache) > 10_000:
+        _cache.clear()
+    _cache[user] = (now + CACHE_SECONDS, secret_hash, credential)
     return credential
+
+
+#: Verified credentials per process: key -> (valid until, secret hash, credential). Saves a
+#: query per request; a key revoked elsewhere stops working here within CACHE_SECONDS.
+_cache: dict[str, tuple[float, str, Credential]] = {}
+CACHE_SECONDS = 10.0
 
 
 # --- scopes ------------------------------------------------------------------------------

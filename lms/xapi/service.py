@@ -140,17 +140,42 @@ def _merge_definitions(session: Any, statements: list[dict[str, Any]]) -> None:
                 incoming[activity["id"]] = _merge(incoming.get(activity["id"], {}), definition)
     if not incoming:
         return
-    existing = {row.activity_id: row for row in session.scalars(
-        sa.select(Activity).where(Activity.activity_id.in_(list(incoming))))}
+    # Most statements repeat a definition the LRS has already merged: skip those without
+    # a query (a per-process cache of what was last seen stored).
+    incoming = {k: v for k, v in incoming.items()
+                if _definition_cache.get(k) != _fingerprint(v)}
+    if not incoming:
+        return
+    existing = dict(session.execute(
+        sa.select(Activity.activity_id, Activity.definition)
+        .where(Activity.activity_id.in_(list(incoming)))).all())
+    now = dt.datetime.now(dt.UTC)
+    rows = []
     for activity_id, definition in incoming.items():
-        row = existing.get(activity_id)
-        if row is None:
-            session.add(Activity(activity_id=activity_id, definition=definition))
+        old = existing.get(activity_id)
+        merged = _merge(old, definition) if old else definition
+        if merged != old:
+            rows.append({"activity_id": activity_id, "definition": merged, "updated": now})
         else:
-            merged = _merge(row.definition, definition)
-            if merged != row.definition:
-                row.definition = merged
-                row.updated = dt.datetime.now(dt.UTC)
+            _definition_cache[activity_id] = _fingerprint(definition)
+    if rows:
+        # An upsert: concurrent requests may define the same new activity at once.
+        stmt = _dialect_insert(session)(Activity.__table__)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["activity_id"],
+            set_={"definition": stmt.excluded.definition, "updated": stmt.excluded.updated})
+        session.execute(stmt, rows)
+
+
+#: activity id -> fingerprint of the definition last seen merged (bounded, per process).
+_definition_cache: dict[str, str] = {}
+_DEFINITION_CACHE_SIZE = 50_000
+
+
+def _fingerprint(definition: dict[str, Any]) -> str:
+    if len(_definition_cache) > _DEFINITION_CACHE_SIZE:
+        _definition_cache.clear()
+    return json.dumps(definition, sort_keys=True, separators=(",", ":"))
 
 
 def _merge(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
@@ -228,12 +253,6 @@ def store_statements(statements: list[dict[str, Any]], authority: dict[str, Any]
     if len(set(given)) != len(given):
         raise ValidationError("statements: the same statement id is used twice in one "
                               "request", field="id")
-    existing: dict[str, dict[str, Any]] = {}
-    if given:
-        existing = {row.statement_id: row.data for row in session.execute(
-            sa.select(Statement.statement_id, Statement.data)
-            .where(Statement.statement_id.in_(given)))}
-
     authority = authority or lentera_authority()
     authority_id = agent_key(authority)
     stored = _now_ms()
@@ -243,21 +262,16 @@ def store_statements(statements: list[dict[str, Any]], authority: dict[str, Any]
     rows: list[dict[str, Any]] = []
     new: list[dict[str, Any]] = []
     voids: dict[str, str] = {}
+    #: Statements the client dated itself (a re-sent one is compared on timestamp too).
+    dated: set[str] = set()
     for statement in checked:
         if "id" in statement:
             statement["id"] = statement["id"].lower()
-            previous = existing.get(statement["id"])
-            if previous is not None:
-                if not _same_statement(statement, previous):
-                    raise Conflict(f"statement {statement['id']} is stored already with "
-                                   "different content; statements cannot be changed",
-                                   field="id")
-                ids.append(statement["id"])
-                continue
         else:
             statement["id"] = str(uuid.uuid4())
         statement["stored"] = stored_text
         if "timestamp" in statement:
+            dated.add(statement["id"])
             # Returned in UTC with millisecond precision (2.0 §4.2.7; 1.0.3 §4.5 allows it).
             timestamp = parse_timestamp(statement["timestamp"], "timestamp")
             statement["timestamp"] = format_timestamp(timestamp)
@@ -289,28 +303,66 @@ def store_statements(statements: list[dict[str, Any]], authority: dict[str, Any]
         new.append(statement)
         ids.append(statement["id"])
 
+    if not rows:
+        return ids
+    # Core inserts (the table, not the ORM entity): no unit-of-work overhead per row. A
+    # statement id stored already is skipped by the database (one round trip for the
+    # common case) and then compared with what is stored.
+    table = Statement.__table__
+    insert = _dialect_insert(session)
+    result = session.execute(
+        insert(table).on_conflict_do_nothing(index_elements=["statement_id"])
+        .returning(table.c.seq, table.c.statement_id), rows)
+    seq_of = {row[1]: row[0] for row in result}
+    if len(seq_of) < len(rows):
+        _check_resent(session, [st for st in new if st["id"] not in seq_of], dated)
+    voids = {target: sid for target, sid in voids.items() if sid in seq_of}
     if voids:
-        _apply_voiding(session, voids, {r["statement_id"] for r in rows})
-    if rows:
-        result = session.execute(
-            sa.insert(Statement).returning(Statement.seq, sort_by_parameter_order=True), rows)
-        seqs = [row[0] for row in result]
-        activity_rows = []
-        agent_rows = []
-        for seq, statement in zip(seqs, new, strict=True):
-            for activity_id in {a["id"] for a in _walk_activities(statement)}:
-                activity_rows.append({"activity_id": activity_id, "seq": seq})
-            for key in _agent_keys(statement):
-                agent_rows.append({"agent_key": key, "seq": seq})
-        if activity_rows:
-            session.execute(sa.insert(StatementActivity), activity_rows)
-        if agent_rows:
-            session.execute(sa.insert(StatementAgent), agent_rows)
-        _merge_definitions(session, new)
-        _store_attachment_content(session, parts)
+        _apply_voiding(session, voids, set(seq_of))
+    activity_rows = []
+    agent_rows = []
+    inserted = [st for st in new if st["id"] in seq_of]
+    for statement in inserted:
+        seq = seq_of[statement["id"]]
+        for activity_id in {a["id"] for a in _walk_activities(statement)}:
+            activity_rows.append({"activity_id": activity_id, "seq": seq})
+        for key in _agent_keys(statement):
+            agent_rows.append({"agent_key": key, "seq": seq})
+    if activity_rows:
+        session.execute(sa.insert(StatementActivity.__table__), activity_rows)
+    if agent_rows:
+        session.execute(sa.insert(StatementAgent.__table__), agent_rows)
+    _merge_definitions(session, inserted)
+    _store_attachment_content(session, parts)
+    if inserted:
         # The app whose consumers run after this session commits.
         session.info[PENDING_FLAG] = current_app._get_current_object()  # type: ignore[attr-defined]
     return ids
+
+
+def _dialect_insert(session: Any) -> Any:
+    """The INSERT construct with ON CONFLICT support for the session's database."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
+
+
+def _check_resent(session: Any, statements: list[dict[str, Any]], dated: set[str]) -> None:
+    """Statements whose id is stored already must be the same statement (Part Three
+    §2.1.1/§2.1.2): then nothing changes; otherwise :class:`Conflict` (409)."""
+    stored = dict(session.execute(
+        sa.select(Statement.statement_id, Statement.data)
+        .where(Statement.statement_id.in_([st["id"] for st in statements]))).all())
+    for statement in statements:
+        previous = stored.get(statement["id"])
+        received = statement if statement["id"] in dated else \
+            {k: v for k, v in statement.items() if k != "timestamp"}
+        if previous is None or not _same_statement(received, previous):
+            raise Conflict(f"statement {statement['id']} is stored already with different "
+                           "content; statements cannot be changed (send a new statement, "
+                           "and void the old one if it was wrong)", field="id")
 
 
 def _apply_voiding(session: Any, voids: dict[str, str], batch_ids: set[str]) -> None:

@@ -211,7 +211,7 @@ def module(slug: str, module_id: str) -> Any:
     get_session().commit()
     asset_url = _asset_url(ctx["course"], ctx["version"])
     hosts = _allowed_hosts()
-    body = render_markdown(module["body"], asset_url, hosts)
+    body = _rendered_lesson(ctx["version"], module, asset_url, hosts)
     from lms.courses.content import media_html
 
     media = None
@@ -229,6 +229,21 @@ def module(slug: str, module_id: str) -> Any:
         )
     )
     return _with_frames(response)
+
+
+#: Rendered lessons by (version id, module id, allowed hosts): versions never change.
+_RENDERED: dict[tuple[int, str, tuple[str, ...]], Any] = {}
+
+
+def _rendered_lesson(version: CourseVersion, module: dict[str, Any], asset_url: Any,
+                     hosts: list[str]) -> Any:
+    key = (version.id, module["id"], tuple(hosts))
+    html = _RENDERED.get(key)
+    if html is None:
+        if len(_RENDERED) > 1000:
+            _RENDERED.clear()
+        html = _RENDERED[key] = render_markdown(module["body"], asset_url, hosts)
+    return html
 
 
 @courses_bp.post("/<slug>/modules/<module_id>/complete")

@@ -1,0 +1,270 @@
+"""Load bench: simulated learners browsing, answering quizzes and completing courses.
+
+Run it (PostgreSQL on 127.0.0.1, trust auth; gunicorn and locust from the dev extra):
+
+    .venv/bin/python bench/learner_load.py [--users 200] [--duration 90] [--workers 4]
+
+It creates (and drops first) the database ``bench_learners`` (``--database-url`` to
+change), runs ``lms init`` and ``lms demo`` (the sample courses), adds one account per
+simulated learner, serves the app with gunicorn on 127.0.0.1, and drives it with locust
+in headless mode. Each learner signs in, browses the catalog, enrols in a course, reads its
+lessons, fails the quiz once, passes it, opens the certificate and the dashboard, then
+moves on to another course. At the end it prints requests/s and the p95 latency per page.
+
+Two things a real learner does differently, on purpose:
+- bench accounts use a cheap password hash (one sign-in each; scrypt would only measure
+  the hash), and sign-in rate limiting is off for the run (every learner is 127.0.0.1);
+- to pass, the bench reads the attempt's layout from the database: the browser never
+  gets the answer key, so a simulated learner cannot find the answers any other way.
+
+This file is also the locustfile (locust imports it with ``-f``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+PASSWORD = "bench-pass-1"
+NIP_PREFIX = "19900101202001"  # + 1 gender digit + 3-digit sequence = 18 digits
+
+# --- the simulated learner (locust) -------------------------------------------------------
+
+if os.environ.get("LEARNER_LOAD_ROLE") == "locust":
+    import psycopg
+    from locust import HttpUser, between, task
+
+    DB_URL = os.environ["LEARNER_LOAD_DB"]
+    COURSES = json.loads(os.environ["LEARNER_LOAD_COURSES"])  # slug -> [modules]
+    _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+    _ATTEMPT = re.compile(r"/attempts/([0-9a-f-]{36})")
+    _SEQ = iter(range(1, 100_000))
+
+    def _answers(layout: dict[str, Any], quiz: dict[str, Any], right: bool) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        for q in quiz["questions"]:
+            lay, name, kind = layout["questions"][q["id"]], f"q-{q['id']}", q["type"]
+            if kind in ("single", "multiple"):
+                wanted = {c["id"] for c in q["choices"] if c["correct"] == right}
+                tokens = [tok for tok, cid in lay["tokens"] if cid in wanted]
+                data[name] = tokens if kind == "multiple" else tokens[0]
+            elif kind == "true_false":
+                data[name] = "true" if q["answer"] == right else "false"
+            elif kind == "fill_in":
+                data[name] = q["answers"][0] if right else "-"
+            elif kind == "numeric":
+                value = q["answer"] if q.get("answer") is not None else q["min"]
+                data[name] = str(value if right else value + 1000)
+            elif kind == "matching":
+                targets = {tid: tok for tok, tid in lay["targets"]}
+                for tok, sid in lay["sources"]:
+                    data[f"{name}-{tok}"] = targets[sid] if right else ""
+            elif kind == "ordering":
+                order = [i["id"] for i in q["items"]]
+                for tok, iid in lay["tokens"]:
+                    data[f"{name}-{tok}"] = str(order.index(iid) + 1) if right else "1"
+        return data
+
+    class Learner(HttpUser):
+        wait_time = between(1, 3)
+
+        def on_start(self) -> None:
+            self.number = next(_SEQ)
+            self.db = psycopg.connect(DB_URL, autocommit=True)
+            page = self.client.get("/login", name="login page").text
+            self.csrf = _CSRF.search(page).group(1)
+            nip = f"{NIP_PREFIX}1{self.number:03d}"
+            self.client.post("/login", data={"identifier": nip, "password": PASSWORD,
+                                             "csrf_token": self.csrf}, name="sign in")
+            # Signing in starts a new session, so take the form token it issues.
+            self.csrf = _CSRF.search(self.client.get("/", name="home (dashboard)").text).group(1)
+            self.todo = list(COURSES)
+            random.shuffle(self.todo)
+
+        def on_stop(self) -> None:
+            self.db.close()
+
+        def _post(self, url: str, name: str, data: dict[str, Any] | None = None) -> Any:
+            return self.client.post(url, data={**(data or {}), "csrf_token": self.csrf}, name=name)
+
+        def _quiz(self, slug: str, quiz_id: str, right: bool) -> None:
+            response = self._post(f"/courses/{slug}/quizzes/{quiz_id}/start", "quiz start")
+            found = _ATTEMPT.search(response.url)
+            if not found:
+                return
+            attempt = found.group(1)
+            self.client.get(f"/courses/{slug}/quizzes/{quiz_id}/attempts/{attempt}",
+                            name="quiz page")
+            with self.db.cursor() as cur:
+                cur.execute("select a.layout, v.definition from quiz_attempt a join "
+                            "course_version v on v.id = a.course_version_id where a.uuid = %s",
+                            (attempt,))
+                layout, definition = cur.fetchone()
+            quiz = next(m["quiz"] for m in definition["modules"] if m["id"] == quiz_id)
+            self._post(f"/courses/{slug}/quizzes/{quiz_id}/attempts/{attempt}", "quiz submit",
+                       _answers(layout, quiz, right))
+
+        @task
+        def learn_a_course(self) -> None:
+            if not self.todo:
+                self.todo = list(COURSES)
+            slug = self.todo.pop()
+            self.client.get("/", name="home (dashboard)")
+            self.client.get("/courses/", name="catalog")
+            self.client.get("/courses/?q=pelayanan&jp_max=6", name="catalog search")
+            self.client.get(f"/courses/{slug}", name="course page")
+            self._post(f"/courses/{slug}/enrol", "enrol")
+            for module in COURSES[slug]:
+                if module["kind"] == "quiz":
+                    self.client.get(f"/courses/{slug}/quizzes/{module['id']}", name="quiz intro")
+                    self._quiz(slug, module["id"], right=False)
+                    self._quiz(slug, module["id"], right=True)
+                else:
+                    self.client.get(f"/courses/{slug}/modules/{module['id']}", name="lesson")
+                    self._post(f"/courses/{slug}/modules/{module['id']}/complete",
+                               "lesson complete")
+            self.client.get("/courses/transcript", name="transcript")
+            with self.db.cursor() as cur:
+                cur.execute("select c.certificate_number from completion c join course k on "
+                            "k.id = c.course_id join \"user\" u on u.id = c.user_id "
+                            "where k.slug = %s and u.nip = %s",
+                            (slug, f"{NIP_PREFIX}1{self.number:03d}"))
+                row = cur.fetchone()
+            if row:
+                self.client.get(f"/verify/{row[0]}", name="verify (public)")
+
+
+# --- the orchestrator ---------------------------------------------------------------------
+
+
+def _run(args: list[str], env: dict[str, str]) -> None:
+    subprocess.run(args, env=env, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+
+
+def _prepare(db_url: str, users: int, env: dict[str, str]) -> dict[str, list[dict[str, str]]]:
+    import sqlalchemy as sa
+
+    admin_url = db_url.rsplit("/", 1)[0] + "/postgres"
+    name = db_url.rsplit("/", 1)[1]
+    engine = sa.create_engine(admin_url.replace("postgresql://", "postgresql+psycopg://"),
+                              isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    _run([str(BIN / "lms"), "init"], env)
+    _run([str(BIN / "lms"), "demo"], env)
+
+    os.environ.update(env)
+    from werkzeug.security import generate_password_hash
+
+    from lms import create_app
+    from lms.courses import service
+    from lms.courses.models import Course
+    from lms.db import get_session
+    from lms.people import service as people
+
+    app = create_app()
+    with app.app_context():
+        cheap = generate_password_hash(PASSWORD, "pbkdf2:sha256:1000")
+        for i in range(1, users + 1):
+            people.create_user(name=f"Peserta Beban {i}", nip=f"{NIP_PREFIX}1{i:03d}",
+                               email=f"beban{i}@bench.lentera.local", roles=["learner"],
+                               password_hash=cheap)
+        get_session().commit()
+        courses = {}
+        for course in get_session().scalars(sa.select(Course)):
+            definition = service.definition_of(service.current_version(course))
+            courses[course.slug] = [{"id": m["id"], "kind": m["kind"]}
+                                    for m in definition["modules"]]
+    return courses
+
+
+def _report(prefix: Path, duration: float) -> None:
+    with open(f"{prefix}_stats.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    print(f"\n{'page':28} {'requests':>9} {'req/s':>7} {'median':>7} {'p95':>6} {'max':>6} "
+          f"{'fails':>6}")
+    for row in sorted(rows, key=lambda r: (r["Name"] == "Aggregated", r["Name"])):
+        print(f"{row['Name'][:28]:28} {row['Request Count']:>9} "
+              f"{float(row['Requests/s']):7.1f} {row['50%']:>6}ms {row['95%']:>4}ms "
+              f"{row['Max Response Time'][:6]:>5}ms {row['Failure Count']:>6}")
+    failures = Path(f"{prefix}_failures.csv").read_text().strip().splitlines()[1:]
+    for line in failures[:10]:
+        print("failure:", line)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--users", type=int, default=200)
+    parser.add_argument("--spawn-rate", type=float, default=10)
+    parser.add_argument("--duration", type=int, default=90, help="seconds of load")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    parser.add_argument("--port", type=int, default=5098)
+    parser.add_argument("--database-url",
+                        default="postgresql://postgres@127.0.0.1:5432/bench_learners")
+    args = parser.parse_args()
+    if args.users > 999:
+        parser.error("at most 999 simulated learners (their NIPs use a 3-digit sequence)")
+
+    work = Path(tempfile.mkdtemp(prefix="learner-load-"))
+    base = f"http://127.0.0.1:{args.port}"
+    env = {**os.environ, "LMS_DATABASE_URL": args.database_url, "LMS_BASE_URL": base,
+           "LMS_INSTANCE_PATH": str(work / "instance"), "LMS_SECRET_KEY": "bench-secret",
+           "LMS_RATELIMIT_ENABLED": "false"}
+    print(f"Preparing {args.database_url} with the sample courses and {args.users} learners...")
+    courses = _prepare(args.database_url, args.users, env)
+
+    server_log = (work / "gunicorn.log").open("w")
+    server = subprocess.Popen(
+        [str(BIN / "gunicorn"), "-w", str(args.workers), "-b", f"127.0.0.1:{args.port}",
+         "--timeout", "120", "lms:create_app()"],
+        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=server_log)
+    try:
+        for _ in range(100):
+            try:
+                import urllib.request
+
+                urllib.request.urlopen(f"{base}/login", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        prefix = work / "locust"
+        locust_env = {**env, "LEARNER_LOAD_ROLE": "locust", "LEARNER_LOAD_DB": args.database_url,
+                      "LEARNER_LOAD_COURSES": json.dumps(courses)}
+        print(f"Load: {args.users} learners, {args.duration}s, gunicorn -w {args.workers}, "
+              f"PostgreSQL; think time 1-3 s between steps.")
+        with (work / "locust.log").open("w") as locust_log:
+            subprocess.run(
+                [str(BIN / "locust"), "-f", __file__, "--headless", "-u", str(args.users),
+                 "-r", str(args.spawn_rate), "-t", f"{args.duration}s", "--host", base,
+                 "--csv", str(prefix), "--only-summary", "--stop-timeout", "10"],
+                env=locust_env, cwd=ROOT, check=False, stdout=subprocess.DEVNULL,
+                stderr=locust_log)
+        _report(prefix, args.duration)
+        print(f"\nLogs and CSV files: {work}")
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+        server_log.close()
+    if os.environ.get("LEARNER_LOAD_KEEP") != "1":
+        shutil.rmtree(work / "instance", ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectMultipleField, StringField, SubmitField, widgets
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from lms.xapi.auth import SCOPES
@@ -27,7 +28,7 @@ class ClientForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)],
                        description=_l("Who uses this key, e.g. the name of the platform."))
     scopes = SelectMultipleField(
-        _l("Scopes"), choices=[(s, f"{s} — {SCOPE_LABELS[s]}") for s in SCOPES],
+        _l("Scopes"), choices=[SelectChoice(s, SCOPE_LABELS[s]) for s in SCOPES],
         validators=[DataRequired(message=_l("Choose at least one scope."))],
         option_widget=widgets.CheckboxInput(), widget=widgets.ListWidget(prefix_label=False))
     submit = SubmitField(_l("Create key"))

@@ -8,11 +8,8 @@ import pytest
 
 from lms.errors import ValidationError
 from lms.xapi import auth
+from tests.xapi.conftest import basic
 from tests.xapi.helpers import agent, new_id
-
-
-def basic(key: str, secret: str) -> str:
-    return "Basic " + base64.b64encode(f"{key}:{secret}".encode()).decode()
 
 
 def test_create_and_authenticate(app, db):

@@ -1,0 +1,111 @@
+"""Bad requests get the right status and a clear message; nothing is half-stored."""
+
+from __future__ import annotations
+
+import json
+
+import sqlalchemy as sa
+
+from lms.xapi import auth
+from lms.xapi.models import Statement
+from tests.xapi.conftest import Xapi, basic
+from tests.xapi.helpers import agent, make_statement, new_id
+
+
+def count(db):
+    return db.scalar(sa.select(sa.func.count()).select_from(Statement))
+
+
+def test_malformed_json_is_400(xapi, db):
+    response = xapi.post("statements", data=b'{"actor": ', content_type="application/json")
+    assert response.status_code == 400
+    assert "not valid JSON" in response.json["message"]
+    assert count(db) == 0
+
+
+def test_wrong_content_type_is_400(xapi):
+    response = xapi.post("statements", data=json.dumps(make_statement()),
+                         content_type="text/plain")
+    assert response.status_code == 400
+    assert "application/json" in response.json["message"]
+
+
+def test_huge_body_is_413_with_a_message(xapi, app, db):
+    app.config["XAPI_MAX_BODY"] = 1000
+    big = [make_statement() for _ in range(20)]
+    response = xapi.post("statements", big)
+    assert response.status_code == 413
+    assert "at most 1000 bytes" in response.json["message"]
+    assert response.headers["X-Experience-API-Version"]
+    assert count(db) == 0
+
+
+def test_missing_version_header_is_400(client, xapi):
+    response = client.get("/xapi/statements", headers={"Authorization": xapi.authorization})
+    assert response.status_code == 400
+    assert "X-Experience-API-Version" in response.json["message"]
+
+
+def test_bad_credentials_are_401(client):
+    bad = Xapi(client, basic("nobody", "wrong"))
+    response = bad.get("statements")
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith("Basic")
+    assert response.json["error"] == "unauthorized"
+
+
+def test_scope_violations_are_403(client, xapi_with, db):
+    reader = xapi_with(client, "statements/read")
+    response = reader.post("statements", make_statement())
+    assert response.status_code == 403
+    assert "statements/write" in response.json["message"]
+    writer = xapi_with(client, "statements/write")
+    assert writer.get("statements").status_code == 403
+    assert writer.get(f"activities/state?activityId=http://x.test/a&agent="
+                      f"{json.dumps(agent())}").status_code == 403
+    assert count(db) == 0
+
+
+def test_read_mine_sees_only_its_own_statements(client, xapi_with):
+    mine = xapi_with(client, "statements/write statements/read/mine")
+    other = xapi_with(client, "all")
+    (own,) = mine.post("statements", make_statement()).json
+    (foreign,) = other.post("statements", make_statement()).json
+    assert [s["id"] for s in mine.get("statements").json["statements"]] == [own]
+    assert mine.get(f"statements?statementId={foreign}").status_code == 404
+
+
+def test_revoked_key_is_401(client, xapi_with, db):
+    key, secret = auth.create_credential("to revoke", "all")[0].key, None
+    db.commit()
+    credential, secret = auth.create_credential("revoked", "all")
+    db.commit()
+    auth.revoke_credential(credential.key)
+    db.commit()
+    assert Xapi(client, basic(credential.key, secret)).get("statements").status_code == 401
+    assert key
+
+
+def test_launch_credential_is_limited_to_its_learner_and_registration(client, db):
+    registration = new_id()
+    launch = Xapi(client, auth.issue_launch_credentials(agent(1), registration))
+    own = make_statement(context={"registration": registration})
+    assert launch.post("statements", own).status_code == 200
+    wrong_actor = make_statement(actor=agent(2), context={"registration": registration})
+    assert launch.post("statements", wrong_actor).status_code == 403
+    wrong_registration = make_statement(context={"registration": new_id()})
+    assert launch.post("statements", wrong_registration).status_code == 403
+    state = (f"activities/state?activityId=http://x.test/a&agent={json.dumps(agent(1))}"
+             f"&registration={registration}&stateId=s")
+    assert launch.put(state, {"bookmark": 2}).status_code == 204
+    other_state = state.replace(registration, new_id())
+    assert launch.get(other_state).status_code == 403
+    assert len(launch.get("statements").json["statements"]) == 1
+    assert count(db) == 1
+
+
+def test_errors_carry_the_version_header_and_json(xapi2):
+    response = xapi2.get(f"statements?statementId={new_id()}")
+    assert response.status_code == 404
+    assert response.headers["X-Experience-API-Version"] == "2.0.0"
+    assert set(response.json) == {"error", "message"}

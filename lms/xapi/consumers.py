@@ -117,6 +117,26 @@ def _pending(session: orm.Session, after: int, now: dt.datetime) -> list[Any]:
     return ready
 
 
+def _lock_cursor(session: orm.Session, name: str) -> ConsumerCursor:
+    """The consumer's cursor, locked for this transaction.
+
+    Several processes (gunicorn workers, a worker machine) may run the same consumer at
+    once. Starting the transaction with a write to the cursor row serialises them: on
+    PostgreSQL the row lock makes the second wait and then read the advanced cursor; on
+    SQLite the write takes the database write lock before anything is read.
+    """
+    from lms.xapi.service import _dialect_insert
+
+    session.execute(_dialect_insert(session)(ConsumerCursor.__table__)
+                    .values(name=name, last_seq=0, updated=dt.datetime.now(dt.UTC))
+                    .on_conflict_do_update(index_elements=["name"],
+                                           set_={"updated": dt.datetime.now(dt.UTC)}))
+    cursor = session.scalar(sa.select(ConsumerCursor).where(ConsumerCursor.name == name)
+                            .execution_options(populate_existing=True))
+    assert cursor is not None
+    return cursor
+
+
 def _run_one(app: Flask, consumer: StatementConsumer, session_factory: Any,
              failed: set[str] | None = None) -> int:
     """Feed ``consumer`` everything pending; return how many statements it handled.
@@ -131,11 +151,14 @@ def _run_one(app: Flask, consumer: StatementConsumer, session_factory: Any,
         previous = g.get("_lms_session")
         g._lms_session = session  # the consumer's get_session() is this transaction
         try:
-            cursor = session.get(ConsumerCursor, consumer.name)
-            if cursor is None:
-                cursor = ConsumerCursor(name=consumer.name, last_seq=0)
-                session.add(cursor)
-                session.flush()
+            # A cheap look first (no lock, no write) whether there is anything to do.
+            top = session.scalar(sa.select(sa.func.max(Statement.seq))) or 0
+            last = session.scalar(sa.select(ConsumerCursor.last_seq)
+                                  .where(ConsumerCursor.name == consumer.name))
+            session.commit()  # end the read: SQLite cannot upgrade a stale snapshot
+            if last is not None and last >= top:
+                return handled
+            cursor = _lock_cursor(session, consumer.name)
             rows = _pending(session, cursor.last_seq, dt.datetime.now(dt.UTC))
             if not rows:
                 session.commit()

@@ -15,9 +15,10 @@ MODULES = (
     "lms.web",
     "lms.xapi",
     "lms.people",
+    # Before the courses: its demo loads the frameworks that course targets name.
+    "lms.competency",
     "lms.courses",
     "lms.quizzes",
-    "lms.competency",
     # Keep last: modules add their /api/v1 routes to its blueprint before it registers.
     "lms.api",
 )

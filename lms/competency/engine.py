@@ -95,6 +95,66 @@ def _aware(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
+class _Queries:
+    """Statements of the hot path, built once: constructing SQLAlchemy statements costs
+    more than running them on small batches."""
+
+    def __init__(self, dialect: str) -> None:
+        expanding = lambda name: sa.bindparam(name, expanding=True)  # noqa: E731
+        self.configuration = sa.select(
+            Framework.id, Framework.policy,
+            sa.select(sa.func.max(EvidenceRule.id)).scalar_subquery(),
+            sa.select(sa.func.count(EvidenceRule.id)).scalar_subquery(),
+            sa.select(sa.func.max(Competency.id)).scalar_subquery(),
+            sa.select(sa.func.count(Competency.id)).scalar_subquery(),
+        ).order_by(Framework.id)
+        self.users_by_nip = sa.select(User.nip, User.id).where(User.nip.in_(expanding("v")))
+        self.users_by_email = sa.select(User.email, User.id).where(
+            User.email.in_(expanding("v")))
+        self.users_by_id = sa.select(User.id).where(User.id.in_(expanding("v")))
+        item = QuizItemResult
+        self.item_results = sa.select(
+            item.user_id, item.quiz_iri, item.registration, item.question_iri, item.success,
+            item.statement_seq,
+        ).where(item.user_id.in_(expanding("users")), item.quiz_iri.in_(expanding("quizzes")),
+                item.voided.is_(False))
+        # Idempotent writes: a statement handled twice adds nothing the second time.
+        self.insert_items = _insert_ignoring_duplicates(QuizItemResult.__table__, dialect)
+        self.insert_evidence = _insert_ignoring_duplicates(Evidence.__table__, dialect)
+        self.active_evidence = sa.select(
+            Evidence.user_id, Evidence.competency_id, Evidence.level, Evidence.weight,
+            Evidence.source, Evidence.statement_seq, Evidence.occurred, Evidence.statement_id,
+        ).where(Evidence.user_id.in_(expanding("users")),
+                Evidence.competency_id.in_(expanding("competencies")),
+                Evidence.withdrawn.is_(False))
+        uc = UserCompetency
+        self.profiles = sa.select(
+            uc.user_id, uc.competency_id, uc.level, uc.progress, uc.evidence_count,
+            uc.achieved_statement_id, uc.achieved_at,
+        ).where(uc.user_id.in_(expanding("users")),
+                uc.competency_id.in_(expanding("competencies")))
+        table = UserCompetency.__table__
+        self.insert_profiles = table.insert()
+        self.update_profiles = table.update().where(
+            table.c.user_id == sa.bindparam("k_user"),
+            table.c.competency_id == sa.bindparam("k_competency"),
+        ).values({name: sa.bindparam(f"v_{name}") for name in PROFILE_FIELDS})
+
+
+def _insert_ignoring_duplicates(table: sa.Table, dialect: str) -> Any:
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:  # pragma: no cover - Lentera runs on SQLite and PostgreSQL
+        return table.insert()
+    return insert(table).on_conflict_do_nothing()
+
+
+PROFILE_FIELDS = ("level", "progress", "evidence_count", "achieved_statement_id",
+                  "achieved_at")
+
+
 @dataclass
 class _Entry:
     """A buffered statement (``voided_id`` set for a voiding statement)."""
@@ -113,7 +173,11 @@ class _Batch:
 
     evidence: list[dict[str, Any]] = field(default_factory=list)
     items: list[dict[str, Any]] = field(default_factory=list)
+    #: Item results of this batch already written (still needed by later quiz results).
+    flushed_items: list[dict[str, Any]] = field(default_factory=list)
     touched: set[tuple[int, int]] = field(default_factory=set)
+    #: (user, quiz) -> stored item results, read once per batch; None: query each time.
+    answers_cache: dict[tuple[int, str], list[Any]] | None = None
 
 
 class ProfileEngine:
@@ -125,32 +189,45 @@ class ProfileEngine:
         self._competencies: dict[int, tuple[str, str, int]] = {}  # id -> (code, iri, fw)
         self._competency_iris: set[str] = set()
         self._policies: dict[int, dict[str, Any]] = {}
+        self._raw_policies: dict[int, Any] = {}
+        self._marker: tuple[Any, ...] | None = None
+        self._q: _Queries | None = None
         #: Set during ``lms profiles rebuild``: do not announce levels again.
         self.quiet = False
+
+    @property
+    def q(self) -> _Queries:
+        if self._q is None:
+            self._q = _Queries(get_session().get_bind().dialect.name)
+        return self._q
 
     # --- configuration caches -----------------------------------------------------------
 
     def load_configuration(self, session: orm.Session) -> RuleIndex:
-        """Rules, competencies and policies, reloaded when rules changed (cheap check)."""
-        marker = session.execute(
-            sa.select(sa.func.max(EvidenceRule.id), sa.func.count(EvidenceRule.id))).one()
-        marker = tuple(marker)
-        if self._rules is None or self._rules.marker != marker:
-            rows = session.scalars(sa.select(EvidenceRule).execution_options(
-                populate_existing=False)).all()
-            self._rules = RuleIndex([RuleVersion.from_row(r) for r in rows], marker)
-        self._competencies = {
-            row.id: (row.code, row.iri, row.framework_id)
-            for row in session.execute(
-                sa.select(Competency.id, Competency.code, Competency.iri,
-                          Competency.framework_id))}
-        self._competency_iris = {iri for _c, iri, _f in self._competencies.values()}
-        self._policies = {row.id: normalize_policy(row.policy) for row in session.execute(
-            sa.select(Framework.id, Framework.policy))}
+        """Rules, competencies and policies: one small query per batch, and a reload only
+        when something changed (rule and competency rows are only ever added, so their
+        highest id and count tell; policies are few and compared as they are)."""
+        rows = session.execute(self.q.configuration).all()
+        marker = tuple(rows[0][2:]) if rows else (None, 0, None, 0)
+        policies = {row[0]: row[1] for row in rows}
+        if self._rules is None or self._marker != marker:
+            versions = session.scalars(sa.select(EvidenceRule)).all()
+            self._rules = RuleIndex([RuleVersion.from_row(r) for r in versions], marker)
+            self._competencies = {
+                row.id: (row.code, row.iri, row.framework_id)
+                for row in session.execute(
+                    sa.select(Competency.id, Competency.code, Competency.iri,
+                              Competency.framework_id))}
+            self._competency_iris = {iri for _c, iri, _f in self._competencies.values()}
+            self._marker = marker
+        if policies != self._raw_policies:
+            self._policies = {k: normalize_policy(v) for k, v in policies.items()}
+            self._raw_policies = policies
         return self._rules
 
     def forget_configuration(self) -> None:
         self._rules = None
+        self._raw_policies = {}
 
     def policy_for(self, competency_id: int) -> dict[str, Any]:
         framework_id = self._competencies.get(competency_id, ("", "", 0))[2]
@@ -165,7 +242,9 @@ class ProfileEngine:
         session = get_session()
         rules = self.load_configuration(session)
         batch = _Batch()
-        users = self._resolve_users(session, entries) if rules else {}
+        users = self._resolve_users(session, entries, rules) if rules else {}
+        if rules:
+            self._prefetch_answers(session, rules, users, entries, batch)
         for entry in entries:
             if entry.voided_id is not None:
                 self._flush(session, batch)
@@ -176,14 +255,18 @@ class ProfileEngine:
         self._flush(session, batch)
         self.recompute(batch.touched)
 
-    def _resolve_users(self, session: orm.Session, entries: list[_Entry]) -> dict[str, int]:
-        """Actor key -> user id for the actors of ``entries`` that are employees."""
+    def _resolve_users(self, session: orm.Session, entries: list[_Entry],
+                       rules: RuleIndex | None = None) -> dict[str, int]:
+        """Actor key -> user id for the actors of ``entries`` that are employees (only of
+        statements some rule may match, when ``rules`` is given)."""
         base = current_app.config["BASE_URL"]
         nips: dict[str, str] = {}
         ids: dict[str, int] = {}
         emails: dict[str, str] = {}
         sha1s: dict[str, str] = {}
         for entry in entries:
+            if rules is not None and not self._may_match(rules, entry):
+                continue
             actor = entry.data.get("actor")
             key = _actor_key(actor)
             if key is None or key in nips or key in ids or key in emails or key in sha1s:
@@ -204,15 +287,15 @@ class ProfileEngine:
                 sha1s[key] = actor["mbox_sha1sum"].lower()
         found: dict[str, int] = {}
         if nips:
-            by_nip = dict(session.execute(sa.select(User.nip, User.id)
-                                          .where(User.nip.in_(set(nips.values())))).all())
+            by_nip = dict(session.execute(self.q.users_by_nip,
+                                          {"v": sorted(set(nips.values()))}).all())
             found.update({k: by_nip[n] for k, n in nips.items() if n in by_nip})
         if ids:
-            known = set(session.scalars(sa.select(User.id).where(User.id.in_(set(ids.values())))))
+            known = set(session.scalars(self.q.users_by_id, {"v": sorted(set(ids.values()))}))
             found.update({k: i for k, i in ids.items() if i in known})
         if emails:
-            by_email = dict(session.execute(
-                sa.select(User.email, User.id).where(User.email.in_(set(emails.values())))).all())
+            by_email = dict(session.execute(self.q.users_by_email,
+                                            {"v": sorted(set(emails.values()))}).all())
             found.update({k: by_email[e] for k, e in emails.items() if e in by_email})
         if sha1s:
             # A hash can only be matched by hashing every address (one row per employee).
@@ -221,6 +304,15 @@ class ProfileEngine:
                            sa.select(User.email, User.id).where(User.email.is_not(None)))}
             found.update({k: by_hash[h] for k, h in sha1s.items() if h in by_hash})
         return found
+
+    @staticmethod
+    def _may_match(rules: RuleIndex, entry: _Entry) -> bool:
+        if entry.voided_id is not None:
+            return False
+        activity = (entry.data.get("object") or {}).get("id")
+        if not isinstance(activity, str):
+            return False
+        return bool(activity in rules.question_quizzes or rules.candidates(activity))
 
     def _evaluate(self, session: orm.Session, rules: RuleIndex, users: dict[str, int],
                   entry: _Entry, batch: _Batch) -> None:
@@ -284,19 +376,57 @@ class ProfileEngine:
             })
             batch.touched.add((user_id, rule.competency_id))
 
+    def _prefetch_answers(self, session: orm.Session, rules: RuleIndex,
+                          users: dict[str, int], entries: list[_Entry], batch: _Batch) -> None:
+        """Read, in one query, the stored item results every quiz result of the batch
+        may need."""
+        pairs = set()
+        for entry in entries:
+            data = entry.data
+            if entry.voided_id is not None or (data.get("verb") or {}).get(
+                    "id") not in QUIZ_RESULT_VERBS:
+                continue
+            activity = (data.get("object") or {}).get("id")
+            keys = rules.candidates(activity) if isinstance(activity, str) else []
+            if not any(v.criterion == Criterion.ITEMS for k in keys
+                       for v in rules.by_key[k]):
+                continue
+            user_id = users.get(_actor_key(data.get("actor")) or "")
+            if user_id is not None:
+                pairs.add((user_id, activity))
+        if not pairs:
+            return
+        cache: dict[tuple[int, str], list[Any]] = {pair: [] for pair in pairs}
+        rows = session.execute(self.q.item_results, {
+            "users": sorted({u for u, _q in pairs}), "quizzes": sorted({q for _u, q in pairs})})
+        for row in rows:
+            key = (row.user_id, row.quiz_iri)
+            if key in cache:
+                cache[key].append((row.registration, row.question_iri, row.success,
+                                   row.statement_seq))
+        batch.answers_cache = cache
+
     def _answers(self, session: orm.Session, batch: _Batch, user_id: int, quiz: str,
                  registration: str, before_seq: int) -> dict[str, bool]:
         """The latest answer to each question of ``quiz`` before ``before_seq``, in the
         same registration (retakes overwrite earlier answers), voided ones left out."""
         answers: dict[str, tuple[int, bool]] = {}
-        rows = session.execute(
-            sa.select(QuizItemResult.question_iri, QuizItemResult.success,
-                      QuizItemResult.statement_seq)
-            .where(QuizItemResult.user_id == user_id, QuizItemResult.quiz_iri == quiz,
-                   QuizItemResult.registration == registration,
-                   QuizItemResult.statement_seq < before_seq,
-                   QuizItemResult.voided.is_(False))).all()
-        pending = [(r["question_iri"], r["success"], r["statement_seq"]) for r in batch.items
+        cached = (batch.answers_cache or {}).get((user_id, quiz))
+        if cached is not None:
+            rows = [(q, ok, seq) for reg, q, ok, seq in cached
+                    if reg == registration and seq < before_seq]
+            written = batch.flushed_items
+        else:
+            rows = session.execute(
+                sa.select(QuizItemResult.question_iri, QuizItemResult.success,
+                          QuizItemResult.statement_seq)
+                .where(QuizItemResult.user_id == user_id, QuizItemResult.quiz_iri == quiz,
+                       QuizItemResult.registration == registration,
+                       QuizItemResult.statement_seq < before_seq,
+                       QuizItemResult.voided.is_(False))).all()
+            written = []
+        pending = [(r["question_iri"], r["success"], r["statement_seq"])
+                   for r in [*written, *batch.items]
                    if r["user_id"] == user_id and r["quiz_iri"] == quiz
                    and r["registration"] == registration and r["statement_seq"] < before_seq
                    and not r["voided"]]
@@ -316,15 +446,18 @@ class ProfileEngine:
 
     def _flush(self, session: orm.Session, batch: _Batch) -> None:
         if batch.items:
-            session.execute(sa.insert(QuizItemResult), batch.items)
+            session.execute(self.q.insert_items, batch.items)
+            batch.flushed_items.extend(batch.items)
             batch.items = []
         if batch.evidence:
-            session.execute(sa.insert(Evidence), batch.evidence)
+            session.execute(self.q.insert_evidence, batch.evidence)
             batch.evidence = []
 
     def _withdraw(self, session: orm.Session, voided_id: str, voiding_id: str,
                   batch: _Batch) -> None:
         """Withdraw what ``voided_id`` proved; re-judge quiz results that used its answer."""
+        batch.answers_cache = None  # item results change below: read them afresh
+        batch.flushed_items = []
         pairs = session.execute(
             sa.select(Evidence.user_id, Evidence.competency_id)
             .where(Evidence.statement_id == voided_id)).all()
@@ -364,6 +497,8 @@ class ProfileEngine:
         session = get_session()
         own = batch is None
         batch = batch or _Batch()
+        batch.answers_cache = None
+        batch.flushed_items = []
         for start in range(0, len(seqs), 500):
             chunk = seqs[start:start + 500]
             rows = session.execute(
@@ -380,7 +515,7 @@ class ProfileEngine:
             entries = [_Entry(seq=r.seq, id=r.statement_id, data=r.data, stored=r.stored,
                               voided=r.voided) for r in rows if r.verb_id != VOIDED]
             rules = self.load_configuration(session)
-            users = self._resolve_users(session, entries)
+            users = self._resolve_users(session, entries, rules)
             for entry in entries:
                 self._evaluate(session, rules, users, entry, batch)
             self._flush(session, batch)
@@ -441,24 +576,19 @@ class ProfileEngine:
         user_ids = {u for u, _c in chunk}
         competency_ids = {c for _u, c in chunk}
         evidence: dict[tuple[int, int], list[EvidenceItem]] = defaultdict(list)
-        for row in session.execute(
-                sa.select(Evidence.id, Evidence.user_id, Evidence.competency_id, Evidence.level,
-                          Evidence.weight, Evidence.source, Evidence.statement_seq,
-                          Evidence.occurred, Evidence.statement_id)
-                .where(Evidence.user_id.in_(user_ids),
-                       Evidence.competency_id.in_(competency_ids),
-                       Evidence.withdrawn.is_(False))):
+        params = {"users": sorted(user_ids), "competencies": sorted(competency_ids)}
+        for row in session.execute(self.q.active_evidence, params):
             pair = (row.user_id, row.competency_id)
             if pair in wanted:
                 evidence[pair].append(EvidenceItem(
                     level=row.level, weight=row.weight, source=str(row.source),
                     seq=row.statement_seq, occurred=_aware(row.occurred),
                     statement_id=row.statement_id))
-        existing = {(r.user_id, r.competency_id): r for r in session.scalars(
-            sa.select(UserCompetency).where(UserCompetency.user_id.in_(user_ids),
-                                            UserCompetency.competency_id.in_(competency_ids)))
-            if (r.user_id, r.competency_id) in wanted}
-        inserts = []
+        existing = {(r.user_id, r.competency_id): r
+                    for r in session.execute(self.q.profiles, params)
+                    if (r.user_id, r.competency_id) in wanted}
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
         reached = []
         for pair in chunk:
             items = evidence.get(pair, [])
@@ -479,19 +609,21 @@ class ProfileEngine:
                                                  row.achieved_statement_id))
             if not items:
                 if row is not None:
-                    session.delete(row)
+                    session.execute(sa.delete(UserCompetency).where(
+                        UserCompetency.user_id == pair[0],
+                        UserCompetency.competency_id == pair[1]))
                 continue
             if row is None:
                 inserts.append({"user_id": pair[0], "competency_id": pair[1], **values})
-            else:
-                for name, value in values.items():
-                    if getattr(row, name) != value:
-                        setattr(row, name, value)
+            elif any(getattr(row, name) != value for name, value in values.items()):
+                updates.append({"k_user": pair[0], "k_competency": pair[1],
+                                **{f"v_{k}": v for k, v in values.items()}})
             if outcome.level > old_level:
                 reached.append((pair[0], pair[1], outcome.level))
         if inserts:
-            session.execute(sa.insert(UserCompetency), inserts)
-        session.flush()
+            session.execute(self.q.insert_profiles, inserts)
+        if updates:
+            session.execute(self.q.update_profiles, updates)
         return reached
 
     def announcement_id(self, user_id: int, competency_id: int, level: int,

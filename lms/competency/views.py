@@ -64,7 +64,15 @@ def course_link(slug: str) -> str | None:
 @competency_bp.app_context_processor
 def _helpers() -> dict[str, Any]:
     return {"course_link": course_link, "MAX_LEVEL": MAX_LEVEL,
+            "competency_recommendations": _recommendations_for_current_user,
             "source_labels": {k.value: v for k, v in SOURCE_LABELS.items()}}
+
+
+def _recommendations_for_current_user(limit: int = 4) -> list[dict[str, Any]]:
+    """Courses that close the signed-in employee's gaps (for the catalog's partial)."""
+    if not current_user.is_authenticated or not getattr(current_user, "nip", None):
+        return []
+    return service.recommended_courses(current_user, limit=limit)
 
 
 def _employee(nip: str) -> User:

@@ -200,3 +200,18 @@ def test_rebuild_gives_the_same_profiles_as_the_incremental_path(app, frameworks
     after = service.profile_dump()
     assert before == after
     assert '"M.06":[2,' in after
+
+
+def test_handling_a_statement_twice_changes_nothing(app, frameworks):
+    from lms.competency.engine import _Entry, get_engine
+
+    publish()
+    user = _learner()
+    send(completed(user))
+    before = service.profile_dump()
+    row = get_session().scalar(sa.select(Statement).where(
+        Statement.verb_id == "http://adlnet.gov/expapi/verbs/completed"))
+    get_engine().process([_Entry(seq=row.seq, id=row.statement_id, data=row.data,
+                                 stored=row.stored, voided=row.voided)])
+    get_session().commit()
+    assert service.profile_dump() == before

@@ -179,3 +179,20 @@ def test_home_page_shows_the_competency_panel(client, login_as, frameworks):
     get_session().commit()
     page = client.get("/").get_data(as_text=True)
     assert "Profil Kompetensi Saya" in page and "Integritas" in page
+
+
+def test_catalog_partial_recommends_courses_for_the_gaps(app, login_as, client, frameworks):
+    from flask import render_template
+
+    user = login_as("learner")
+    position = make_position()
+    _place(user, position)
+    service.set_requirements(position, {frameworks["M.05"].id: 2})
+    get_session().commit()
+    publish()
+    with app.test_request_context("/courses/"):
+        from flask_login import login_user
+
+        login_user(get_session().get(type(user), user.id))
+        html = render_template("competency/_catalog_recommendations.html")
+    assert "Etika Pelayanan Publik" in html

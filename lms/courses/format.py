@@ -35,6 +35,8 @@ QUIZ_SUFFIXES = (".yaml", ".yml")
 VIDEO_SUFFIXES = (".mp4", ".webm")
 ASSET_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".pdf", *VIDEO_SUFFIXES)
 MAX_FILE_BYTES = 50 * 1024 * 1024
+#: Paths under /courses/ that are pages, not courses.
+RESERVED_SLUGS = frozenset({"mine", "transcript", "certificates"})
 
 
 class _Strict(BaseModel):
@@ -81,6 +83,14 @@ class CourseFile(_Strict):
         min_length=1, description="Module files in order: lessons (.md) and quizzes (.yaml)"
     )
     completion: CompletionRule = CompletionRule()
+
+    @model_validator(mode="after")
+    def _slug_not_reserved(self) -> CourseFile:
+        if self.slug in RESERVED_SLUGS:
+            raise ValueError(
+                f"slug {self.slug!r} is reserved for a page of the site [reserved_slug]"
+            )
+        return self
 
 
 # --- lessons ---------------------------------------------------------------------------

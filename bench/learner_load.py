@@ -223,7 +223,10 @@ def main() -> int:
 
     work = Path(tempfile.mkdtemp(prefix="learner-load-"))
     base = f"http://127.0.0.1:{args.port}"
-    env = {**os.environ, "LMS_DATABASE_URL": args.database_url, "LMS_BASE_URL": base,
+    # The code beside this file is what is measured (also when it is a checkout elsewhere).
+    sys.path.insert(0, str(ROOT))
+    env = {**os.environ, "PYTHONPATH": str(ROOT),
+           "LMS_DATABASE_URL": args.database_url, "LMS_BASE_URL": base,
            "LMS_INSTANCE_PATH": str(work / "instance"), "LMS_SECRET_KEY": "bench-secret",
            "LMS_RATELIMIT_ENABLED": "false"}
     print(f"Preparing {args.database_url} with the sample courses and {args.users} learners...")

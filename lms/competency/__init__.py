@@ -23,6 +23,14 @@ def _on_course_published(_sender: Any, course: dict[str, Any] | None = None,
         apply_course_publication(course)
 
 
+def _on_user_created(_sender: Any, user: Any = None, **_kw: Any) -> None:
+    """Credit statements that arrived before the person had an account."""
+    from lms.competency.service import credit_earlier_statements
+
+    if user is not None and current_app.extensions.get("lms.competency.engine"):
+        credit_earlier_statements(user)
+
+
 def init_app(app: Flask) -> None:
     from lms import signals
     from lms.competency import api  # noqa: F401  (adds its routes to the API blueprint)
@@ -42,6 +50,7 @@ def init_app(app: Flask) -> None:
         register_consumer(app, CompetencyConsumer(engine))
     # A weak reference would drop a function defined per app; connect once, module-level.
     signals.course_version_published.connect(_on_course_published, weak=False)
+    signals.user_created.connect(_on_user_created, weak=False)
     app.register_blueprint(competency_bp)
     register_home_panel(home_panel)
     app.cli.add_command(profiles_group)

@@ -547,6 +547,20 @@ class ProfileEngine:
         self.reprocess(seqs)
         return len(seqs)
 
+    def reprocess_actor_keys(self, keys: list[str]) -> int:
+        """Judge again the handled statements of these actors (LRS actor keys): what a
+        person who joins Lentera after their statements arrived needs."""
+        from lms.xapi.models import ConsumerCursor, Statement
+
+        session = get_session()
+        cursor = session.get(ConsumerCursor, CONSUMER_NAME)
+        if cursor is None or not cursor.last_seq or not keys:
+            return 0
+        seqs = sorted(set(session.scalars(sa.select(Statement.seq).where(
+            Statement.actor_key.in_(keys), Statement.seq <= cursor.last_seq))))
+        self.reprocess(seqs)
+        return len(seqs)
+
     # --- profiles ---------------------------------------------------------------------
 
     def recompute(self, pairs: set[tuple[int, int]]) -> list[tuple[int, int, int]]:

@@ -215,3 +215,18 @@ def test_handling_a_statement_twice_changes_nothing(app, frameworks):
                                  stored=row.stored, voided=row.voided)])
     get_session().commit()
     assert service.profile_dump() == before
+
+
+def test_statements_sent_before_the_account_existed_count_once_it_does(app, frameworks):
+    from tests.factories import make_nip
+
+    publish()
+    nip = make_nip()
+    send(completed({"objectType": "Agent",
+                    "account": {"homePage": "http://lentera.test", "name": nip}}),
+         completed({"objectType": "Agent", "mbox": "mailto:baru@x.go.id"}))
+    by_nip = make_user(nip=nip)
+    by_mail = make_user(email="baru@x.go.id")
+    get_session().commit()
+    assert level_of(by_nip, "M.05") == 2
+    assert level_of(by_mail, "M.05") == 2

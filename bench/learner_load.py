@@ -215,6 +215,10 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=90, help="seconds of load")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
     parser.add_argument("--port", type=int, default=5098)
+    parser.add_argument("--consumers", choices=("inline", "worker"), default="inline",
+                        help="run statement consumers after each commit in the web workers "
+                             "(the embedded default) or in a separate process every 0.5 s "
+                             "(the scale-out set-up)")
     parser.add_argument("--database-url",
                         default="postgresql://postgres@127.0.0.1:5432/bench_learners")
     args = parser.parse_args()
@@ -232,6 +236,14 @@ def main() -> int:
     print(f"Preparing {args.database_url} with the sample courses and {args.users} learners...")
     courses = _prepare(args.database_url, args.users, env)
 
+    worker = None
+    if args.consumers == "worker":
+        env["LMS_XAPI_CONSUMERS_INLINE"] = "false"
+        worker = subprocess.Popen(
+            [sys.executable, "-c", "import time\nfrom lms import create_app\n"
+             "from lms.xapi.consumers import run_consumers\napp = create_app()\n"
+             "while True:\n    run_consumers(app)\n    time.sleep(0.5)\n"],
+            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     server_log = (work / "gunicorn.log").open("w")
     server = subprocess.Popen(
         [str(BIN / "gunicorn"), "-w", str(args.workers), "-b", f"127.0.0.1:{args.port}",
@@ -250,7 +262,7 @@ def main() -> int:
         locust_env = {**env, "LEARNER_LOAD_ROLE": "locust", "LEARNER_LOAD_DB": args.database_url,
                       "LEARNER_LOAD_COURSES": json.dumps(courses)}
         print(f"Load: {args.users} learners, {args.duration}s, gunicorn -w {args.workers}, "
-              f"PostgreSQL; think time 1-3 s between steps.")
+              f"PostgreSQL, consumers {args.consumers}; think time 1-3 s between steps.")
         with (work / "locust.log").open("w") as locust_log:
             subprocess.run(
                 [str(BIN / "locust"), "-f", __file__, "--headless", "-u", str(args.users),
@@ -264,6 +276,9 @@ def main() -> int:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
         server_log.close()
+        if worker is not None:
+            worker.send_signal(signal.SIGTERM)
+            worker.wait(timeout=30)
     if os.environ.get("LEARNER_LOAD_KEEP") != "1":
         shutil.rmtree(work / "instance", ignore_errors=True)
     return 0

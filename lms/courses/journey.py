@@ -148,8 +148,11 @@ class Journey:
         wanted = {st.module_iri(self.definition["slug"], m): m for m in self.definition["modules"]}
         done: set[str] = set()
         for verb, kind in (("completed", "lesson"), ("passed", "quiz")):
-            statements, _more, _upto = query_statements(StatementQuery(
-                verb=st.VERBS[verb][0], registration=self.enrollment.registration, limit=500))
+            statements, _more, _upto = query_statements(
+                StatementQuery(
+                    verb=st.VERBS[verb][0], registration=self.enrollment.registration, limit=500
+                )
+            )
             for statement in statements:
                 module = wanted.get(statement["object"].get("id"))
                 if module is not None and (module["kind"] == "quiz") == (kind == "quiz"):

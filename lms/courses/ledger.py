@@ -59,7 +59,15 @@ class LearningLedger(StatementConsumer):  # type: ignore[misc,valid-type]
         self._course_ids: dict[str, int] = {}
 
     def _course(self, slug: str) -> Course | None:
-        return get_session().scalar(sa.select(Course).where(Course.slug == slug))
+        course_id = self._course_ids.get(slug)
+        if course_id is not None:
+            course = get_session().get(Course, course_id)
+            if course is not None and course.slug == slug:
+                return course
+        course = get_session().scalar(sa.select(Course).where(Course.slug == slug))
+        if course is not None:
+            self._course_ids[slug] = course.id
+        return course
 
     def _course_progress(self, user_id: int, course_id: int) -> CourseProgress:
         session = get_session()

@@ -210,6 +210,27 @@ def get_course(slug: str) -> Course:
     return course
 
 
+def course_with_version(slug: str) -> tuple[Course, CourseVersion]:
+    """The published course ``slug`` and its current version, in one query, or NotFound."""
+    row = (
+        get_session()
+        .execute(
+            sa.select(Course, CourseVersion)
+            .join(
+                CourseVersion,
+                sa.and_(
+                    CourseVersion.course_id == Course.id, CourseVersion.number == Course.version
+                ),
+            )
+            .where(Course.slug == slug, Course.published.is_(True))
+        )
+        .first()
+    )
+    if row is None:
+        raise NotFound(f"No course {slug}.")
+    return row[0], row[1]
+
+
 def current_version(course: Course) -> CourseVersion:
     """The version learners see now (the newest)."""
     version = get_session().scalar(

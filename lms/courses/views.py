@@ -48,8 +48,7 @@ def _asset_url(course: Course, version: CourseVersion) -> Any:
 
 
 def _context(slug: str, need_enrolment: bool = True) -> dict[str, Any]:
-    course = service.get_course(slug)
-    version = service.current_version(course)
+    course, version = service.course_with_version(slug)
     enrollment = service.enrollment_for(current_user, course)
     if need_enrolment and enrollment is None:
         flash(_("Enrol in the course first."), "info")
@@ -235,8 +234,9 @@ def module(slug: str, module_id: str) -> Any:
 _RENDERED: dict[tuple[int, str, tuple[str, ...]], Any] = {}
 
 
-def _rendered_lesson(version: CourseVersion, module: dict[str, Any], asset_url: Any,
-                     hosts: list[str]) -> Any:
+def _rendered_lesson(
+    version: CourseVersion, module: dict[str, Any], asset_url: Any, hosts: list[str]
+) -> Any:
     key = (version.id, module["id"], tuple(hosts))
     html = _RENDERED.get(key)
     if html is None:
@@ -512,3 +512,37 @@ def masked_nip(nip: str | None) -> str:
 
 
 verify_bp.add_app_template_filter(masked_nip, "masked_nip")
+
+
+# --- modules played by another module ---------------------------------------------------
+
+#: Module kinds another module plays (``"cmi5"``: lms.authoring): kind -> function
+#: ``(course slug, module dict) -> response``. Add one with :func:`register_module_player`.
+MODULE_PLAYERS: dict[str, Any] = {}
+
+
+def register_module_player(kind: str, player: Any) -> None:
+    """Let another module play the modules of ``kind``: the lesson views hand them over,
+    and such modules are completed by their own statements, never by the lesson button."""
+    if MODULE_PLAYERS.get(kind, player) is not player:
+        raise ValueError(f"a player for module kind {kind!r} is registered already")
+    MODULE_PLAYERS[kind] = player
+
+
+@courses_bp.before_request
+def _hand_over_modules_played_elsewhere() -> Any:
+    if not MODULE_PLAYERS or request.endpoint not in ("courses.module", "courses.complete_module"):
+        return None
+    args = request.view_args or {}
+    try:
+        course = service.get_course(args["slug"])
+        definition = service.definition_of(service.current_version(course))
+        module = service.find_module(definition, args["module_id"])
+    except (NotFound, KeyError):
+        return None
+    player = MODULE_PLAYERS.get(module["kind"])
+    if player is None:
+        return None
+    if request.endpoint == "courses.complete_module":
+        abort(400)
+    return player(course.slug, module)

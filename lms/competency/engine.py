@@ -544,7 +544,11 @@ class ProfileEngine:
         seqs = sorted(set(session.scalars(
             sa.select(StatementActivity.seq).where(sa.or_(*conditions),
                                                    StatementActivity.seq <= cursor.last_seq))))
-        self.reprocess(seqs)
+        try:
+            self.reprocess(seqs)
+        finally:
+            # The caches now hold this transaction's uncommitted rules: drop them.
+            self.forget_configuration()
         return len(seqs)
 
     def reprocess_actor_keys(self, keys: list[str]) -> int:
@@ -558,7 +562,10 @@ class ProfileEngine:
             return 0
         seqs = sorted(set(session.scalars(sa.select(Statement.seq).where(
             Statement.actor_key.in_(keys), Statement.seq <= cursor.last_seq))))
-        self.reprocess(seqs)
+        try:
+            self.reprocess(seqs)
+        finally:
+            self.forget_configuration()
         return len(seqs)
 
     # --- profiles ---------------------------------------------------------------------

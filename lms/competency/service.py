@@ -311,8 +311,11 @@ def set_policy(framework: Framework, policy: dict[str, Any]) -> int:
         .where(Competency.framework_id == framework.id).distinct()))
     engine = get_engine()
     engine.forget_configuration()
-    engine.load_configuration(session)
-    engine.recompute(pairs)
+    try:
+        engine.load_configuration(session)
+        engine.recompute(pairs)
+    finally:
+        engine.forget_configuration()  # do not keep this transaction's policy cached
     return len(pairs)
 
 

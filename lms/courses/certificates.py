@@ -69,6 +69,18 @@ COMPETENCY_NAMES = {
 }
 
 
+def competency_names() -> dict[str, str]:
+    """Names of competency codes: the competency module's dictionary when installed."""
+    from lms import MODULES
+
+    names = dict(COMPETENCY_NAMES)
+    if "lms.competency" in MODULES:
+        from lms.competency.service import all_competencies
+
+        names.update({c.code: c.name for c in all_competencies()})
+    return names
+
+
 def certificate_pdf(completion: Completion, user: User, _path: str = "") -> bytes:
     """A one-page A4 landscape certificate for ``completion``."""
     buffer = io.BytesIO()
@@ -109,7 +121,7 @@ def certificate_pdf(completion: Completion, user: User, _path: str = "") -> byte
         f"dengan bobot {jp_text(completion.jp)} JP (jam pelajaran), "
         f"pada {tanggal(completion.completed_at)}",
     )
-    names = COMPETENCY_NAMES
+    names = competency_names()
     targets = ", ".join(
         f"{c['code']}{' ' + names[c['code']] if c['code'] in names else ''} (level {c['level']})"
         for c in completion.competencies

@@ -32,7 +32,6 @@ from lms.quizzes import service as quiz_service
 courses_bp = Blueprint("courses", __name__, url_prefix="/courses")
 verify_bp = Blueprint("verify", __name__)
 
-LEVELS = {"dasar": "Basic", "menengah": "Intermediate", "lanjut": "Advanced"}
 
 
 def _allowed_hosts() -> list[str]:
@@ -95,7 +94,7 @@ def catalog() -> Any:
         facets=service.catalog_facets(),
         mine=mine,
         args=args,
-        levels=LEVELS,
+        names=certificates.competency_names(),
     )
 
 
@@ -121,7 +120,7 @@ def course(slug: str) -> Any:
         completion=completion,
         next_module=nxt,
         description=description,
-        levels=LEVELS,
+        names=certificates.competency_names(),
         done=service.module_done,
         started=bool(rows),
     )
@@ -500,7 +499,11 @@ def verify(number: str) -> Any:
     user = get_session().get(User, completion.user_id) if completion else None
     status = 200 if completion else 404
     return render_template(
-        "courses/verify.html", completion=completion, user=user, number=number[:40]
+        "courses/verify.html",
+        completion=completion,
+        user=user,
+        number=number[:40],
+        names=certificates.competency_names(),
     ), status
 
 

@@ -1,0 +1,30 @@
+"""HR reporting: dashboards, drill-downs, completion records and exports, training needs
+analysis (AKPK), offline training recorded as xAPI statements, and HR scopes.
+
+- :mod:`lms.reports.scope`: who may see whose records (every query goes through it)
+- :mod:`lms.reports.service`: figures, drill-downs, completion records, transcripts
+- :mod:`lms.reports.needs`: gaps, job-person match, routes and the budget plan
+- :mod:`lms.reports.training`: offline training, its statements, and the ``jp-credits``
+  statement consumer
+- :mod:`lms.reports.exports`: streamed CSV and XLSX
+- :mod:`lms.reports.views` (``/reports``), :mod:`lms.reports.api` (``/api/v1/reports``)
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from lms.reports import api  # noqa: F401  (adds its routes to the API blueprint)
+    from lms.reports.training import JpLedger
+    from lms.reports.views import reports_bp
+
+    app.config.setdefault("REPORTS_COST_PER_JP", None)
+    try:
+        from lms.xapi.consumers import register_consumer
+    except ImportError:  # pragma: no cover - the LRS is part of Lentera
+        pass
+    else:
+        register_consumer(app, JpLedger())
+    app.register_blueprint(reports_bp)

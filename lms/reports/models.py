@@ -1,0 +1,175 @@
+"""Tables of HR reporting: HR scopes, offline training records, the JP credits derived
+from statements about learning outside Lentera's courses, target positions and the
+development routes an AKPK plan can choose from."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import orm
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lms.db import Model, UTCDateTime, utcnow
+
+
+class TrainingKind(enum.StrEnum):
+    """Routes of learning (Peraturan LAN 10/2018): classical and non-classical."""
+
+    CLASSROOM = "classroom"  # pelatihan klasikal
+    SEMINAR = "seminar"
+    WORKSHOP = "workshop"
+    COACHING = "coaching"
+    MENTORING = "mentoring"
+    SECONDMENT = "secondment"  # detasering / magang
+    UNIVERSITY = "university"  # kursus di perguruan tinggi
+    PRIVATE = "private"  # lembaga pelatihan swasta
+    ELEARNING = "elearning"  # e-learning outside Lentera
+
+    @property
+    def label(self) -> str:
+        return str(TRAINING_KIND_LABELS[self])
+
+
+TRAINING_KIND_LABELS = {
+    TrainingKind.CLASSROOM: _l("Classroom training"),
+    TrainingKind.SEMINAR: _l("Seminar"),
+    TrainingKind.WORKSHOP: _l("Workshop"),
+    TrainingKind.COACHING: _l("Coaching"),
+    TrainingKind.MENTORING: _l("Mentoring"),
+    TrainingKind.SECONDMENT: _l("Secondment"),
+    TrainingKind.UNIVERSITY: _l("Course at a university"),
+    TrainingKind.PRIVATE: _l("Course at a private provider"),
+    TrainingKind.ELEARNING: _l("External e-learning"),
+}
+
+
+def _enum(cls: type[enum.Enum]) -> sa.Enum:
+    return sa.Enum(cls, native_enum=False, length=20,
+                   values_callable=lambda e: [m.value for m in e])
+
+
+class HrScope(Model):
+    """The org unit (with its subtree) whose employees an HR user may see.
+
+    Without a row, an HR user sees the OPD of their current position; a scope on the
+    Pemda root sees everyone.
+    """
+
+    __tablename__ = "hr_scope"
+
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    org_unit_id: Mapped[int] = mapped_column(sa.ForeignKey("org_unit.id", ondelete="CASCADE"),
+                                             index=True)
+
+
+class Training(Model):
+    """Learning recorded by HR: classroom training, seminars, workshops, coaching, courses at
+    universities or private providers. Its participants' completions are xAPI statements
+    on ``{BASE_URL}/training/{id}``; what counts (JP, evidence) is derived from those."""
+
+    __tablename__ = "training"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(sa.String(300))
+    kind: Mapped[TrainingKind] = mapped_column(_enum(TrainingKind))
+    provider: Mapped[str] = mapped_column(sa.String(300))
+    start_date: Mapped[dt.date] = mapped_column(sa.Date)
+    end_date: Mapped[dt.date] = mapped_column(sa.Date)
+    jp: Mapped[float] = mapped_column(sa.Float)
+    #: [{"code": "M.03", "level": 2}, ...]
+    competencies: Mapped[list[Any]] = mapped_column(sa.JSON, default=list)
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    #: Stored file name under UPLOAD_DIR/training/<id>/ (a certificate or attendance list).
+    certificate_file: Mapped[str | None] = mapped_column(sa.String(200))
+    #: The org unit that organised it (HR scope of whoever recorded it), for listing.
+    org_unit_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("org_unit.id", ondelete="SET NULL"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    participants: Mapped[list[TrainingParticipant]] = orm.relationship(
+        back_populates="training", cascade="all, delete-orphan",
+        order_by="TrainingParticipant.id")
+
+
+class TrainingParticipant(Model):
+    """One participant of a recorded training and the statement that records it."""
+
+    __tablename__ = "training_participant"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    training_id: Mapped[int] = mapped_column(sa.ForeignKey("training.id", ondelete="CASCADE"),
+                                             index=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"),
+                                         index=True)
+    statement_id: Mapped[str] = mapped_column(sa.String(36), unique=True)
+    certificate_number: Mapped[str | None] = mapped_column(sa.String(100))
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    training: Mapped[Training] = orm.relationship(back_populates="participants")
+
+    __table_args__ = (sa.UniqueConstraint("training_id", "user_id"),)
+
+
+class JpCredit(Model):
+    """Derived from a ``completed`` statement carrying the JP result extension about an
+    activity that is not a Lentera course (those are credited by the courses ledger):
+    recorded offline training, and learning reported by other platforms."""
+
+    __tablename__ = "jp_credit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"))
+    activity_iri: Mapped[str] = mapped_column(sa.String(2048))
+    #: The training id when the activity is one HR recorded.
+    training_id: Mapped[int | None] = mapped_column(index=True)
+    title: Mapped[str] = mapped_column(sa.String(300))
+    kind: Mapped[str] = mapped_column(sa.String(50), default="")
+    provider: Mapped[str] = mapped_column(sa.String(300), default="")
+    jp: Mapped[float] = mapped_column(sa.Float)
+    completed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    statement_id: Mapped[str] = mapped_column(sa.String(36), unique=True)
+
+    __table_args__ = (
+        sa.Index("ix_jp_credit_user_completed", "user_id", "completed_at"),
+        sa.Index("ix_jp_credit_completed", "completed_at"),
+    )
+
+
+class TargetPosition(Model):
+    """The position an employee is being developed toward (for AKPK)."""
+
+    __tablename__ = "target_position"
+
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    position_id: Mapped[int] = mapped_column(sa.ForeignKey("position.id", ondelete="CASCADE"),
+                                             index=True)
+
+
+class DevelopmentRoute(Model):
+    """A planned way to close a competency gap besides Lentera's courses: a classroom
+    training, coaching, mentoring, a secondment... with its JP, provider and schedule."""
+
+    __tablename__ = "development_route"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    competency_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("competency.id", ondelete="CASCADE"), index=True)
+    #: The level the route brings a participant to.
+    level: Mapped[int] = mapped_column(default=1)
+    kind: Mapped[TrainingKind] = mapped_column(_enum(TrainingKind))
+    title: Mapped[str] = mapped_column(sa.String(300))
+    provider: Mapped[str] = mapped_column(sa.String(300), default="")
+    jp: Mapped[float] = mapped_column(sa.Float)
+    schedule: Mapped[str] = mapped_column(sa.String(200), default="")
+    #: Cost per JP per participant in rupiah; None: the plan's default applies.
+    cost_per_jp: Mapped[float | None] = mapped_column(sa.Float)
+
+    competency: Mapped[Any] = orm.relationship("Competency", lazy="joined")

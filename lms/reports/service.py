@@ -1,0 +1,552 @@
+"""HR queries: figures, drill-downs and completion records over the employees of a scope.
+
+Every function takes a :class:`~lms.reports.scope.Scope` and starts from
+:func:`~lms.reports.scope.scoped_employees`, so nothing here can reach an employee outside
+it. The queries aggregate in the database (one round trip per figure group), so they
+stay fast at 100,000 employees (see bench/hr.py).
+
+JP come from two derived tables: ``completion`` (Lentera's courses, by the courses
+ledger) and ``jp_credit`` (any other learning with the JP result extension, by
+:class:`lms.reports.training.JpLedger`). :func:`jp_records` is their union.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from lms.courses.models import Completion, Enrollment
+from lms.db import get_session
+from lms.people.models import OrgUnit, Position, PositionKind, User
+from lms.reports.models import JpCredit, TrainingParticipant
+from lms.reports.scope import Scope, narrow, scoped_employees
+
+LOCAL_TZ = ZoneInfo("Asia/Jakarta")
+#: Every PNS has the right to at least 20 JP a year (PP 11/2017 art. 203(4)).
+JP_TARGET = 20
+#: JP distribution bands (lower bound inclusive, upper exclusive; None: open).
+JP_BANDS: list[tuple[float, float | None]] = [(0, 0.0001), (0.0001, 10), (10, 20), (20, 40),
+                                               (40, None)]
+
+
+def today() -> dt.date:
+    return dt.datetime.now(LOCAL_TZ).date()
+
+
+@dataclass
+class Filters:
+    """What a report page is narrowed to: an org unit subtree, a position kind, a period
+    (local dates, both inclusive)."""
+
+    unit: OrgUnit | None = None
+    kind: PositionKind | None = None
+    date_from: dt.date = field(default_factory=lambda: dt.date(today().year, 1, 1))
+    date_to: dt.date = field(default_factory=lambda: dt.date(today().year, 12, 31))
+
+    @property
+    def year(self) -> int:
+        """The calendar year the 20 JP right is measured in: the period's last year."""
+        return self.date_to.year
+
+    def bounds(self) -> tuple[dt.datetime, dt.datetime]:
+        """The period as UTC instants [start, end)."""
+        return _local_bounds(self.date_from, self.date_to)
+
+    def year_bounds(self) -> tuple[dt.datetime, dt.datetime]:
+        return _local_bounds(dt.date(self.year, 1, 1), dt.date(self.year, 12, 31))
+
+    def args(self) -> dict[str, str]:
+        """The filters as query-string arguments (for links that keep them)."""
+        out = {"from": self.date_from.isoformat(), "to": self.date_to.isoformat()}
+        if self.unit is not None:
+            out["unit"] = str(self.unit.id)
+        if self.kind is not None:
+            out["kind"] = self.kind.value
+        return out
+
+
+def _local_bounds(first: dt.date, last: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    start = dt.datetime.combine(first, dt.time.min, LOCAL_TZ).astimezone(dt.UTC)
+    end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min, LOCAL_TZ)
+    return start, end.astimezone(dt.UTC)
+
+
+def parse_filters(args: Any, scope: Scope) -> Filters:
+    """Filters from query-string ``args`` (``unit``, ``kind``, ``from``, ``to``), checked
+    against ``scope``. Bad values raise ValidationError naming the field."""
+    filters = Filters()
+    unit_id = (args.get("unit") or "").strip()
+    if unit_id:
+        unit = get_session().get(OrgUnit, int(unit_id)) if unit_id.isdigit() else None
+        if unit is None:
+            from lms.errors import ValidationError
+
+            raise ValidationError(_("There is no such org unit."), field="unit")
+        narrow(scope, unit)  # refuses a unit outside the scope
+        filters.unit = unit
+    kind = (args.get("kind") or "").strip()
+    if kind:
+        try:
+            filters.kind = PositionKind(kind)
+        except ValueError:
+            from lms.errors import ValidationError
+
+            raise ValidationError(_("Unknown position kind."), field="kind") from None
+    for name, attr in (("from", "date_from"), ("to", "date_to")):
+        value = (args.get(name) or "").strip()
+        if value:
+            try:
+                setattr(filters, attr, dt.date.fromisoformat(value))
+            except ValueError:
+                from lms.errors import ValidationError
+
+                raise ValidationError(_("Write dates as YYYY-MM-DD."), field=name) from None
+    if filters.date_to < filters.date_from:
+        from lms.errors import ValidationError
+
+        raise ValidationError(_("The end of the period is before its start."), field="to")
+    return filters
+
+
+def employees(scope: Scope, filters: Filters) -> sa.Subquery:
+    """The employees the page is about, as a subquery (``user_id, org_unit_id, path,
+    position_id, kind``)."""
+    return scoped_employees(narrow(scope, filters.unit), filters.kind).subquery("emp")
+
+
+def jp_records() -> sa.Subquery:
+    """Every JP-earning record: course completions and other credited learning.
+
+    Columns: ``user_id, completed_at, title, kind, provider, jp, certificate,
+    statement_id, source`` (``course`` or ``other``).
+    """
+    course = sa.select(
+        Completion.user_id.label("user_id"),
+        Completion.completed_at.label("completed_at"),
+        Completion.course_title.label("title"),
+        sa.literal_column("'course'").label("kind"),
+        sa.literal_column("'Lentera'").label("provider"),
+        Completion.jp.label("jp"),
+        Completion.certificate_number.label("certificate"),
+        Completion.statement_id.label("statement_id"),
+    )
+    other = sa.select(
+        JpCredit.user_id,
+        JpCredit.completed_at,
+        JpCredit.title,
+        JpCredit.kind,
+        JpCredit.provider,
+        JpCredit.jp,
+        TrainingParticipant.certificate_number,
+        JpCredit.statement_id,
+    ).outerjoin(TrainingParticipant, TrainingParticipant.statement_id == JpCredit.statement_id)
+    return sa.union_all(course, other).subquery("jp_records")
+
+
+def _jp_per_user(start: dt.datetime, end: dt.datetime) -> sa.Subquery:
+    """JP earned per user in [start, end)."""
+    records = jp_records()
+    return (
+        sa.select(records.c.user_id, sa.func.sum(records.c.jp).label("jp"))
+        .where(records.c.completed_at >= start, records.c.completed_at < end)
+        .group_by(records.c.user_id)
+        .subquery("jp_user")
+    )
+
+
+def _band_case(column: Any) -> Any:
+    whens = []
+    for index, (low, high) in enumerate(JP_BANDS):
+        condition = column >= low if high is None else sa.and_(column >= low, column < high)
+        whens.append((condition, index))
+    return sa.case(*whens, else_=0)
+
+
+def band_label(index: int) -> str:
+    low, high = JP_BANDS[index]
+    if index == 0:
+        return "0"
+    if high is None:
+        return f"≥ {low:g}"
+    return f"{low:g}–<{high:g}" if low >= 1 else f">0–<{high:g}"
+
+
+@dataclass
+class Dashboard:
+    employees: int
+    enrolled: int
+    enrolled_completed: int
+    completions: int
+    jp_total: float
+    average_jp: float
+    at_target: int
+    year: int
+    months: list[tuple[str, int, float]]
+    bands: list[tuple[str, int]]
+
+    @property
+    def completion_rate(self) -> float | None:
+        return self.enrolled_completed * 100 / self.enrolled if self.enrolled else None
+
+    @property
+    def at_target_share(self) -> float | None:
+        return self.at_target * 100 / self.employees if self.employees else None
+
+
+def _month(column: Any) -> Any:
+    """``YYYY-MM`` of a timestamp, in local time on PostgreSQL (UTC on SQLite)."""
+    if get_session().get_bind().dialect.name == "postgresql":
+        return sa.func.to_char(sa.func.timezone("Asia/Jakarta", column), "YYYY-MM")
+    return sa.func.strftime("%Y-%m", column)
+
+
+def dashboard(scope: Scope, filters: Filters) -> Dashboard:
+    """The dashboard's figures for the employees of ``scope`` narrowed by ``filters``."""
+    session = get_session()
+    emp = employees(scope, filters)
+    start, end = filters.bounds()
+    total = session.scalar(sa.select(sa.func.count()).select_from(emp)) or 0
+
+    enrolled_q = (
+        sa.select(sa.func.count(Enrollment.id), sa.func.count(Completion.id))
+        .select_from(Enrollment)
+        .join(emp, emp.c.user_id == Enrollment.user_id)
+        .outerjoin(Completion, sa.and_(Completion.user_id == Enrollment.user_id,
+                                       Completion.course_id == Enrollment.course_id))
+        .where(Enrollment.enrolled_at >= start, Enrollment.enrolled_at < end)
+    )
+    enrolled, enrolled_completed = session.execute(enrolled_q).one()
+
+    records = jp_records()
+    month = _month(records.c.completed_at)
+    months = [
+        (row[0], row[1], float(row[2] or 0))
+        for row in session.execute(
+            sa.select(month, sa.func.count(), sa.func.sum(records.c.jp))
+            .select_from(records)
+            .join(emp, emp.c.user_id == records.c.user_id)
+            .where(records.c.completed_at >= start, records.c.completed_at < end)
+            .group_by(month)
+            .order_by(month)
+        )
+    ]
+    completions = sum(m[1] for m in months)
+    jp_total = sum(m[2] for m in months)
+
+    year_start, year_end = filters.year_bounds()
+    per_user = _jp_per_user(year_start, year_end)
+    jp = sa.func.coalesce(per_user.c.jp, 0)
+    band = _band_case(jp)
+    counts = dict(
+        session.execute(
+            sa.select(band, sa.func.count())
+            .select_from(emp)
+            .outerjoin(per_user, per_user.c.user_id == emp.c.user_id)
+            .group_by(band)
+        ).all()
+    )
+    at_target = sum(n for index, n in counts.items() if JP_BANDS[index][0] >= JP_TARGET)
+    year_jp = session.scalar(
+        sa.select(sa.func.sum(per_user.c.jp))
+        .select_from(emp)
+        .join(per_user, per_user.c.user_id == emp.c.user_id)
+    ) or 0.0
+    return Dashboard(
+        employees=total,
+        enrolled=enrolled or 0,
+        enrolled_completed=enrolled_completed or 0,
+        completions=completions,
+        jp_total=jp_total,
+        average_jp=float(year_jp) / total if total else 0.0,
+        at_target=at_target,
+        year=filters.year,
+        months=months,
+        bands=[(band_label(i), counts.get(i, 0)) for i in range(len(JP_BANDS))],
+    )
+
+
+# --- gaps by org unit and competency -------------------------------------------------------
+
+
+@dataclass
+class Heatmap:
+    units: list[OrgUnit]
+    unit_totals: dict[int, int]
+    competencies: list[Any]
+    #: (unit id, competency id) -> employees below the required level
+    cells: dict[tuple[int, int], int]
+
+    def share(self, unit_id: int, competency_id: int) -> float:
+        total = self.unit_totals.get(unit_id) or 0
+        return self.cells.get((unit_id, competency_id), 0) * 100 / total if total else 0.0
+
+    def heat(self, unit_id: int, competency_id: int) -> int:
+        """0..5 for the cell's colour."""
+        share = self.share(unit_id, competency_id)
+        return 0 if share == 0 else min(5, 1 + int(share // 20))
+
+
+def row_units(scope: Scope, filters: Filters) -> list[OrgUnit]:
+    """The rows of unit breakdowns: the sub-units of the chosen unit (or of the scope's
+    unit; the OPDs when the scope is everyone); the unit itself when it has none."""
+    session = get_session()
+    parent = filters.unit or scope.unit
+    if parent is None:
+        roots = list(session.scalars(sa.select(OrgUnit).where(OrgUnit.parent_id.is_(None))))
+        if len(roots) != 1:
+            return sorted(roots, key=lambda u: u.name)
+        parent = roots[0]
+    children = list(session.scalars(
+        sa.select(OrgUnit).where(OrgUnit.parent_id == parent.id).order_by(OrgUnit.name)))
+    return children or [parent]
+
+
+def _group_case(units: list[OrgUnit], path: Any) -> Any:
+    return sa.case(*[(path.like(u.path + "%"), u.id) for u in units], else_=None)
+
+
+def gap_heatmap(scope: Scope, filters: Filters) -> Heatmap:
+    """How many employees of each sub-unit are below their position's standard in each
+    competency."""
+    from lms.competency.models import Competency, PositionRequirement, UserCompetency
+
+    session = get_session()
+    emp = employees(scope, filters)
+    units = row_units(scope, filters)
+    group = _group_case(units, emp.c.path)
+    unit_totals = {
+        row[0]: row[1]
+        for row in session.execute(
+            sa.select(group, sa.func.count()).select_from(emp).group_by(group))
+        if row[0] is not None
+    }
+    level = sa.func.coalesce(UserCompetency.level, 0)
+    cells = {
+        (row[0], row[1]): row[2]
+        for row in session.execute(
+            sa.select(group, PositionRequirement.competency_id, sa.func.count())
+            .select_from(emp)
+            .join(PositionRequirement, PositionRequirement.position_id == emp.c.position_id)
+            .outerjoin(UserCompetency, sa.and_(
+                UserCompetency.user_id == emp.c.user_id,
+                UserCompetency.competency_id == PositionRequirement.competency_id))
+            .where(level < PositionRequirement.level)
+            .group_by(group, PositionRequirement.competency_id))
+        if row[0] is not None
+    }
+    wanted = {c for _u, c in cells}
+    competencies = [c for c in session.scalars(
+        sa.select(Competency).order_by(Competency.sort_order, Competency.code))
+        if c.id in wanted]
+    return Heatmap(units=units, unit_totals=unit_totals, competencies=competencies, cells=cells)
+
+
+# --- drill-down ----------------------------------------------------------------------------
+
+DRILLS = ("all", "enrolled", "completed", "completions", "below", "at_target", "band", "gap")
+
+
+@dataclass
+class EmployeeRow:
+    user_id: int
+    nip: str | None
+    name: str
+    unit: str
+    position: str
+    kind: str
+    jp: float
+
+
+def drill_query(scope: Scope, filters: Filters, drill: str = "all", *,
+                band: int | None = None, competency_id: int | None = None,
+                search: str = "") -> sa.Select:
+    """Employees behind one figure of the dashboard, with their JP in the year."""
+    from lms.competency.models import PositionRequirement, UserCompetency
+
+    emp = employees(scope, filters)
+    start, end = filters.bounds()
+    year_start, year_end = filters.year_bounds()
+    per_user = _jp_per_user(year_start, year_end)
+    jp = sa.func.coalesce(per_user.c.jp, 0)
+    query = (
+        sa.select(User.id, User.nip, User.name, OrgUnit.name, Position.name, Position.kind,
+                  jp.label("jp"))
+        .select_from(emp)
+        .join(User, User.id == emp.c.user_id)
+        .join(OrgUnit, OrgUnit.id == emp.c.org_unit_id)
+        .join(Position, Position.id == emp.c.position_id)
+        .outerjoin(per_user, per_user.c.user_id == emp.c.user_id)
+    )
+    if drill in ("enrolled", "completed"):
+        enrolled = sa.select(Enrollment.user_id).where(
+            Enrollment.enrolled_at >= start, Enrollment.enrolled_at < end)
+        if drill == "completed":
+            enrolled = enrolled.join(Completion, sa.and_(
+                Completion.user_id == Enrollment.user_id,
+                Completion.course_id == Enrollment.course_id))
+        query = query.where(emp.c.user_id.in_(enrolled))
+    elif drill == "completions":
+        records = jp_records()
+        query = query.where(emp.c.user_id.in_(
+            sa.select(records.c.user_id).where(records.c.completed_at >= start,
+                                               records.c.completed_at < end)))
+    elif drill == "below":
+        query = query.where(jp < JP_TARGET)
+    elif drill == "at_target":
+        query = query.where(jp >= JP_TARGET)
+    elif drill == "band" and band is not None and 0 <= band < len(JP_BANDS):
+        query = query.where(_band_case(jp) == band)
+    elif drill == "gap" and competency_id is not None:
+        level = sa.func.coalesce(UserCompetency.level, 0)
+        gap = (
+            sa.select(PositionRequirement.position_id)
+            .outerjoin(UserCompetency, sa.and_(
+                UserCompetency.user_id == emp.c.user_id,
+                UserCompetency.competency_id == PositionRequirement.competency_id))
+            .where(PositionRequirement.position_id == emp.c.position_id,
+                   PositionRequirement.competency_id == competency_id,
+                   level < PositionRequirement.level)
+        )
+        query = query.where(gap.exists())
+    text = (search or "").strip().lower()
+    if text:
+        like = "%" + _escape_like(text) + "%"
+        query = query.where(sa.or_(User.nip.like(like, escape="\\"),
+                                   sa.func.lower(User.name).like(like, escape="\\")))
+    return query.order_by(User.name, User.id)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def page_rows(query: sa.Select, page: int, per_page: int = 25) -> tuple[list[Any], int]:
+    """One page of a row query and the total count."""
+    session = get_session()
+    total = session.scalar(sa.select(sa.func.count()).select_from(
+        query.order_by(None).subquery())) or 0
+    rows = session.execute(query.limit(per_page).offset((max(1, page) - 1) * per_page)).all()
+    return rows, total
+
+
+# --- completion records --------------------------------------------------------------------
+
+#: Sortable columns of the completion records (name -> the column's label in the query).
+RECORD_SORTS = ("completed_at", "nip", "name", "unit", "title", "kind", "provider", "jp")
+RECORD_COLUMNS = ["completed_at", "nip", "name", "unit", "position", "title", "kind",
+                  "provider", "jp", "certificate"]
+
+
+def records_query(scope: Scope, filters: Filters, *, search: str = "",
+                  sort: str = "completed_at", descending: bool = True,
+                  nip: str | None = None) -> sa.Select:
+    """Completion records (courses and other learning) of the scope's employees in the
+    period, sorted and searched (NIP, name or title)."""
+    emp = employees(scope, filters)
+    records = jp_records()
+    start, end = filters.bounds()
+    query = (
+        sa.select(
+            records.c.completed_at.label("completed_at"),
+            User.nip.label("nip"),
+            User.name.label("name"),
+            OrgUnit.name.label("unit"),
+            Position.name.label("position"),
+            records.c.title.label("title"),
+            records.c.kind.label("kind"),
+            records.c.provider.label("provider"),
+            records.c.jp.label("jp"),
+            records.c.certificate.label("certificate"),
+        )
+        .select_from(records)
+        .join(emp, emp.c.user_id == records.c.user_id)
+        .join(User, User.id == emp.c.user_id)
+        .join(OrgUnit, OrgUnit.id == emp.c.org_unit_id)
+        .join(Position, Position.id == emp.c.position_id)
+        .where(records.c.completed_at >= start, records.c.completed_at < end)
+    )
+    if nip:
+        query = query.where(User.nip == nip)
+    text = (search or "").strip().lower()
+    if text:
+        like = "%" + _escape_like(text) + "%"
+        query = query.where(sa.or_(User.nip.like(like, escape="\\"),
+                                   sa.func.lower(User.name).like(like, escape="\\"),
+                                   sa.func.lower(records.c.title).like(like, escape="\\")))
+    columns = {c.name: c for c in query.selected_columns}
+    key = columns[sort if sort in RECORD_SORTS else "completed_at"]
+    order = key.desc() if descending else key.asc()
+    # A unique tie-break keeps pages stable.
+    return query.order_by(order, records.c.statement_id)
+
+
+def iter_rows(query: sa.Select, chunk: int = 2000) -> Iterator[Any]:
+    """Rows of ``query`` fetched in chunks (a server-side cursor on PostgreSQL), so an
+    export of 100,000 rows never holds them all in memory."""
+    session = get_session()
+    result = session.execute(query.execution_options(yield_per=chunk, stream_results=True))
+    try:
+        yield from result
+    finally:
+        result.close()
+
+
+# --- one employee --------------------------------------------------------------------------
+
+
+@dataclass
+class RecordItem:
+    """One line of a transcript: a course completion or other credited learning, shaped
+    like the courses module's Completion for its transcript PDF."""
+
+    completed_at: dt.datetime
+    course_title: str
+    jp: float
+    certificate_number: str
+    kind: str
+    provider: str
+
+
+def employee_records(user: User) -> list[RecordItem]:
+    """Every JP-earning record of ``user``, newest first."""
+    records = jp_records()
+    rows = get_session().execute(
+        sa.select(records).where(records.c.user_id == user.id)
+        .order_by(records.c.completed_at.desc()))
+    return [RecordItem(completed_at=r.completed_at if r.completed_at.tzinfo
+                       else r.completed_at.replace(tzinfo=dt.UTC),
+                       course_title=r.title, jp=float(r.jp),
+                       certificate_number=r.certificate or "–", kind=r.kind,
+                       provider=r.provider) for r in rows]
+
+
+def transcript(user: User) -> dict[str, Any]:
+    """The learning history with every kind of learning, in the shape of
+    :func:`lms.courses.service.transcript` (so its PDF renders it)."""
+    items = employee_records(user)
+    years: dict[int, float] = {}
+    for item in items:
+        year = item.completed_at.astimezone(LOCAL_TZ).year
+        years[year] = years.get(year, 0.0) + item.jp
+    return {
+        "user": user,
+        "completions": items,
+        "jp_by_year": dict(sorted(years.items(), reverse=True)),
+        "target": JP_TARGET,
+        "this_year": today().year,
+    }
+
+
+def jp_in_year(user: User, year: int) -> float:
+    start, end = _local_bounds(dt.date(year, 1, 1), dt.date(year, 12, 31))
+    records = jp_records()
+    return float(get_session().scalar(
+        sa.select(sa.func.sum(records.c.jp)).where(
+            records.c.user_id == user.id, records.c.completed_at >= start,
+            records.c.completed_at < end)) or 0.0)

@@ -1,0 +1,569 @@
+"""HR pages: dashboard, drill-downs, employee records, completion records and exports,
+training needs (AKPK), offline training, and HR scopes. Every page resolves the viewer's
+scope first (:func:`lms.reports.scope.scope_for`) and passes it to the queries."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from lms.db import get_session
+from lms.errors import LmsError
+from lms.people.auth import role_required
+from lms.people.models import POSITION_KIND_LABELS, OrgUnit, Position, Role, User, UserRole
+from lms.people.service import find_user, org_tree
+from lms.reports import exports, needs, service, training
+from lms.reports.forms import (
+    ConfirmParticipantsForm,
+    CsrfForm,
+    ParticipantsForm,
+    RouteForm,
+    ScopeForm,
+    TargetForm,
+    TrainingForm,
+)
+from lms.reports.models import (
+    TRAINING_KIND_LABELS,
+    DevelopmentRoute,
+    HrScope,
+    Training,
+    TrainingParticipant,
+)
+from lms.reports.scope import Scope, get_employee, scope_for, set_scope
+from lms.web import Page, paginate, select_choices
+
+reports_bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+PER_PAGE = 25
+
+
+def _scope() -> Scope:
+    return scope_for(current_user._get_current_object())
+
+
+def _page() -> int:
+    value = request.args.get("page", "1")
+    return max(1, int(value)) if value.isdigit() else 1
+
+
+def _units(scope: Scope) -> list[OrgUnit]:
+    """Org units a filter may choose: those inside the scope, in tree order."""
+    return [u for u in org_tree() if scope.covers(u.path)]
+
+
+def _filter_context(scope: Scope, filters: service.Filters) -> dict[str, Any]:
+    return {"filters": filters, "units": _units(scope), "scope": scope,
+            "kinds": list(POSITION_KIND_LABELS.items())}
+
+
+@reports_bp.app_context_processor
+def _helpers() -> dict[str, Any]:
+    return {"kind_label": exports.kind_label, "local_date": exports.local_date,
+            "training_kinds": TRAINING_KIND_LABELS}
+
+
+# --- dashboard -----------------------------------------------------------------------------
+
+
+@reports_bp.get("/")
+@role_required(Role.HR)
+def dashboard() -> Any:
+    scope = _scope()
+    filters = service.parse_filters(request.args, scope)
+    data = service.dashboard(scope, filters)
+    heat = service.gap_heatmap(scope, filters)
+    args = filters.args()
+    chart = {
+        "months": {
+            "labels": [m[0] for m in data.months],
+            "counts": [m[1] for m in data.months],
+            "jp": [round(m[2], 1) for m in data.months],
+            "countLabel": _("Completions"),
+            "jpLabel": _("JP earned"),
+        },
+        "bands": {
+            "labels": [b[0] for b in data.bands],
+            "counts": [b[1] for b in data.bands],
+            "label": _("Employees"),
+            "urls": [url_for("reports.employees", drill="band", band=i, **args)
+                     for i in range(len(data.bands))],
+        },
+    }
+    return render_template("reports/dashboard.html", data=data, heat=heat,
+                           chart=json.dumps(chart), args=args, target=service.JP_TARGET,
+                           **_filter_context(scope, filters))
+
+
+@reports_bp.get("/employees")
+@role_required(Role.HR)
+def employees() -> Any:
+    scope = _scope()
+    filters = service.parse_filters(request.args, scope)
+    drill = request.args.get("drill", "all")
+    if drill not in service.DRILLS:
+        drill = "all"
+    band = request.args.get("band", "")
+    competency = request.args.get("competency", "")
+    query = service.drill_query(
+        scope, filters, drill, band=int(band) if band.isdigit() else None,
+        competency_id=int(competency) if competency.isdigit() else None,
+        search=request.args.get("q", ""))
+    rows, total = service.page_rows(query, _page(), PER_PAGE)
+    competency_row = None
+    if competency.isdigit():
+        from lms.competency.models import Competency
+
+        competency_row = get_session().get(Competency, int(competency))
+    return render_template(
+        "reports/employees.html", rows=rows, page=Page(rows, _page(), PER_PAGE, total),
+        drill=drill, band_label=service.band_label(int(band)) if band.isdigit()
+        and int(band) < len(service.JP_BANDS) else None, competency=competency_row,
+        args=filters.args(), **_filter_context(scope, filters))
+
+
+@reports_bp.get("/employees/<nip>")
+@login_required
+def employee(nip: str) -> Any:
+    viewer = current_user._get_current_object()
+    user = get_employee(viewer, nip)
+    from lms.competency.service import build_profile
+
+    profile = build_profile(user)
+    gaps = needs.employee_gaps(user)
+    data = service.transcript(user)
+    in_scope = viewer.has_role(Role.HR, Role.ADMIN) and _in_scope(user)
+    target_form = None
+    if in_scope:
+        target_form = TargetForm()
+        target_form.position.choices = _position_choices()
+        target_form.position.data = gaps["target"].id if gaps["target"] else 0
+    return render_template("reports/employee.html", user=user, profile=profile, gaps=gaps,
+                           transcript=data, target_form=target_form,
+                           jp_year=data["jp_by_year"].get(data["this_year"], 0.0))
+
+
+def _in_scope(user: User) -> bool:
+    from lms.reports.scope import employee_in_scope
+
+    return employee_in_scope(_scope(), user)
+
+
+def _position_choices() -> list[Any]:
+    positions = get_session().execute(
+        sa.select(Position.id, Position.name, OrgUnit.name).join(OrgUnit)
+        .order_by(OrgUnit.name, Position.name)).all()
+    return select_choices([(0, _("None"))] + [(p[0], f"{p[1]} — {p[2]}") for p in positions])
+
+
+@reports_bp.post("/employees/<nip>/target")
+@role_required(Role.HR)
+def employee_target(nip: str) -> Any:
+    user = get_employee(current_user._get_current_object(), nip, allow_supervisor=False)
+    if not _in_scope(user):
+        abort(403)
+    form = TargetForm()
+    form.position.choices = _position_choices()
+    if form.validate_on_submit():
+        position = get_session().get(Position, form.position.data) if form.position.data else None
+        needs.set_target_position(user, position)
+        get_session().commit()
+        flash(_("Target position saved."), "success")
+    else:
+        flash(_("Choose a position."), "danger")
+    return redirect(url_for("reports.employee", nip=nip))
+
+
+@reports_bp.get("/employees/<nip>/transcript.pdf")
+@login_required
+def employee_transcript_pdf(nip: str) -> Any:
+    from lms.courses.certificates import transcript_pdf
+
+    user = get_employee(current_user._get_current_object(), nip)
+    pdf = transcript_pdf(service.transcript(user))
+    response = current_app.response_class(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = (
+        f'inline; filename="riwayat-belajar-{user.nip or user.id}.pdf"')
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- completion records --------------------------------------------------------------------
+
+
+def _records_query(scope: Scope) -> tuple[Any, service.Filters, dict[str, Any]]:
+    filters = service.parse_filters(request.args, scope)
+    sort = request.args.get("sort", "completed_at")
+    if sort not in service.RECORD_SORTS:
+        sort = "completed_at"
+    descending = request.args.get("dir", "desc") != "asc"
+    search = request.args.get("q", "").strip()[:100]
+    query = service.records_query(scope, filters, search=search, sort=sort,
+                                  descending=descending)
+    return query, filters, {"sort": sort, "dir": "desc" if descending else "asc", "q": search}
+
+
+@reports_bp.get("/completions")
+@role_required(Role.HR)
+def completions() -> Any:
+    scope = _scope()
+    query, filters, state = _records_query(scope)
+    rows, total = service.page_rows(query, _page(), PER_PAGE)
+    export_args = dict(filters.args(), **{k: v for k, v in state.items() if v})
+    return render_template("reports/completions.html", rows=rows,
+                           page=Page(rows, _page(), PER_PAGE, total), state=state,
+                           export_args=export_args, sorts=service.RECORD_SORTS,
+                           **_filter_context(scope, filters))
+
+
+@reports_bp.get("/completions.csv")
+@role_required(Role.HR)
+def completions_csv() -> Any:
+    scope = _scope()
+    query, _filters, _state = _records_query(scope)
+    rows = (exports.record_values(row) for row in service.iter_rows(query))
+    response = Response(stream_with_context(exports.csv_stream(exports.record_headers(), rows)),
+                        mimetype="text/csv; charset=utf-8")
+    response.headers["Content-Disposition"] = 'attachment; filename="rekap-penyelesaian.csv"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@reports_bp.get("/completions.xlsx")
+@role_required(Role.HR)
+def completions_xlsx() -> Any:
+    scope = _scope()
+    query, _filters, _state = _records_query(scope)
+    rows = (exports.record_values(row) for row in service.iter_rows(query))
+    handle = exports.xlsx_file([(_("Completions"), exports.record_headers(), rows)])
+    return _send_xlsx(handle, "rekap-penyelesaian.xlsx")
+
+
+def _send_xlsx(handle: Any, name: str) -> Any:
+    response = send_file(
+        handle, as_attachment=True, download_name=name,
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response.call_on_close(handle.close)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- training needs (AKPK) -----------------------------------------------------------------
+
+
+def _cost_per_jp() -> float | None:
+    raw = request.args.get("cost", "").strip().replace(".", "").replace(",", ".")
+    if raw:
+        try:
+            value = float(raw)
+        except ValueError:
+            from lms.errors import ValidationError
+
+            raise ValidationError(_("The cost per JP must be a number."), field="cost") from None
+        return max(0.0, value)
+    configured = current_app.config.get("REPORTS_COST_PER_JP")
+    return float(configured) if configured else None
+
+
+@reports_bp.get("/needs")
+@role_required(Role.HR)
+def needs_page() -> Any:
+    scope = _scope()
+    filters = service.parse_filters(request.args, scope)
+    category = request.args.get("category") or None
+    items = needs.needs(scope, filters)
+    cost = _cost_per_jp()
+    rows, total = service.page_rows(needs.match_query(scope, filters, category), _page(),
+                                    PER_PAGE)
+    form = RouteForm()
+    form.competency.choices = _competency_choices()
+    return render_template(
+        "reports/needs.html", items=items, cost=cost, plan=needs.plan_rows(items, cost),
+        matches=[needs.to_match(r) for r in rows], page=Page(rows, _page(), PER_PAGE, total),
+        categories=needs.category_counts(scope, filters), category=category,
+        heat=service.gap_heatmap(scope, filters), route_form=form, delete_form=CsrfForm(),
+        routes=get_session().scalars(sa.select(DevelopmentRoute).order_by(
+            DevelopmentRoute.title)).all(),
+        args=filters.args(), **_filter_context(scope, filters))
+
+
+def _competency_choices() -> list[Any]:
+    from lms.competency.models import Competency
+
+    rows = get_session().execute(sa.select(Competency.code, Competency.name).order_by(
+        Competency.sort_order, Competency.code)).all()
+    return select_choices([(code, f"{code} {name}") for code, name in rows])
+
+
+@reports_bp.get("/needs.xlsx")
+@role_required(Role.HR)
+def needs_xlsx() -> Any:
+    scope = _scope()
+    filters = service.parse_filters(request.args, scope)
+    items = needs.needs(scope, filters)
+    cost = _cost_per_jp()
+    heat = service.gap_heatmap(scope, filters)
+    plan = [[r["code"], r["competency"], r["participants"], r["average_gap"],
+             exports.kind_label(r["route"].kind) if r["route"] else "",
+             r["route"].title if r["route"] else _("No route yet"),
+             r["route"].provider if r["route"] else "", r["route"].jp if r["route"] else None,
+             r["route"].schedule if r["route"] else "",
+             (r["route"].cost_per_jp if r["route"] and r["route"].cost_per_jp is not None
+              else cost), r["cost"]]
+            for r in needs.plan_rows(items, cost)]
+    per_need = [[n.competency.code, n.competency.name, n.employees, round(n.average_gap, 2),
+                 n.target_employees] for n in items]
+    per_unit = [[u.name, heat.unit_totals.get(u.id, 0)]
+                + [heat.cells.get((u.id, c.id), 0) for c in heat.competencies]
+                for u in heat.units]
+    matches = (_match_values(needs.to_match(r)) for r in service.iter_rows(
+        needs.match_query(scope, filters)))
+    handle = exports.xlsx_file([
+        (_("Budget plan"), [_("Code"), _("Competency"), _("Participants"), _("Average gap"),
+                            _("Route"), _("Title"), _("Provider"), _("JP"), _("Schedule"),
+                            _("Cost per JP (Rp)"), _("Estimated cost (Rp)")], plan),
+        (_("Needs by competency"), [_("Code"), _("Competency"), _("Employees below standard"),
+                                    _("Average gap (levels)"),
+                                    _("Employees below target position")], per_need),
+        (_("Gaps by org unit"), [_("Org unit"), _("Employees")]
+         + [c.code for c in heat.competencies], per_unit),
+        (_("Job-person match"), [_("NIP"), _("Name"), _("Org unit"), _("Position"),
+                                 _("Job-person match (%)"), _("Category"), _("Gaps"),
+                                 _("Target position")], matches),
+    ])
+    return _send_xlsx(handle, f"akpk-{filters.year}.xlsx")
+
+
+def _match_values(match: needs.EmployeeMatch) -> list[Any]:
+    return [match.nip or "", match.name, match.unit, match.position, match.jpm,
+            _category_label(match.category), match.gaps, match.target_position or ""]
+
+
+def _category_label(category: str | None) -> str:
+    return {"optimal": _("Optimal"), "cukup": _("Fairly optimal"),
+            "kurang": _("Less than optimal")}.get(category or "", "")
+
+
+@reports_bp.app_template_filter("jpm_category_label")
+def jpm_category_label(category: str | None) -> str:
+    return _category_label(category)
+
+
+@reports_bp.post("/routes")
+@role_required(Role.HR)
+def route_add() -> Any:
+    form = RouteForm()
+    form.competency.choices = _competency_choices()
+    if not form.validate_on_submit():
+        flash(_("The route was not added: %(errors)s", errors="; ".join(
+            f"{getattr(form, k).label.text}: {' '.join(v)}" for k, v in form.errors.items())),
+            "danger")
+        return redirect(url_for("reports.needs_page"))
+    try:
+        needs.add_route(needs.RouteSpec(
+            competency_code=form.competency.data, kind=form.kind.data, title=form.title.data,
+            provider=form.provider.data or "", jp=float(form.jp.data),
+            level=form.level.data, schedule=form.schedule.data or "",
+            cost_per_jp=float(form.cost_per_jp.data) if form.cost_per_jp.data is not None
+            else None))
+    except LmsError as exc:
+        get_session().rollback()
+        flash(str(exc.message), "danger")
+        return redirect(url_for("reports.needs_page"))
+    get_session().commit()
+    flash(_("Route added."), "success")
+    return redirect(url_for("reports.needs_page") + "#routes")
+
+
+@reports_bp.post("/routes/<int:route_id>/delete")
+@role_required(Role.HR)
+def route_delete(route_id: int) -> Any:
+    form = CsrfForm()
+    if not form.validate_on_submit():
+        abort(400)
+    route = get_session().get(DevelopmentRoute, route_id) or abort(404)
+    get_session().delete(route)
+    get_session().commit()
+    flash(_("Route deleted."), "success")
+    return redirect(url_for("reports.needs_page") + "#routes")
+
+
+# --- offline training ----------------------------------------------------------------------
+
+
+def _visible_trainings(scope: Scope) -> sa.Select:
+    query = sa.select(Training).outerjoin(OrgUnit, OrgUnit.id == Training.org_unit_id)
+    if scope.path is not None:
+        query = query.where(OrgUnit.path.like(scope.path + "%"))
+    return query.order_by(Training.end_date.desc(), Training.id.desc())
+
+
+def _training(training_id: int) -> Training:
+    scope = _scope()
+    found = get_session().scalar(_visible_trainings(scope).where(Training.id == training_id))
+    if found is None:
+        abort(404)
+    return found
+
+
+@reports_bp.get("/trainings")
+@role_required(Role.HR)
+def trainings() -> Any:
+    scope = _scope()
+    page = paginate(_visible_trainings(scope), _page(), PER_PAGE)
+    return render_template("reports/trainings.html", page=page)
+
+
+@reports_bp.route("/trainings/new", methods=["GET", "POST"])
+@role_required(Role.HR)
+def training_new() -> Any:
+    form = TrainingForm()
+    if form.validate_on_submit():
+        scope = _scope()
+        try:
+            created = training.create_training(
+                training.TrainingSpec(
+                    title=form.title.data, kind=form.kind.data, provider=form.provider.data,
+                    start_date=form.start_date.data, end_date=form.end_date.data,
+                    jp=float(form.jp.data), competencies=form.competencies.data or "",
+                    description=form.description.data or ""),
+                created_by=current_user._get_current_object(), org_unit=scope.unit,
+                certificate=form.certificate.data)
+        except LmsError as exc:
+            get_session().rollback()
+            field = getattr(form, exc.field or "", None) or form.title
+            field.errors = [*field.errors, str(exc.message)]
+        else:
+            get_session().commit()
+            flash(_("Training saved. Now add its participants."), "success")
+            return redirect(url_for("reports.training_detail", training_id=created.id))
+    return render_template("reports/training_form.html", form=form)
+
+
+@reports_bp.get("/trainings/<int:training_id>")
+@role_required(Role.HR)
+def training_detail(training_id: int) -> Any:
+    item = _training(training_id)
+    scope = _scope()
+    participants = get_session().execute(
+        sa.select(User, TrainingParticipant.certificate_number)
+        .join(TrainingParticipant, TrainingParticipant.user_id == User.id)
+        .where(TrainingParticipant.training_id == item.id).order_by(User.name)).all()
+    visible = [(u, cert) for u, cert in participants if scope.everyone or _in_scope(u)]
+    return render_template("reports/training.html", training=item, participants=visible,
+                           hidden=len(participants) - len(visible), form=ParticipantsForm(),
+                           iri=training.training_iri(item.id))
+
+
+@reports_bp.post("/trainings/<int:training_id>/participants")
+@role_required(Role.HR)
+def training_participants(training_id: int) -> Any:
+    item = _training(training_id)
+    form = ParticipantsForm()
+    if not form.validate_on_submit():
+        return render_template("reports/training.html", training=item, participants=[],
+                               hidden=0, form=form, iri=training.training_iri(item.id)), 400
+    text = form.nips.data or ""
+    if form.file.data and form.file.data.filename:
+        raw = form.file.data.read(2 * 1024 * 1024 + 1)
+        if len(raw) > 2 * 1024 * 1024:
+            flash(_("The participant file is larger than 2 MB."), "danger")
+            return redirect(url_for("reports.training_detail", training_id=item.id))
+        text = raw.decode("utf-8-sig", errors="replace")
+    try:
+        preview = training.preview_participants(item, text, _scope())
+    except LmsError as exc:
+        flash(str(exc.message), "danger")
+        return redirect(url_for("reports.training_detail", training_id=item.id))
+    confirm = ConfirmParticipantsForm()
+    confirm.rows.data = json.dumps([[r.nip, r.certificate_number] for r in preview.good])
+    return render_template("reports/participants_preview.html", training=item,
+                           preview=preview, confirm=confirm)
+
+
+@reports_bp.post("/trainings/<int:training_id>/participants/confirm")
+@role_required(Role.HR)
+def training_participants_confirm(training_id: int) -> Any:
+    item = _training(training_id)
+    form = ConfirmParticipantsForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        pairs = json.loads(form.rows.data or "[]")
+        text = "nip,certificate_number\n" + "\n".join(
+            f"{str(nip)},{str(cert).replace(',', ' ')}" for nip, cert in pairs)
+    except (ValueError, TypeError):
+        abort(400)
+    try:
+        # Checked again: the list came back from the browser.
+        preview = training.preview_participants(item, text, _scope())
+        count = training.record_participants(item, preview.good)
+    except LmsError as exc:
+        get_session().rollback()
+        flash(str(exc.message), "danger")
+        return redirect(url_for("reports.training_detail", training_id=item.id))
+    get_session().commit()
+    flash(_("%(n)d participants recorded; their JP and competency evidence are updated.",
+            n=count), "success")
+    return redirect(url_for("reports.training_detail", training_id=item.id))
+
+
+@reports_bp.get("/trainings/<int:training_id>/certificate")
+@role_required(Role.HR)
+def training_certificate(training_id: int) -> Any:
+    item = _training(training_id)
+    if not item.certificate_file:
+        abort(404)
+    path = training.upload_dir(item) / item.certificate_file
+    if not path.is_file():
+        abort(404)
+    response = send_file(path, as_attachment=True,
+                         download_name=f"pelatihan-{item.id}{path.suffix}")
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- HR scopes -----------------------------------------------------------------------------
+
+
+@reports_bp.route("/scopes", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def scopes() -> Any:
+    session = get_session()
+    form = ScopeForm()
+    units = org_tree()
+    form.org_unit.choices = select_choices(
+        [(0, _("Default: the OPD of their position"))]
+        + [(u.id, "— " * u.depth + u.name) for u in units])
+    if form.validate_on_submit():
+        user = find_user(form.user.data)
+        if user is None or not user.has_role(Role.HR):
+            form.user.errors = [*form.user.errors, _("No HR user has that NIP or e-mail.")]
+        else:
+            set_scope(user, session.get(OrgUnit, form.org_unit.data) if form.org_unit.data
+                      else None)
+            session.commit()
+            flash(_("Scope of %(name)s saved.", name=user.name), "success")
+            return redirect(url_for("reports.scopes"))
+    hr_users = session.scalars(
+        sa.select(User).join(UserRole, UserRole.user_id == User.id).where(UserRole.role == Role.HR)
+        .order_by(User.name)).all()
+    stored = {row.user_id: row for row in session.scalars(sa.select(HrScope))}
+    rows = [(u, scope_for(u), u.id in stored) for u in hr_users]
+    return render_template("reports/scopes.html", form=form, rows=rows)

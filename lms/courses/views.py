@@ -33,7 +33,6 @@ courses_bp = Blueprint("courses", __name__, url_prefix="/courses")
 verify_bp = Blueprint("verify", __name__)
 
 
-
 def _allowed_hosts() -> list[str]:
     return list(current_app.config.get("EMBED_ALLOWED_HOSTS") or [])
 
@@ -323,6 +322,8 @@ def quiz(slug: str, quiz_id: str) -> Any:
 @login_required
 def quiz_start(slug: str, quiz_id: str) -> Any:
     ctx, module = _quiz_context(slug, quiz_id)
+    for previous in quiz_service.attempts_for(ctx["enrollment"], quiz_id):
+        _close_if_expired(ctx, module, previous)
     attempt, created = quiz_service.start_attempt(
         current_user.id, ctx["enrollment"], ctx["version"], module["quiz"]
     )
@@ -347,6 +348,18 @@ def _attempt_for(ctx: dict[str, Any], quiz_id: str, attempt_id: str) -> Any:
     return attempt
 
 
+def _close_if_expired(ctx: dict[str, Any], module: dict[str, Any], attempt: Any) -> None:
+    """End an attempt whose time ran out while its page was closed (nothing answered)."""
+    if attempt.submitted_at is not None or quiz_service.open_attempt([attempt]) is not None:
+        return
+    quiz = _attempt_quiz(attempt, module["id"])
+    graded = quiz_service.submit_attempt(attempt, quiz, lambda _name: [])
+    Journey(current_user, ctx["course"], ctx["version"], ctx["enrollment"]).quiz_submitted(
+        {**module, "quiz": quiz}, attempt, graded
+    )
+    get_session().commit()
+
+
 def _attempt_quiz(attempt: Any, quiz_id: str) -> dict[str, Any]:
     """The quiz as it was in the version the attempt began in."""
     version = get_session().get(CourseVersion, attempt.course_version_id)
@@ -359,6 +372,13 @@ def attempt(slug: str, quiz_id: str, attempt_id: str) -> Any:
     ctx, module = _quiz_context(slug, quiz_id)
     attempt = _attempt_for(ctx, quiz_id, attempt_id)
     quiz = _attempt_quiz(attempt, quiz_id)
+    if attempt.submitted_at is None and quiz_service.open_attempt([attempt]) is None:
+        # Time ran out with the page closed: the attempt ends, with nothing answered.
+        graded = quiz_service.submit_attempt(attempt, quiz, lambda _name: [])
+        Journey(current_user, ctx["course"], ctx["version"], ctx["enrollment"]).quiz_submitted(
+            {**module, "quiz": quiz}, attempt, graded
+        )
+        get_session().commit()
     if attempt.submitted_at is None:
         questions = quiz_service.public_questions(attempt, quiz)
         prompts = {
@@ -377,6 +397,9 @@ def attempt(slug: str, quiz_id: str, attempt_id: str) -> Any:
             prompts=prompts,
         )
     items = quiz_service.review(attempt, quiz)
+    asset_url = _asset_url(ctx["course"], ctx["version"])
+    for item in items:
+        item["prompt"] = render_markdown(item["prompt"], asset_url, _allowed_hosts())
     attempts = quiz_service.attempts_for(ctx["enrollment"], quiz_id)
     left = quiz_service.attempts_left(quiz, attempts)
     return _player(

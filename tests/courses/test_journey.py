@@ -322,3 +322,18 @@ def test_time_limit_is_enforced_on_the_server(client, login_as, course):
     assert attempt.timed_out is True and attempt.passed is False and attempt.scaled == 0
     failed = [s for s in _statements() if s["verb"]["id"] == ADL + "failed"]
     assert failed and failed[-1]["result"]["success"] is False
+
+
+def test_an_attempt_left_to_expire_ends_with_a_failed_statement(client, login_as, course):
+    import datetime as dt
+
+    login_as("learner")
+    _enrol(client)
+    attempt = _start_attempt(client)
+    attempt.deadline = attempt.started_at - dt.timedelta(minutes=5)
+    get_session().commit()
+    page = client.get(f"/courses/mini-kursus/quizzes/kuis/attempts/{attempt.uuid}")
+    assert 'id="quiz-form"' not in page.get_data(as_text=True)
+    get_session().expire_all()
+    assert get_session().get(QuizAttempt, attempt.id).timed_out is True
+    assert _verbs(_statements())[-1] == "failed"

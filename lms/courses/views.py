@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,22 @@ from lms.quizzes import service as quiz_service
 
 courses_bp = Blueprint("courses", __name__, url_prefix="/courses")
 verify_bp = Blueprint("verify", __name__)
+
+
+#: Players for module kinds other modules provide (e.g. "cmi5" from authoring):
+#: kind -> function(slug, module) returning the response for the module's page.
+MODULE_PLAYERS: dict[str, Callable[[str, dict[str, Any]], Any]] = {}
+#: Kinds a learner marks as done by themselves (other kinds report their own completion).
+SELF_PACED_KINDS = frozenset({"lesson", "video", "embed"})
+
+
+def register_module_player(kind: str, player: Callable[[str, dict[str, Any]], Any]) -> None:
+    """Let another module play modules of ``kind``; a second player for a kind is an error."""
+    if kind in ("lesson", "video", "embed", "quiz"):
+        raise ValueError(f"module kind {kind!r} is played by the courses module")
+    if MODULE_PLAYERS.get(kind, player) is not player:
+        raise ValueError(f"a player for module kind {kind!r} is registered already")
+    MODULE_PLAYERS[kind] = player
 
 
 def _allowed_hosts() -> list[str]:
@@ -204,6 +221,9 @@ def module(slug: str, module_id: str) -> Any:
     module = service.find_module(ctx["definition"], module_id)
     if module["kind"] == "quiz":
         return redirect(_module_url(ctx["course"], module))
+    player = MODULE_PLAYERS.get(module["kind"])
+    if player is not None:
+        return player(slug, module)
     Journey(current_user, ctx["course"], ctx["version"], ctx["enrollment"]).experienced(module)
     get_session().commit()
     asset_url = _asset_url(ctx["course"], ctx["version"])
@@ -249,7 +269,7 @@ def _rendered_lesson(
 def complete_module(slug: str, module_id: str) -> Any:
     ctx = _context(slug)
     module = service.find_module(ctx["definition"], module_id)
-    if module["kind"] == "quiz":
+    if module["kind"] not in SELF_PACED_KINDS:
         abort(400)
     rows = service.module_progress(current_user, ctx["course"])
     if not service.module_done(module, rows.get(module_id)):
@@ -538,37 +558,3 @@ def masked_nip(nip: str | None) -> str:
 
 
 verify_bp.add_app_template_filter(masked_nip, "masked_nip")
-
-
-# --- modules played by another module ---------------------------------------------------
-
-#: Module kinds another module plays (``"cmi5"``: lms.authoring): kind -> function
-#: ``(course slug, module dict) -> response``. Add one with :func:`register_module_player`.
-MODULE_PLAYERS: dict[str, Any] = {}
-
-
-def register_module_player(kind: str, player: Any) -> None:
-    """Let another module play the modules of ``kind``: the lesson views hand them over,
-    and such modules are completed by their own statements, never by the lesson button."""
-    if MODULE_PLAYERS.get(kind, player) is not player:
-        raise ValueError(f"a player for module kind {kind!r} is registered already")
-    MODULE_PLAYERS[kind] = player
-
-
-@courses_bp.before_request
-def _hand_over_modules_played_elsewhere() -> Any:
-    if not MODULE_PLAYERS or request.endpoint not in ("courses.module", "courses.complete_module"):
-        return None
-    args = request.view_args or {}
-    try:
-        course = service.get_course(args["slug"])
-        definition = service.definition_of(service.current_version(course))
-        module = service.find_module(definition, args["module_id"])
-    except (NotFound, KeyError):
-        return None
-    player = MODULE_PLAYERS.get(module["kind"])
-    if player is None:
-        return None
-    if request.endpoint == "courses.complete_module":
-        abort(400)
-    return player(course.slug, module)

@@ -40,7 +40,7 @@ def test_transcript_gives_completions_and_jp_per_year(client, login_as, users, c
         ]
     )
     get_session().commit()
-    login_as("hr")
+    login_as("admin")  # HR users see only employees in their scope (lms.reports)
     data = client.get(f"/api/v1/employees/{learner.nip}/transcript").get_json()
     assert data["nip"] == learner.nip
     assert data["jp_by_year"] == [{"year": 2026, "jp": 2.0}]

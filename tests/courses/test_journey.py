@@ -297,13 +297,16 @@ def test_dashboard_panel_shows_jp_and_courses(client, login_as, course):
     assert 'id="jp-this-year"' in page and "Mini Kursus Uji" in page
 
 
-def test_transcript_pdf_and_hr_access(client, login_as, course, users):
+def test_transcript_pdf_and_access_to_others(client, login_as, course, users):
     login_as("learner")
     response = client.get("/courses/transcript.pdf")
     assert response.status_code == 200 and response.data.startswith(b"%PDF")
     assert client.get(f"/courses/transcript/{users['hr'].nip}").status_code == 403
-    login_as("hr")
+    # Admins see everyone; HR users see the employees in their scope (lms.reports).
+    login_as("admin")
     assert client.get(f"/courses/transcript/{users['learner'].nip}").status_code == 200
+    pdf = client.get(f"/courses/transcript/{users['learner'].nip}.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
 
 
 def test_time_limit_is_enforced_on_the_server(client, login_as, course):
@@ -337,3 +340,24 @@ def test_an_attempt_left_to_expire_ends_with_a_failed_statement(client, login_as
     get_session().expire_all()
     assert get_session().get(QuizAttempt, attempt.id).timed_out is True
     assert _verbs(_statements())[-1] == "failed"
+
+
+def test_modules_of_other_kinds_go_to_their_registered_player(client, login_as, course):
+    from lms.courses import views
+
+    def player(slug: str, module: dict[str, Any]) -> Any:
+        return f"player for {slug}/{module['id']}"
+
+    definition = service.definition_of(service.current_version(course))
+    module = service.find_module(definition, "satu")
+    login_as("learner")
+    _enrol(client)
+    views.register_module_player("test-kind", player)
+    module["kind"] = "test-kind"  # the cached definition, as another module's import would
+    try:
+        page = client.get("/courses/mini-kursus/modules/satu")
+        assert page.get_data(as_text=True) == "player for mini-kursus/satu"
+        assert client.post("/courses/mini-kursus/modules/satu/complete").status_code == 400
+    finally:
+        module["kind"] = "lesson"
+        views.MODULE_PLAYERS.pop("test-kind")

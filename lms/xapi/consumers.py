@@ -307,6 +307,19 @@ def _after_commit(session: orm.Session) -> None:
     app = session.info.pop(PENDING_FLAG, None)
     if app is None:
         return
+    # Other work that follows new statements (forwarding): each hook queues or wakes it.
+    for hook in app.extensions.get("lms.xapi.after_store_hooks", ()):
+        try:
+            hook(app)
+        except Exception:  # stored is stored: the periodic run catches up
+            log.exception("an after-store hook failed")
+    dispatch = app.extensions.get("lms.xapi.dispatch")
+    if dispatch is not None:  # a broker is configured (lms.tasks): workers run consumers
+        try:
+            dispatch(app)
+        except Exception:  # the broker is away: the workers' periodic run catches up
+            log.exception("queueing the statement consumers failed")
+        return
     if not app.config.get("XAPI_CONSUMERS_INLINE", True):
         return
     try:

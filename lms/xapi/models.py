@@ -51,9 +51,16 @@ class Statement(Model):
         sa.Index("ix_xapi_statement_actor_seq", "actor_key", "seq"),
         sa.Index("ix_xapi_statement_verb_seq", "verb_id", "seq"),
         sa.Index("ix_xapi_statement_activity_seq", "activity_id", "seq"),
-        sa.Index("ix_xapi_statement_object_agent_seq", "object_agent_key", "seq"),
+        # Partial: most statements have no Agent object and no StatementRef, and an index
+        # entry per statement would cost every write for nothing.
+        sa.Index("ix_xapi_statement_object_agent_seq", "object_agent_key", "seq",
+                 postgresql_where=sa.text("object_agent_key IS NOT NULL"),
+                 sqlite_where=sa.text("object_agent_key IS NOT NULL")),
         sa.Index("ix_xapi_statement_registration_seq", "registration", "seq"),
-        sa.Index("ix_xapi_statement_ref_id", "ref_id"),
+        # Statements with a StatementRef object, newest first (the StatementRef filter rule).
+        sa.Index("ix_xapi_statement_ref_seq", "seq",
+                 postgresql_where=sa.text("ref_id IS NOT NULL"),
+                 sqlite_where=sa.text("ref_id IS NOT NULL")),
         sa.Index("ix_xapi_statement_stored", "stored"),
     )
 

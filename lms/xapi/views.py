@@ -377,7 +377,7 @@ def _put_statement() -> Response:
     data = {**data, "id": statement_id}
     _check_write([data])
     service.store_statements([data], g.xapi_credential.authority, version=g.xapi_version,
-                             attachments=parts)
+                             attachments=parts, copy_input=False)
     get_session().commit()
     return Response(status=204)
 
@@ -392,7 +392,8 @@ def _post_statements() -> Response:
         raise ValidationError("The body must be a statement (JSON object) or a list of them.")
     _check_write(items)
     ids = service.store_statements(items, g.xapi_credential.authority,
-                                   version=g.xapi_version, attachments=parts)
+                                   version=g.xapi_version, attachments=parts,
+                                   copy_input=False)
     get_session().commit()
     return _json(ids)
 
@@ -477,11 +478,17 @@ def _get_statements() -> Response:
                     "registration.")
         query.agent = credential.launch_actor_key
         query.registration = credential.launch_registration
-    items, more_after, upto = service.query_statements(query)
-    formatted = [format_statement(s, fmt, languages) for s in items]
+    raw = fmt == "exact" and not attachments
+    items, more_after, upto = service.query_statements(query, raw=raw)
     more = ""
     if more_after is not None:
         more = "/xapi/statements?more=" + _more_token(params, more_after, upto)
+    if raw:
+        # The stored JSON texts spliced into the result: no parse and dump per statement.
+        body = ('{"statements":[' + ",".join(items) + '],"more":' + json.dumps(more) + "}")
+        return Response(body, mimetype="application/json", headers={
+            "X-Experience-API-Consistent-Through": format_timestamp(dt.datetime.now(dt.UTC))})
+    formatted = [format_statement(s, fmt, languages) for s in items]
     return _statement_response(items, {"statements": formatted, "more": more}, attachments)
 
 

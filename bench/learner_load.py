@@ -79,8 +79,10 @@ if os.environ.get("LEARNER_LOAD_ROLE") == "locust":
                     data[f"{name}-{tok}"] = str(order.index(iid) + 1) if right else "1"
         return data
 
+    _THINK = [float(x) for x in os.environ.get("LEARNER_LOAD_THINK", "1-3").split("-")]
+
     class Learner(HttpUser):
-        wait_time = between(1, 3)
+        wait_time = between(_THINK[0], _THINK[1])
 
         def on_start(self) -> None:
             self.number = next(_SEQ)
@@ -88,8 +90,11 @@ if os.environ.get("LEARNER_LOAD_ROLE") == "locust":
             page = self.client.get("/login", name="login page").text
             self.csrf = _CSRF.search(page).group(1)
             nip = f"{NIP_PREFIX}1{self.number:03d}"
-            self.client.post("/login", data={"identifier": nip, "password": PASSWORD,
-                                             "csrf_token": self.csrf}, name="sign in")
+            self.client.post(
+                "/login",
+                data={"identifier": nip, "password": PASSWORD, "csrf_token": self.csrf},
+                name="sign in",
+            )
             # Signing in starts a new session, so take the form token it issues.
             self.csrf = _CSRF.search(self.client.get("/", name="home (dashboard)").text).group(1)
             self.todo = list(COURSES)
@@ -107,16 +112,22 @@ if os.environ.get("LEARNER_LOAD_ROLE") == "locust":
             if not found:
                 return
             attempt = found.group(1)
-            self.client.get(f"/courses/{slug}/quizzes/{quiz_id}/attempts/{attempt}",
-                            name="quiz page")
+            self.client.get(
+                f"/courses/{slug}/quizzes/{quiz_id}/attempts/{attempt}", name="quiz page"
+            )
             with self.db.cursor() as cur:
-                cur.execute("select a.layout, v.definition from quiz_attempt a join "
-                            "course_version v on v.id = a.course_version_id where a.uuid = %s",
-                            (attempt,))
+                cur.execute(
+                    "select a.layout, v.definition from quiz_attempt a join "
+                    "course_version v on v.id = a.course_version_id where a.uuid = %s",
+                    (attempt,),
+                )
                 layout, definition = cur.fetchone()
             quiz = next(m["quiz"] for m in definition["modules"] if m["id"] == quiz_id)
-            self._post(f"/courses/{slug}/quizzes/{quiz_id}/attempts/{attempt}", "quiz submit",
-                       _answers(layout, quiz, right))
+            self._post(
+                f"/courses/{slug}/quizzes/{quiz_id}/attempts/{attempt}",
+                "quiz submit",
+                _answers(layout, quiz, right),
+            )
 
         @task
         def learn_a_course(self) -> None:
@@ -138,14 +149,17 @@ if os.environ.get("LEARNER_LOAD_ROLE") == "locust":
                     self._quiz(slug, module["id"], right=True)
                 else:
                     self.client.get(f"/courses/{slug}/modules/{module['id']}", name="lesson")
-                    self._post(f"/courses/{slug}/modules/{module['id']}/complete",
-                               "lesson complete")
+                    self._post(
+                        f"/courses/{slug}/modules/{module['id']}/complete", "lesson complete"
+                    )
             self.client.get("/courses/transcript", name="transcript")
             with self.db.cursor() as cur:
-                cur.execute("select c.certificate_number from completion c join course k on "
-                            "k.id = c.course_id join \"user\" u on u.id = c.user_id "
-                            "where k.slug = %s and u.nip = %s",
-                            (slug, f"{NIP_PREFIX}1{self.number:03d}"))
+                cur.execute(
+                    "select c.certificate_number from completion c join course k on "
+                    'k.id = c.course_id join "user" u on u.id = c.user_id '
+                    "where k.slug = %s and u.nip = %s",
+                    (slug, f"{NIP_PREFIX}1{self.number:03d}"),
+                )
                 row = cur.fetchone()
             if row:
                 self.client.get(f"/verify/{row[0]}", name="verify (public)")
@@ -163,8 +177,9 @@ def _prepare(db_url: str, users: int, env: dict[str, str]) -> dict[str, list[dic
 
     admin_url = db_url.rsplit("/", 1)[0] + "/postgres"
     name = db_url.rsplit("/", 1)[1]
-    engine = sa.create_engine(admin_url.replace("postgresql://", "postgresql+psycopg://"),
-                              isolation_level="AUTOCOMMIT")
+    engine = sa.create_engine(
+        admin_url.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
+    )
     with engine.connect() as conn:
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
@@ -185,27 +200,36 @@ def _prepare(db_url: str, users: int, env: dict[str, str]) -> dict[str, list[dic
     with app.app_context():
         cheap = generate_password_hash(PASSWORD, "pbkdf2:sha256:1000")
         for i in range(1, users + 1):
-            people.create_user(name=f"Peserta Beban {i}", nip=f"{NIP_PREFIX}1{i:03d}",
-                               email=f"beban{i}@bench.lentera.local", roles=["learner"],
-                               password_hash=cheap)
+            people.create_user(
+                name=f"Peserta Beban {i}",
+                nip=f"{NIP_PREFIX}1{i:03d}",
+                email=f"beban{i}@bench.lentera.local",
+                roles=["learner"],
+                password_hash=cheap,
+            )
         get_session().commit()
         courses = {}
         for course in get_session().scalars(sa.select(Course)):
             definition = service.definition_of(service.current_version(course))
-            courses[course.slug] = [{"id": m["id"], "kind": m["kind"]}
-                                    for m in definition["modules"]]
+            courses[course.slug] = [
+                {"id": m["id"], "kind": m["kind"]} for m in definition["modules"]
+            ]
     return courses
 
 
 def _report(prefix: Path, duration: float) -> None:
     with open(f"{prefix}_stats.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
-    print(f"\n{'page':28} {'requests':>9} {'req/s':>7} {'median':>7} {'p95':>6} {'max':>6} "
-          f"{'fails':>6}")
+    print(
+        f"\n{'page':28} {'requests':>9} {'req/s':>7} {'median':>7} {'p95':>6} {'max':>6} "
+        f"{'fails':>6}"
+    )
     for row in sorted(rows, key=lambda r: (r["Name"] == "Aggregated", r["Name"])):
-        print(f"{row['Name'][:28]:28} {row['Request Count']:>9} "
-              f"{float(row['Requests/s']):7.1f} {row['50%']:>6}ms {row['95%']:>4}ms "
-              f"{row['Max Response Time'][:6]:>5}ms {row['Failure Count']:>6}")
+        print(
+            f"{row['Name'][:28]:28} {row['Request Count']:>9} "
+            f"{float(row['Requests/s']):7.1f} {row['50%']:>6}ms {row['95%']:>4}ms "
+            f"{row['Max Response Time'][:6]:>5}ms {row['Failure Count']:>6}"
+        )
     failures = Path(f"{prefix}_failures.csv").read_text().strip().splitlines()[1:]
     for line in failures[:10]:
         print("failure:", line)
@@ -218,12 +242,23 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=90, help="seconds of load")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
     parser.add_argument("--port", type=int, default=5098)
-    parser.add_argument("--consumers", choices=("inline", "worker"), default="inline",
-                        help="run statement consumers after each commit in the web workers "
-                             "(the embedded default) or in a separate process every 0.5 s "
-                             "(the scale-out set-up)")
-    parser.add_argument("--database-url",
-                        default="postgresql://postgres@127.0.0.1:5432/bench_learners")
+    parser.add_argument(
+        "--think",
+        default="1-3",
+        help="seconds a learner waits between steps, MIN-MAX (default 1-3: "
+        "a hurried learner; people reading lessons take minutes)",
+    )
+    parser.add_argument(
+        "--consumers",
+        choices=("inline", "worker"),
+        default="inline",
+        help="run statement consumers after each commit in the web workers "
+        "(the embedded default) or in a separate process every 0.5 s "
+        "(the scale-out set-up)",
+    )
+    parser.add_argument(
+        "--database-url", default="postgresql://postgres@127.0.0.1:5432/bench_learners"
+    )
     args = parser.parse_args()
     if args.users > 999:
         parser.error("at most 999 simulated learners (their NIPs use a 3-digit sequence)")
@@ -232,10 +267,15 @@ def main() -> int:
     base = f"http://127.0.0.1:{args.port}"
     # The code beside this file is what is measured (also when it is a checkout elsewhere).
     sys.path.insert(0, str(ROOT))
-    env = {**os.environ, "PYTHONPATH": str(ROOT),
-           "LMS_DATABASE_URL": args.database_url, "LMS_BASE_URL": base,
-           "LMS_INSTANCE_PATH": str(work / "instance"), "LMS_SECRET_KEY": "bench-secret",
-           "LMS_RATELIMIT_ENABLED": "false"}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "LMS_DATABASE_URL": args.database_url,
+        "LMS_BASE_URL": base,
+        "LMS_INSTANCE_PATH": str(work / "instance"),
+        "LMS_SECRET_KEY": "bench-secret",
+        "LMS_RATELIMIT_ENABLED": "false",
+    }
     print(f"Preparing {args.database_url} with the sample courses and {args.users} learners...")
     courses = _prepare(args.database_url, args.users, env)
 
@@ -243,15 +283,35 @@ def main() -> int:
     if args.consumers == "worker":
         env["LMS_XAPI_CONSUMERS_INLINE"] = "false"
         worker = subprocess.Popen(
-            [sys.executable, "-c", "import time\nfrom lms import create_app\n"
-             "from lms.xapi.consumers import run_consumers\napp = create_app()\n"
-             "while True:\n    run_consumers(app)\n    time.sleep(0.5)\n"],
-            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                sys.executable,
+                "-c",
+                "import time\nfrom lms import create_app\n"
+                "from lms.xapi.consumers import run_consumers\napp = create_app()\n"
+                "while True:\n    run_consumers(app)\n    time.sleep(0.5)\n",
+            ],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
     server_log = (work / "gunicorn.log").open("w")
     server = subprocess.Popen(
-        [str(BIN / "gunicorn"), "-w", str(args.workers), "-b", f"127.0.0.1:{args.port}",
-         "--timeout", "120", "lms:create_app()"],
-        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=server_log)
+        [
+            str(BIN / "gunicorn"),
+            "-w",
+            str(args.workers),
+            "-b",
+            f"127.0.0.1:{args.port}",
+            "--timeout",
+            "120",
+            "lms:create_app()",
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=server_log,
+    )
     try:
         for _ in range(100):
             try:
@@ -262,17 +322,44 @@ def main() -> int:
             except OSError:
                 time.sleep(0.2)
         prefix = work / "locust"
-        locust_env = {**env, "LEARNER_LOAD_ROLE": "locust", "LEARNER_LOAD_DB": args.database_url,
-                      "LEARNER_LOAD_COURSES": json.dumps(courses)}
-        print(f"Load: {args.users} learners, {args.duration}s, gunicorn -w {args.workers}, "
-              f"PostgreSQL, consumers {args.consumers}; think time 1-3 s between steps.")
+        locust_env = {
+            **env,
+            "LEARNER_LOAD_ROLE": "locust",
+            "LEARNER_LOAD_DB": args.database_url,
+            "LEARNER_LOAD_COURSES": json.dumps(courses),
+            "LEARNER_LOAD_THINK": args.think,
+        }
+        print(
+            f"Load: {args.users} learners, {args.duration}s, gunicorn -w {args.workers}, "
+            f"PostgreSQL, consumers {args.consumers}; think time {args.think} s between steps."
+        )
         with (work / "locust.log").open("w") as locust_log:
             subprocess.run(
-                [str(BIN / "locust"), "-f", __file__, "--headless", "-u", str(args.users),
-                 "-r", str(args.spawn_rate), "-t", f"{args.duration}s", "--host", base,
-                 "--csv", str(prefix), "--only-summary", "--stop-timeout", "10"],
-                env=locust_env, cwd=ROOT, check=False, stdout=subprocess.DEVNULL,
-                stderr=locust_log)
+                [
+                    str(BIN / "locust"),
+                    "-f",
+                    __file__,
+                    "--headless",
+                    "-u",
+                    str(args.users),
+                    "-r",
+                    str(args.spawn_rate),
+                    "-t",
+                    f"{args.duration}s",
+                    "--host",
+                    base,
+                    "--csv",
+                    str(prefix),
+                    "--only-summary",
+                    "--stop-timeout",
+                    "10",
+                ],
+                env=locust_env,
+                cwd=ROOT,
+                check=False,
+                stdout=subprocess.DEVNULL,
+                stderr=locust_log,
+            )
         _report(prefix, args.duration)
         print(f"\nLogs and CSV files: {work}")
     finally:

@@ -173,11 +173,12 @@ class _Batch:
 
     evidence: list[dict[str, Any]] = field(default_factory=list)
     items: list[dict[str, Any]] = field(default_factory=list)
-    #: Item results of this batch already written (still needed by later quiz results).
-    flushed_items: list[dict[str, Any]] = field(default_factory=list)
     touched: set[tuple[int, int]] = field(default_factory=set)
     #: (user, quiz) -> stored item results, read once per batch; None: query each time.
     answers_cache: dict[tuple[int, str], list[Any]] | None = None
+    #: (user, quiz) -> this batch's item results (written or not), for quick lookup.
+    items_by_quiz: dict[tuple[int, str], list[dict[str, Any]]] = field(
+        default_factory=lambda: defaultdict(list))
 
 
 class ProfileEngine:
@@ -245,10 +246,14 @@ class ProfileEngine:
         users = self._resolve_users(session, entries, rules) if rules else {}
         if rules:
             self._prefetch_answers(session, rules, users, entries, batch)
-        for entry in entries:
+        for index, entry in enumerate(entries):
             if entry.voided_id is not None:
                 self._flush(session, batch)
                 self._withdraw(session, entry.voided_id, entry.id, batch)
+                if rules:
+                    # Everything so far is written: read the answers afresh, once.
+                    batch.items_by_quiz = defaultdict(list)
+                    self._prefetch_answers(session, rules, users, entries[index + 1:], batch)
                 continue
             if rules:
                 self._evaluate(session, rules, users, entry, batch)
@@ -343,13 +348,15 @@ class ProfileEngine:
             quiz = min(quizzes & parents) if quizzes & parents else (
                 min(quizzes) if len(quizzes) == 1 else None)
             if quiz is not None:
-                batch.items.append({
+                item = {
                     "user_id": user_id, "quiz_iri": quiz, "question_iri": activity,
                     "registration": registration,
                     "success": (data.get("result") or {}).get("success") is True,
                     "statement_id": entry.id, "statement_seq": entry.seq,
                     "voided": entry.voided,
-                })
+                }
+                batch.items.append(item)
+                batch.items_by_quiz[(user_id, quiz)].append(item)
         occurred = parse_time(data.get("timestamp"), stored)
         for key in keys:
             rule = rules.version_for(key, stored)
@@ -415,7 +422,7 @@ class ProfileEngine:
         if cached is not None:
             rows = [(q, ok, seq) for reg, q, ok, seq in cached
                     if reg == registration and seq < before_seq]
-            written = batch.flushed_items
+            mine = batch.items_by_quiz.get((user_id, quiz), [])
         else:
             rows = session.execute(
                 sa.select(QuizItemResult.question_iri, QuizItemResult.success,
@@ -424,11 +431,10 @@ class ProfileEngine:
                        QuizItemResult.registration == registration,
                        QuizItemResult.statement_seq < before_seq,
                        QuizItemResult.voided.is_(False))).all()
-            written = []
-        pending = [(r["question_iri"], r["success"], r["statement_seq"])
-                   for r in [*written, *batch.items]
-                   if r["user_id"] == user_id and r["quiz_iri"] == quiz
-                   and r["registration"] == registration and r["statement_seq"] < before_seq
+            # Written items are in the query's result; add those not written yet.
+            mine = [r for r in batch.items if r["user_id"] == user_id and r["quiz_iri"] == quiz]
+        pending = [(r["question_iri"], r["success"], r["statement_seq"]) for r in mine
+                   if r["registration"] == registration and r["statement_seq"] < before_seq
                    and not r["voided"]]
         for question, success, seq in [*rows, *pending]:
             if question not in answers or answers[question][0] < seq:
@@ -447,7 +453,6 @@ class ProfileEngine:
     def _flush(self, session: orm.Session, batch: _Batch) -> None:
         if batch.items:
             session.execute(self.q.insert_items, batch.items)
-            batch.flushed_items.extend(batch.items)
             batch.items = []
         if batch.evidence:
             session.execute(self.q.insert_evidence, batch.evidence)
@@ -457,7 +462,7 @@ class ProfileEngine:
                   batch: _Batch) -> None:
         """Withdraw what ``voided_id`` proved; re-judge quiz results that used its answer."""
         batch.answers_cache = None  # item results change below: read them afresh
-        batch.flushed_items = []
+        batch.items_by_quiz = defaultdict(list)
         pairs = session.execute(
             sa.select(Evidence.user_id, Evidence.competency_id)
             .where(Evidence.statement_id == voided_id)).all()
@@ -498,7 +503,7 @@ class ProfileEngine:
         own = batch is None
         batch = batch or _Batch()
         batch.answers_cache = None
-        batch.flushed_items = []
+        batch.items_by_quiz = defaultdict(list)
         for start in range(0, len(seqs), 500):
             chunk = seqs[start:start + 500]
             rows = session.execute(

@@ -79,6 +79,15 @@ if os.environ.get("LEARNER_LOAD_ROLE") == "locust":
                     data[f"{name}-{tok}"] = str(order.index(iid) + 1) if right else "1"
         return data
 
+    _CONNECTION: list[Any] = []
+
+    def _shared_connection() -> Any:
+        """One database connection for every simulated learner (their lookups are rare);
+        a connection each would exhaust PostgreSQL's max_connections."""
+        if not _CONNECTION:
+            _CONNECTION.append(psycopg.connect(DB_URL, autocommit=True))
+        return _CONNECTION[0]
+
     _THINK = [float(x) for x in os.environ.get("LEARNER_LOAD_THINK", "1-3").split("-")]
 
     class Learner(HttpUser):
@@ -86,7 +95,7 @@ if os.environ.get("LEARNER_LOAD_ROLE") == "locust":
 
         def on_start(self) -> None:
             self.number = next(_SEQ)
-            self.db = psycopg.connect(DB_URL, autocommit=True)
+            self.db = _shared_connection()
             page = self.client.get("/login", name="login page").text
             self.csrf = _CSRF.search(page).group(1)
             nip = f"{NIP_PREFIX}1{self.number:03d}"
@@ -99,9 +108,6 @@ if os.environ.get("LEARNER_LOAD_ROLE") == "locust":
             self.csrf = _CSRF.search(self.client.get("/", name="home (dashboard)").text).group(1)
             self.todo = list(COURSES)
             random.shuffle(self.todo)
-
-        def on_stop(self) -> None:
-            self.db.close()
 
         def _post(self, url: str, name: str, data: dict[str, Any] | None = None) -> Any:
             return self.client.post(url, data={**(data or {}), "csrf_token": self.csrf}, name=name)

@@ -202,7 +202,7 @@ def transcript_pdf(data: dict[str, Any]) -> bytes:
                 tanggal(c.completed_at),
                 Paragraph(_esc(c.course_title), small),
                 jp_text(c.jp),
-                Paragraph(c.certificate_number, small),
+                Paragraph(_esc(getattr(c, "certificate_number", None) or "–"), small),
             ]
         )
     if len(rows) == 1:

@@ -4,15 +4,47 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
+from flask import url_for
+
 from lms.courses import service
+from lms.courses.models import ModuleProgress
+from lms.db import get_session
 from lms.people.models import User
+
+
+def _add_next_steps(user: User, items: list[dict[str, Any]]) -> None:
+    """Give each course in progress its next module (title and link): what to do next."""
+    if not items:
+        return
+    rows: dict[int, dict[str, ModuleProgress]] = {}
+    for row in get_session().scalars(
+        sa.select(ModuleProgress).where(
+            ModuleProgress.user_id == user.id,
+            ModuleProgress.course_id.in_([i["course"].id for i in items]),
+        )
+    ):
+        rows.setdefault(row.course_id, {})[row.module_id] = row
+    for item in items:
+        course = item["course"]
+        definition = service.definition_of(service.current_version(course))
+        module = service.next_module(definition, rows.get(course.id, {}))
+        if module is None:
+            continue
+        endpoint = "courses.quiz" if module["kind"] == "quiz" else "courses.module"
+        key = "quiz_id" if module["kind"] == "quiz" else "module_id"
+        item["next"] = {
+            "title": module["title"],
+            "url": url_for(endpoint, slug=course.slug, **{key: module["id"]}),
+        }
 
 
 def learner_panel(user: User) -> tuple[str, dict[str, Any]] | None:
     """Home panel (see lms.web.register_home_panel) for anyone who learns."""
     items = service.my_courses(user)
     jp = service.jp_this_year(user)
-    active = [i for i in items if i["completion"] is None]
+    active = [i for i in items if i["completion"] is None][:4]
+    _add_next_steps(user, active)
     done = [i for i in items if i["completion"] is not None]
     suggestions = []
     if len(active) < 3:

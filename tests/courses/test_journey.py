@@ -295,6 +295,7 @@ def test_dashboard_panel_shows_jp_and_courses(client, login_as, course):
     _enrol(client)
     page = client.get("/").get_data(as_text=True)
     assert 'id="jp-this-year"' in page and "Mini Kursus Uji" in page
+    assert "Berikutnya: Pelajaran Satu" in page
 
 
 def test_transcript_pdf_and_access_to_others(client, login_as, course, users):

@@ -163,7 +163,7 @@ def authenticate_basic(header_value: str | None) -> Credential | None:
     wrong, the key is revoked or a launch credential has expired. The credential returned
     is detached from the session (read its attributes; do not modify it).
     """
-    if not header_value or not header_value[:6].lower() == "basic ":
+    if not header_value or header_value[:6].lower() != "basic ":
         return None
     try:
         decoded = base64.b64decode(header_value[6:].strip(), validate=True).decode()

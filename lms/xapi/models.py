@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from lms.db import Model, utcnow
+from lms.db import Model, UTCDateTime, utcnow
 
 #: A big integer on PostgreSQL; SQLite needs plain INTEGER for its rowid primary key.
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
@@ -42,8 +42,9 @@ class Statement(Model):
     ref_id: Mapped[str | None] = mapped_column(sa.String(36))
     registration: Mapped[str | None] = mapped_column(sa.String(36))
     authority_key: Mapped[str | None] = mapped_column(sa.String(2048))
-    timestamp: Mapped[dt.datetime]
-    stored: Mapped[dt.datetime]
+    # UTCDateTime given explicitly: values come back timezone-aware on SQLite too.
+    timestamp: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    stored: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     voided: Mapped[bool] = mapped_column(default=False)
     data: Mapped[dict[str, Any]] = mapped_column(JsonType)
 
@@ -92,7 +93,7 @@ class Activity(Model):
 
     activity_id: Mapped[str] = mapped_column(sa.String(2048), primary_key=True)
     definition: Mapped[dict[str, Any]] = mapped_column(JsonType)
-    updated: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class Attachment(Model):
@@ -123,7 +124,7 @@ class Document(Model):
     content_type: Mapped[str] = mapped_column(sa.String(255))
     content: Mapped[bytes] = mapped_column(sa.LargeBinary)
     etag: Mapped[str] = mapped_column(sa.String(64))
-    updated: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     __table_args__ = (
         sa.UniqueConstraint("kind", "activity_id", "agent_key", "registration", "document_id"),
@@ -145,8 +146,8 @@ class Credential(Model):
     name: Mapped[str] = mapped_column(sa.String(200))
     scope_list: Mapped[str] = mapped_column("scopes", sa.String(500))
     authority: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
-    created: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    revoked_at: Mapped[dt.datetime | None]
+    created: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
     #: Set on launch credentials (never stored): the only actor and registration allowed.
     # (plain attributes, not columns)
@@ -170,5 +171,5 @@ class ConsumerCursor(Model):
 
     name: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
     last_seq: Mapped[int] = mapped_column(sa.BigInteger, default=0)
-    updated: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_error: Mapped[str | None] = mapped_column(sa.Text)

@@ -191,3 +191,19 @@ def test_version_2_stamps_version_and_accepts_context_agents(xapi2):
     stored = xapi2.get(f"statements?statementId={sid}").json
     assert stored["version"] == "2.0.0"
     assert xapi2.get("statements").headers["X-Experience-API-Version"] == "2.0.0"
+
+
+def test_since_and_until_compare_instants_whatever_the_offset(xapi):
+    import datetime as dt
+
+    (sid,) = xapi.post("statements", make_statement()).json
+    stored = dt.datetime.fromisoformat(
+        xapi.get(f"statements?statementId={sid}").json["stored"].replace("Z", "+00:00"))
+    jakarta = dt.timezone(dt.timedelta(hours=7))
+    before = (stored - dt.timedelta(seconds=1)).astimezone(jakarta).isoformat()
+    after = (stored + dt.timedelta(seconds=1)).astimezone(jakarta).isoformat()
+    assert [s["id"] for s in xapi.get(f"statements?since={quote(before)}").json["statements"]] \
+        == [sid]
+    assert xapi.get(f"statements?since={quote(after)}").json["statements"] == []
+    assert [s["id"] for s in xapi.get(f"statements?until={quote(after)}").json["statements"]] \
+        == [sid]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import copy
 import hashlib
 import json
@@ -49,10 +50,8 @@ def _normalise(statement: dict[str, Any]) -> dict[str, Any]:
                 part["result"]["duration"] = (duration[:match.start()] + match.group(1)
                                               + "." + match.group(2)[:2].ljust(2, "0") + "S")
         if part is not st and isinstance(part.get("timestamp"), str):
-            try:
+            with contextlib.suppress(ValidationError):
                 part["timestamp"] = parse_timestamp(part["timestamp"], "timestamp").isoformat()
-            except ValidationError:
-                pass
     return st
 
 

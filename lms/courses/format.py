@@ -21,7 +21,15 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WrapSerializer,
+    WrapValidator,
+    model_validator,
+)
 from pydantic import ValidationError as PydanticValidationError
 
 Ident = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")]
@@ -248,9 +256,46 @@ class Numeric(_Question):
         return self.max if self.answer is None else self.answer + self.tolerance  # type: ignore[return-value]
 
 
+#: The base of a plugin question type's model (lms.plugins): id, prompt, points...
+QuestionBase = _Question
+_BUILT_IN_QUESTIONS = (SingleChoice, MultipleChoice, TrueFalse, FillIn, Matching, Ordering, Numeric)
+
+
+def _plugin_question(value: Any, handler: Any) -> Any:
+    """A question of a plugin type validates against that type's own ``model``."""
+    kind = value.get("type") if isinstance(value, dict) else None
+    if isinstance(kind, str) and kind not in _BUILT_IN_TAGS:
+        from lms.quizzes.grading import question_types
+
+        model = getattr(question_types().get(kind), "model", None)
+        if model is not None:
+            try:
+                return model.model_validate(value)
+            except PydanticValidationError as exc:
+                raise ValueError(
+                    "; ".join(
+                        ".".join(str(p) for p in err["loc"]) + ": " + err["msg"]
+                        for err in exc.errors(include_url=False)
+                    )
+                ) from None
+    return handler(value)
+
+
+def _dump_question(value: Any, handler: Any, info: Any) -> Any:
+    if isinstance(value, _Question) and not isinstance(value, _BUILT_IN_QUESTIONS):
+        return value.model_dump(mode=info.mode, exclude_none=info.exclude_none)
+    return handler(value)
+
+
+_BUILT_IN_TAGS = frozenset(
+    ("single", "multiple", "true_false", "fill_in", "matching", "ordering", "numeric")
+)
+
 Question = Annotated[
     SingleChoice | MultipleChoice | TrueFalse | FillIn | Matching | Ordering | Numeric,
     Field(discriminator="type"),
+    WrapValidator(_plugin_question),
+    WrapSerializer(_dump_question, when_used="always"),
 ]
 
 

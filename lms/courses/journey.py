@@ -71,13 +71,19 @@ class Journey:
     def enrolled(self) -> list[str]:
         return st.send([self._statement("registered", self.course_activity)])
 
-    def launched(self) -> list[str]:
-        return st.send(
-            [
-                self._statement("launched", self.course_activity),
-                self._statement("initialized", self.course_activity),
-            ]
-        )
+    def launched(self, then: dict[str, Any] | None = None) -> list[str]:
+        """launched + initialized (course); ``then``: the lesson opened next (experienced).
+
+        Recording the lesson the learner is sent to in the same transaction saves the
+        redirected page a write of its own.
+        """
+        statements = [
+            self._statement("launched", self.course_activity),
+            self._statement("initialized", self.course_activity),
+        ]
+        if then is not None:
+            statements.append(self._module_statement("experienced", then))
+        return st.send(statements)
 
     def terminated(self) -> list[str]:
         return st.send([self._statement("terminated", self.course_activity)])
@@ -85,13 +91,15 @@ class Journey:
     def experienced(self, module: dict[str, Any]) -> list[str]:
         return st.send([self._module_statement("experienced", module)])
 
-    def module_completed(self, module: dict[str, Any], seconds: float | None = None) -> list[str]:
-        """A lesson finished: completed (module), progressed (course), maybe completion."""
-        result: dict[str, Any] = {"completion": True}
-        if seconds:
-            result["duration"] = st.iso_duration(seconds)
-        statements = [self._module_statement("completed", module, result)]
+    def module_completed(
+        self, module: dict[str, Any], then: dict[str, Any] | None = None
+    ) -> list[str]:
+        """A lesson finished: completed (module), progressed (course), maybe completion;
+        ``then``: the lesson opened next (experienced), as in :meth:`launched`."""
+        statements = [self._module_statement("completed", module, {"completion": True})]
         statements += self._after_module_done(module["id"])
+        if then is not None:
+            statements.append(self._module_statement("experienced", then))
         return st.send(statements)
 
     def quiz_attempted(self, module: dict[str, Any]) -> list[str]:

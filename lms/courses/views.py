@@ -16,6 +16,7 @@ from flask import (
     render_template,
     request,
     send_from_directory,
+    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -48,6 +49,19 @@ def register_module_player(kind: str, player: Callable[[str, dict[str, Any]], An
     if MODULE_PLAYERS.get(kind, player) is not player:
         raise ValueError(f"a player for module kind {kind!r} is registered already")
     MODULE_PLAYERS[kind] = player
+
+
+#: Session key: the lesson whose ``experienced`` statement the redirecting request stored.
+EXPERIENCED_KEY = "courses.experienced"
+
+
+def _experienced_next(enrollment: Any, module: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The lesson a redirect is about to open, recorded now (see Journey.launched)."""
+    if module is None or module["kind"] not in SELF_PACED_KINDS:
+        session.pop(EXPERIENCED_KEY, None)
+        return None
+    session[EXPERIENCED_KEY] = f"{enrollment.registration}/{module['id']}"
+    return module
 
 
 def _allowed_hosts() -> list[str]:
@@ -150,11 +164,11 @@ def enrol(slug: str) -> Any:
     journey = Journey(current_user, ctx["course"], ctx["version"], enrollment)
     if created:
         journey.enrolled()
-    journey.launched()
+    first = ctx["definition"]["modules"][0]
+    journey.launched(then=_experienced_next(enrollment, first))
     get_session().commit()
     if created:
         flash(_("You are enrolled. Happy learning!"), "success")
-    first = ctx["definition"]["modules"][0]
     return redirect(_module_url(ctx["course"], first))
 
 
@@ -163,11 +177,13 @@ def enrol(slug: str) -> Any:
 def start(slug: str) -> Any:
     """Start or resume: launched + initialized, then the module to continue with."""
     ctx = _context(slug)
-    Journey(current_user, ctx["course"], ctx["version"], ctx["enrollment"]).launched()
-    get_session().commit()
     rows = service.module_progress(current_user, ctx["course"])
     resume = service.course_progress(current_user, ctx["course"])
     nxt = service.next_module(ctx["definition"], rows, resume.last_module_id if resume else None)
+    Journey(current_user, ctx["course"], ctx["version"], ctx["enrollment"]).launched(
+        then=_experienced_next(ctx["enrollment"], nxt)
+    )
+    get_session().commit()
     return redirect(_module_url(ctx["course"], nxt) if nxt else url_for(".course", slug=slug))
 
 
@@ -224,8 +240,10 @@ def module(slug: str, module_id: str) -> Any:
     player = MODULE_PLAYERS.get(module["kind"])
     if player is not None:
         return player(slug, module)
-    Journey(current_user, ctx["course"], ctx["version"], ctx["enrollment"]).experienced(module)
-    get_session().commit()
+    marker = f"{ctx['enrollment'].registration}/{module['id']}"
+    if session.pop(EXPERIENCED_KEY, None) != marker:
+        Journey(current_user, ctx["course"], ctx["version"], ctx["enrollment"]).experienced(module)
+        get_session().commit()
     asset_url = _asset_url(ctx["course"], ctx["version"])
     hosts = _allowed_hosts()
     body = _rendered_lesson(ctx["version"], module, asset_url, hosts)
@@ -272,9 +290,10 @@ def complete_module(slug: str, module_id: str) -> Any:
     if module["kind"] not in SELF_PACED_KINDS:
         abort(400)
     rows = service.module_progress(current_user, ctx["course"])
+    _prev, nxt = _neighbours(ctx["definition"], module_id)
     if not service.module_done(module, rows.get(module_id)):
         Journey(current_user, ctx["course"], ctx["version"], ctx["enrollment"]).module_completed(
-            module
+            module, then=_experienced_next(ctx["enrollment"], nxt)
         )
         get_session().commit()
     if (
@@ -282,7 +301,6 @@ def complete_module(slug: str, module_id: str) -> Any:
         and request.form.get("last") == "1"
     ):
         return redirect(url_for(".course", slug=slug))
-    _prev, nxt = _neighbours(ctx["definition"], module_id)
     if nxt is None:
         return redirect(url_for(".course", slug=slug))
     return redirect(_module_url(ctx["course"], nxt))

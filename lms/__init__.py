@@ -19,6 +19,7 @@ MODULES = (
     "lms.competency",
     "lms.courses",
     "lms.quizzes",
+    "lms.authoring",
     "lms.reports",
     # Keep last: modules add their /api/v1 routes to its blueprint before it registers.
     "lms.api",

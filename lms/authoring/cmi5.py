@@ -1,0 +1,525 @@
+"""cmi5 packages: import (cmi5.xml), launch (cmi5 §8), the fetch URL, and moveOn.
+
+A cmi5 package (Articulate Storyline, iSpring, Adobe Captivate...) becomes a Lentera
+course whose modules are its assignable units (AUs, module kind ``cmi5``); completing
+it follows each AU's ``moveOn`` criterion, judged from the statements the AU sends.
+
+Launch (cmi5 §8.1): the LMS writes the ``LMS.LaunchData`` State document, stores a
+``launched`` statement, and opens the AU's URL with ``endpoint``, ``fetch``, ``actor``,
+``registration`` and ``activityId``. The AU posts to the fetch URL once and gets
+``{"auth-token": ...}`` (an HTTP Basic credential limited to this learner and
+registration, :func:`lms.xapi.auth.issue_launch_credentials`); a second call gets
+``{"error-code": "1", ...}`` (§8.2).
+
+Satisfaction (§9.6.2.x, §10): :class:`Cmi5Consumer` reads ``completed``/``passed`` of an
+AU in a registration; when the AU's ``moveOn`` holds it stores ``satisfied`` for the AU
+(and for blocks and the course when all their AUs are satisfied) plus Lentera's own
+``completed`` statements for the module and the course, which the learning ledger turns
+into progress, the completion, JP and the certificate.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import secrets
+import shutil
+import uuid
+from pathlib import Path, PurePosixPath
+from typing import Any
+from urllib.parse import urlencode, urljoin
+
+import defusedxml.ElementTree as SafeET
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from lms.authoring.archives import ArchiveError, extract_archive
+from lms.authoring.models import (
+    AuthoredCourse,
+    Cmi5Au,
+    Cmi5Launch,
+    Cmi5Package,
+    Cmi5Status,
+    CourseTrainer,
+)
+from lms.courses import statements as st
+from lms.courses.format import LoadedCourse
+from lms.db import get_session, utcnow
+from lms.errors import Conflict, Forbidden, NotFound, ValidationError
+from lms.people.models import Role, User
+
+NS = "{https://w3id.org/xapi/profiles/cmi5/v1/CourseStructure.xsd}"
+MOVE_ON = ("Passed", "Completed", "CompletedAndPassed", "CompletedOrPassed", "NotApplicable")
+CMI5_CATEGORY = "https://w3id.org/xapi/cmi5/context/categories/cmi5"
+MOVEON_CATEGORY = "https://w3id.org/xapi/cmi5/context/categories/moveon"
+SESSION_EXT = "https://w3id.org/xapi/cmi5/context/extensions/sessionid"
+LAUNCHMODE_EXT = "https://w3id.org/xapi/cmi5/context/extensions/launchmode"
+LAUNCHURL_EXT = "https://w3id.org/xapi/cmi5/context/extensions/launchurl"
+MOVEON_EXT = "https://w3id.org/xapi/cmi5/context/extensions/moveon"
+LAUNCHPARAMS_EXT = "https://w3id.org/xapi/cmi5/context/extensions/launchparameters"
+MASTERY_EXT = "https://w3id.org/xapi/cmi5/context/extensions/masteryscore"
+SATISFIED = "https://w3id.org/xapi/adl/verbs/satisfied"
+ADL = "http://adlnet.gov/expapi/verbs/"
+LAUNCH_DATA = "LMS.LaunchData"
+FETCH_TTL = dt.timedelta(minutes=10)
+CREDENTIAL_TTL = 4 * 3600
+
+
+def packages_root() -> Path:
+    return Path(current_app.config["UPLOAD_DIR"]) / "authoring" / "cmi5"
+
+
+# --- cmi5.xml ----------------------------------------------------------------------------
+
+
+def _text(element: Any, tag: str) -> str:
+    node = element.find(NS + tag)
+    if node is None:
+        return ""
+    strings = node.findall(NS + "langstring")
+    for lang in ("id-ID", "id", "en-US", "en"):
+        for s in strings:
+            if s.get("lang") == lang and (s.text or "").strip():
+                return s.text.strip()
+    for s in strings:
+        if (s.text or "").strip():
+            return s.text.strip()
+    return ""
+
+
+def parse_course_structure(xml: bytes) -> dict[str, Any]:
+    """The course, blocks and AUs of a cmi5.xml (cmi5 §13); ValidationError when broken."""
+    try:
+        root = SafeET.fromstring(xml)
+    except Exception as exc:  # defusedxml raises several kinds for unsafe/bad XML
+        raise ValidationError(_l("cmi5.xml is not valid XML: %(error)s", error=str(exc))) \
+            from None
+    if root.tag != NS + "courseStructure":
+        raise ValidationError(_l("cmi5.xml must have a courseStructure root element in the "
+                                 "cmi5 namespace."))
+    course = root.find(NS + "course")
+    if course is None or not course.get("id"):
+        raise ValidationError(_l("cmi5.xml has no course element with an id."))
+    aus: list[dict[str, Any]] = []
+    blocks: list[dict[str, Any]] = []
+
+    def walk(element: Any, block_ids: list[str]) -> None:
+        for child in element:
+            if child.tag == NS + "au":
+                au_id = child.get("id")
+                url = (child.findtext(NS + "url") or "").strip()
+                if not au_id or not url:
+                    raise ValidationError(_l("Every au in cmi5.xml needs an id and a url."))
+                move_on = child.get("moveOn", "NotApplicable")
+                if move_on not in MOVE_ON:
+                    raise ValidationError(_l("au %(id)s: moveOn %(value)s is not one of "
+                                             "%(allowed)s.", id=au_id, value=move_on,
+                                             allowed=", ".join(MOVE_ON)))
+                mastery = child.get("masteryScore")
+                aus.append({
+                    "id": au_id, "title": _text(child, "title") or au_id,
+                    "description": _text(child, "description"), "url": url,
+                    "moveOn": move_on,
+                    "masteryScore": float(mastery) if mastery not in (None, "") else None,
+                    "launchMethod": child.get("launchMethod", "AnyWindow"),
+                    "launchParameters": (child.findtext(NS + "launchParameters") or "").strip(),
+                    "blocks": list(block_ids),
+                })
+            elif child.tag == NS + "block":
+                block_id = child.get("id")
+                if not block_id:
+                    raise ValidationError(_l("Every block in cmi5.xml needs an id."))
+                blocks.append({"id": block_id, "title": _text(child, "title") or block_id})
+                walk(child, [*block_ids, block_id])
+
+    walk(root, [])
+    if not aus:
+        raise ValidationError(_l("cmi5.xml lists no assignable unit (au)."))
+    if len({a["id"] for a in aus}) != len(aus):
+        raise ValidationError(_l("Two AUs in cmi5.xml have the same id."))
+    return {"id": course.get("id"), "title": _text(course, "title") or course.get("id"),
+            "description": _text(course, "description"), "blocks": blocks, "aus": aus}
+
+
+def _module_id(index: int) -> str:
+    return f"au-{index + 1}"
+
+
+def import_package(source: Any, user: User | None, slug: str, jp: float, topic: str,
+                   competency: str = "M.01", level: int = 1) -> AuthoredCourse:
+    """Import a cmi5 zip as course ``slug`` (new, or a new version of a cmi5 course)."""
+    root = packages_root()
+    root.mkdir(parents=True, exist_ok=True)
+    folder_name = uuid.uuid4().hex
+    target = root / folder_name
+    extract_archive(source, target)
+    try:
+        xml_path = target / "cmi5.xml"
+        if not xml_path.is_file():
+            raise ArchiveError(_l("A cmi5 package has cmi5.xml at the top of the zip."))
+        structure = parse_course_structure(xml_path.read_bytes())
+        for au in structure["aus"]:
+            if "://" not in au["url"]:
+                rel = PurePosixPath(au["url"].split("?", 1)[0].split("#", 1)[0])
+                if rel.is_absolute() or ".." in rel.parts or \
+                        not target.joinpath(*rel.parts).is_file():
+                    raise ValidationError(_l("au %(id)s: its url %(url)s is not a file in the "
+                                             "package.", id=au["id"], url=au["url"]))
+        return _store_package(structure, folder_name, user, slug, jp, topic, competency, level)
+    except BaseException:
+        shutil.rmtree(target, ignore_errors=True)
+        raise
+
+
+def _store_package(structure: dict[str, Any], folder_name: str, user: User | None, slug: str,
+                   jp: float, topic: str, competency: str, level: int) -> AuthoredCourse:
+    from lms.authoring import service
+    from lms.courses import service as courses
+    from lms.courses.format import CourseFile, Slug  # noqa: F401  (validation below)
+
+    session = get_session()
+    authored = session.scalar(sa.select(AuthoredCourse).where(AuthoredCourse.slug == slug))
+    if authored is not None:
+        if user is not None and not service.is_editor(user, authored):
+            raise Forbidden(_l("Only the course's trainers and admins may change it."))
+        if authored.kind != "cmi5":
+            raise Conflict(_l("The course %(slug)s is not a cmi5 course.", slug=slug))
+    title = structure["title"][:200]
+    meta = {
+        "slug": slug, "title": title,
+        "summary": (structure["description"] or title)[:1000],
+        "description": structure["description"], "jp": jp, "level": "dasar",
+        "language": "id", "topic": topic, "tags": ["cmi5"],
+        "competencies": [{"code": competency, "level": level}],
+        "completion": {"modules": "all", "quizzes": "none"},
+    }
+    try:  # the same checks as course.yaml (slug, JP, competency codes)
+        CourseFile.model_validate({**meta, "modules": ["cmi5.xml"]})
+    except Exception as exc:
+        raise ValidationError(_l("The course settings are not valid: %(error)s",
+                                 error=str(exc).splitlines()[0])) from None
+    modules = [
+        {"id": _module_id(i), "kind": "cmi5", "title": au["title"][:200], "file": "cmi5.xml",
+         "minutes": None, "body": au["description"], "au": au}
+        for i, au in enumerate(structure["aus"])
+    ]
+    digest = hashlib.sha256(json.dumps([structure, meta], sort_keys=True).encode()).hexdigest()
+    loaded = LoadedCourse(slug=slug, meta=meta, modules=modules, assets={},
+                          content_hash=digest, root=packages_root() / folder_name)
+    if authored is None:
+        authored = AuthoredCourse(slug=slug, title=title, kind="cmi5",
+                                  created_by_id=user.id if user else None)
+        if user is not None:
+            authored.trainers.append(CourseTrainer(user_id=user.id))
+        session.add(authored)
+        session.flush()
+    package = Cmi5Package(slug=slug, course_iri=structure["id"], structure=structure,
+                          folder=folder_name)
+    session.add(package)
+    session.flush()
+    for i, au in enumerate(structure["aus"]):
+        session.add(Cmi5Au(package_id=package.id, au_iri=au["id"], module_id=_module_id(i),
+                           move_on=au["moveOn"]))
+    outcome = courses.import_course(loaded, source=f"cmi5:{package.id}")
+    outcome.course.published = True
+    authored.title = title
+    service.record(authored, user, "cmi5_imported",
+                   f"{structure['id']} ({len(structure['aus'])} AU), version "
+                   f"{outcome.version.number}")
+    session.flush()
+    return authored
+
+
+def latest_package(slug: str) -> Cmi5Package:
+    package = get_session().scalar(sa.select(Cmi5Package).where(Cmi5Package.slug == slug)
+                                   .order_by(Cmi5Package.id.desc()).limit(1))
+    if package is None:
+        raise NotFound(_l("No cmi5 package for course %(slug)s.", slug=slug))
+    return package
+
+
+# --- launching ---------------------------------------------------------------------------
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def au_of(package: Cmi5Package, module_id: str) -> tuple[Cmi5Au, dict[str, Any]]:
+    row = get_session().scalar(sa.select(Cmi5Au).where(Cmi5Au.package_id == package.id,
+                                                       Cmi5Au.module_id == module_id))
+    if row is None:
+        raise NotFound(_l("No such activity in this course."))
+    au = next(a for a in package.structure["aus"] if a["id"] == row.au_iri)
+    return row, au
+
+
+def launch(user: User, package: Cmi5Package, module_id: str, registration: str,
+           content_url: str, return_url: str) -> dict[str, Any]:
+    """Prepare a launch (cmi5 §8.1): State LMS.LaunchData, ``launched``, a fetch token.
+
+    Returns ``{"url": launch URL, "launch": Cmi5Launch, "au": au}``; ``content_url`` is the
+    absolute URL of the package's root folder (ending in ``/``).
+    """
+    from lms.people.actors import actor_for
+    from lms.xapi import documents
+    from lms.xapi.service import store_statements
+    from lms.xapi.validation.agents import agent_key
+
+    row, au = au_of(package, module_id)
+    session_id = str(uuid.uuid4())
+    token = secrets.token_urlsafe(32)
+    record = Cmi5Launch(token_hash=_hash(token), session_id=session_id, user_id=user.id,
+                        au_id=row.id, registration=registration)
+    get_session().add(record)
+    actor = actor_for(user)
+    base = current_app.config["BASE_URL"]
+    context_template = {
+        "contextActivities": {"grouping": [{"objectType": "Activity",
+                                            "id": package.course_iri}]},
+        "extensions": {SESSION_EXT: session_id},
+    }
+    launch_data: dict[str, Any] = {
+        "contextTemplate": context_template, "launchMode": "Normal",
+        "moveOn": au["moveOn"], "returnURL": return_url,
+        "entitlementKey": {"courseStructure": package.course_iri},
+    }
+    if au.get("launchParameters"):
+        launch_data["launchParameters"] = au["launchParameters"]
+    if au.get("masteryScore") is not None:
+        launch_data["masteryScore"] = au["masteryScore"]
+    documents.save_document(
+        documents.DocumentKey(documents.STATE, activity_id=au["id"],
+                              agent_key=agent_key(actor) or "", registration=registration),
+        LAUNCH_DATA, json.dumps(launch_data).encode(), "application/json", merge=False)
+    au_url = au["url"] if "://" in au["url"] else urljoin(content_url, au["url"])
+    params = {
+        "endpoint": f"{base}/xapi/",
+        "fetch": f"{base}/cmi5/fetch/{token}",
+        "actor": json.dumps(actor, separators=(",", ":")),
+        "registration": registration,
+        "activityId": au["id"],
+    }
+    url = au_url + ("&" if "?" in au_url else "?") + urlencode(params)
+    extensions: dict[str, Any] = {SESSION_EXT: session_id, LAUNCHMODE_EXT: "Normal",
+                                  LAUNCHURL_EXT: au_url, MOVEON_EXT: au["moveOn"]}
+    if au.get("launchParameters"):
+        extensions[LAUNCHPARAMS_EXT] = au["launchParameters"]
+    if au.get("masteryScore") is not None:
+        extensions[MASTERY_EXT] = au["masteryScore"]
+    store_statements([_statement(actor, ADL + "launched", "launched", au["id"], registration,
+                                 package.course_iri, extensions, session_id=session_id)])
+    get_session().flush()
+    return {"url": url, "launch": record, "au": au}
+
+
+def fetch_token(token: str) -> dict[str, str]:
+    """The fetch URL (cmi5 §8.2): the auth token once, then error-code 1."""
+    from lms.people.actors import actor_for
+
+    session = get_session()
+    record = session.scalar(sa.select(Cmi5Launch).where(Cmi5Launch.token_hash == _hash(token)))
+    if record is None:
+        return {"error-code": "2", "error-text": "Unknown fetch token."}
+    if record.fetched_at is not None:
+        return {"error-code": "1", "error-text": "Already in use: the fetch URL may be "
+                                                 "called once per launch."}
+    if utcnow() - _aware(record.launched_at) > FETCH_TTL:
+        return {"error-code": "2", "error-text": "The fetch URL has expired; launch again."}
+    record.fetched_at = utcnow()
+    user = session.get(User, record.user_id)
+    if user is None:
+        return {"error-code": "2", "error-text": "Unknown learner."}
+    header = issue_credentials(actor_for(user), record.registration)
+    session.flush()
+    return {"auth-token": header.removeprefix("Basic ")}
+
+
+def issue_credentials(actor: dict[str, Any], registration: str) -> str:
+    from lms.xapi.auth import issue_launch_credentials
+
+    return issue_launch_credentials(actor, registration, CREDENTIAL_TTL)
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def _statement(actor: dict[str, Any], verb_iri: str, verb: str, object_id: str,
+               registration: str, course_iri: str, extensions: dict[str, Any] | None = None,
+               *, session_id: str | None = None, statement_id: str | None = None,
+               timestamp: str | None = None, moveon: bool = False) -> dict[str, Any]:
+    categories = [{"objectType": "Activity", "id": CMI5_CATEGORY}]
+    if moveon:
+        categories.append({"objectType": "Activity", "id": MOVEON_CATEGORY})
+    statement: dict[str, Any] = {
+        "id": statement_id or str(uuid.uuid4()),
+        "actor": actor,
+        "verb": {"id": verb_iri, "display": {"en-US": verb}},
+        "object": {"objectType": "Activity", "id": object_id},
+        "context": {
+            "registration": registration,
+            "contextActivities": {"category": categories,
+                                  "grouping": [{"objectType": "Activity", "id": course_iri}]},
+            "extensions": {**({SESSION_EXT: session_id} if session_id else {}),
+                           **(extensions or {})},
+        },
+        "timestamp": timestamp or utcnow().isoformat().replace("+00:00", "Z"),
+    }
+    if not statement["context"]["extensions"]:
+        del statement["context"]["extensions"]
+    return statement
+
+
+def user_may_launch(user: User, slug: str) -> bool:
+    return user.is_authenticated and (user.has_role(Role.LEARNER, Role.TRAINER, Role.ADMIN,
+                                                    Role.HR))
+
+
+# --- moveOn ------------------------------------------------------------------------------
+
+
+def move_on_met(move_on: str, completed: bool, passed: bool) -> bool:
+    """cmi5 §10 (moveOn): whether an AU with this criterion is satisfied."""
+    return {
+        "Passed": passed,
+        "Completed": completed,
+        "CompletedAndPassed": completed and passed,
+        "CompletedOrPassed": completed or passed,
+        "NotApplicable": True,
+    }[move_on]
+
+
+try:
+    from lms.xapi.consumers import StatementConsumer, StoredStatement
+except ImportError:  # pragma: no cover
+    StatementConsumer = object  # type: ignore[assignment,misc]
+    StoredStatement = Any  # type: ignore[assignment,misc]
+
+
+class Cmi5Consumer(StatementConsumer):  # type: ignore[misc,valid-type]
+    """Judges moveOn from AU statements and stores ``satisfied`` and Lentera completions.
+
+    Statements it stores have ids derived from (registration, activity, verb) and the
+    triggering statement's timestamp, so a replay stores nothing twice.
+    """
+
+    name = "cmi5"
+
+    def handle(self, statement: StoredStatement) -> None:
+        data = statement.data
+        verb = (data.get("verb") or {}).get("id", "")
+        if verb not in (ADL + "completed", ADL + "passed"):
+            return
+        obj = data.get("object") or {}
+        registration = ((data.get("context") or {}).get("registration") or "").lower()
+        if obj.get("objectType", "Activity") != "Activity" or not registration:
+            return
+        session = get_session()
+        rows = list(session.scalars(sa.select(Cmi5Au).where(Cmi5Au.au_iri == obj.get("id"))))
+        if not rows:
+            return
+        from lms.courses.models import Enrollment
+
+        enrollment = session.scalar(sa.select(Enrollment)
+                                    .where(Enrollment.registration == registration))
+        if enrollment is None:
+            return
+        package_ids = [r.package_id for r in rows]
+        package = session.scalar(sa.select(Cmi5Package).where(Cmi5Package.id.in_(package_ids))
+                                 .order_by(Cmi5Package.id.desc()).limit(1))
+        assert package is not None
+        au = next(r for r in rows if r.package_id == package.id)
+        status = self._status(registration, au.id)
+        if verb == ADL + "completed":
+            status.completed = True
+        else:
+            status.passed = True
+        if status.satisfied or not move_on_met(au.move_on, status.completed, status.passed):
+            session.flush()
+            return
+        status.satisfied = True
+        session.flush()
+        self._satisfy(package, au, registration, data, enrollment)
+
+    def _status(self, registration: str, au_id: int) -> Cmi5Status:
+        session = get_session()
+        row = session.scalar(sa.select(Cmi5Status).where(Cmi5Status.registration == registration,
+                                                         Cmi5Status.au_id == au_id))
+        if row is None:
+            row = Cmi5Status(registration=registration, au_id=au_id, completed=False,
+                             passed=False, satisfied=False)
+            session.add(row)
+        return row
+
+    def _satisfy(self, package: Cmi5Package, au: Cmi5Au, registration: str,
+                 trigger: dict[str, Any], enrollment: Any) -> None:
+        from lms.courses import service as courses
+        from lms.courses.models import Course
+        from lms.xapi.service import store_statements
+
+        session = get_session()
+        actor = trigger["actor"]
+        stamp = trigger.get("timestamp")
+        session_id = ((trigger.get("context") or {}).get("extensions") or {}).get(SESSION_EXT)
+
+        def sid(*parts: str) -> str:
+            return str(uuid.uuid5(uuid.NAMESPACE_URL, "|".join([registration, *parts])))
+
+        out = [_statement(actor, SATISFIED, "satisfied", au.au_iri, registration,
+                          package.course_iri, session_id=session_id, moveon=True,
+                          statement_id=sid(au.au_iri, "satisfied"), timestamp=stamp)]
+        all_aus = list(session.scalars(sa.select(Cmi5Au).where(Cmi5Au.package_id == package.id)))
+        done = {r.au_id for r in session.scalars(
+            sa.select(Cmi5Status).where(Cmi5Status.registration == registration,
+                                        Cmi5Status.satisfied.is_(True)))}
+        satisfied = {a.au_iri for a in all_aus if a.id in done or a.move_on == "NotApplicable"}
+        for block in package.structure.get("blocks", []):
+            members = [a["id"] for a in package.structure["aus"] if block["id"] in a["blocks"]]
+            if au.au_iri in members and all(m in satisfied for m in members):
+                out.append(_statement(actor, SATISFIED, "satisfied", block["id"], registration,
+                                      package.course_iri, session_id=session_id, moveon=True,
+                                      statement_id=sid(block["id"], "satisfied"),
+                                      timestamp=stamp))
+        course = session.get(Course, enrollment.course_id)
+        version = courses.current_version(course)
+        definition = courses.definition_of(version)
+        module = next((m for m in definition["modules"] if m["id"] == au.module_id), None)
+        lentera = []
+        if module is not None:
+            lentera.append(st.make_statement(actor, "completed",
+                                             st.module_activity(definition, module),
+                                             definition=definition, version=version.number,
+                                             registration=registration,
+                                             parent=st.course_activity(definition),
+                                             result={"completion": True}))
+        if all(a.au_iri in satisfied for a in all_aus):
+            out.append(_statement(actor, SATISFIED, "satisfied", package.course_iri,
+                                  registration, package.course_iri, session_id=session_id,
+                                  moveon=True, statement_id=sid(package.course_iri, "satisfied"),
+                                  timestamp=stamp))
+            lentera.append(st.make_statement(actor, "completed", st.course_activity(definition),
+                                             definition=definition, version=version.number,
+                                             registration=registration,
+                                             result={"completion": True}))
+        for i, statement in enumerate(lentera):
+            statement["id"] = sid(statement["object"]["id"], "lentera-completed")
+            if stamp:
+                statement["timestamp"] = stamp
+            lentera[i] = statement
+        store_statements(out + lentera)
+
+    def handle_voiding(self, voided_id: str, voiding: StoredStatement) -> None:
+        """A voided AU statement does not undo satisfaction (cmi5 §9.6.2: satisfied is
+        final for the registration); nothing to withdraw here."""
+
+    def reset(self) -> None:
+        get_session().execute(sa.delete(Cmi5Status))
+        get_session().flush()
+
+
+def launches_of(user_id: int, registration: str) -> list[Cmi5Launch]:
+    return list(get_session().scalars(sa.select(Cmi5Launch).where(
+        Cmi5Launch.user_id == user_id, Cmi5Launch.registration == registration)))

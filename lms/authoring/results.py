@@ -1,0 +1,210 @@
+"""A trainer's results: enrolments, completions and scores per course, and item analysis.
+
+Item analysis (classical test theory) over every graded attempt of a quiz that did not
+time out:
+
+- difficulty: the share of attempts that got the question fully right (p; 0.3–0.8 is
+  the usual comfortable range);
+- discrimination: the point-biserial correlation between the question's score and the
+  rest of the attempt's score (corrected item–total correlation; below 0.2 the question
+  hardly separates stronger from weaker learners, below 0 it points the wrong way);
+- the wrong answers learners chose most often, in words.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from lms.courses import service as courses
+from lms.courses.models import Completion, Course, CourseProgress, CourseVersion, Enrollment
+from lms.db import get_session
+from lms.people.models import User
+from lms.quizzes.grading import question_type
+from lms.quizzes.models import QuizAttempt
+
+
+@dataclass
+class ItemStats:
+    quiz_id: str
+    quiz_title: str
+    question_id: str
+    type: str
+    prompt: str
+    answered: int = 0
+    correct: int = 0
+    difficulty: float | None = None
+    discrimination: float | None = None
+    wrong_answers: list[tuple[str, int]] = field(default_factory=list)
+
+    @property
+    def flag(self) -> str:
+        """"hard", "easy", "weak" or "" — what a trainer may want to look at."""
+        if self.answered < 2 or self.difficulty is None:
+            return ""
+        if self.discrimination is not None and self.discrimination < 0.2:
+            return "weak"
+        if self.difficulty < 0.3:
+            return "hard"
+        if self.difficulty > 0.9:
+            return "easy"
+        return ""
+
+
+def _pearson(xs: list[float], ys: list[float]) -> float | None:
+    n = len(xs)
+    if n < 3:
+        return None
+    mx, my = sum(xs) / n, sum(ys) / n
+    sxx = sum((x - mx) ** 2 for x in xs)
+    syy = sum((y - my) ** 2 for y in ys)
+    if sxx == 0 or syy == 0:
+        return None
+    sxy = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True))
+    return sxy / math.sqrt(sxx * syy)
+
+
+def _versions(course: Course) -> dict[int, dict[str, Any]]:
+    rows = get_session().scalars(
+        sa.select(CourseVersion).where(CourseVersion.course_id == course.id))
+    return {v.id: courses.definition_of(v) for v in rows}
+
+
+def item_analysis(course: Course) -> list[ItemStats]:
+    """Statistics per question of every quiz in the current version, from the attempts."""
+    version = courses.current_version(course)
+    definition = courses.definition_of(version)
+    definitions = _versions(course)
+    attempts = list(get_session().scalars(
+        sa.select(QuizAttempt).where(QuizAttempt.course_id == course.id,
+                                     QuizAttempt.submitted_at.is_not(None),
+                                     QuizAttempt.timed_out.is_(False))))
+    out: list[ItemStats] = []
+    for module in definition["modules"]:
+        if module["kind"] != "quiz":
+            continue
+        quiz = module["quiz"]
+        mine = [a for a in attempts if a.quiz_id == quiz["id"]]
+        for q in quiz["questions"]:
+            stats = ItemStats(quiz["id"], quiz["title"], q["id"], q["type"], q["prompt"])
+            item_scores, rest_scores = [], []
+            wrong: Counter[str] = Counter()
+            for attempt in mine:
+                results = attempt.results or {}
+                if q["id"] not in results:
+                    continue
+                fraction = float(results[q["id"]])
+                stats.answered += 1
+                stats.correct += fraction >= 1
+                points = q["points"]
+                item_scores.append(fraction)
+                rest_scores.append((attempt.score_raw or 0.0) - fraction * points)
+                if fraction < 1:
+                    wrong[_describe(definitions, attempt, quiz["id"], q, attempt.responses)] += 1
+            if stats.answered:
+                stats.difficulty = stats.correct / stats.answered
+                stats.discrimination = _pearson(item_scores, rest_scores)
+            stats.wrong_answers = [(text, n) for text, n in wrong.most_common(3)]
+            out.append(stats)
+    return out
+
+
+def _describe(definitions: dict[int, dict[str, Any]], attempt: QuizAttempt, quiz_id: str,
+              current: dict[str, Any], responses: dict[str, Any] | None) -> str:
+    response = (responses or {}).get(current["id"])
+    if response in (None, "", [], {}):
+        return "—"
+    definition = definitions.get(attempt.course_version_id)
+    q = current
+    if definition is not None:  # describe with the wording of the version answered
+        for module in definition["modules"]:
+            if module["kind"] == "quiz" and module["id"] == quiz_id:
+                q = next((x for x in module["quiz"]["questions"] if x["id"] == current["id"]),
+                         current)
+    try:
+        return question_type(q["type"]).describe(q, response)
+    except (KeyError, TypeError, ValueError, StopIteration):
+        return str(response)
+
+
+def learners(course: Course) -> list[dict[str, Any]]:
+    """One row per enrolled learner: enrolment, progress, completion and best quiz scores."""
+    session = get_session()
+    rows = session.execute(
+        sa.select(Enrollment, User).join(User, User.id == Enrollment.user_id)
+        .where(Enrollment.course_id == course.id).order_by(User.name)).all()
+    progress = {p.user_id: p for p in session.scalars(
+        sa.select(CourseProgress).where(CourseProgress.course_id == course.id))}
+    completions = {c.user_id: c for c in session.scalars(
+        sa.select(Completion).where(Completion.course_id == course.id))}
+    best: dict[tuple[int, str], float] = {}
+    for attempt in session.scalars(sa.select(QuizAttempt).where(
+            QuizAttempt.course_id == course.id, QuizAttempt.submitted_at.is_not(None))):
+        key = (attempt.user_id, attempt.quiz_id)
+        best[key] = max(best.get(key, 0.0), attempt.scaled or 0.0)
+    out = []
+    for enrollment, user in rows:
+        p = progress.get(user.id)
+        c = completions.get(user.id)
+        out.append({
+            "user": user, "enrolled_at": enrollment.enrolled_at,
+            "progress": 100.0 if c else (p.progress if p else 0.0),
+            "completed_at": c.completed_at if c else None,
+            "scores": {quiz: value for (uid, quiz), value in best.items() if uid == user.id},
+        })
+    return out
+
+
+def summary(course: Course) -> dict[str, Any]:
+    rows = learners(course)
+    completed = sum(1 for r in rows if r["completed_at"])
+    scores = [max(r["scores"].values()) for r in rows if r["scores"]]
+    return {
+        "enrolled": len(rows),
+        "completed": completed,
+        "completion_rate": (completed / len(rows)) if rows else None,
+        "mean_best_score": (sum(scores) / len(scores)) if scores else None,
+    }
+
+
+def quiz_ids(course: Course) -> list[tuple[str, str]]:
+    definition = courses.definition_of(courses.current_version(course))
+    return [(m["id"], m["title"]) for m in definition["modules"] if m["kind"] == "quiz"]
+
+
+def learners_csv(course: Course) -> str:
+    quizzes = quiz_ids(course)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["nip", "name", "enrolled_at", "progress", "completed_at",
+                     *[f"score:{qid}" for qid, _t in quizzes]])
+    for r in learners(course):
+        writer.writerow([
+            r["user"].nip or "", r["user"].name, r["enrolled_at"].isoformat(),
+            f"{r['progress']:.0f}",
+            r["completed_at"].isoformat() if r["completed_at"] else "",
+            *[f"{r['scores'][qid] * 100:.0f}" if qid in r["scores"] else ""
+              for qid, _t in quizzes],
+        ])
+    return out.getvalue()
+
+
+def items_csv(course: Course) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["quiz", "question", "type", "answered", "correct", "difficulty",
+                     "discrimination", "most_chosen_wrong_answers"])
+    for s in item_analysis(course):
+        writer.writerow([
+            s.quiz_id, s.question_id, s.type, s.answered, s.correct,
+            "" if s.difficulty is None else f"{s.difficulty:.2f}",
+            "" if s.discrimination is None else f"{s.discrimination:.2f}",
+            "; ".join(f"{text} ({n})" for text, n in s.wrong_answers),
+        ])
+    return out.getvalue()

@@ -35,7 +35,7 @@ def import_courses_command(path: Path, check: bool) -> None:
     if not folders:
         click.secho(f"{path}: no course.yaml here or in its sub-folders", fg="red", err=True)
         sys.exit(1)
-    loaded, failed = [], 0
+    loaded, failed, errors = [], 0, []
     with click.progressbar(folders, label="Checking", file=sys.stderr) as bar:
         for folder in bar:
             try:
@@ -46,8 +46,9 @@ def import_courses_command(path: Path, check: bool) -> None:
                 )
             except CourseFormatError as exc:
                 failed += 1
-                for error in exc.errors:
-                    click.secho(f"\n{error}", fg="red", err=True)
+                errors.extend(exc.errors)
+    for error in errors:
+        click.secho(str(error), fg="red", err=True)
     if failed:
         click.secho(f"{failed} course(s) with errors; nothing was imported.", fg="red", err=True)
         sys.exit(1)

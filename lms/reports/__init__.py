@@ -7,6 +7,7 @@ analysis (AKPK), offline training recorded as xAPI statements, and HR scopes.
 - :mod:`lms.reports.training`: offline training, its statements, and the ``jp-credits``
   statement consumer
 - :mod:`lms.reports.exports`: streamed CSV and XLSX
+- :mod:`lms.reports.guard`: the HR scope on other modules' per-employee endpoints
 - :mod:`lms.reports.views` (``/reports``), :mod:`lms.reports.api` (``/api/v1/reports``)
 """
 
@@ -17,8 +18,10 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from lms.reports import api  # noqa: F401  (adds its routes to the API blueprint)
+    from lms.reports.guard import check_scope
     from lms.reports.training import JpLedger
-    from lms.reports.views import reports_bp
+    from lms.reports.views import home_panel, reports_bp
+    from lms.web import register_home_panel
 
     app.config.setdefault("REPORTS_COST_PER_JP", None)
     try:
@@ -28,3 +31,6 @@ def init_app(app: Flask) -> None:
     else:
         register_consumer(app, JpLedger())
     app.register_blueprint(reports_bp)
+    register_home_panel(home_panel)
+    # The HR scope also holds on other modules' per-employee pages (see guard.py).
+    app.before_request(check_scope)

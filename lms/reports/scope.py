@@ -1,7 +1,8 @@
 """Who may see whose records: the one place HR reporting decides it.
 
 An HR user's scope is an org unit with its subtree: the unit stored for them in
-``hr_scope`` (admins edit it at /reports/scopes), else the OPD of their current position.
+``hr_scope`` (admins edit it at /reports/scopes), else the OPD of their current position,
+else (a central HR account holding no position) the whole organisation.
 A scope on the Pemda root covers the whole Pemda. Administrators, and API clients that
 authenticate with a client key, see everyone. Every report, drill-down, export and API
 operation of this module selects employees through :func:`scoped_employees`, which
@@ -73,8 +74,9 @@ def stored_scope_unit(user: User) -> OrgUnit | None:
 def scope_for(user: User | None) -> Scope:
     """The scope of ``user``'s HR reporting. None (an API client key): everyone.
 
-    Admins see everyone; HR users see their stored unit or their position's OPD; anyone
-    else sees nobody through this module (learners use their own pages).
+    Admins see everyone; HR users see their stored unit, else their position's OPD, else
+    (an HR account without a position) everyone; anyone else sees nobody through this
+    module (learners use their own pages).
     """
     if user is None or user.has_role(Role.ADMIN):
         return EVERYONE
@@ -84,7 +86,9 @@ def scope_for(user: User | None) -> Scope:
     if unit is None:
         position = user.position
         if position is None:
-            return NOBODY
+            # A central HR account (BKPSDM staff account without a position of its own)
+            # covers the organisation until an admin stores a narrower scope.
+            return EVERYONE
         unit = _opd_of(position.org_unit)
     return Scope(path=unit.path, unit=unit)
 

@@ -149,9 +149,18 @@ def jp_records() -> sa.Subquery:
     return sa.union_all(course, other).subquery("jp_records")
 
 
+def jp_amounts() -> sa.Subquery:
+    """``user_id, jp, completed_at`` of every JP-earning record: the lean form of
+    :func:`jp_records` for sums."""
+    return sa.union_all(
+        sa.select(Completion.user_id, Completion.jp, Completion.completed_at),
+        sa.select(JpCredit.user_id, JpCredit.jp, JpCredit.completed_at),
+    ).subquery("jp_amounts")
+
+
 def _jp_per_user(start: dt.datetime, end: dt.datetime) -> sa.Subquery:
     """JP earned per user in [start, end)."""
-    records = jp_records()
+    records = jp_amounts()
     return (
         sa.select(records.c.user_id, sa.func.sum(records.c.jp).label("jp"))
         .where(records.c.completed_at >= start, records.c.completed_at < end)
@@ -207,11 +216,32 @@ def _month(column: Any) -> Any:
 
 
 def dashboard(scope: Scope, filters: Filters) -> Dashboard:
-    """The dashboard's figures for the employees of ``scope`` narrowed by ``filters``."""
+    """The dashboard's figures for the employees of ``scope`` narrowed by ``filters``.
+
+    Three statements: JP per employee in the year banded (which also gives the head
+    count, the JP total and who reached the target), enrolments in the period, and
+    completions per month.
+    """
     session = get_session()
     emp = employees(scope, filters)
     start, end = filters.bounds()
-    total = session.scalar(sa.select(sa.func.count()).select_from(emp)) or 0
+
+    year_start, year_end = filters.year_bounds()
+    per_user = _jp_per_user(year_start, year_end)
+    band = _band_case(sa.func.coalesce(per_user.c.jp, 0))
+    counts: dict[int, int] = {}
+    total = 0
+    year_jp = 0.0
+    for index, count, jp in session.execute(
+        sa.select(band, sa.func.count(), sa.func.sum(per_user.c.jp))
+        .select_from(emp)
+        .outerjoin(per_user, per_user.c.user_id == emp.c.user_id)
+        .group_by(band)
+    ):
+        counts[index] = count
+        total += count
+        year_jp += float(jp or 0)
+    at_target = sum(n for index, n in counts.items() if JP_BANDS[index][0] >= JP_TARGET)
 
     enrolled_q = (
         sa.select(sa.func.count(Enrollment.id), sa.func.count(Completion.id))
@@ -223,7 +253,7 @@ def dashboard(scope: Scope, filters: Filters) -> Dashboard:
     )
     enrolled, enrolled_completed = session.execute(enrolled_q).one()
 
-    records = jp_records()
+    records = jp_amounts()
     month = _month(records.c.completed_at)
     months = [
         (row[0], row[1], float(row[2] or 0))
@@ -236,34 +266,13 @@ def dashboard(scope: Scope, filters: Filters) -> Dashboard:
             .order_by(month)
         )
     ]
-    completions = sum(m[1] for m in months)
-    jp_total = sum(m[2] for m in months)
-
-    year_start, year_end = filters.year_bounds()
-    per_user = _jp_per_user(year_start, year_end)
-    jp = sa.func.coalesce(per_user.c.jp, 0)
-    band = _band_case(jp)
-    counts = dict(
-        session.execute(
-            sa.select(band, sa.func.count())
-            .select_from(emp)
-            .outerjoin(per_user, per_user.c.user_id == emp.c.user_id)
-            .group_by(band)
-        ).all()
-    )
-    at_target = sum(n for index, n in counts.items() if JP_BANDS[index][0] >= JP_TARGET)
-    year_jp = session.scalar(
-        sa.select(sa.func.sum(per_user.c.jp))
-        .select_from(emp)
-        .join(per_user, per_user.c.user_id == emp.c.user_id)
-    ) or 0.0
     return Dashboard(
         employees=total,
         enrolled=enrolled or 0,
         enrolled_completed=enrolled_completed or 0,
-        completions=completions,
-        jp_total=jp_total,
-        average_jp=float(year_jp) / total if total else 0.0,
+        completions=sum(m[1] for m in months),
+        jp_total=sum(m[2] for m in months),
+        average_jp=year_jp / total if total else 0.0,
         at_target=at_target,
         year=filters.year,
         months=months,
@@ -307,39 +316,52 @@ def row_units(scope: Scope, filters: Filters) -> list[OrgUnit]:
     return children or [parent]
 
 
-def _group_case(units: list[OrgUnit], path: Any) -> Any:
-    return sa.case(*[(path.like(u.path + "%"), u.id) for u in units], else_=None)
+def _group_of(units: list[OrgUnit]) -> Any:
+    """A function mapping an org unit's path to the row unit containing it (or None)."""
+    prefixes = sorted(((u.path, u.id) for u in units), key=lambda p: -len(p[0]))
+
+    def group(path: str | None) -> int | None:
+        for prefix, unit_id in prefixes:
+            if path and path.startswith(prefix):
+                return unit_id
+        return None
+
+    return group
 
 
 def gap_heatmap(scope: Scope, filters: Filters) -> Heatmap:
     """How many employees of each sub-unit are below their position's standard in each
-    competency."""
+    competency. The database counts per org unit (a few hundred groups); the counts are
+    folded into the row units here, which is much cheaper than grouping on path prefixes
+    row by row."""
     from lms.competency.models import Competency, PositionRequirement, UserCompetency
 
     session = get_session()
     emp = employees(scope, filters)
     units = row_units(scope, filters)
-    group = _group_case(units, emp.c.path)
-    unit_totals = {
-        row[0]: row[1]
-        for row in session.execute(
-            sa.select(group, sa.func.count()).select_from(emp).group_by(group))
-        if row[0] is not None
-    }
+    group = _group_of(units)
+    paths = dict(session.execute(sa.select(OrgUnit.id, OrgUnit.path)).all())
+    unit_totals: dict[int, int] = {}
+    for unit_id, count in session.execute(
+            sa.select(emp.c.org_unit_id, sa.func.count()).group_by(emp.c.org_unit_id)):
+        row = group(paths.get(unit_id))
+        if row is not None:
+            unit_totals[row] = unit_totals.get(row, 0) + count
     level = sa.func.coalesce(UserCompetency.level, 0)
-    cells = {
-        (row[0], row[1]): row[2]
-        for row in session.execute(
-            sa.select(group, PositionRequirement.competency_id, sa.func.count())
-            .select_from(emp)
-            .join(PositionRequirement, PositionRequirement.position_id == emp.c.position_id)
-            .outerjoin(UserCompetency, sa.and_(
-                UserCompetency.user_id == emp.c.user_id,
-                UserCompetency.competency_id == PositionRequirement.competency_id))
-            .where(level < PositionRequirement.level)
-            .group_by(group, PositionRequirement.competency_id))
-        if row[0] is not None
-    }
+    cells: dict[tuple[int, int], int] = {}
+    for unit_id, competency_id, count in session.execute(
+        sa.select(emp.c.org_unit_id, PositionRequirement.competency_id, sa.func.count())
+        .select_from(emp)
+        .join(PositionRequirement, PositionRequirement.position_id == emp.c.position_id)
+        .outerjoin(UserCompetency, sa.and_(
+            UserCompetency.user_id == emp.c.user_id,
+            UserCompetency.competency_id == PositionRequirement.competency_id))
+        .where(level < PositionRequirement.level)
+        .group_by(emp.c.org_unit_id, PositionRequirement.competency_id)
+    ):
+        row = group(paths.get(unit_id))
+        if row is not None:
+            cells[(row, competency_id)] = cells.get((row, competency_id), 0) + count
     wanted = {c for _u, c in cells}
     competencies = [c for c in session.scalars(
         sa.select(Competency).order_by(Competency.sort_order, Competency.code))
@@ -392,7 +414,7 @@ def drill_query(scope: Scope, filters: Filters, drill: str = "all", *,
                 Completion.course_id == Enrollment.course_id))
         query = query.where(emp.c.user_id.in_(enrolled))
     elif drill == "completions":
-        records = jp_records()
+        records = jp_amounts()
         query = query.where(emp.c.user_id.in_(
             sa.select(records.c.user_id).where(records.c.completed_at >= start,
                                                records.c.completed_at < end)))
@@ -545,7 +567,7 @@ def transcript(user: User) -> dict[str, Any]:
 
 def jp_in_year(user: User, year: int) -> float:
     start, end = _local_bounds(dt.date(year, 1, 1), dt.date(year, 12, 31))
-    records = jp_records()
+    records = jp_amounts()
     return float(get_session().scalar(
         sa.select(sa.func.sum(records.c.jp)).where(
             records.c.user_id == user.id, records.c.completed_at >= start,

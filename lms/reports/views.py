@@ -567,3 +567,21 @@ def scopes() -> Any:
     stored = {row.user_id: row for row in session.scalars(sa.select(HrScope))}
     rows = [(u, scope_for(u), u.id in stored) for u in hr_users]
     return render_template("reports/scopes.html", form=form, rows=rows)
+
+
+def home_panel(user: Any) -> tuple[str, dict[str, Any]] | None:
+    """On the home page of someone with offline or external learning: those records and
+    JP this year across every kind of learning (the courses panel counts courses only)."""
+    if not getattr(user, "nip", None):
+        return None
+    from lms.reports.models import JpCredit
+
+    credits = get_session().scalars(
+        sa.select(JpCredit).where(JpCredit.user_id == user.id)
+        .order_by(JpCredit.completed_at.desc()).limit(3)).all()
+    if not credits:
+        return None
+    year = service.today().year
+    return "reports/_home_panel.html", {"credits": credits, "year": year,
+                                        "jp": service.jp_in_year(user, year),
+                                        "target": service.JP_TARGET}

@@ -91,3 +91,19 @@ def test_admin_stores_an_hr_scope_on_a_page(client, login_as, users, org, db):
     assert scope_for(users["hr"]).unit.id == org["pemda"].id
     assert client.post("/reports/scopes", data={"user": org["a1"].email, "org_unit": 0}
                        ).status_code == 200  # not an HR user: the form says so
+
+
+def test_scope_also_holds_on_other_modules_employee_pages_and_api(client, login_as, org):
+    login_as("hr")  # scope: Dinas A
+    other, mine = org["b1"].nip, org["a1"].nip
+    assert client.get(f"/courses/transcript/{other}").status_code == 403
+    assert client.get(f"/courses/transcript/{other}.pdf").status_code == 403
+    assert client.get(f"/competency/employees/{other}").status_code == 403
+    assert client.get(f"/api/v1/employees/{other}/transcript").status_code == 403
+    assert client.get(f"/api/v1/employees/{other}/competencies").status_code == 403
+    assert client.get(f"/courses/transcript/{mine}").status_code == 200
+    assert client.get(f"/competency/employees/{mine}").status_code == 200
+    found = client.get("/api/v1/employees?q=Dinas").get_json()
+    assert {item["nip"] for item in found["items"]} == {org["a1"].nip, org["a2"].nip}
+    team = client.get("/competency/team?q=Dinas")
+    assert team.status_code == 302 and "/reports/employees" in team.headers["Location"]

@@ -150,3 +150,11 @@ def test_replay_rebuilds_the_same_credits(org, db, app):
     replay("jp-credits")
     db.expire_all()
     assert sorted(db.execute(sa.select(JpCredit.statement_id, JpCredit.jp)).all()) == before
+
+
+def test_home_page_shows_offline_learning_and_jp_of_every_kind(client, as_user, org):
+    send(completed_with_jp(org["a1"], "https://x.example/seminar", 7))
+    as_user(org["a1"])
+    page = client.get("/").get_data(as_text=True)
+    assert "External course" in page and ">7</strong> / 20" in page
+    assert f"/reports/employees/{org['a1'].nip}" in page

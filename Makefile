@@ -15,8 +15,10 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
-$(TEST_STAMP): pyproject.toml | $(BIN)/python
+$(TEST_STAMP): pyproject.toml examples/lentera-likert/pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test,dev]'
+	# The example plugin, so the suite tests the plugin surface as a plugin sees it.
+	$(BIN)/pip install --quiet --no-deps -e examples/lentera-likert
 	touch $@ $(STAMP)
 
 install: $(STAMP) translations

@@ -21,6 +21,11 @@ MODULES = (
     "lms.quizzes",
     "lms.authoring",
     "lms.reports",
+    # Plugins (entry points): after the registries they add to, before the API.
+    "lms.plugins",
+    # Forwarding to and pulling from other LRSs; Celery tasks and `lms worker`.
+    "lms.forwarding",
+    "lms.tasks",
     # Keep last: modules add their /api/v1 routes to its blueprint before it registers.
     "lms.api",
 )

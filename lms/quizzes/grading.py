@@ -386,18 +386,81 @@ def register_question_type(question_type: QuestionType) -> None:
     QUESTION_TYPES[question_type.name] = question_type
 
 
-for _qt in (
-    SingleChoice(),
-    MultipleChoice(),
-    TrueFalse(),
-    FillIn(),
-    Matching(),
-    Ordering(),
-    Numeric(),
-):
-    register_question_type(_qt)
+#: Lentera's own types; like plugins they register through the ``lms.question_types``
+#: entry-point group (see pyproject.toml and lms.plugins).
+BUILTIN_QUESTION_TYPES = ("single", "multiple", "true_false", "fill_in", "matching",
+                          "ordering", "numeric")
+
+
+_loaded = False
+
+
+def _own(ep: Any) -> bool:
+    return str(ep.value).startswith(__name__ + ":")
+
+
+def _load_question_types(own: bool = False) -> None:
+    """Register the ``lms.question_types`` entry points: Lentera's own when this module is
+    imported, the plugins' on first use (a plugin module imports this one)."""
+    global _loaded
+    if _loaded:
+        return
+    from lms.plugins import PluginError, load_group
+
+    if own:
+        found = load_group("lms.question_types", only=_own)
+    else:
+        _loaded = True
+        try:
+            found = load_group("lms.question_types",
+                               only=lambda ep: not _own(ep) and ep.name not in QUESTION_TYPES)
+        except Exception:
+            _loaded = False
+            raise
+    for name, qt in found.items():
+        if not isinstance(qt, QuestionType) or qt.name != name:
+            raise PluginError(f"question type {name!r} must be a QuestionType named {name!r}")
+        register_question_type(qt)
+    missing = [name for name in BUILTIN_QUESTION_TYPES if name not in QUESTION_TYPES]
+    if own and missing:
+        raise PluginError(f"the built-in question types {missing} are not declared: the "
+                          "package metadata is stale; run: pip install -e .")
+
+
+class MissingQuestionType(QuestionType):
+    """Stands in for a type whose plugin is gone: the quiz still loads and shows the
+    prompt; nothing can be answered and it earns nothing."""
+
+    interaction_type = "other"
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def public(self, q: dict[str, Any], layout: dict[str, Any]) -> dict[str, Any]:
+        return {**super().public(q, layout), "missing": True}
+
+    def parse(self, q: dict[str, Any], layout: dict[str, Any], get: Getter) -> Any:
+        return None
+
+    def grade(self, q: dict[str, Any], response: Any) -> float:
+        return 0.0
+
+    def xapi_response(self, q: dict[str, Any], response: Any) -> str:
+        return ""
+
+
+_load_question_types(own=True)
+
+
+def question_types() -> dict[str, QuestionType]:
+    """Every registered question type by name (built-in and plugin)."""
+    _load_question_types()
+    return dict(QUESTION_TYPES)
 
 
 def question_type(name: str) -> QuestionType:
-    """The registered type ``name``; unknown types raise KeyError."""
-    return QUESTION_TYPES[name]
+    """The registered type ``name``; a type whose plugin is not installed gets the
+    :class:`MissingQuestionType` fallback."""
+    _load_question_types()
+    found = QUESTION_TYPES.get(name)
+    return found if found is not None else MissingQuestionType(name)

@@ -482,7 +482,8 @@ def _get_statements() -> Response:
     items, more_after, upto = service.query_statements(query, raw=raw)
     more = ""
     if more_after is not None:
-        more = "/xapi/statements?more=" + _more_token(params, more_after, upto)
+        token = _more_token(params, more_after, upto)
+        more = f"{request.script_root}/xapi/statements?more={token}"
     if raw:
         # The stored JSON texts spliced into the result: no parse and dump per statement.
         body = ('{"statements":[' + ",".join(items) + '],"more":' + json.dumps(more) + "}")

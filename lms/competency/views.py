@@ -32,9 +32,6 @@ from lms.competency.forms import (
 from lms.competency.models import (
     MAX_LEVEL,
     SOURCE_LABELS,
-    Competency,
-    CompetencyType,
-    Criterion,
     Evidence,
     EvidenceRule,
     PositionRequirement,
@@ -510,7 +507,3 @@ def rule_active(rule_id: int) -> Any:
     get_session().commit()
     flash(_("Rule switched on.") if new.active else _("Rule switched off."), "success")
     return redirect(url_for(".rule_detail", rule_id=new.id))
-
-
-# Names used by templates for labels.
-__all__ = ["competency_bp", "home_panel", "Competency", "CompetencyType", "Criterion"]

@@ -17,7 +17,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(authoring_bp)
     app.register_blueprint(cmi5_bp)
     csrf.exempt("lms.authoring.views.cmi5_fetch")
-    FRAMEABLE_ENDPOINTS.add("cmi5.content")
+    FRAMEABLE_ENDPOINTS.update({"cmi5.content", "cmi5.returned"})
     register_module_player("cmi5", cmi5_player)
     wrap_import_courses(app)
     from lms.xapi.consumers import register_consumer

@@ -765,10 +765,17 @@ def launch(slug: str, module_id: str) -> Any:
     base = current_app.config["BASE_URL"]
     content = f"{base}{url_for('cmi5.content', folder=package.folder, path='')}"
     prepared = cmi5.launch(current_user, package, module_id, enrollment.registration,
-                           content, f"{base}{url_for('courses.course', slug=slug)}")
+                           content, f"{base}{url_for('cmi5.returned', slug=slug)}")
     get_session().commit()
     return render_template("authoring/cmi5_launch.html", course=course, url=prepared["url"],
                            au=prepared["au"])
+
+
+@cmi5_bp.get("/<slug>/returned")
+def returned(slug: str) -> Any:
+    """The returnURL of LMS.LaunchData: an AU that exits lands here, inside the player's
+    frame, with a link that takes the whole window back to the course."""
+    return render_template("authoring/cmi5_returned.html", slug=slug)
 
 
 @cmi5_bp.route("/fetch/<token>", methods=["POST", "OPTIONS"])

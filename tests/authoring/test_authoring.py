@@ -210,3 +210,43 @@ def test_every_editor_page_renders(app: Any, db: Any, client: Any, login_as: Any
     from lms.authoring import drafts
 
     assert drafts.module_files(drafts.draft_dir(SLUG))[1] == quiz
+
+
+def test_uploads_are_limited_by_type_content_and_size(
+        app: Any, db: Any, client: Any, login_as: Any, monkeypatch: Any) -> None:
+    import io
+
+    from lms.authoring import service
+
+    login_as("trainer")
+    _create(client)
+    png = bytes.fromhex("89504e470d0a1a0a") + b"\0" * 32
+
+    def upload(name: str, data: bytes) -> Any:
+        response = client.post(f"/authoring/{SLUG}/upload",
+                               data={"file": (io.BytesIO(data), name)},
+                               content_type="multipart/form-data",
+                               headers={"Accept": "application/json"})
+        response.close()
+        return response
+
+    ok = upload("Peta Wilayah.PNG", png)
+    assert ok.status_code == 200 and ok.get_json()["path"] == "gambar/peta-wilayah.png"
+    assert upload("x.html", b"<script>alert(1)</script>").status_code == 400
+    assert upload("fake.png", b"<svg onload=alert(1)>").status_code == 400
+    monkeypatch.setattr(service, "MAX_IMAGE_BYTES", 100)
+    assert upload("big.png", png + b"\0" * 100).status_code == 400
+    served = client.get(f"/authoring/{SLUG}/draft-files/gambar/peta-wilayah.png")
+    assert served.status_code == 200 and "sandbox" in served.headers["Content-Security-Policy"]
+    assert served.get_data() == png
+    served.close()
+    assert client.get(f"/authoring/{SLUG}/draft-files/course.yaml").status_code == 404
+
+
+def test_markdown_preview_is_sanitised(app: Any, db: Any, client: Any, login_as: Any) -> None:
+    login_as("trainer")
+    _create(client)
+    html = client.post(f"/authoring/{SLUG}/markdown-preview", data={
+        "text": "<script>alert(1)</script>\n\n[x](javascript:alert(1))\n\n| a |\n|---|\n| b |"
+    }).get_json()["html"]
+    assert "<script>" not in html and "href=\"javascript" not in html and "<table" in html

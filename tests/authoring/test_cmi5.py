@@ -144,3 +144,18 @@ def test_a_package_without_cmi5_xml_or_with_links_is_refused(
         assert needle in response.get_data(as_text=True)
     db.expire_all()
     assert db.scalar(sa.select(sa.func.count(Course.id))) == 0
+
+
+def test_the_return_url_is_a_frameable_page_back_to_the_course(
+        app: Any, db: Any, client: Any, login_as: Any, users: dict[str, Any]) -> None:
+    login_as("trainer")
+    _import(client)
+    launch = _launch(client, login_as)
+    token = client.post(urlsplit(launch["fetch"]).path).get_json()["auth-token"]
+    state = client.get("/xapi/activities/state", query_string={
+        "stateId": "LMS.LaunchData", "activityId": AU, "agent": launch["actor"],
+        "registration": launch["registration"]},
+        headers={**XAPI, "Authorization": f"Basic {token}"}).get_json()
+    page = client.get(urlsplit(state["returnURL"]).path)
+    assert page.status_code == 200 and "X-Frame-Options" not in page.headers
+    assert 'href="/courses/etika-cmi5" target="_top"' in page.get_data(as_text=True)

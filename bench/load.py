@@ -3,7 +3,7 @@
     .venv/bin/python bench/load.py [--users 200] [--duration 60] [--chaos]
 
 It creates (and drops first) the database ``bench_scale`` (``--database-url``), runs
-``lms init`` and ``lms demo``, adds learner and HR accounts and an LRS client key, starts
+``lms init`` and ``lms demo``, adds learner accounts and an LRS client key, starts
 its own Redis (``redis-server`` on ``--redis-port``, database 7, no persistence), a Celery
 worker (``lms worker -c 2 --beat``) and gunicorn with 2 workers, and drives them with locust
 in headless mode. Three kinds of users, mixed 6:3:1:
@@ -44,8 +44,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 NIP_PREFIX = "19900101202001"  # as in bench/learner_load.py (it signs in as these)
-HR_NIP_PREFIX = "19800101200501"
 PASSWORD = "bench-pass-1"
+HR_ACCOUNT = ("hr@demo.lentera.local", "lentera-demo")  # the demo HR officer (lms demo)
 ADL = "http://adlnet.gov/expapi/verbs/"
 EXTERNAL = "https://moodle.bench.go.id/course/"
 
@@ -66,11 +66,10 @@ if os.environ.get("LOAD_ROLE") == "locust":
 
     BASE = os.environ["LOAD_BASE"]
     USERS = int(os.environ["LOAD_USERS"])
-    HR_USERS = int(os.environ["LOAD_HR_USERS"])
+    HR_NIPS = json.loads(os.environ["LOAD_HR_NIPS"])  # employees HR looks at
     KEY, SECRET = os.environ["LOAD_KEY"], os.environ["LOAD_SECRET"]
     IDS_FILE = Path(os.environ["LOAD_IDS"])
     _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-    _HR_SEQ = iter(range(1, 100_000))
 
     class Learner(learner_load.Learner):  # type: ignore[name-defined,misc]
         weight = 6
@@ -95,7 +94,8 @@ if os.environ.get("LOAD_ROLE") == "locust":
             self.client.headers.update({"X-Experience-API-Version": "1.0.3"})
             self.sent: list[str] = []
 
-        def _post(self, statements: list[dict[str, Any]], name: str) -> None:
+        def _post(self, statements: list[dict[str, Any]], name: str,
+                  voidable: bool = True) -> None:
             with self.client.post("/xapi/statements", json=statements, name=name,
                                   catch_response=True) as response:
                 if response.status_code != 200:
@@ -104,7 +104,8 @@ if os.environ.get("LOAD_ROLE") == "locust":
                 ids = response.json()
                 with IDS_FILE.open("a") as fh:
                     fh.write("".join(f"{i}\n" for i in ids))
-                self.sent += ids
+                if voidable:  # a voiding statement cannot itself be voided
+                    self.sent += ids
 
         @task(5)
         def experienced(self) -> None:
@@ -126,19 +127,17 @@ if os.environ.get("LOAD_ROLE") == "locust":
             self._post([{"actor": {"objectType": "Agent", "mbox": "mailto:lms@bench.go.id"},
                          "verb": {"id": ADL + "voided", "display": {"en-US": "voided"}},
                          "object": {"objectType": "StatementRef", "id": target}}],
-                       "xapi POST voiding")
+                       "xapi POST voiding", voidable=False)
 
     class Hr(HttpUser):
         weight = 1
         wait_time = between(2, 5)
 
         def on_start(self) -> None:
-            number = (next(_HR_SEQ) - 1) % HR_USERS + 1
             page = self.client.get("/login", name="login page").text
             csrf = _CSRF.search(page).group(1)  # type: ignore[union-attr]
-            self.client.post("/login", name="sign in", data={
-                "identifier": f"{HR_NIP_PREFIX}1{number:03d}", "password": PASSWORD,
-                "csrf_token": csrf})
+            self.client.post("/login", name="sign in (HR)", data={
+                "identifier": HR_ACCOUNT[0], "password": HR_ACCOUNT[1], "csrf_token": csrf})
 
         @task(3)
         def dashboard(self) -> None:
@@ -150,8 +149,8 @@ if os.environ.get("LOAD_ROLE") == "locust":
 
         @task(2)
         def profile(self) -> None:
-            nip = f"{NIP_PREFIX}1{random.randint(1, USERS):03d}"
-            self.client.get(f"/reports/employees/{nip}", name="hr employee profile")
+            self.client.get(f"/reports/employees/{random.choice(HR_NIPS)}",
+                            name="hr employee profile")
 
         @task(1)
         def completions(self) -> None:
@@ -161,8 +160,8 @@ if os.environ.get("LOAD_ROLE") == "locust":
 # --- the orchestrator ---------------------------------------------------------------------
 
 
-def _prepare(db_url: str, users: int, hr_users: int, env: dict[str, str]) -> dict[str, Any]:
-    """The database: demo data, learners and HR accounts, a client key, the courses."""
+def _prepare(db_url: str, users: int, env: dict[str, str]) -> dict[str, Any]:
+    """The database: demo data, learner accounts, a client key, the courses."""
     import sqlalchemy as sa
 
     admin_url = db_url.rsplit("/", 1)[0] + "/postgres"
@@ -194,10 +193,6 @@ def _prepare(db_url: str, users: int, hr_users: int, env: dict[str, str]) -> dic
             people.create_user(name=f"Peserta Beban {i}", nip=f"{NIP_PREFIX}1{i:03d}",
                                email=f"beban{i}@bench.lentera.local", roles=["learner"],
                                password_hash=cheap)
-        for i in range(1, hr_users + 1):
-            people.create_user(name=f"SDM Beban {i}", nip=f"{HR_NIP_PREFIX}1{i:03d}",
-                               email=f"sdm{i}@bench.lentera.local", roles=["hr"],
-                               password_hash=cheap)
         codes = {c.code: c for c in competency.all_competencies()}
         competency.create_rule(competency.RuleSpec(
             name="Kursus mitra", activity_iri=EXTERNAL, match="prefix", criterion="completed",
@@ -205,13 +200,18 @@ def _prepare(db_url: str, users: int, hr_users: int, env: dict[str, str]) -> dic
         credential, secret = auth.create_credential("Bench content",
                                                     "statements/write,statements/read")
         get_session().commit()
+        from lms.people.models import User
+
+        demo_nips = list(get_session().scalars(
+            sa.select(User.nip).where(User.nip.is_not(None), ~User.nip.startswith(NIP_PREFIX))
+            .order_by(User.id).limit(50)))
         courses = {}
         for course in get_session().scalars(sa.select(Course)):
             definition = service.definition_of(service.current_version(course))
             courses[course.slug] = [{"id": m["id"], "kind": m["kind"]}
                                     for m in definition["modules"]]
     get_engine(app).dispose()
-    return {"courses": courses, "key": credential.key, "secret": secret}
+    return {"courses": courses, "key": credential.key, "secret": secret, "nips": demo_nips}
 
 
 def _wait_http(url: str, seconds: float = 30) -> None:
@@ -364,8 +364,11 @@ def main() -> int:
            "LMS_BASE_URL": base, "LMS_INSTANCE_PATH": str(work / "instance"),
            "LMS_SECRET_KEY": "bench-secret", "LMS_RATELIMIT_ENABLED": "false",
            "LMS_CELERY_BROKER_URL": f"redis://127.0.0.1:{args.redis_port}/7"}
-    print(f"Preparing {args.database_url}: demo data, {learners} learners, 20 HR staff...")
-    prepared = _prepare(args.database_url, learners, 20, env)
+    print(f"Preparing {args.database_url}: demo data, {learners} learners...")
+    # Prepared with consumers in process (no broker yet); the load runs with the broker.
+    prepared = _prepare(args.database_url, learners,
+                        {k: v for k, v in env.items() if k != "LMS_CELERY_BROKER_URL"})
+    os.environ.pop("LMS_CELERY_BROKER_URL", None)
 
     logs = (work / "services.log").open("w")
     redis = _start_redis(args.redis_port, work)
@@ -379,7 +382,7 @@ def main() -> int:
         _wait_http(f"{base}/login")
         prefix = work / "locust"
         locust_env = {**env, "LOAD_ROLE": "locust", "LOAD_BASE": base,
-                      "LOAD_USERS": str(learners), "LOAD_HR_USERS": "20",
+                      "LOAD_USERS": str(learners), "LOAD_HR_NIPS": json.dumps(prepared["nips"]),
                       "LOAD_KEY": prepared["key"], "LOAD_SECRET": prepared["secret"],
                       "LOAD_IDS": str(ids_file),
                       "LEARNER_LOAD_DB": args.database_url,

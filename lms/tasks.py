@@ -79,14 +79,30 @@ def _redis(app: Flask) -> Any:
     return client
 
 
+#: After the broker failed, requests stop trying for this long (the periodic run catches up).
+BROKER_PAUSE_SECONDS = 5.0
+
+
 def _queue_once(app: Flask, key: str, task: Any) -> None:
-    """Queue ``task`` unless one is queued already (the key expires as a safety net)."""
-    if _redis(app).set(key, "1", nx=True, ex=30):
-        try:
-            task.apply_async(retry=False)
-        except Exception:
-            _redis(app).delete(key)
-            raise
+    """Queue ``task`` unless one is queued already (the key expires as a safety net).
+
+    While the broker is away, only one attempt per :data:`BROKER_PAUSE_SECONDS` is made,
+    so requests do not each wait for a connection timeout.
+    """
+    import time
+
+    if time.monotonic() < app.extensions.get("lms.tasks.paused_until", 0.0):
+        return
+    try:
+        if _redis(app).set(key, "1", nx=True, ex=30):
+            try:
+                task.apply_async(retry=False)
+            except Exception:
+                _redis(app).delete(key)
+                raise
+    except Exception:
+        app.extensions["lms.tasks.paused_until"] = time.monotonic() + BROKER_PAUSE_SECONDS
+        raise
 
 
 @celery.task(name="lms.run_consumers", acks_late=True, base=_AppTask)

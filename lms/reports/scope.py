@@ -54,7 +54,8 @@ class Scope:
 
 
 EVERYONE = Scope(path=None)
-NOBODY = Scope(path="\0")  # no path starts with NUL: matches no unit
+#: Materialised paths are ids and slashes ("/1/4/9/"), so no unit lies under this one.
+NOBODY = Scope(path="/none/")
 
 
 def _opd_of(unit: OrgUnit) -> OrgUnit:

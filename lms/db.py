@@ -24,20 +24,6 @@ NAMING_CONVENTION = {
 }
 
 
-class Model(orm.DeclarativeBase):
-    """Base class of every table; the naming convention keeps Alembic names stable."""
-
-    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {
-        dt.datetime: sa.DateTime(timezone=True),
-    }
-
-
-def utcnow() -> dt.datetime:
-    """The current time, timezone-aware in UTC (what every timestamp column stores)."""
-    return dt.datetime.now(dt.UTC)
-
-
 class UTCDateTime(sa.types.TypeDecorator[dt.datetime]):
     """A timezone-aware datetime that comes back aware on SQLite too.
 
@@ -52,7 +38,8 @@ class UTCDateTime(sa.types.TypeDecorator[dt.datetime]):
         if value is None:
             return None
         if value.tzinfo is None:
-            raise ValueError("naive datetime given; use an aware one (lms.db.utcnow)")
+            # Code should pass aware values (lms.db.utcnow); a naive one is taken as UTC.
+            return value.replace(tzinfo=dt.UTC)
         return value.astimezone(dt.UTC)
 
     def process_result_value(self, value: Any, dialect: Any) -> dt.datetime | None:
@@ -63,7 +50,17 @@ class UTCDateTime(sa.types.TypeDecorator[dt.datetime]):
         return value.astimezone(dt.UTC)
 
 
-Model.type_annotation_map[dt.datetime] = UTCDateTime()
+class Model(orm.DeclarativeBase):
+    """Base class of every table; the naming convention keeps Alembic names stable."""
+
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+    # Every ``Mapped[dt.datetime]`` column is timezone-aware, on SQLite too.
+    type_annotation_map = {dt.datetime: UTCDateTime()}
+
+
+def utcnow() -> dt.datetime:
+    """The current time, timezone-aware in UTC (what every timestamp column stores)."""
+    return dt.datetime.now(dt.UTC)
 
 
 def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:

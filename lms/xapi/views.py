@@ -465,7 +465,7 @@ def _get_statements() -> Response:
                               and row.voided else ""))
         if not _may_read(row, access, credential):
             raise NotFound(f"No statement with id {wanted}.")
-        statement = format_statement(row.data, fmt, languages)
+        statement = _for_reader(format_statement(row.data, fmt, languages), credential)
         return _statement_response([row.data], statement, attachments, row.stored)
 
     query = _query_from_params(params)
@@ -478,7 +478,8 @@ def _get_statements() -> Response:
                     "registration.")
         query.agent = credential.launch_actor_key
         query.registration = credential.launch_registration
-    raw = fmt == "exact" and not attachments
+    # Launch credentials get statements rebuilt without answer keys, never raw JSON.
+    raw = fmt == "exact" and not attachments and credential.launch_actor is None
     items, more_after, upto = service.query_statements(query, raw=raw)
     more = ""
     if more_after is not None:
@@ -489,8 +490,29 @@ def _get_statements() -> Response:
         body = ('{"statements":[' + ",".join(items) + '],"more":' + json.dumps(more) + "}")
         return Response(body, mimetype="application/json", headers={
             "X-Experience-API-Consistent-Through": format_timestamp(dt.datetime.now(dt.UTC))})
-    formatted = [format_statement(s, fmt, languages) for s in items]
+    formatted = [_for_reader(format_statement(s, fmt, languages), credential) for s in items]
     return _statement_response(items, {"statements": formatted, "more": more}, attachments)
+
+
+def _for_reader(statement: dict[str, Any], credential: Any) -> dict[str, Any]:
+    """``statement`` as ``credential`` may see it.
+
+    Content launched in a learner's browser holds a launch credential; it must not learn
+    quiz answer keys, so interaction definitions reach it without correctResponsesPattern.
+    """
+    if credential.launch_actor is None:
+        return statement
+    return _without_answer_keys(statement)
+
+
+def _without_answer_keys(value: Any) -> Any:
+    """A copy of ``value`` with every activity definition's correctResponsesPattern removed."""
+    if isinstance(value, dict):
+        return {key: _without_answer_keys(item) for key, item in value.items()
+                if key != "correctResponsesPattern"}
+    if isinstance(value, list):
+        return [_without_answer_keys(item) for item in value]
+    return value
 
 
 def _query_from_params(params: dict[str, str]) -> service.StatementQuery:
@@ -568,7 +590,10 @@ def activities() -> Response:
     _require_definitions_access()
     _only_params({"activityId"})
     activity_id = _iri_param("activityId")
-    return _json(service.get_activity(activity_id))
+    activity = service.get_activity(activity_id)
+    if g.xapi_credential.launch_actor is not None:
+        activity = _without_answer_keys(activity)
+    return _json(activity)
 
 
 @xapi_bp.route("/agents", methods=["GET", "POST", "PUT", "DELETE"])

@@ -109,3 +109,34 @@ def test_errors_carry_the_version_header_and_json(xapi2):
     assert response.status_code == 404
     assert response.headers["X-Experience-API-Version"] == "2.0.0"
     assert set(response.json) == {"error", "message"}
+
+
+def test_launch_credential_never_sees_answer_keys(client, db):
+    """Content in a learner's browser must not read the correct responses of a quiz."""
+    registration = new_id()
+    question = "http://lentera.test/courses/etika/quizzes/akhir/questions/q1"
+    answered = make_statement(
+        verb={"id": "http://adlnet.gov/expapi/verbs/answered"},
+        object={"objectType": "Activity", "id": question, "definition": {
+            "type": "http://adlnet.gov/expapi/activities/cmi.interaction",
+            "interactionType": "true-false", "correctResponsesPattern": ["true"]}},
+        result={"response": "false", "success": False},
+        context={"registration": registration})
+    from lms.xapi import service
+
+    service.store_statements([answered])
+    db.commit()
+    launch = Xapi(client, auth.issue_launch_credentials(agent(1), registration))
+    listed = launch.get("statements").json["statements"]
+    assert len(listed) == 1 and "correctResponsesPattern" not in json.dumps(listed)
+    one = launch.get(f"statements?statementId={listed[0]['id']}").json
+    assert one["object"]["definition"]["interactionType"] == "true-false"
+    assert "correctResponsesPattern" not in json.dumps(one)
+    activity = launch.get(f"activities?activityId={question}").json
+    assert "correctResponsesPattern" not in activity.get("definition", {})
+    # A platform's full-access key still reads the definition as stored.
+    credential, secret = auth.create_credential("platform", "all")
+    db.commit()
+    full = Xapi(client, basic(credential.key, secret))
+    assert full.get(f"activities?activityId={question}").json["definition"][
+        "correctResponsesPattern"] == ["true"]

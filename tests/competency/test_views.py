@@ -196,3 +196,15 @@ def test_catalog_partial_recommends_courses_for_the_gaps(app, login_as, client, 
         login_user(get_session().get(type(user), user.id))
         html = render_template("competency/_catalog_recommendations.html")
     assert "Etika Pelayanan Publik" in html
+
+
+def test_catalog_page_shows_the_recommendations(app, login_as, client, frameworks):
+    user = login_as("learner")
+    position = make_position()
+    _place(user, position)
+    service.set_requirements(position, {frameworks["M.05"].id: 2})
+    get_session().commit()
+    publish()
+    page = client.get("/courses/").get_data(as_text=True)
+    assert 'id="catalog-reco-heading"' in page
+    assert "Etika Pelayanan Publik" in page

@@ -42,7 +42,7 @@ def _add_next_steps(user: User, items: list[dict[str, Any]]) -> None:
 def learner_panel(user: User) -> tuple[str, dict[str, Any]] | None:
     """Home panel (see lms.web.register_home_panel) for anyone who learns."""
     items = service.my_courses(user)
-    jp = service.jp_this_year(user)
+    jp = service.jp_all_learning_this_year(user)
     active = [i for i in items if i["completion"] is None][:4]
     _add_next_steps(user, active)
     done = [i for i in items if i["completion"] is not None]

@@ -32,5 +32,10 @@ def init_app(app: Flask) -> None:
         register_consumer(app, JpLedger())
     app.register_blueprint(reports_bp)
     register_home_panel(home_panel)
+    from lms.courses.service import register_jp_source
+    from lms.reports.service import credited_jp_in_year
+
+    # The learner's JP on the home page counts offline and external learning too.
+    register_jp_source(credited_jp_in_year)
     # The HR scope also holds on other modules' per-employee pages (see guard.py).
     app.before_request(check_scope)

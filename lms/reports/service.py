@@ -594,6 +594,17 @@ def transcript(user: User) -> dict[str, Any]:
     }
 
 
+def credited_jp_in_year(user: User, year: int) -> float:
+    """JP in ``year`` from offline training and other platforms (not Lentera courses)."""
+    from lms.reports.models import JpCredit
+
+    start, end = _local_bounds(dt.date(year, 1, 1), dt.date(year, 12, 31))
+    return float(get_session().scalar(
+        sa.select(sa.func.sum(JpCredit.jp)).where(
+            JpCredit.user_id == user.id, JpCredit.completed_at >= start,
+            JpCredit.completed_at < end)) or 0.0)
+
+
 def jp_in_year(user: User, year: int) -> float:
     start, end = _local_bounds(dt.date(year, 1, 1), dt.date(year, 12, 31))
     records = jp_amounts()

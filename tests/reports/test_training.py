@@ -158,3 +158,15 @@ def test_home_page_shows_offline_learning_and_jp_of_every_kind(client, as_user, 
     page = client.get("/").get_data(as_text=True)
     assert "External course" in page and ">7</strong> / 20" in page
     assert f"/reports/employees/{org['a1'].nip}" in page
+
+
+def test_learners_jp_panel_counts_offline_learning_too(client, as_user, org):
+    from lms.courses import service as courses_service
+
+    send(completed_with_jp(org["a1"], "https://x.example/seminar", 7))
+    assert courses_service.jp_this_year(org["a1"]) == 0  # no Lentera course completed
+    assert courses_service.jp_all_learning_this_year(org["a1"]) == 7
+    as_user(org["a1"])
+    page = client.get("/").get_data(as_text=True)
+    # The courses panel's gauge and its "JP still to go" agree with the offline panel.
+    assert 'id="jp-this-year">7<' in page and "13 JP" in page

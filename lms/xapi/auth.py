@@ -224,6 +224,11 @@ def can_use_profiles(credential: Credential, write: bool) -> bool:
     return bool(scopes & ({"profile", "all"} if write else {"profile", "all", "all/read"}))
 
 
+def can_define(credential: Credential) -> bool:
+    """Whether statements of this client may (re)define activities (the ``define`` scope)."""
+    return bool(credential.scopes & {"define", "all"})
+
+
 def can_read_definitions(credential: Credential) -> bool:
     """Activities and Agents resources: any LRS read scope."""
     return bool(credential.scopes - {"api:read", "api:write"})

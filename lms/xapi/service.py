@@ -224,7 +224,7 @@ def _check_attachments(statements: list[dict[str, Any]],
 def store_statements(statements: list[dict[str, Any]], authority: dict[str, Any] | None = None,
                      *, version: str = "1.0.3",
                      attachments: dict[str, AttachmentPart] | None = None,
-                     copy_input: bool = True) -> list[str]:
+                     copy_input: bool = True, define: bool = True) -> list[str]:
     """Validate and store statements as one unit; return their ids in order.
 
     Sets ``id`` (when absent), ``stored``, ``timestamp`` (when absent), ``authority`` and
@@ -234,6 +234,8 @@ def store_statements(statements: list[dict[str, Any]], authority: dict[str, Any]
     :class:`~lms.errors.ValidationError` naming the property and stores nothing.
     Flushes only; the caller commits. The given dicts are not changed unless
     ``copy_input=False`` (the LRS views pass that: they parsed the body for this call).
+    ``define=False`` (a client without the ``define`` scope) stores the statements but
+    leaves the Activities resource's definitions as they were (Part Two §4.2, scopes).
     """
     if isinstance(statements, dict):
         statements = [statements]
@@ -334,7 +336,8 @@ def store_statements(statements: list[dict[str, Any]], authority: dict[str, Any]
         session.execute(sa.insert(StatementActivity.__table__), activity_rows)
     if agent_rows:
         session.execute(sa.insert(StatementAgent.__table__), agent_rows)
-    _merge_definitions(session, inserted)
+    if define:
+        _merge_definitions(session, inserted)
     _store_attachment_content(session, parts)
     if inserted:
         # The app whose consumers run after this session commits.

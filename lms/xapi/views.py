@@ -377,7 +377,8 @@ def _put_statement() -> Response:
     data = {**data, "id": statement_id}
     _check_write([data])
     service.store_statements([data], g.xapi_credential.authority, version=g.xapi_version,
-                             attachments=parts, copy_input=False)
+                             attachments=parts, copy_input=False,
+                             define=auth.can_define(g.xapi_credential))
     get_session().commit()
     return Response(status=204)
 
@@ -393,7 +394,7 @@ def _post_statements() -> Response:
     _check_write(items)
     ids = service.store_statements(items, g.xapi_credential.authority,
                                    version=g.xapi_version, attachments=parts,
-                                   copy_input=False)
+                                   copy_input=False, define=auth.can_define(g.xapi_credential))
     get_session().commit()
     return _json(ids)
 

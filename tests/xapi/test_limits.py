@@ -140,3 +140,23 @@ def test_launch_credential_never_sees_answer_keys(client, db):
     full = Xapi(client, basic(credential.key, secret))
     assert full.get(f"activities?activityId={question}").json["definition"][
         "correctResponsesPattern"] == ["true"]
+
+
+def test_only_keys_with_define_change_activity_definitions(client, db):
+    activity = "http://lentera.test/activities/define-check"
+
+    def statement(name: str) -> dict:
+        return make_statement(object={"objectType": "Activity", "id": activity,
+                                      "definition": {"name": {"en-US": name}}})
+
+    writer, writer_secret = auth.create_credential("writer", "statements/write,statements/read")
+    definer, definer_secret = auth.create_credential("definer", "statements/write,define")
+    db.commit()
+    plain = Xapi(client, basic(writer.key, writer_secret))
+    assert plain.post("statements", statement("From a writer")).status_code == 200
+    assert "definition" not in plain.get(f"activities?activityId={activity}").json
+    assert Xapi(client, basic(definer.key, definer_secret)).post(
+        "statements", statement("Defined")).status_code == 200
+    assert plain.post("statements", statement("Changed by a writer")).status_code == 200
+    assert plain.get(f"activities?activityId={activity}").json["definition"]["name"] == {
+        "en-US": "Defined"}

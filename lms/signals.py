@@ -19,7 +19,8 @@ Arguments: ``user`` (the :class:`lms.people.models.User`).
 employees_imported = _signals.signal("employees_imported")
 """Sent by ``lms.people.importer.apply_import`` after an employee import is flushed.
 
-Arguments: ``result`` (the :class:`lms.people.importer.ImportResult`).
+Arguments: ``result`` (the :class:`lms.people.importer.ImportResult`; its
+``created_user_ids`` names the users the import created, who got no ``user_created``).
 """
 
 course_version_published = _signals.signal("course_version_published")

@@ -31,6 +31,15 @@ def _on_user_created(_sender: Any, user: Any = None, **_kw: Any) -> None:
         credit_earlier_statements(user)
 
 
+def _on_employees_imported(_sender: Any, result: Any = None, **_kw: Any) -> None:
+    """Credit statements that arrived before imported employees had accounts."""
+    from lms.competency.service import credit_earlier_statements_of
+
+    if result is not None and result.created_user_ids and \
+            current_app.extensions.get("lms.competency.engine"):
+        credit_earlier_statements_of(list(result.created_user_ids))
+
+
 def init_app(app: Flask) -> None:
     from lms import signals
     from lms.competency import api  # noqa: F401  (adds its routes to the API blueprint)
@@ -51,6 +60,7 @@ def init_app(app: Flask) -> None:
     # A weak reference would drop a function defined per app; connect once, module-level.
     signals.course_version_published.connect(_on_course_published, weak=False)
     signals.user_created.connect(_on_user_created, weak=False)
+    signals.employees_imported.connect(_on_employees_imported, weak=False)
     app.register_blueprint(competency_bp)
     register_home_panel(home_panel)
     app.cli.add_command(profiles_group)

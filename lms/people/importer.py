@@ -110,6 +110,8 @@ class ImportResult:
     unchanged: int
     units_created: int
     positions_created: int
+    #: Ids of the users the import created (receivers may credit their earlier learning).
+    created_user_ids: list[int] = field(default_factory=list)
 
 
 def decode_csv(data: bytes) -> str:
@@ -383,6 +385,7 @@ def apply_import(
         unchanged=len(preview.rows) - created - len(updated_ids),
         units_created=units_created,
         positions_created=positions_created,
+        created_user_ids=new_ids,
     )
     signals.employees_imported.send(current_app._get_current_object(), result=result)
     return result

@@ -230,3 +230,26 @@ def test_statements_sent_before_the_account_existed_count_once_it_does(app, fram
     get_session().commit()
     assert level_of(by_nip, "M.05") == 2
     assert level_of(by_mail, "M.05") == 2
+
+
+def test_statements_sent_before_an_employee_import_count_after_it(app, frameworks):
+    from lms.people import importer
+    from tests.factories import make_nip
+
+    publish()
+    nip = make_nip()
+    send(completed({"objectType": "Agent",
+                    "account": {"homePage": "http://lentera.test", "name": nip}}))
+    csv_text = ("nip,name,email,org_unit,position\n"
+                f"{nip},Pegawai Impor,impor@x.go.id,Pemkab Uji / Dinas A,Analis\n")
+    result = importer.apply_import(importer.preview_import(csv_text))
+    get_session().commit()
+    from lms.people.models import User
+
+    user = get_session().scalar(sa.select(User).where(User.nip == nip))
+    assert result.created_user_ids == [user.id]
+    assert level_of(user, "M.05") == 2
+    before = service.profile_dump()
+    service.rebuild_profiles()
+    get_session().commit()
+    assert service.profile_dump() == before

@@ -19,10 +19,6 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(import_courses_command)
     app.cli.add_command(course_schema_command)
     register_home_panel(learner_panel)
-    try:
-        from lms.xapi.consumers import register_consumer
-    except ImportError:  # pragma: no cover - the LRS is part of every installation
-        return
-    from lms.courses.ledger import LearningLedger
-
-    register_consumer(app, LearningLedger())
+    # The learning ledger (statement consumer "courses"), the content types lesson, video,
+    # embed and quiz, and the certificate and transcript jobs are declared in the
+    # entry-point groups of pyproject.toml and registered by lms.plugins.

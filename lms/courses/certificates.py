@@ -75,9 +75,14 @@ def competency_names() -> dict[str, str]:
 
     names = dict(COMPETENCY_NAMES)
     if "lms.competency" in MODULES:
-        from lms.competency.service import all_competencies
+        import sqlalchemy as sa
 
-        names.update({c.code: c.name for c in all_competencies()})
+        from lms.competency.models import Competency
+        from lms.db import get_session
+
+        # Codes and names only: all_competencies() also loads every competency's levels
+        # (descriptions and indicators): a second query and ~75 objects on each course page.
+        names.update(get_session().execute(sa.select(Competency.code, Competency.name)).all())
     return names
 
 

@@ -27,7 +27,7 @@ def _add_next_steps(user: User, items: list[dict[str, Any]]) -> None:
         rows.setdefault(row.course_id, {})[row.module_id] = row
     for item in items:
         course = item["course"]
-        definition = service.definition_of(service.current_version(course))
+        definition = service.definition_of(service.pinned_version(item["enrollment"]))
         module = service.next_module(definition, rows.get(course.id, {}))
         if module is None:
             continue

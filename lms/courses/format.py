@@ -43,6 +43,11 @@ QUIZ_SUFFIXES = (".yaml", ".yml")
 VIDEO_SUFFIXES = (".mp4", ".webm")
 ASSET_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".pdf", *VIDEO_SUFFIXES)
 MAX_FILE_BYTES = 50 * 1024 * 1024
+#: Cover images (course.yaml ``cover``): type by suffix and content, at most 1 MB.
+COVER_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg")
+MAX_COVER_BYTES = 1024 * 1024
+_IMAGE_MAGIC = {".png": b"\x89PNG", ".jpg": b"\xff\xd8", ".jpeg": b"\xff\xd8", ".gif": b"GIF8",
+                ".webp": b"RIFF"}
 #: Paths under /courses/ that are pages, not courses.
 RESERVED_SLUGS = frozenset({"mine", "transcript", "certificates"})
 
@@ -91,6 +96,16 @@ class CourseFile(_Strict):
         min_length=1, description="Module files in order: lessons (.md) and quizzes (.yaml)"
     )
     completion: CompletionRule = CompletionRule()
+    cover: str | None = Field(
+        None,
+        description="Cover image for the catalog and the course page: a PNG, JPEG, GIF, WebP "
+        "or SVG file in the course folder, at most 1 MB (e.g. gambar/sampul.svg)",
+    )
+    cover_alt: str = Field(
+        "",
+        max_length=300,
+        description="What the cover image shows, for screen readers (default: the title)",
+    )
 
     @model_validator(mode="after")
     def _slug_not_reserved(self) -> CourseFile:
@@ -605,6 +620,45 @@ def _check_media_ref(
     assets[PurePosixPath(ref).as_posix().lstrip("./")] = target
 
 
+def image_content_matches(suffix: str, data: bytes) -> bool:
+    """True when an image file's bytes are of the type its suffix names."""
+    suffix = suffix.lower()
+    if suffix == ".svg":
+        head = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+        return head.startswith(b"<") and b"<svg" in data[:4096].lower()
+    magic = _IMAGE_MAGIC.get(suffix)
+    if magic is None or not data.startswith(magic):
+        return False
+    return suffix != ".webp" or data[8:12] == b"WEBP"
+
+
+def _check_cover(
+    ref: str, folder: Path, rel: str, line: int, errors: list[FormatError],
+    assets: dict[str, Path],
+) -> None:
+    """``cover``: an image file of the course folder, of a known type, at most 1 MB."""
+    def fail(message: str, rule: str) -> None:
+        errors.append(FormatError(rel, line, "cover", message, rule))
+
+    if "://" in ref or ref.startswith("//"):
+        fail("the cover must be an image file in the course folder, not a URL", "cover_file")
+        return
+    target = _asset_path(folder, ref)
+    if target is None or not target.is_file():
+        fail(f"file {ref} not found in the course folder", "file_exists")
+        return
+    if target.suffix.lower() not in COVER_SUFFIXES:
+        fail(f"{ref}: unsupported file type (use {', '.join(COVER_SUFFIXES)})", "file_type")
+        return
+    if target.stat().st_size > MAX_COVER_BYTES:
+        fail(f"{ref}: a cover image is at most 1 MB", "cover_size")
+        return
+    if not image_content_matches(target.suffix, target.read_bytes()):
+        fail(f"{ref}: the file's content is not a {target.suffix} image", "file_type")
+        return
+    assets[PurePosixPath(ref).as_posix().lstrip("./")] = target
+
+
 def _asset_path(folder: Path, ref: str) -> Path | None:
     pure = PurePosixPath(ref.split("#", 1)[0].split("?", 1)[0])
     if pure.is_absolute() or ".." in pure.parts or not pure.parts:
@@ -803,6 +857,8 @@ def load_course_folder(
                     )
                 )
             modules.append(module)
+    if course.cover:
+        _check_cover(course.cover, folder, course_rel, located.line_of(("cover",)), errors, assets)
     ids = {m["id"]: m["kind"] for m in modules}
     for key, kinds in (("modules", {"lesson", "video", "embed"}), ("quizzes", {"quiz"})):
         wanted = getattr(course.completion, key)
@@ -824,6 +880,9 @@ def load_course_folder(
     for rel_asset in sorted(assets):
         hasher.update(b"\0" + rel_asset.encode() + b"\0" + assets[rel_asset].read_bytes())
     meta = course.model_dump(mode="json", exclude={"modules"})
+    if not meta.get("cover"):  # optional fields: absent, so older definitions compare equal
+        meta.pop("cover", None)
+        meta.pop("cover_alt", None)
     return LoadedCourse(
         slug=course.slug,
         meta=meta,

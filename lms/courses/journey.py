@@ -30,7 +30,7 @@ from lms.quizzes.service import GradedQuestion
 
 
 class Journey:
-    """One learner in one course (current version), building statements."""
+    """One learner in one course (the version they follow), building statements."""
 
     def __init__(self, user: User, course: Course, version: CourseVersion, enrollment: Enrollment):
         self.user, self.course, self.version, self.enrollment = user, course, version, enrollment
@@ -151,34 +151,35 @@ class Journey:
         Read from the LRS itself rather than from the ledger's derived rows, which can lag
         a moment behind concurrent requests on PostgreSQL (the consumer waits at gaps).
         """
-        from lms.xapi.service import StatementQuery, query_statements
+        from lms.xapi.service import registration_activities
 
         wanted = {st.module_iri(self.definition["slug"], m): m for m in self.definition["modules"]}
+        verbs = {st.VERBS["completed"][0]: "lesson", st.VERBS["passed"][0]: "quiz"}
         done: set[str] = set()
-        for verb, kind in (("completed", "lesson"), ("passed", "quiz")):
-            statements, _more, _upto = query_statements(
-                StatementQuery(
-                    verb=st.VERBS[verb][0], registration=self.enrollment.registration, limit=500
-                )
-            )
-            for statement in statements:
-                module = wanted.get(statement["object"].get("id"))
-                if module is not None and (module["kind"] == "quiz") == (kind == "quiz"):
-                    done.add(module["id"])
+        for verb, activity in registration_activities(self.enrollment.registration, verbs):
+            module = wanted.get(activity)
+            if module is not None and (module["kind"] == "quiz") == (verbs[verb] == "quiz"):
+                done.add(module["id"])
         rows = service.module_progress(self.user, self.course)
         for module in self.definition["modules"]:
             if service.module_done(module, rows.get(module["id"])):
                 done.add(module["id"])
         return done
 
-    def _after_module_done(self, module_id: str) -> list[dict[str, Any]]:
+    def moved(self) -> list[str]:
+        """The learner moved to this version: progressed (course) by this version's rule,
+        and completed + terminated when what they have done already meets it."""
+        return st.send(self._after_module_done(None))
+
+    def _after_module_done(self, module_id: str | None) -> list[dict[str, Any]]:
         """progressed (course), and completed + terminated when the rule is now met.
 
         The ledger has not seen this request's statements yet, so the module just done is
         counted here as done.
         """
         done = self._done_modules()
-        done.add(module_id)
+        if module_id is not None:
+            done.add(module_id)
         required = service.required_modules(self.definition)
         percent = (
             round(100.0 * sum(1 for m in required if m["id"] in done) / len(required), 1)

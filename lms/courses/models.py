@@ -33,6 +33,9 @@ class Course(Model):
     competency_codes: Mapped[str] = mapped_column(sa.String(300), default="")
     published: Mapped[bool] = mapped_column(default=True)
     version: Mapped[int] = mapped_column(default=1)
+    #: The current version's cover image (a path among its files; "" for none) and its alt.
+    cover: Mapped[str] = mapped_column(sa.String(300), default="", server_default="")
+    cover_alt: Mapped[str] = mapped_column(sa.String(300), default="", server_default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -77,6 +80,11 @@ class Enrollment(Model):
     )
     registration: Mapped[str] = mapped_column(sa.String(36), unique=True)
     enrolled_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: The version (number) this learner follows: the newest when they enrolled, changed
+    #: only when they choose to move to a newer one. None: the newest (older rows).
+    course_version: Mapped[int | None] = mapped_column()
+    #: When the learner last moved to a newer version (None: never).
+    version_changed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
     course: Mapped[Course] = orm.relationship(lazy="joined")
 

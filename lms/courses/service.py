@@ -35,6 +35,8 @@ from lms.people.models import User
 #: Every PNS has the right to at least 20 JP of competency development a year (PP 11/2017).
 JP_TARGET_PER_YEAR = 20
 LOCAL_TZ = ZoneInfo("Asia/Jakarta")
+#: Course levels in their order (course.yaml ``level``).
+LEVELS = ("dasar", "menengah", "lanjut")
 
 # Versions never change once stored, so their definitions can be cached by id.
 _DEFINITIONS: dict[int, dict[str, Any]] = {}
@@ -87,6 +89,8 @@ def import_course(loaded: LoadedCourse, source: str = "") -> ImportOutcome:
     course.jp = float(meta["jp"])
     course.competencies = meta["competencies"]
     course.competency_codes = " ".join(c["code"] for c in meta["competencies"])
+    course.cover = (meta.get("cover") or "")[:300]
+    course.cover_alt = (meta.get("cover_alt") or "")[:300]
     course.version = (latest.number if latest else 0) + 1
     course.updated_at = utcnow()
     course.published = True
@@ -191,7 +195,7 @@ def search_catalog(
 
 
 def catalog_facets() -> dict[str, list[str]]:
-    """Values for the catalog filters: topics and competency codes in use."""
+    """Values for the catalog filters: topics, competency codes and levels in use."""
     session = get_session()
     topics = sorted(set(session.scalars(sa.select(Course.topic).where(Course.published.is_(True)))))
     codes: set[str] = set()
@@ -199,7 +203,9 @@ def catalog_facets() -> dict[str, list[str]]:
         sa.select(Course.competency_codes).where(Course.published.is_(True))
     ):
         codes.update(value.split())
-    return {"topics": topics, "competencies": sorted(codes)}
+    used = set(session.scalars(sa.select(Course.level).where(Course.published.is_(True))))
+    levels = [lv for lv in LEVELS if lv in used]
+    return {"topics": topics, "competencies": sorted(codes), "levels": levels}
 
 
 def get_course(slug: str) -> Course:
@@ -229,6 +235,70 @@ def course_with_version(slug: str) -> tuple[Course, CourseVersion]:
     if row is None:
         raise NotFound(f"No course {slug}.")
     return row[0], row[1]
+
+
+def version_number(course: Course, number: int) -> CourseVersion:
+    """Version ``number`` of ``course`` or NotFound."""
+    version = get_session().scalar(
+        sa.select(CourseVersion).where(
+            CourseVersion.course_id == course.id, CourseVersion.number == number
+        )
+    )
+    if version is None:
+        raise NotFound(f"Course {course.slug} has no version {number}.")
+    return version
+
+
+def pinned_version(enrollment: Enrollment) -> CourseVersion:
+    """The version an enrolled learner follows (see :attr:`Enrollment.course_version`)."""
+    course = enrollment.course
+    return version_number(course, enrollment.course_version or course.version)
+
+
+def learner_view(
+    user: User, slug: str
+) -> tuple[Course, CourseVersion, Enrollment | None]:
+    """What ``user`` sees of course ``slug``: ``(course, version, enrolment or None)``.
+
+    Enrolled learners get the version they follow, even after a newer one is published
+    and even when the course is archived (they may finish it and keep their records).
+    Others get the current version of a published course; anything else is NotFound.
+    """
+    course = get_session().scalar(sa.select(Course).where(Course.slug == slug))
+    if course is None:
+        raise NotFound(f"No course {slug}.")
+    enrollment = enrollment_for(user, course) if user.is_authenticated else None
+    if enrollment is not None:
+        return course, pinned_version(enrollment), enrollment
+    if not course.published:
+        raise NotFound(f"No course {slug}.")
+    return course, current_version(course), None
+
+
+def newer_version(enrollment: Enrollment | None) -> int | None:
+    """The newest version number when the learner follows an older one, else None."""
+    if enrollment is None or enrollment.course_version is None:
+        return None
+    newest = enrollment.course.version
+    return newest if newest > enrollment.course_version else None
+
+
+def move_to_newest(enrollment: Enrollment) -> CourseVersion:
+    """Let the learner follow the newest version from now on (their choice).
+
+    Nothing is deleted: lessons completed and quizzes passed stay done where the new
+    version has a module with the same id; attempts, the completion and its certificate
+    (which names the version it was earned under) are kept.
+    """
+    course = enrollment.course
+    if not course.published:
+        raise ValidationError("An archived course cannot change version.")
+    version = current_version(course)
+    if enrollment.course_version != version.number:
+        enrollment.course_version = version.number
+        enrollment.version_changed_at = utcnow()
+        get_session().flush()
+    return version
 
 
 def current_version(course: Course) -> CourseVersion:
@@ -279,7 +349,12 @@ def enrol(user: User, course: Course) -> tuple[Enrollment, bool]:
         return existing, False
     if not course.published:
         raise ValidationError(f"Course {course.slug} is not open for enrolment.")
-    enrollment = Enrollment(user_id=user.id, course_id=course.id, registration=str(uuid.uuid4()))
+    enrollment = Enrollment(
+        user_id=user.id,
+        course_id=course.id,
+        registration=str(uuid.uuid4()),
+        course_version=course.version,
+    )
     get_session().add(enrollment)
     get_session().flush()
     return enrollment, True

@@ -77,8 +77,9 @@ def _asset_url(course: Course, version: CourseVersion) -> Any:
 
 
 def _context(slug: str, need_enrolment: bool = True) -> dict[str, Any]:
-    course, version = service.course_with_version(slug)
-    enrollment = service.enrollment_for(current_user, course)
+    """The course as ``current_user`` sees it: an enrolled learner's pinned version (also
+    of an archived course), otherwise the current version of a published course."""
+    course, version, enrollment = service.learner_view(current_user, slug)
     if need_enrolment and enrollment is None:
         flash(_("Enrol in the course first."), "info")
         abort(redirect(url_for("courses.course", slug=slug)))
@@ -145,6 +146,7 @@ def course(slug: str) -> Any:
     return render_template(
         "courses/course.html",
         **ctx,
+        newer=service.newer_version(ctx["enrollment"]),
         rows=rows,
         progress=progress,
         completion=completion,
@@ -170,6 +172,24 @@ def enrol(slug: str) -> Any:
     if created:
         flash(_("You are enrolled. Happy learning!"), "success")
     return redirect(_module_url(ctx["course"], first))
+
+
+@courses_bp.post("/<slug>/move")
+@login_required
+def move_version(slug: str) -> Any:
+    """The learner chooses to follow the newest version (records are kept)."""
+    ctx = _context(slug)
+    if service.newer_version(ctx["enrollment"]) is None:
+        flash(_("You already follow the newest version of this course."), "info")
+        return redirect(url_for(".course", slug=slug))
+    version = service.move_to_newest(ctx["enrollment"])
+    Journey(current_user, ctx["course"], version, ctx["enrollment"]).moved()
+    get_session().commit()
+    flash(
+        _("You now follow version %(n)s of this course. Your records are kept.", n=version.number),
+        "success",
+    )
+    return redirect(url_for(".course", slug=slug))
 
 
 @courses_bp.post("/<slug>/start")
@@ -309,7 +329,7 @@ def complete_module(slug: str, module_id: str) -> Any:
 @courses_bp.get("/<slug>/files/<int:version>/<path:path>")
 @login_required
 def asset(slug: str, version: int, path: str) -> Any:
-    course = service.get_course(slug)
+    course, _version, _enrollment = service.learner_view(current_user, slug)
     row = get_session().scalar(
         sa.select(CourseVersion).where(
             CourseVersion.course_id == course.id, CourseVersion.number == version

@@ -51,6 +51,10 @@ def test_reimport_with_changes_keeps_learners_records(app, client, login_as, cou
     assert get_session().scalar(sa.select(Enrollment)).user_id == user.id
     completion = get_session().scalar(sa.select(Completion))
     assert completion.jp == 2 and completion.course_version == 1  # earned under version 1
+    # The learner keeps the version they started until they choose to move.
+    page = client.get("/courses/mini-kursus/modules/satu").get_data(as_text=True)
+    assert "Tambahan." not in page
+    client.post("/courses/mini-kursus/move")
     page = client.get("/courses/mini-kursus/modules/satu").get_data(as_text=True)
     assert "Tambahan." in page
     rows = service.module_progress(user, outcome.course)

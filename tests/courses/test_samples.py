@@ -1,0 +1,42 @@
+"""The sample courses show every module kind: lessons, a local video with its transcript,
+an embedded H5P activity from an allowed host, and quizzes."""
+
+from __future__ import annotations
+
+from flask import current_app
+
+from lms.config import PROJECT_ROOT
+from lms.courses import service
+from lms.courses.format import load_course_folder
+from lms.db import get_session
+
+
+def _import(slug: str) -> None:
+    loaded = load_course_folder(PROJECT_ROOT / "courses" / slug,
+                                current_app.config["EMBED_ALLOWED_HOSTS"], label=slug)
+    service.import_course(loaded)
+    get_session().commit()
+
+
+def test_video_lesson_plays_a_course_file_with_its_transcript(client, login_as, app):
+    _import("pelayanan-publik-prima")
+    login_as("learner")
+    client.post("/courses/pelayanan-publik-prima/enrol")
+    page = client.get("/courses/pelayanan-publik-prima/modules/02a-video-alur-layanan")
+    html = page.get_data(as_text=True)
+    src = "/courses/pelayanan-publik-prima/files/1/video/alur-layanan-prima.webm"
+    assert page.status_code == 200 and f'<source src="{src}" type="video/webm">' in html
+    assert "Transkrip" in html and 'preload="metadata"' in html
+    video = client.get(src)
+    assert video.status_code == 200 and video.data[:4] == bytes.fromhex("1a45dfa3")
+    video.close()
+
+
+def test_h5p_module_embeds_the_allowed_host(client, login_as, app):
+    _import("integritas-antikorupsi")
+    login_as("learner")
+    client.post("/courses/integritas-antikorupsi/enrol")
+    page = client.get("/courses/integritas-antikorupsi/modules/03a-latihan-interaktif")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'src="https://h5p.org/h5p/embed/617"' in html
+    assert "https://h5p.org" in page.headers["Content-Security-Policy"]

@@ -4,22 +4,37 @@ results and item analysis for trainers."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+from lms.plugins.content import ContentType
+
+
+class Cmi5ContentType(ContentType):
+    """Modules of kind ``cmi5`` (imported cmi5 packages), launched in a sandbox and
+    completed by moveOn (declared in ``lms.content_types``)."""
+
+    name = "cmi5"
+    label = _l("cmi5 package")
+    self_paced = False
+
+    def player(self, slug: str, module: dict[str, Any]) -> Any:
+        from lms.authoring.views import cmi5_player
+
+        return cmi5_player(slug, module)
 
 
 def init_app(app: Flask) -> None:
     from lms.authoring.cli import wrap_import_courses
-    from lms.authoring.cmi5 import Cmi5Consumer
-    from lms.authoring.views import authoring_bp, cmi5_bp, cmi5_player
-    from lms.courses.views import register_module_player
+    from lms.authoring.views import authoring_bp, cmi5_bp
     from lms.web import FRAMEABLE_ENDPOINTS, csrf
 
     app.register_blueprint(authoring_bp)
     app.register_blueprint(cmi5_bp)
     csrf.exempt("lms.authoring.views.cmi5_fetch")
     FRAMEABLE_ENDPOINTS.update({"cmi5.content", "cmi5.returned"})
-    register_module_player("cmi5", cmi5_player)
     wrap_import_courses(app)
-    from lms.xapi.consumers import register_consumer
-
-    register_consumer(app, Cmi5Consumer())
+    # The cmi5 content type (above) and the cmi5 moveOn consumer are declared in the
+    # entry-point groups of pyproject.toml and registered by lms.plugins.

@@ -61,7 +61,10 @@ MOVEON_EXT = "https://w3id.org/xapi/cmi5/context/extensions/moveon"
 LAUNCHPARAMS_EXT = "https://w3id.org/xapi/cmi5/context/extensions/launchparameters"
 MASTERY_EXT = "https://w3id.org/xapi/cmi5/context/extensions/masteryscore"
 SATISFIED = "https://w3id.org/xapi/adl/verbs/satisfied"
+ABANDONED = "https://w3id.org/xapi/adl/verbs/abandoned"
 ADL = "http://adlnet.gov/expapi/verbs/"
+#: cmi5 §10 launchMode values. Browse and Review sessions never change completion.
+NORMAL, BROWSE, REVIEW = "Normal", "Browse", "Review"
 LAUNCH_DATA = "LMS.LaunchData"
 FETCH_TTL = dt.timedelta(minutes=10)
 CREDENTIAL_TTL = 4 * 3600
@@ -232,6 +235,17 @@ def _store_package(structure: dict[str, Any], folder_name: str, user: User | Non
     return authored
 
 
+def package_for_version(version: Any) -> Cmi5Package:
+    """The package a course version was imported from (its ``source`` is ``cmi5:<id>``),
+    so a learner pinned to an older version keeps launching that version's AUs."""
+    source = getattr(version, "source", "") or ""
+    if source.startswith("cmi5:") and source[5:].isdigit():
+        package = get_session().get(Cmi5Package, int(source[5:]))
+        if package is not None:
+            return package
+    return latest_package(version.course.slug)
+
+
 def latest_package(slug: str) -> Cmi5Package:
     package = get_session().scalar(sa.select(Cmi5Package).where(Cmi5Package.slug == slug)
                                    .order_by(Cmi5Package.id.desc()).limit(1))
@@ -256,12 +270,93 @@ def au_of(package: Cmi5Package, module_id: str) -> tuple[Cmi5Au, dict[str, Any]]
     return row, au
 
 
-def launch(user: User, package: Cmi5Package, module_id: str, registration: str,
-           content_url: str, return_url: str) -> dict[str, Any]:
-    """Prepare a launch (cmi5 §8.1): State LMS.LaunchData, ``launched``, a fetch token.
+def au_done(registration: str, au_row: Cmi5Au) -> bool:
+    """True once the AU is satisfied (its moveOn met) or completed and passed in this
+    registration: from then on it opens in Review mode."""
+    status = get_session().scalar(sa.select(Cmi5Status).where(
+        Cmi5Status.registration == registration.lower(), Cmi5Status.au_id == au_row.id))
+    return status is not None and (status.satisfied or (status.completed and status.passed))
 
-    Returns ``{"url": launch URL, "launch": Cmi5Launch, "au": au}``; ``content_url`` is the
-    absolute URL of the package's root folder (ending in ``/``).
+
+def launch_mode_for(registration: str, au_row: Cmi5Au, wanted: str | None) -> str:
+    """Review once the AU is done; otherwise Browse when the learner asks for it (allowed
+    while the AU is not done yet), else Normal."""
+    if au_done(registration, au_row):
+        return REVIEW
+    return BROWSE if (wanted or "").capitalize() == BROWSE else NORMAL
+
+
+def close_previous_sessions(user: User, au_row: Cmi5Au, au: dict[str, Any], registration: str,
+                            course_iri: str) -> list[str]:
+    """cmi5 §9.3.6: before a new launch of the AU, every earlier session of this learner
+    and registration that has no ``terminated`` statement is abandoned; the LMS records
+    ``abandoned`` for it (with the session id and its duration, §9.5.4.2). Returns the
+    session ids abandoned."""
+    from lms.people.actors import actor_for
+    from lms.xapi.service import StatementQuery, query_statements, store_statements
+
+    session = get_session()
+    open_launches = list(session.scalars(sa.select(Cmi5Launch).where(
+        Cmi5Launch.user_id == user.id, Cmi5Launch.registration == registration,
+        Cmi5Launch.au_id == au_row.id, Cmi5Launch.ended.is_(None)).order_by(Cmi5Launch.id)))
+    if not open_launches:
+        return []
+    # What each session sent: its statements carry the session id in context.extensions.
+    statements, _more, _upto = query_statements(StatementQuery(
+        activity=au["id"], registration=registration, limit=1000))
+    by_session: dict[str, list[dict[str, Any]]] = {}
+    for statement in statements:
+        sid = ((statement.get("context") or {}).get("extensions") or {}).get(SESSION_EXT)
+        if isinstance(sid, str):
+            by_session.setdefault(sid, []).append(statement)
+    actor = actor_for(user)
+    out, abandoned = [], []
+    for record in open_launches:
+        sent = by_session.get(record.session_id, [])
+        if any(s["verb"]["id"] == ADL + "terminated" for s in sent):
+            record.ended = "terminated"
+            continue
+        record.ended = "abandoned"
+        abandoned.append(record.session_id)
+        started = _aware(record.launched_at)
+        last = started
+        for s in sent:
+            when = _parse_time(s.get("timestamp"))
+            if when is not None and when > last:
+                last = when
+        statement = _statement(actor, ABANDONED, "abandoned", au["id"], registration,
+                               course_iri, session_id=record.session_id)
+        statement["result"] = {"duration": _iso_duration((last - started).total_seconds())}
+        out.append(statement)
+    if out:
+        store_statements(out)
+    session.flush()
+    return abandoned
+
+
+def _parse_time(value: Any) -> dt.datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def _iso_duration(seconds: float) -> str:
+    return f"PT{max(0.0, round(seconds, 2)):g}S"
+
+
+def launch(user: User, package: Cmi5Package, module_id: str, registration: str,
+           content_url: str, return_url: str, mode: str | None = None) -> dict[str, Any]:
+    """Prepare a launch (cmi5 §8.1): abandon unterminated earlier sessions, write State
+    LMS.LaunchData, store ``launched``, and make a fetch token.
+
+    ``mode``: "Browse" when the learner chose to browse (see :func:`launch_mode_for`).
+    Returns ``{"url": launch URL, "launch": Cmi5Launch, "au": au, "mode": launchMode,
+    "abandoned": [session ids]}``; ``content_url`` is the absolute URL of the package's
+    root folder (ending in ``/``).
     """
     from lms.people.actors import actor_for
     from lms.xapi import documents
@@ -269,10 +364,12 @@ def launch(user: User, package: Cmi5Package, module_id: str, registration: str,
     from lms.xapi.validation.agents import agent_key
 
     row, au = au_of(package, module_id)
+    abandoned = close_previous_sessions(user, row, au, registration, package.course_iri)
+    launch_mode = launch_mode_for(registration, row, mode)
     session_id = str(uuid.uuid4())
     token = secrets.token_urlsafe(32)
     record = Cmi5Launch(token_hash=_hash(token), session_id=session_id, user_id=user.id,
-                        au_id=row.id, registration=registration)
+                        au_id=row.id, registration=registration, launch_mode=launch_mode)
     get_session().add(record)
     actor = actor_for(user)
     base = current_app.config["BASE_URL"]
@@ -282,7 +379,7 @@ def launch(user: User, package: Cmi5Package, module_id: str, registration: str,
         "extensions": {SESSION_EXT: session_id},
     }
     launch_data: dict[str, Any] = {
-        "contextTemplate": context_template, "launchMode": "Normal",
+        "contextTemplate": context_template, "launchMode": launch_mode,
         "moveOn": au["moveOn"], "returnURL": return_url,
         "entitlementKey": {"courseStructure": package.course_iri},
     }
@@ -303,7 +400,7 @@ def launch(user: User, package: Cmi5Package, module_id: str, registration: str,
         "activityId": au["id"],
     }
     url = au_url + ("&" if "?" in au_url else "?") + urlencode(params)
-    extensions: dict[str, Any] = {SESSION_EXT: session_id, LAUNCHMODE_EXT: "Normal",
+    extensions: dict[str, Any] = {SESSION_EXT: session_id, LAUNCHMODE_EXT: launch_mode,
                                   LAUNCHURL_EXT: au_url, MOVEON_EXT: au["moveOn"]}
     if au.get("launchParameters"):
         extensions[LAUNCHPARAMS_EXT] = au["launchParameters"]
@@ -312,7 +409,8 @@ def launch(user: User, package: Cmi5Package, module_id: str, registration: str,
     store_statements([_statement(actor, ADL + "launched", "launched", au["id"], registration,
                                  package.course_iri, extensions, session_id=session_id)])
     get_session().flush()
-    return {"url": url, "launch": record, "au": au}
+    return {"url": url, "launch": record, "au": au, "mode": launch_mode,
+            "abandoned": abandoned}
 
 
 def fetch_token(token: str) -> dict[str, str]:
@@ -381,6 +479,19 @@ def user_may_launch(user: User, slug: str) -> bool:
 # --- moveOn ------------------------------------------------------------------------------
 
 
+def counts_for_completion(statement: dict[str, Any]) -> bool:
+    """False for statements of a session launched in Browse or Review mode (cmi5 §10: such
+    sessions do not change the AU's completion or success). Statements without a known
+    session id count (they may come from another system)."""
+    sid = ((statement.get("context") or {}).get("extensions") or {}).get(SESSION_EXT)
+    if not isinstance(sid, str) or not sid:
+        return True
+    record = get_session().scalar(sa.select(Cmi5Launch).where(Cmi5Launch.session_id == sid))
+    if record is None:
+        return True
+    return record.launch_mode == NORMAL
+
+
 def move_on_met(move_on: str, completed: bool, passed: bool) -> bool:
     """cmi5 §10 (moveOn): whether an AU with this criterion is satisfied."""
     return {
@@ -427,9 +538,16 @@ class Cmi5Consumer(StatementConsumer):  # type: ignore[misc,valid-type]
                                     .where(Enrollment.registration == registration))
         if enrollment is None:
             return
+        if not counts_for_completion(data):
+            return
+        from lms.courses import service as courses
+
         package_ids = [r.package_id for r in rows]
-        package = session.scalar(sa.select(Cmi5Package).where(Cmi5Package.id.in_(package_ids))
-                                 .order_by(Cmi5Package.id.desc()).limit(1))
+        package = package_for_version(courses.pinned_version(enrollment))
+        if package.id not in package_ids:  # the AU is not in the version the learner follows
+            package = session.scalar(sa.select(Cmi5Package)
+                                     .where(Cmi5Package.id.in_(package_ids))
+                                     .order_by(Cmi5Package.id.desc()).limit(1))
         assert package is not None
         au = next(r for r in rows if r.package_id == package.id)
         status = self._status(registration, au.id)
@@ -457,7 +575,6 @@ class Cmi5Consumer(StatementConsumer):  # type: ignore[misc,valid-type]
     def _satisfy(self, package: Cmi5Package, au: Cmi5Au, registration: str,
                  trigger: dict[str, Any], enrollment: Any) -> None:
         from lms.courses import service as courses
-        from lms.courses.models import Course
         from lms.xapi.service import store_statements
 
         session = get_session()
@@ -483,8 +600,7 @@ class Cmi5Consumer(StatementConsumer):  # type: ignore[misc,valid-type]
                                       package.course_iri, session_id=session_id, moveon=True,
                                       statement_id=sid(block["id"], "satisfied"),
                                       timestamp=stamp))
-        course = session.get(Course, enrollment.course_id)
-        version = courses.current_version(course)
+        version = courses.pinned_version(enrollment)
         definition = courses.definition_of(version)
         module = next((m for m in definition["modules"] if m["id"] == au.module_id), None)
         lentera = []

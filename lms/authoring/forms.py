@@ -134,3 +134,9 @@ class Cmi5Form(FlaskForm):
 
 class UploadForm(FlaskForm):
     file = FileField(_l("Image or video"), validators=[FileRequired()])
+
+
+class CoverForm(FlaskForm):
+    cover = FileField(_l("Cover image (PNG, JPEG, GIF, WebP or SVG; at most 1 MB)"))
+    cover_alt = StringField(_l("What the image shows (for screen readers)"),
+                            validators=[Length(max=300)])

@@ -113,6 +113,11 @@ class Cmi5Launch(Model):
     registration: Mapped[str] = mapped_column(sa.String(36), index=True)
     launched_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     fetched_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    #: cmi5 launchMode of this session: Normal, Browse or Review.
+    launch_mode: Mapped[str] = mapped_column(sa.String(10), default="Normal",
+                                             server_default="Normal")
+    #: How the session ended, found at the next launch: "terminated" or "abandoned".
+    ended: Mapped[str | None] = mapped_column(sa.String(12))
 
 
 class Cmi5Status(Model):

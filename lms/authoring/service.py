@@ -255,7 +255,8 @@ def publish(authored: AuthoredCourse, user: User | None) -> CourseVersion:
 
 
 def archive(authored: AuthoredCourse, user: User) -> None:
-    """Close the course: it leaves the catalog; learners' records stay."""
+    """Close the course: it leaves the catalog and takes no new enrolments; learners
+    already enrolled can still finish it and keep their records and certificates."""
     course = catalog_course(authored)
     if course is not None:
         course.published = False
@@ -402,3 +403,76 @@ def save_upload(authored: AuthoredCourse, user: User, filename: str, data: bytes
     (folder / final).write_bytes(data)
     record(authored, user, "file_uploaded", f"gambar/{final}")
     return f"gambar/{final}"
+
+
+# --- cover image ------------------------------------------------------------------------
+
+COVER_TYPES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg")
+
+
+def set_cover(authored: AuthoredCourse, user: User, filename: str | None, data: bytes | None,
+              alt: str) -> str | None:
+    """Upload or replace the draft's cover image (``data`` None: change only the alt text).
+
+    The file goes to ``gambar/sampul.<type>`` in the draft; ``course.yaml`` gets ``cover``
+    and ``cover_alt``. Checked like the courses loader does: type by suffix and content,
+    at most 1 MB. Returns the cover's path (None when there is none).
+    """
+    from lms.courses.format import MAX_COVER_BYTES, image_content_matches
+
+    folder = drafts.draft_dir(authored.slug)
+    meta = drafts.read_course_yaml(folder)
+    alt = (alt or "").strip()[:300]
+    if data is not None:
+        suffix = PurePosixPath((filename or "").lower()).suffix
+        if suffix not in COVER_TYPES:
+            raise ValidationError(_l("A cover is a PNG, JPEG, GIF, WebP or SVG image."),
+                                  field="cover")
+        if not data:
+            raise ValidationError(_l("The file is empty."), field="cover")
+        if len(data) > MAX_COVER_BYTES:
+            raise ValidationError(_l("A cover image is at most 1 MB."), field="cover")
+        if not image_content_matches(suffix, data):
+            raise ValidationError(_l("The file's content does not match its type %(type)s.",
+                                     type=suffix), field="cover")
+        old = meta.get("cover")
+        name = f"gambar/sampul{'.jpg' if suffix == '.jpeg' else suffix}"
+        (folder / "gambar").mkdir(parents=True, exist_ok=True)
+        if old and old != name and _unused(folder, old):
+            (folder / old).unlink(missing_ok=True)
+        (folder / name).write_bytes(data)
+        meta["cover"] = name
+        record(authored, user, "cover_set", name)
+    elif not meta.get("cover"):
+        raise ValidationError(_l("Choose an image for the cover."), field="cover")
+    if alt:
+        meta["cover_alt"] = alt
+    else:
+        meta.pop("cover_alt", None)
+    drafts.write_course_yaml(folder, meta)
+    if data is None:
+        record(authored, user, "cover_set", f"alt: {alt}")
+    return meta.get("cover")
+
+
+def remove_cover(authored: AuthoredCourse, user: User) -> None:
+    """Take the cover off the draft (its file goes unless a lesson uses it)."""
+    folder = drafts.draft_dir(authored.slug)
+    meta = drafts.read_course_yaml(folder)
+    old = meta.pop("cover", None)
+    meta.pop("cover_alt", None)
+    if old is None:
+        raise NotFound(_l("This course has no cover image."))
+    drafts.write_course_yaml(folder, meta)
+    if _unused(folder, old):
+        (folder / old).unlink(missing_ok=True)
+    record(authored, user, "cover_removed", old)
+
+
+def _unused(folder: Path, rel: str) -> bool:
+    """True when no lesson of the draft mentions the file ``rel``."""
+    pure = PurePosixPath(rel)
+    if pure.is_absolute() or ".." in pure.parts:
+        return False
+    return not any(rel in p.read_text(encoding="utf-8", errors="replace")
+                   for p in folder.glob("*.md"))

@@ -199,6 +199,22 @@ def course(slug: str) -> Any:
         trainers=service.trainers(authored))
 
 
+def _fill_settings(form: Any, meta: dict[str, Any]) -> None:
+    form.title.data = meta.get("title", "")
+    form.summary.data = meta.get("summary", "")
+    form.description.data = meta.get("description", "")
+    form.topic.data = meta.get("topic", "")
+    form.tags.data = ", ".join(meta.get("tags") or [])
+    form.jp.data = meta.get("jp")
+    form.level.data = meta.get("level", "dasar")
+    form.competencies.data = "\n".join(
+        f"{c.get('code')} {c.get('level')}" for c in meta.get("competencies") or [])
+    completion = meta.get("completion") or {}
+    form.completion_quizzes.data = completion.get("quizzes") if completion.get("quizzes") \
+        in ("all", "none") else "all"
+    form.completion_modules.data = "none" if completion.get("modules") == [] else "all"
+
+
 @authoring_bp.route("/<slug>/settings", methods=["GET", "POST"])
 def settings(slug: str) -> Any:
     authored = _editable(slug)
@@ -206,19 +222,7 @@ def settings(slug: str) -> Any:
     meta = drafts.read_course_yaml(folder)
     form = forms.CourseSettingsForm()
     if request.method == "GET":
-        form.title.data = meta.get("title", "")
-        form.summary.data = meta.get("summary", "")
-        form.description.data = meta.get("description", "")
-        form.topic.data = meta.get("topic", "")
-        form.tags.data = ", ".join(meta.get("tags") or [])
-        form.jp.data = meta.get("jp")
-        form.level.data = meta.get("level", "dasar")
-        form.competencies.data = "\n".join(
-            f"{c.get('code')} {c.get('level')}" for c in meta.get("competencies") or [])
-        completion = meta.get("completion") or {}
-        form.completion_quizzes.data = completion.get("quizzes") if completion.get("quizzes") \
-            in ("all", "none") else "all"
-        form.completion_modules.data = "none" if completion.get("modules") == [] else "all"
+        _fill_settings(form, meta)
     elif form.validate_on_submit():
         targets, problems = [], []
         for n, line in enumerate(form.competencies.data.splitlines(), start=1):
@@ -252,7 +256,63 @@ def settings(slug: str) -> Any:
             get_session().commit()
             flash(_("Course settings saved."), "success")
             return redirect(url_for(".course", slug=slug))
-    return render_template("authoring/settings.html", authored=authored, form=form)
+    return _settings_page(authored, form)
+
+
+def _settings_page(authored: AuthoredCourse, form: Any, cover_form: Any = None) -> Any:
+    meta = drafts.read_course_yaml(_folder(authored))
+    if cover_form is None:
+        cover_form = forms.CoverForm(formdata=None)
+        cover_form.cover_alt.data = meta.get("cover_alt", "")
+    return render_template("authoring/settings.html", authored=authored, form=form,
+                           cover_form=cover_form, cover=meta.get("cover"))
+
+
+@authoring_bp.post("/<slug>/cover")
+def cover(slug: str) -> Any:
+    """Upload or replace the cover image, or change its alt text."""
+    authored = _editable(slug)
+    form = forms.CoverForm()
+    if form.validate_on_submit():
+        upload = form.cover.data
+        data = None
+        if upload is not None and getattr(upload, "filename", ""):
+            from lms.courses.format import MAX_COVER_BYTES
+
+            try:
+                data = upload.read(MAX_COVER_BYTES + 1)
+            finally:
+                upload.close()
+        try:
+            service.set_cover(authored, current_user, getattr(upload, "filename", None), data,
+                              form.cover_alt.data or "")
+        except LmsError as exc:
+            get_session().rollback()
+            form.cover.errors = [str(exc.message)]
+        else:
+            get_session().commit()
+            flash(_("Cover image saved. It appears in the catalog once you publish."), "success")
+            return redirect(url_for(".settings", slug=slug))
+    settings_form = forms.CourseSettingsForm(formdata=None)
+    _fill_settings(settings_form, drafts.read_course_yaml(_folder(authored)))
+    return _settings_page(authored, settings_form, form), 400
+
+
+@authoring_bp.post("/<slug>/cover/delete")
+def cover_delete(slug: str) -> Any:
+    authored = _editable(slug)
+    form = forms.CoverForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        service.remove_cover(authored, current_user)
+    except LmsError as exc:
+        get_session().rollback()
+        flash(str(exc.message), "warning")
+    else:
+        get_session().commit()
+        flash(_("Cover image removed. The catalog changes when you publish."), "success")
+    return redirect(url_for(".settings", slug=slug))
 
 
 @authoring_bp.post("/<slug>/modules")
@@ -679,6 +739,7 @@ ACTIONS = {
     "trainer_added": _l("Co-trainer added"), "trainer_removed": _l("Co-trainer removed"),
     "published": _l("Published"), "archived": _l("Archived"), "unarchived": _l("Restored"),
     "imported": _l("Package imported"), "file_uploaded": _l("File uploaded"),
+    "cover_set": _l("Cover image set"), "cover_removed": _l("Cover image removed"),
     "cmi5_imported": _l("cmi5 package imported"), "settings_changed": _l("Settings changed"),
     "module_added": _l("Module added"), "module_moved": _l("Module moved"),
     "module_removed": _l("Module removed"), "lesson_saved": _l("Lesson saved"),
@@ -756,26 +817,31 @@ def cmi5_player(slug: str, module: dict[str, Any]) -> Any:
 @cmi5_bp.get("/<slug>/<module_id>")
 @login_required
 def launch(slug: str, module_id: str) -> Any:
-    course = courses.get_course(slug)
-    enrollment = courses.enrollment_for(current_user, course)
+    course, version, enrollment = courses.learner_view(current_user, slug)
     if enrollment is None:
         flash(_("Enrol in the course first."), "info")
         return redirect(url_for("courses.course", slug=slug))
-    package = cmi5.latest_package(slug)
+    package = cmi5.package_for_version(version)
+    _row, au = cmi5.au_of(package, module_id)
+    own_window = au.get("launchMethod") == "OwnWindow"
     base = current_app.config["BASE_URL"]
     content = f"{base}{url_for('cmi5.content', folder=package.folder, path='')}"
+    back = url_for("cmi5.returned", slug=slug, window="own" if own_window else None)
     prepared = cmi5.launch(current_user, package, module_id, enrollment.registration,
-                           content, f"{base}{url_for('cmi5.returned', slug=slug)}")
+                           content, f"{base}{back}", mode=request.args.get("mode", "")[:10])
     get_session().commit()
     return render_template("authoring/cmi5_launch.html", course=course, url=prepared["url"],
-                           au=prepared["au"])
+                           au=prepared["au"], mode=prepared["mode"], own_window=own_window,
+                           module_id=module_id)
 
 
 @cmi5_bp.get("/<slug>/returned")
 def returned(slug: str) -> Any:
-    """The returnURL of LMS.LaunchData: an AU that exits lands here, inside the player's
-    frame, with a link that takes the whole window back to the course."""
-    return render_template("authoring/cmi5_returned.html", slug=slug)
+    """The returnURL of LMS.LaunchData: an AU that exits lands here — inside the player's
+    frame (AnyWindow), with a link that takes the whole window back to the course, or in
+    the AU's own window (OwnWindow), which the learner may close."""
+    return render_template("authoring/cmi5_returned.html", slug=slug,
+                           own_window=request.args.get("window") == "own")
 
 
 @cmi5_bp.route("/fetch/<token>", methods=["POST", "OPTIONS"])

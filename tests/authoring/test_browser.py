@@ -212,3 +212,41 @@ def test_a_cmi5_package_runs_in_the_player_and_completes_the_course(
     assert completion is not None and completion.jp == 2
     page.get_by_role("link", name="Kembali ke kursus").click()
     page.wait_for_url("**/courses/etika-cmi5")
+
+
+def test_an_own_window_au_opens_in_a_new_window_then_in_review(
+        page: Any, people: dict[str, Any], live_server: Any, tmp_path: Path) -> None:
+    package = tmp_path / "etika-cmi5.zip"
+    package.write_bytes(cmi5_zip('CompletedAndPassed" launchMethod="OwnWindow'))
+    sign_in(page, "pelatih@browser.lentera.local")
+    page.goto("/authoring/")
+    form = page.locator("#cmi5-form")
+    form.locator("input[type=file]").set_input_files(str(package))
+    form.get_by_label("Nama singkat (pada alamat)").fill("etika-cmi5")
+    form.get_by_label("Topik").fill("Etika")
+    form.get_by_label("Jam pelajaran (JP)").fill("2")
+    form.get_by_role("button", name="Impor paket cmi5").click()
+
+    sign_in(page, "peserta@browser.lentera.local")
+    page.goto("/courses/etika-cmi5")
+    page.get_by_role("button", name="Daftar gratis").click()
+    page.wait_for_url("**/cmi5/etika-cmi5/au-1")
+    assert page.locator("#cmi5-frame").count() == 0
+    with page.expect_popup() as popup_info:
+        page.get_by_role("link", name="Buka aktivitas").click()
+    popup = popup_info.value
+    status = popup.locator("#status")
+    status.filter(has_text=re.compile("selesai|gagal")).wait_for()
+    assert status.inner_text() == "selesai:CompletedAndPassed:1"
+    popup.close()
+    get_session().expire_all()
+    completion = get_session().scalar(sa.select(Completion))
+    assert completion is not None and completion.jp == 2
+
+    # Launched again after it is satisfied: Review mode, and the earlier session (which
+    # terminated) is not abandoned.
+    page.goto("/cmi5/etika-cmi5/au-1")
+    expect(page.locator(".cmi5-mode")).to_have_attribute("data-mode", "Review")
+    get_session().expire_all()
+    verbs = list(get_session().scalars(sa.select(Statement.verb_id)))
+    assert "https://w3id.org/xapi/adl/verbs/abandoned" not in verbs

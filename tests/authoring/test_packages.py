@@ -17,7 +17,10 @@ from tests.authoring.conftest import folder_zip, symlink_info, zip_with
 
 
 def _import_folder(folder: Path) -> Course:
-    loaded = load_course_folder(folder, [], label=folder.name)
+    from flask import current_app
+
+    hosts = current_app.config.get("EMBED_ALLOWED_HOSTS") or []
+    loaded = load_course_folder(folder, hosts, label=folder.name)
     return courses.import_course(loaded).course
 
 

@@ -19,17 +19,12 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     from lms.reports import api  # noqa: F401  (adds its routes to the API blueprint)
     from lms.reports.guard import check_scope
-    from lms.reports.training import JpLedger
     from lms.reports.views import home_panel, reports_bp
     from lms.web import register_home_panel
 
     app.config.setdefault("REPORTS_COST_PER_JP", None)
-    try:
-        from lms.xapi.consumers import register_consumer
-    except ImportError:  # pragma: no cover - the LRS is part of Lentera
-        pass
-    else:
-        register_consumer(app, JpLedger())
+    # Its statement consumer (jp-credits, lms.reports.training.JpLedger) is declared in the
+    # lms.statement_consumers entry-point group and registered by lms.plugins.
     app.register_blueprint(reports_bp)
     register_home_panel(home_panel)
     from lms.courses.service import register_jp_source

@@ -26,6 +26,19 @@ def record_headers() -> list[str]:
 
 
 def kind_label(kind: str) -> str:
+    """The label of a kind of learning, looked up once per app context (a request or a
+    job): an export asks for it on every one of 100,000s of rows, and a translation
+    lookup costs far more than writing the row."""
+    from flask import g
+
+    cache = g.setdefault("_reports_kind_labels", {})
+    label = cache.get(kind)
+    if label is None:
+        label = cache[kind] = _kind_label(kind)
+    return label
+
+
+def _kind_label(kind: str) -> str:
     from lms.reports.models import TrainingKind
 
     if kind == "course":
@@ -51,23 +64,27 @@ def record_values(row: Any) -> list[Any]:
             row.certificate or ""]
 
 
-def _safe_cell(value: Any) -> Any:
-    # A spreadsheet runs text starting with = + - @ as a formula (CSV injection).
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+#: A spreadsheet runs text starting with one of these as a formula (CSV injection).
+_FORMULA_START = frozenset("=+-@\t\r")
 
 
 def csv_stream(headers: list[str], rows: Iterable[list[Any]], chunk: int = 1000
                ) -> Iterator[str]:
-    """CSV text in pieces of ``chunk`` rows, with a BOM so spreadsheets read UTF-8."""
+    """CSV text in pieces of ``chunk`` rows, with a BOM so spreadsheets read UTF-8.
+
+    Dates are written in ISO form and text a spreadsheet would run as a formula gets a
+    leading apostrophe. The cell loop is written out (no call per cell): it runs for
+    every cell of 100,000s of rows."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     buffer.write("\ufeff")
     writer.writerow(headers)
+    date, formula = dt.date, _FORMULA_START
     for count, row in enumerate(rows, start=1):
-        writer.writerow([_safe_cell(v.isoformat() if isinstance(v, dt.date) else v)
-                         for v in row])
+        writer.writerow([
+            ("'" + v if v and v[0] in formula else v) if isinstance(v, str)
+            else (v.isoformat() if isinstance(v, date) else v)
+            for v in row])
         if count % chunk == 0:
             yield buffer.getvalue()
             buffer.seek(0)
@@ -86,10 +103,12 @@ def _text_cell(sheet: Any, value: Any) -> Any:
     return value
 
 
-def xlsx_file(sheets: Iterable[tuple[str, list[str], Iterable[list[Any]]]]) -> Any:
+def xlsx_file(sheets: Iterable[tuple[str, list[str], Iterable[list[Any]]]],
+              path: Any = None) -> Any:
     """A temporary file holding a workbook with one sheet per ``(title, headers, rows)``.
 
-    The caller sends it and the file is removed when closed.
+    The caller sends it and the file is removed when closed. With ``path``, the workbook
+    is written there instead and ``path`` is returned.
     """
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
@@ -107,8 +126,80 @@ def xlsx_file(sheets: Iterable[tuple[str, list[str], Iterable[list[Any]]]]) -> A
         sheet.append(header_cells)
         for row in rows:
             sheet.append([_text_cell(sheet, v) for v in row])
+    if path is not None:
+        workbook.save(path)
+        return path
     handle = tempfile.NamedTemporaryFile(suffix=".xlsx")  # noqa: SIM115 - sent, then closed
     workbook.save(handle)
     handle.flush()
     handle.seek(0)
     return handle
+
+
+# --- AKPK workbook ---------------------------------------------------------------------------
+
+
+def cost_per_jp(args: Any) -> float | None:
+    """The cost per JP of a page's ``cost`` argument (``150.000`` or ``150000,5``), else
+    the configured default (``REPORTS_COST_PER_JP``), else None."""
+    from flask import current_app
+
+    raw = (args.get("cost", "") or "").strip().replace(".", "").replace(",", ".")
+    if raw:
+        try:
+            value = float(raw)
+        except ValueError:
+            from lms.errors import ValidationError
+
+            raise ValidationError(_("The cost per JP must be a number."), field="cost") from None
+        return max(0.0, value)
+    configured = current_app.config.get("REPORTS_COST_PER_JP")
+    return float(configured) if configured else None
+
+
+def category_label(category: str | None) -> str:
+    return {"optimal": _("Optimal"), "cukup": _("Fairly optimal"),
+            "kurang": _("Less than optimal")}.get(category or "", "")
+
+
+def needs_sheets(scope: Any, filters: Any, cost: float | None
+                 ) -> list[tuple[str, list[str], Iterable[list[Any]]]]:
+    """The four sheets of the AKPK workbook (budget plan, needs by competency, gaps by org
+    unit, job-person match), the last one streamed."""
+    from lms.reports import needs, service
+
+    items = needs.needs(scope, filters)
+    heat = service.gap_heatmap(scope, filters)
+    plan = [[r["code"], r["competency"], r["participants"], r["average_gap"],
+             kind_label(r["route"].kind) if r["route"] else "",
+             r["route"].title if r["route"] else _("No route yet"),
+             r["route"].provider if r["route"] else "", r["route"].jp if r["route"] else None,
+             r["route"].schedule if r["route"] else "",
+             (r["route"].cost_per_jp if r["route"] and r["route"].cost_per_jp is not None
+              else cost), r["cost"]]
+            for r in needs.plan_rows(items, cost)]
+    per_need = [[n.competency.code, n.competency.name, n.employees, round(n.average_gap, 2),
+                 n.target_employees] for n in items]
+    per_unit = [[u.name, heat.unit_totals.get(u.id, 0)]
+                + [heat.cells.get((u.id, c.id), 0) for c in heat.competencies]
+                for u in heat.units]
+
+    def match_values(match: Any) -> list[Any]:
+        return [match.nip or "", match.name, match.unit, match.position, match.jpm,
+                category_label(match.category), match.gaps, match.target_position or ""]
+
+    matches = (match_values(needs.to_match(r)) for r in service.iter_rows(
+        needs.match_query(scope, filters)))
+    return [
+        (_("Budget plan"), [_("Code"), _("Competency"), _("Participants"), _("Average gap"),
+                            _("Route"), _("Title"), _("Provider"), _("JP"), _("Schedule"),
+                            _("Cost per JP (Rp)"), _("Estimated cost (Rp)")], plan),
+        (_("Needs by competency"), [_("Code"), _("Competency"), _("Employees below standard"),
+                                    _("Average gap (levels)"),
+                                    _("Employees below target position")], per_need),
+        (_("Gaps by org unit"), [_("Org unit"), _("Employees")]
+         + [c.code for c in heat.competencies], per_unit),
+        (_("Job-person match"), [_("NIP"), _("Name"), _("Org unit"), _("Position"),
+                                 _("Job-person match (%)"), _("Category"), _("Gaps"),
+                                 _("Target position")], matches),
+    ]

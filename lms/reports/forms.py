@@ -49,6 +49,13 @@ class TrainingForm(FlaskForm):
     submit = SubmitField(_l("Save training"))
 
 
+class VoidTrainingForm(FlaskForm):
+    reason = StringField(_l("Why is it voided?"), validators=[DataRequired(), Length(max=500)],
+                         description=_l("E.g. recorded twice, the training did not take "
+                                        "place. Kept in the history."))
+    submit = SubmitField(_l("Void training"))
+
+
 class ParticipantsForm(FlaskForm):
     file = FileField(_l("CSV file"), validators=[FileAllowed(["csv", "txt"])],
                      description=_l("A column named nip (and optionally "

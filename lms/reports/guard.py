@@ -8,11 +8,22 @@ there too, so this module checks those endpoints before their views run:
 - per-employee endpoints: an HR user (not an admin) may open an employee only inside
   their scope, unless they are that employee or lead the employee's unit (supervisors
   keep what the owning module grants them);
+- certificates by number (the PDF, the badge files): the same rule for the employee who
+  holds the certificate. The public verification pages (``/verify/<number>``,
+  ``/credentials/badges/<number>``) stay open to anyone holding the number: that is what a
+  printed QR code is for;
 - employee searches: an HR user whose scope is not everyone gets the same search limited
   to their scope (the page redirects to the scoped list of /reports/employees).
 
 When the owning modules call :func:`lms.reports.scope.get_employee` themselves, the
-entries here can go.
+entries here can go. The assessment, plans and evaluation modules check the scope in their
+own views (through :func:`lms.reports.scope.scope_for`); tests/reports/test_guard.py checks
+every route of the application with an employee's NIP or a certificate number, so a new
+one that forgets the scope fails there.
+
+A request that carries an ``Authorization`` header is a client key only on the API
+(``/api/v1``); anywhere else the header is ignored by the application, so it does not
+lift the check.
 """
 
 from __future__ import annotations
@@ -35,10 +46,17 @@ EMPLOYEE_ENDPOINTS = frozenset({
     "api.employee_competencies",
 })
 
+#: Endpoints whose ``number`` view argument is a certificate number (of a course completion).
+CERTIFICATE_ENDPOINTS = frozenset({
+    "courses.certificate",
+    "credentials.badge_json",
+    "credentials.badge_jwt",
+})
+
 
 def _hr_viewer() -> Any:
     """The signed-in HR user who is not an admin, else None (others are unaffected)."""
-    if request.headers.get("Authorization"):
+    if request.headers.get("Authorization") and (request.endpoint or "").startswith("api."):
         return None  # a client key: the API's own scopes apply
     if not current_user.is_authenticated:
         return None
@@ -56,6 +74,15 @@ def check_scope() -> Any:
         if viewer is None or nip == viewer.nip:
             return None
         return _check_employee(viewer, nip, api=endpoint.startswith("api."))
+    if endpoint in CERTIFICATE_ENDPOINTS:
+        viewer = _hr_viewer()
+        number = (request.view_args or {}).get("number")
+        if viewer is None or not number:
+            return None
+        holder = _certificate_holder(str(number))
+        if holder is None or holder.id == viewer.id or not holder.nip:
+            return None  # the owning view answers (404, or one's own certificate)
+        return _check_employee(viewer, holder.nip, api=False)
     if endpoint in ("competency.team", "api.employees"):
         viewer = _hr_viewer()
         if viewer is None:
@@ -86,6 +113,19 @@ def _check_employee(viewer: Any, nip: str, *, api: bool) -> Any:
 
         abort(403)
     return None
+
+
+def _certificate_holder(number: str) -> Any:
+    """The employee holding certificate ``number`` (of a course completion), if any."""
+    import sqlalchemy as sa
+
+    from lms.courses.models import Completion
+    from lms.db import get_session
+    from lms.people.models import User
+
+    return get_session().scalar(
+        sa.select(User).join(Completion, Completion.user_id == User.id)
+        .where(Completion.certificate_number == number.strip().upper()))
 
 
 def _scoped_search(scope: Any) -> Any:

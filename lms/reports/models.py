@@ -92,10 +92,50 @@ class Training(Model):
     created_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    #: Set when HR voided the training: its statements are voided, it counts for nobody.
+    voided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    voided_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user.id", ondelete="SET NULL"))
 
     participants: Mapped[list[TrainingParticipant]] = orm.relationship(
         back_populates="training", cascade="all, delete-orphan",
         order_by="TrainingParticipant.id")
+    changes: Mapped[list[TrainingChange]] = orm.relationship(
+        back_populates="training", cascade="all, delete-orphan",
+        order_by="TrainingChange.id")
+
+    @property
+    def voided(self) -> bool:
+        return self.voided_at is not None
+
+
+class TrainingChangeKind(enum.StrEnum):
+    CREATED = "created"
+    EDITED = "edited"
+    PARTICIPANTS_ADDED = "participants_added"
+    PARTICIPANT_REMOVED = "participant_removed"
+    VOIDED = "voided"
+
+
+class TrainingChange(Model):
+    """One change to a recorded training: who, when, what (the history on its page)."""
+
+    __tablename__ = "training_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    training_id: Mapped[int] = mapped_column(sa.ForeignKey("training.id", ondelete="CASCADE"),
+                                             index=True)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    #: The name at the time (kept when the account goes).
+    user_name: Mapped[str] = mapped_column(sa.String(200), default="")
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    kind: Mapped[TrainingChangeKind] = mapped_column(_enum(TrainingChangeKind))
+    #: ``{"fields": {name: [old, new]}, "participants": [{"nip", "name"}], "reason",
+    #: "statements": {"voided": n, "sent": n}}`` as it applies.
+    detail: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+
+    training: Mapped[Training] = orm.relationship(back_populates="changes")
 
 
 class TrainingParticipant(Model):
@@ -173,3 +213,72 @@ class DevelopmentRoute(Model):
     cost_per_jp: Mapped[float | None] = mapped_column(sa.Float)
 
     competency: Mapped[Any] = orm.relationship("Competency", lazy="joined")
+
+
+class JpCourseCredit(Model):
+    """A course completion as the ``jp-credits`` consumer counted it into
+    :class:`JpSummary`: the first completion of a Lentera course per person (the rule of
+    the courses ledger), withdrawn when its statement is voided.
+
+    The courses ledger's ``completion`` rows are written by another consumer with its own
+    cursor, so the summary cannot lean on them without racing it; this row is what the
+    summary remembers of each course completion it counted."""
+
+    __tablename__ = "jp_course_credit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"))
+    course_id: Mapped[int]
+    jp: Mapped[float] = mapped_column(sa.Float)
+    completed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    statement_id: Mapped[str] = mapped_column(sa.String(36), unique=True)
+
+    __table_args__ = (
+        sa.UniqueConstraint("user_id", "course_id"),
+        sa.Index("ix_jp_course_credit_user_completed", "user_id", "completed_at"),
+    )
+
+
+#: Months of a :class:`JpSummary` row: ``jp_01``..``jp_12`` and ``n_01``..``n_12``.
+MONTHS = range(1, 13)
+
+
+def month_jp(month: int) -> str:
+    return f"jp_{month:02d}"
+
+
+def month_count(month: int) -> str:
+    return f"n_{month:02d}"
+
+
+jp_summary_table = sa.Table(
+    "jp_summary",
+    Model.metadata,
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("user.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("year", sa.Integer, primary_key=True),
+    sa.Column("jp", sa.Float, nullable=False),
+    sa.Column("completions", sa.Integer, nullable=False),
+    *[sa.Column(month_jp(m), sa.Float, nullable=False) for m in MONTHS],
+    *[sa.Column(month_count(m), sa.Integer, nullable=False) for m in MONTHS],
+    sa.Index("ix_jp_summary_year", "year"),
+)
+
+
+class JpSummary(Model):
+    """JP earned and learning completed by one employee in one calendar year (local time,
+    Asia/Jakarta), in total and per month: every course completion and every other credited
+    learning (:class:`JpCredit`). Kept by the ``jp-credits`` consumer in the transaction
+    that advances its cursor, rebuilt by its replay, and always equal to
+    :func:`lms.reports.summary.recompute` (tested). The dashboard reads it instead of
+    summing hundreds of thousands of records per request.
+
+    One row per (employee, year) with the twelve months as columns, so a whole-Pemda
+    dashboard is one pass over 100,000 rows."""
+
+    __table__ = jp_summary_table
+
+    user_id: Mapped[int]
+    year: Mapped[int]
+    jp: Mapped[float]
+    completions: Mapped[int]

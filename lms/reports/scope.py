@@ -133,7 +133,11 @@ def scoped_employees(scope: Scope, kind: PositionKind | None = None) -> sa.Selec
 
 
 def employee_in_scope(scope: Scope, user: User) -> bool:
-    """Whether ``user`` is one of the employees ``scope`` covers."""
+    """Whether ``user`` is one of the employees ``scope`` covers. A scope of everyone
+    covers every account, also one without a current position (a new hire not yet
+    placed, an employee between positions), whose records admins must still reach."""
+    if scope.everyone:
+        return True
     query = scoped_employees(scope).where(PositionAssignment.user_id == user.id)
     return get_session().execute(query.limit(1)).first() is not None
 
@@ -155,6 +159,24 @@ def get_employee(viewer: User | None, nip: str, *, allow_supervisor: bool = True
         if is_supervisor_of(viewer, employee):
             return employee
     raise Forbidden(_("This employee is outside your reporting scope."))
+
+
+def may_view_employee(viewer: User | None, employee: User) -> bool:
+    """Whether ``viewer`` may see ``employee``'s records, by the rule of
+    :func:`get_employee`: themselves, an employee inside their scope (admins and client
+    keys, ``viewer`` None, see everyone), or an employee of a unit they lead.
+
+    For code that runs outside a request on someone's behalf (a background job building a
+    certificate or transcript for its submitter)."""
+    if viewer is not None and viewer.id == employee.id:
+        return True
+    if employee_in_scope(scope_for(viewer), employee):
+        return True
+    if viewer is not None:
+        from lms.competency.service import is_supervisor_of
+
+        return bool(is_supervisor_of(viewer, employee))
+    return False
 
 
 def set_scope(user: User, unit: OrgUnit | None) -> None:

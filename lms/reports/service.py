@@ -24,8 +24,15 @@ from flask_babel import gettext as _
 from lms.courses.models import Completion, Enrollment
 from lms.db import get_session
 from lms.people.models import OrgUnit, Position, PositionKind, User
-from lms.reports.models import JpCredit, TrainingParticipant
+from lms.reports.models import (
+    JpCredit,
+    TrainingParticipant,
+    jp_summary_table,
+    month_count,
+    month_jp,
+)
 from lms.reports.scope import Scope, narrow, scoped_employees
+from lms.reports.summary import DECIMALS
 
 LOCAL_TZ = ZoneInfo("Asia/Jakarta")
 #: Every PNS has the right to at least 20 JP a year (PP 11/2017 art. 203(4)).
@@ -174,17 +181,6 @@ def jp_amounts() -> sa.Subquery:
     ).subquery("jp_amounts")
 
 
-def _jp_per_user(start: dt.datetime, end: dt.datetime) -> sa.Subquery:
-    """JP earned per user in [start, end)."""
-    records = jp_amounts()
-    return (
-        sa.select(records.c.user_id, sa.func.sum(records.c.jp).label("jp"))
-        .where(records.c.completed_at >= start, records.c.completed_at < end)
-        .group_by(records.c.user_id)
-        .subquery("jp_user")
-    )
-
-
 def _band_case(column: Any) -> Any:
     whens = []
     for index, (low, high) in enumerate(JP_BANDS):
@@ -231,34 +227,88 @@ def _month(column: Any) -> Any:
     return sa.func.strftime("%Y-%m", column)
 
 
+def whole_months(filters: Filters) -> bool:
+    """Whether the period starts on a 1st and ends on a month's last day, so the monthly
+    columns of the JP summary give its figures exactly."""
+    return filters.date_from.day == 1 and (filters.date_to + dt.timedelta(days=1)).day == 1
+
+
+def _period_months(filters: Filters) -> list[tuple[int, int]]:
+    """(year, month) of every month in a whole-month period, in order."""
+    out = []
+    year, month = filters.date_from.year, filters.date_from.month
+    while (year, month) <= (filters.date_to.year, filters.date_to.month):
+        out.append((year, month))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out
+
+
+def _jp_in_year(year: int) -> sa.Subquery:
+    """``user_id, jp`` of every employee with JP in ``year`` (from the summary)."""
+    table = jp_summary_table
+    return (sa.select(table.c.user_id, table.c.jp).where(table.c.year == year)
+            .subquery("jp_user"))
+
+
 def dashboard(scope: Scope, filters: Filters) -> Dashboard:
     """The dashboard's figures for the employees of ``scope`` narrowed by ``filters``.
 
-    Three statements: JP per employee in the year banded (which also gives the head
-    count, the JP total and who reached the target), enrolments in the period, and
-    completions per month.
+    JP and completions come from the per-employee, per-year summary
+    (:mod:`lms.reports.summary`): one pass over the scope's employees joined to their row
+    of the year gives the head count, the JP distribution, who reached the target, and
+    (for a period of whole months inside that year) the completions per month. A period
+    reaching into other years adds one pass per year; a period that starts or ends
+    mid-month counts its months from the records themselves. Enrolments come from the
+    enrolment table.
     """
     session = get_session()
     emp = employee_ids(scope, filters)
-    start, end = filters.bounds()
+    table = jp_summary_table
+    months_wanted = _period_months(filters) if whole_months(filters) else None
+    this_year = [m for y, m in months_wanted or [] if y == filters.year]
 
-    year_start, year_end = filters.year_bounds()
-    per_user = _jp_per_user(year_start, year_end)
-    band = _band_case(sa.func.coalesce(per_user.c.jp, 0))
+    band = _band_case(sa.func.coalesce(table.c.jp, 0))
+    columns: list[Any] = [band, sa.func.count(), sa.func.sum(table.c.jp)]
+    for month in this_year:
+        columns += [sa.func.sum(table.c[month_count(month)]),
+                    sa.func.sum(table.c[month_jp(month)])]
     counts: dict[int, int] = {}
+    per_month: dict[tuple[int, int], list[float]] = {}
     total = 0
-    year_jp = 0.0
-    for index, count, jp in session.execute(
-        sa.select(band, sa.func.count(), sa.func.sum(per_user.c.jp))
-        .select_from(emp)
-        .outerjoin(per_user, per_user.c.user_id == emp.c.user_id)
+    year_total = 0.0
+    for row in session.execute(
+        sa.select(*columns).select_from(emp)
+        .outerjoin(table, sa.and_(table.c.user_id == emp.c.user_id,
+                                  table.c.year == filters.year))
         .group_by(band)
     ):
-        counts[index] = count
-        total += count
-        year_jp += float(jp or 0)
+        counts[row[0]] = row[1]
+        total += row[1]
+        year_total += float(row[2] or 0)
+        for index, month in enumerate(this_year):
+            cell = per_month.setdefault((filters.year, month), [0, 0.0])
+            cell[0] += int(row[3 + 2 * index] or 0)
+            cell[1] += float(row[4 + 2 * index] or 0)
     at_target = sum(n for index, n in counts.items() if JP_BANDS[index][0] >= JP_TARGET)
 
+    if months_wanted is not None:
+        other_years = sorted({y for y, _m in months_wanted if y != filters.year})
+        for year in other_years:
+            wanted = [m for y, m in months_wanted if y == year]
+            row = session.execute(
+                sa.select(*[f for m in wanted for f in (
+                    sa.func.sum(table.c[month_count(m)]), sa.func.sum(table.c[month_jp(m)]))])
+                .select_from(table).join(emp, emp.c.user_id == table.c.user_id)
+                .where(table.c.year == year)).one()
+            for index, month in enumerate(wanted):
+                per_month[(year, month)] = [int(row[2 * index] or 0),
+                                            float(row[2 * index + 1] or 0)]
+        months = [(f"{y:04d}-{m:02d}", int(n), round(float(jp), DECIMALS))
+                  for (y, m), (n, jp) in sorted(per_month.items()) if n]
+    else:
+        months = _months_from_records(emp, filters)
+
+    start, end = filters.bounds()
     enrolled_q = (
         sa.select(sa.func.count(Enrollment.id), sa.func.count(Completion.id))
         .select_from(Enrollment)
@@ -268,12 +318,29 @@ def dashboard(scope: Scope, filters: Filters) -> Dashboard:
         .where(Enrollment.enrolled_at >= start, Enrollment.enrolled_at < end)
     )
     enrolled, enrolled_completed = session.execute(enrolled_q).one()
+    return Dashboard(
+        employees=total,
+        enrolled=enrolled or 0,
+        enrolled_completed=enrolled_completed or 0,
+        completions=sum(m[1] for m in months),
+        jp_total=sum(m[2] for m in months),
+        average_jp=year_total / total if total else 0.0,
+        at_target=at_target,
+        year=filters.year,
+        months=months,
+        bands=[(band_label(i), counts.get(i, 0)) for i in range(len(JP_BANDS))],
+    )
 
+
+def _months_from_records(emp: sa.Subquery, filters: Filters) -> list[tuple[str, int, float]]:
+    """Completions and JP per month of a period that does not fall on month boundaries,
+    summed from the records themselves."""
+    start, end = filters.bounds()
     records = jp_amounts()
     month = _month(records.c.completed_at)
-    months = [
+    return [
         (row[0], row[1], float(row[2] or 0))
-        for row in session.execute(
+        for row in get_session().execute(
             sa.select(month, sa.func.count(), sa.func.sum(records.c.jp))
             .select_from(records)
             .join(emp, emp.c.user_id == records.c.user_id)
@@ -282,18 +349,6 @@ def dashboard(scope: Scope, filters: Filters) -> Dashboard:
             .order_by(month)
         )
     ]
-    return Dashboard(
-        employees=total,
-        enrolled=enrolled or 0,
-        enrolled_completed=enrolled_completed or 0,
-        completions=sum(m[1] for m in months),
-        jp_total=sum(m[2] for m in months),
-        average_jp=year_jp / total if total else 0.0,
-        at_target=at_target,
-        year=filters.year,
-        months=months,
-        bands=[(band_label(i), counts.get(i, 0)) for i in range(len(JP_BANDS))],
-    )
 
 
 # --- gaps by org unit and competency -------------------------------------------------------
@@ -422,8 +477,7 @@ def drill_query(scope: Scope, filters: Filters, drill: str = "all", *,
 
     emp = employees(scope, filters)
     start, end = filters.bounds()
-    year_start, year_end = filters.year_bounds()
-    per_user = _jp_per_user(year_start, year_end)
+    per_user = _jp_in_year(filters.year)
     jp = sa.func.coalesce(per_user.c.jp, 0)
     query = (
         sa.select(User.id, User.nip, User.name, OrgUnit.name, Position.name, Position.kind,
@@ -535,6 +589,24 @@ def records_query(scope: Scope, filters: Filters, *, search: str = "",
     order = key.desc() if descending else key.asc()
     # A unique tie-break keeps pages stable.
     return query.order_by(order, records.c.statement_id)
+
+
+def records_from_args(scope: Scope, args: Any) -> tuple[sa.Select, Filters, dict[str, Any]]:
+    """The completion records query of a page's (or a job's) query-string ``args``
+    (filters, ``q``, ``sort``, ``dir``): the query, the filters and the table's state."""
+    filters = parse_filters(args, scope)
+    sort = args.get("sort", "completed_at") or "completed_at"
+    if sort not in RECORD_SORTS:
+        sort = "completed_at"
+    descending = args.get("dir", "desc") != "asc"
+    search = (args.get("q", "") or "").strip()[:100]
+    query = records_query(scope, filters, search=search, sort=sort, descending=descending)
+    return query, filters, {"sort": sort, "dir": "desc" if descending else "asc", "q": search}
+
+
+def count_rows(query: sa.Select) -> int:
+    return get_session().scalar(sa.select(sa.func.count()).select_from(
+        query.order_by(None).subquery())) or 0
 
 
 def iter_rows(query: sa.Select, chunk: int = 2000) -> Iterator[Any]:

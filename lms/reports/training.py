@@ -34,10 +34,19 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
 
-from lms.db import get_session
+from lms.db import get_session, utcnow
 from lms.errors import ValidationError
 from lms.people.models import OrgUnit, User
-from lms.reports.models import JpCredit, Training, TrainingKind, TrainingParticipant
+from lms.reports import summary
+from lms.reports.models import (
+    JpCourseCredit,
+    JpCredit,
+    Training,
+    TrainingChange,
+    TrainingChangeKind,
+    TrainingKind,
+    TrainingParticipant,
+)
 from lms.reports.scope import Scope, employee_in_scope
 
 try:
@@ -48,6 +57,8 @@ except ImportError:  # pragma: no cover - the LRS is part of Lentera
 
 LOCAL_TZ = ZoneInfo("Asia/Jakarta")
 COMPLETED = "http://adlnet.gov/expapi/verbs/completed"
+PASSED = "http://adlnet.gov/expapi/verbs/passed"
+VOIDED = "http://adlnet.gov/expapi/verbs/voided"
 #: Minutes in one JP (jam pelajaran), for result.duration.
 JP_MINUTES = 45
 MAX_JP = 1000
@@ -151,10 +162,8 @@ class TrainingSpec:
     description: str = ""
 
 
-def create_training(spec: TrainingSpec, *, created_by: User | None, org_unit: OrgUnit | None,
-                    certificate: FileStorage | None = None) -> Training:
-    """Record a training (without participants yet) and the evidence rules for the
-    competencies it develops. Flushes; the caller commits."""
+def _validated(spec: TrainingSpec) -> dict[str, Any]:
+    """The training's fields from ``spec``, checked (ValidationError names the field)."""
     title = " ".join((spec.title or "").split())
     if not title:
         raise ValidationError(_("Title is required."), field="title")
@@ -173,20 +182,212 @@ def create_training(spec: TrainingSpec, *, created_by: User | None, org_unit: Or
     if spec.jp is None or not 0 < spec.jp <= MAX_JP:
         raise ValidationError(_("JP must be more than 0 and at most %(max)d.", max=MAX_JP),
                               field="jp")
-    competencies = parse_competencies(spec.competencies)
+    return {"title": title[:300], "kind": kind, "provider": provider[:300],
+            "start_date": spec.start_date, "end_date": spec.end_date, "jp": float(spec.jp),
+            "competencies": parse_competencies(spec.competencies),
+            "description": (spec.description or "").strip()}
+
+
+def create_training(spec: TrainingSpec, *, created_by: User | None, org_unit: OrgUnit | None,
+                    certificate: FileStorage | None = None) -> Training:
+    """Record a training (without participants yet) and the evidence rules for the
+    competencies it develops. Flushes; the caller commits."""
+    values = _validated(spec)
     session = get_session()
     training = Training(
-        title=title[:300], kind=kind, provider=provider[:300], start_date=spec.start_date,
-        end_date=spec.end_date, jp=float(spec.jp), competencies=competencies,
-        description=(spec.description or "").strip(),
-        created_by_id=created_by.id if created_by else None,
+        **values, created_by_id=created_by.id if created_by else None,
         org_unit_id=org_unit.id if org_unit else None)
     session.add(training)
     session.flush()
     if certificate is not None and certificate.filename:
         save_certificate(training, certificate)
     _create_rules(training, created_by)
+    _log(training, TrainingChangeKind.CREATED, created_by, {})
     return training
+
+
+def _log(training: Training, kind: TrainingChangeKind, by: User | None,
+         detail: dict[str, Any]) -> TrainingChange:
+    change = TrainingChange(training_id=training.id, user_id=by.id if by else None,
+                            user_name=by.name if by else "", kind=kind, detail=detail)
+    get_session().add(change)
+    get_session().flush()
+    return change
+
+
+def competencies_text(items: list[dict[str, Any]]) -> str:
+    """``[{"code": "M.03", "level": 2}]`` -> ``"M.03:2"`` (the form's way of writing them)."""
+    return ", ".join(f"{item['code']}:{item['level']}" for item in items)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, TrainingKind):
+        return value.value
+    if isinstance(value, list):
+        return competencies_text(value)
+    return value
+
+
+#: Fields that are written into the participants' statements (or decide their evidence).
+STATEMENT_FIELDS = ("title", "kind", "provider", "start_date", "end_date", "jp",
+                    "competencies", "description")
+
+
+def _ensure_open(training: Training) -> None:
+    if training.voided:
+        raise ValidationError(_("This training was voided; it can no longer be changed."))
+
+
+def update_training(training: Training, spec: TrainingSpec, *, by: User | None,
+                    certificate: FileStorage | None = None) -> TrainingChange | None:
+    """Correct a recorded training. When anything its statements say changes (or the
+    competencies it develops), every participant's statement is voided and a corrected
+    one is sent, so the consumers withdraw the old JP and evidence and credit the new;
+    the evidence rules follow the new competencies. Returns the change recorded (None:
+    nothing changed). Flushes; the caller commits."""
+    _ensure_open(training)
+    values = _validated(spec)
+    changed = {name: [_plain(getattr(training, name)), _plain(value)]
+               for name, value in values.items()
+               if _plain(getattr(training, name)) != _plain(value)}
+    replaced_file = certificate is not None and bool(certificate.filename)
+    if not changed and not replaced_file:
+        return None
+    old_competencies = list(training.competencies or [])
+    for name, value in values.items():
+        setattr(training, name, value)
+    training.updated_at = utcnow()
+    get_session().flush()
+    if replaced_file:
+        save_certificate(training, certificate)  # type: ignore[arg-type]
+        changed["certificate_file"] = [None, training.certificate_file]
+    if "competencies" in changed:
+        _sync_rules(training, old_competencies, by)
+    counts = {"voided": 0, "sent": 0}
+    if any(name in changed for name in STATEMENT_FIELDS):
+        counts = _reissue(training, list(training.participants), by)
+    return _log(training, TrainingChangeKind.EDITED, by,
+                {"fields": changed, "statements": counts})
+
+
+def _training_rules(training: Training) -> dict[int, Any]:
+    """The newest version of each evidence rule on the training's IRI, by competency id."""
+    from lms.competency import service as competency
+
+    iri = training_iri(training.id)
+    return {rule.competency_id: rule for rule in competency.current_rules()
+            if rule.activity_iri == iri and rule.match == "exact"}
+
+
+def _sync_rules(training: Training, old: list[dict[str, Any]], by: User | None) -> None:
+    """Make the training's evidence rules say what its competencies now say: a new
+    version for a changed level, switched off for a competency no longer listed, a new
+    rule for a new one. New versions judge the corrected statements sent after them."""
+    from lms.competency import service as competency
+    from lms.competency.models import Competency
+
+    session = get_session()
+    rules = _training_rules(training)
+    wanted: dict[int, int] = {}
+    for item in training.competencies:
+        found = session.scalar(sa.select(Competency.id).where(Competency.code == item["code"]))
+        if found is not None:
+            wanted[found] = int(item["level"])
+    for competency_id, rule in rules.items():
+        if competency_id not in wanted:
+            if rule.active:
+                competency.set_rule_active(rule.rule_key, False, created_by=by)
+        elif not rule.active or rule.level != wanted[competency_id]:
+            spec = competency.RuleSpec(
+                name=training.title, activity_iri=training_iri(training.id), match="exact",
+                criterion="completed", competency_id=competency_id,
+                level=wanted[competency_id], source="external")
+            if not rule.active:
+                competency.set_rule_active(rule.rule_key, True, created_by=by)
+            competency.update_rule(rule.rule_key, spec, created_by=by)
+    for competency_id, level in wanted.items():
+        if competency_id not in rules:
+            competency.create_rule(competency.RuleSpec(
+                name=training.title, activity_iri=training_iri(training.id), match="exact",
+                criterion="completed", competency_id=competency_id, level=level,
+                source="external"), created_by=by)
+
+
+def _voiding(statement_id: str, by: User | None) -> dict[str, Any]:
+    from lms.people.actors import actor_for
+
+    actor = actor_for(by) if by is not None else {
+        "objectType": "Agent", "name": "Lentera",
+        "account": {"homePage": base_url(), "name": "lentera"}}
+    return {"id": str(uuid.uuid4()), "actor": actor,
+            "verb": {"id": VOIDED, "display": {"en-US": "voided", "id-ID": "membatalkan"}},
+            "object": {"objectType": "StatementRef", "id": statement_id}}
+
+
+def _reissue(training: Training, participants: list[TrainingParticipant],
+             by: User | None) -> dict[str, int]:
+    """Void each participant's statement, then send the corrected one (two LRS calls in
+    this transaction, so the consumers see every voiding before the new statements)."""
+    from lms.xapi.service import store_statements
+
+    if not participants:
+        return {"voided": 0, "sent": 0}
+    session = get_session()
+    store_statements([_voiding(p.statement_id, by) for p in participants])
+    fresh = []
+    for participant in participants:
+        participant.statement_id = str(uuid.uuid4())
+        user = session.get(User, participant.user_id)
+        assert user is not None  # the participant row goes with its user (ON DELETE CASCADE)
+        fresh.append(participant_statement(training, user, participant.statement_id))
+    session.flush()
+    store_statements(fresh)
+    return {"voided": len(participants), "sent": len(fresh)}
+
+
+def remove_participant(training: Training, user: User, *, by: User | None) -> TrainingChange:
+    """Take ``user`` off the training: their statement is voided (JP and evidence
+    withdrawn) and the participant row goes. Flushes; the caller commits."""
+    from lms.xapi.service import store_statements
+
+    _ensure_open(training)
+    session = get_session()
+    participant = session.scalar(sa.select(TrainingParticipant).where(
+        TrainingParticipant.training_id == training.id,
+        TrainingParticipant.user_id == user.id))
+    if participant is None:
+        raise ValidationError(_("%(name)s is not a participant of this training.",
+                                name=user.name))
+    store_statements([_voiding(participant.statement_id, by)])
+    detail = {"participants": [{"nip": user.nip, "name": user.name,
+                                "statement": participant.statement_id}]}
+    training.participants.remove(participant)
+    session.flush()
+    return _log(training, TrainingChangeKind.PARTICIPANT_REMOVED, by, detail)
+
+
+def void_training(training: Training, *, by: User | None, reason: str = "") -> TrainingChange:
+    """Void a training recorded by mistake: every participant's statement is voided, its
+    evidence rules are switched off, and it stays listed as voided with its history.
+    Flushes; the caller commits."""
+    from lms.competency import service as competency
+    from lms.xapi.service import store_statements
+
+    _ensure_open(training)
+    participants = list(training.participants)
+    if participants:
+        store_statements([_voiding(p.statement_id, by) for p in participants])
+    for rule in _training_rules(training).values():
+        if rule.active:
+            competency.set_rule_active(rule.rule_key, False, created_by=by)
+    training.voided_at = utcnow()
+    training.voided_by_id = by.id if by else None
+    get_session().flush()
+    return _log(training, TrainingChangeKind.VOIDED, by, {
+        "reason": " ".join((reason or "").split())[:500],
+        "statements": {"voided": len(participants), "sent": 0}})
 
 
 def _create_rules(training: Training, created_by: User | None) -> None:
@@ -358,14 +559,17 @@ def participant_statement(training: Training, user: User, statement_id: str) -> 
     }
 
 
-def record_participants(training: Training, rows: Iterable[ParticipantRow]) -> int:
+def record_participants(training: Training, rows: Iterable[ParticipantRow], *,
+                        by: User | None = None) -> int:
     """Store one statement per participant (in one LRS call) and remember who was
     recorded. Returns the number recorded. Flushes; the caller commits, and the
     consumers then credit JP and evidence."""
     from lms.xapi.service import store_statements
 
+    _ensure_open(training)
     session = get_session()
     statements = []
+    added = []
     for row in rows:
         if row.user is None:
             continue
@@ -374,11 +578,14 @@ def record_participants(training: Training, rows: Iterable[ParticipantRow]) -> i
         session.add(TrainingParticipant(
             training_id=training.id, user_id=row.user.id, statement_id=statement_id,
             certificate_number=row.certificate_number or None))
+        added.append({"nip": row.user.nip, "name": row.user.name})
     if not statements:
         raise ValidationError(_("There is no valid participant to record."),
                               field="participants")
     store_statements(statements)
     session.flush()
+    session.expire(training, ["participants"])
+    _log(training, TrainingChangeKind.PARTICIPANTS_ADDED, by, {"participants": added})
     return len(statements)
 
 
@@ -410,20 +617,30 @@ def _parse_time(value: Any, fallback: dt.datetime) -> dt.datetime:
 class JpLedger(StatementConsumer):  # type: ignore[misc,valid-type]
     """Credits JP from ``completed`` statements that carry :func:`jp_extension` about an
     activity outside Lentera's course IRIs. One credit per person and activity (the first
-    statement wins, as for course completions); voiding withdraws it."""
+    statement wins, as for course completions); voiding withdraws it.
+
+    It also keeps the per-employee, per-year summary (:mod:`lms.reports.summary`) of every
+    JP-earning record, Lentera's course completions included, in the same transaction as
+    its cursor; a replay rebuilds both."""
 
     name = "jp-credits"
 
+    def __init__(self) -> None:
+        self._course_ids: dict[str, int] = {}
+
     def handle(self, statement: StoredStatement) -> None:
         data = statement.data
-        if (data.get("verb") or {}).get("id") != COMPLETED:
-            return
+        verb = (data.get("verb") or {}).get("id")
         obj = data.get("object") or {}
         if obj.get("objectType", "Activity") != "Activity":
             return
         iri = str(obj.get("id") or "")
         if iri.startswith(f"{base_url()}/courses/"):
-            return  # the courses ledger credits Lentera's own courses
+            # The courses ledger credits Lentera's own courses; the summary counts them.
+            self._course_completion(statement, verb)
+            return
+        if verb != COMPLETED:
+            return
         jp = ((data.get("result") or {}).get("extensions") or {}).get(jp_extension())
         if isinstance(jp, bool) or not isinstance(jp, int | float) or not 0 < jp <= MAX_JP:
             return
@@ -440,21 +657,83 @@ class JpLedger(StatementConsumer):  # type: ignore[misc,valid-type]
         extensions = (data.get("context") or {}).get("extensions") or {}
         provider = extensions.get(provider_extension())
         kind = extensions.get(kind_extension())
+        completed_at = _parse_time(data.get("timestamp"), statement.stored)
         session.add(JpCredit(
             user_id=user.id, activity_iri=iri[:2048], training_id=parse_training_iri(iri),
             title=_title(obj.get("definition") or {}, iri),
             kind=str(kind)[:50] if isinstance(kind, str) else "",
             provider=str(provider)[:300] if isinstance(provider, str) else "",
-            jp=float(jp), completed_at=_parse_time(data.get("timestamp"), statement.stored),
-            statement_id=statement.id.lower()))
-        session.flush()
+            jp=float(jp), completed_at=completed_at, statement_id=statement.id.lower()))
+        summary.refresh(user.id, summary.local_year_month(completed_at)[0])
+
+    def _course(self, slug: str) -> Any:
+        from lms.courses.models import Course
+
+        session = get_session()
+        course_id = self._course_ids.get(slug)
+        if course_id is not None:
+            course = session.get(Course, course_id)
+            if course is not None and course.slug == slug:
+                return course
+        course = session.scalar(sa.select(Course).where(Course.slug == slug))
+        if course is not None:
+            self._course_ids[slug] = course.id
+        return course
+
+    def _course_completion(self, statement: StoredStatement, verb: str | None) -> None:
+        """Count a course completion as the courses ledger credits it (see
+        :mod:`lms.courses.ledger`): the first per person and course, with the JP of the
+        version the statement names."""
+        from lms.courses import statements as st
+        from lms.courses.models import CourseVersion
+
+        data = statement.data
+        result = data.get("result") or {}
+        if not (verb == COMPLETED or (verb == PASSED and result.get("completion"))):
+            return
+        parsed = st.parse_activity_iri(str((data.get("object") or {}).get("id") or ""))
+        if parsed is None or parsed[1] is not None:
+            return  # a module or quiz, not the course
+        from lms.people.actors import user_for_actor
+
+        user = user_for_actor(data.get("actor"))
+        if user is None:
+            return
+        course = self._course(parsed[0])
+        if course is None:
+            return
+        session = get_session()
+        exists = session.scalar(sa.select(JpCourseCredit.id).where(
+            JpCourseCredit.user_id == user.id, JpCourseCredit.course_id == course.id))
+        if exists is not None:
+            return
+        number = ((data.get("context") or {}).get("extensions") or {}).get(
+            st.version_extension())
+        version = None
+        if isinstance(number, int):
+            version = session.scalar(sa.select(CourseVersion).where(
+                CourseVersion.course_id == course.id, CourseVersion.number == number))
+        jp = float(version.definition["jp"]) if version else float(course.jp)
+        completed_at = _parse_time(data.get("timestamp"), statement.stored)
+        session.add(JpCourseCredit(user_id=user.id, course_id=course.id, jp=jp,
+                                   completed_at=completed_at,
+                                   statement_id=statement.id.lower()))
+        summary.refresh(user.id, summary.local_year_month(completed_at)[0])
 
     def handle_voiding(self, voided_id: str, voiding: StoredStatement) -> None:
         session = get_session()
-        session.execute(sa.delete(JpCredit).where(JpCredit.statement_id == voided_id.lower()))
+        voided_id = voided_id.lower()
+        for model in (JpCredit, JpCourseCredit):
+            found = session.execute(sa.select(model.user_id, model.completed_at).where(
+                model.statement_id == voided_id)).first()
+            if found is None:
+                continue
+            session.execute(sa.delete(model).where(model.statement_id == voided_id))
+            summary.refresh(found.user_id, summary.local_year_month(found.completed_at)[0])
         session.flush()
 
     def reset(self) -> None:
         session = get_session()
         session.execute(sa.delete(JpCredit))
+        summary.delete_all()
         session.flush()

@@ -30,6 +30,7 @@ from lms.people.auth import role_required
 from lms.people.models import POSITION_KIND_LABELS, OrgUnit, Position, Role, User, UserRole
 from lms.people.service import find_user, org_tree
 from lms.reports import exports, needs, service, training
+from lms.reports import jobs as report_jobs
 from lms.reports.forms import (
     ConfirmParticipantsForm,
     CsrfForm,
@@ -38,6 +39,7 @@ from lms.reports.forms import (
     ScopeForm,
     TargetForm,
     TrainingForm,
+    VoidTrainingForm,
 )
 from lms.reports.models import (
     TRAINING_KIND_LABELS,
@@ -88,7 +90,6 @@ def dashboard() -> Any:
     scope = _scope()
     filters = service.parse_filters(request.args, scope)
     data = service.dashboard(scope, filters)
-    heat = service.gap_heatmap(scope, filters)
     args = filters.args()
     chart = {
         "months": {
@@ -106,9 +107,28 @@ def dashboard() -> Any:
                      for i in range(len(data.bands))],
         },
     }
-    return render_template("reports/dashboard.html", data=data, heat=heat,
+    return render_template("reports/dashboard.html", data=data,
                            chart=json.dumps(chart), args=args, target=service.JP_TARGET,
                            **_filter_context(scope, filters))
+
+
+@reports_bp.get("/heatmap")
+@role_required(Role.HR)
+def heatmap() -> Any:
+    """The gap heatmap of the dashboard's filters. The dashboard loads it after it has
+    rendered (``?fragment=1``: the table alone), because counting gaps reads every
+    profile row of the scope; on its own it is a page (for browsers without scripts)."""
+    scope = _scope()
+    filters = service.parse_filters(request.args, scope)
+    heat = service.gap_heatmap(scope, filters)
+    args = filters.args()
+    if request.args.get("fragment"):
+        response = current_app.make_response(render_template(
+            "reports/_heatmap.html", heat=heat, args=args, page_endpoint="reports.dashboard"))
+        response.headers["Cache-Control"] = "private, no-store"
+        return response
+    return render_template("reports/heatmap.html", heat=heat, args=args,
+                           page_endpoint="reports.dashboard", **_filter_context(scope, filters))
 
 
 @reports_bp.get("/employees")
@@ -208,15 +228,7 @@ def employee_transcript_pdf(nip: str) -> Any:
 
 
 def _records_query(scope: Scope) -> tuple[Any, service.Filters, dict[str, Any]]:
-    filters = service.parse_filters(request.args, scope)
-    sort = request.args.get("sort", "completed_at")
-    if sort not in service.RECORD_SORTS:
-        sort = "completed_at"
-    descending = request.args.get("dir", "desc") != "asc"
-    search = request.args.get("q", "").strip()[:100]
-    query = service.records_query(scope, filters, search=search, sort=sort,
-                                  descending=descending)
-    return query, filters, {"sort": sort, "dir": "desc" if descending else "asc", "q": search}
+    return service.records_from_args(scope, request.args)
 
 
 @reports_bp.get("/completions")
@@ -229,7 +241,54 @@ def completions() -> Any:
     return render_template("reports/completions.html", rows=rows,
                            page=Page(rows, _page(), PER_PAGE, total), state=state,
                            export_args=export_args, sorts=service.RECORD_SORTS,
-                           **_filter_context(scope, filters))
+                           background=total > _background_rows(), job=_shown_job(),
+                           job_form=CsrfForm(), **_filter_context(scope, filters))
+
+
+def _background_rows() -> int:
+    """Exports with more rows than this are offered as background jobs."""
+    return int(current_app.config.get("REPORTS_BACKGROUND_EXPORT_ROWS", 10_000))
+
+
+def _shown_job() -> Any:
+    """The export job named by ``?job=`` when it is the viewer's (a page reloaded, or a
+    browser without scripts that posted the export form)."""
+    raw = request.args.get("job", "")
+    if not raw.isdigit():
+        return None
+    from lms.tasks import Job
+
+    job = get_session().get(Job, int(raw))
+    if job is None or job.owner_id != current_user.id or not job.kind.startswith("reports."):
+        return None
+    return job
+
+
+def _submitted(kind: str, params: dict[str, Any], page: str) -> Any:
+    """Queue an export job for the signed-in user; answer the page's script with the job's
+    status (202), or a browser without scripts with the page that follows the job."""
+    from lms.tasks import job_response, submit_job
+
+    if not CsrfForm().validate_on_submit():
+        abort(400)
+    job = submit_job(kind, params, user=current_user._get_current_object())
+    if request.accept_mimetypes.best == "application/json":
+        return job_response(job)
+    return redirect(url_for(page, job=job.id, **request.args.to_dict()))
+
+
+@reports_bp.post("/completions/export")
+@role_required(Role.HR)
+def completions_export() -> Any:
+    """The completion records as a background job (``format`` csv or xlsx), with the
+    page's filters, search and sort."""
+    fmt = request.form.get("format", "")
+    if fmt not in report_jobs.FORMATS:
+        abort(400)
+    service.records_from_args(_scope(), request.args)  # bad filters: 4xx now, not a job
+    args = {k: v for k, v in request.args.to_dict().items() if k != "job"}
+    return _submitted(report_jobs.COMPLETIONS, {"format": fmt, "args": args},
+                      "reports.completions")
 
 
 @reports_bp.get("/completions.csv")
@@ -268,17 +327,7 @@ def _send_xlsx(handle: Any, name: str) -> Any:
 
 
 def _cost_per_jp() -> float | None:
-    raw = request.args.get("cost", "").strip().replace(".", "").replace(",", ".")
-    if raw:
-        try:
-            value = float(raw)
-        except ValueError:
-            from lms.errors import ValidationError
-
-            raise ValidationError(_("The cost per JP must be a number."), field="cost") from None
-        return max(0.0, value)
-    configured = current_app.config.get("REPORTS_COST_PER_JP")
-    return float(configured) if configured else None
+    return exports.cost_per_jp(request.args)
 
 
 @reports_bp.get("/needs")
@@ -291,6 +340,8 @@ def needs_page() -> Any:
     cost = _cost_per_jp()
     rows, total = service.page_rows(needs.match_query(scope, filters, category), _page(),
                                     PER_PAGE)
+    employees_total = total if category is None else service.count_rows(
+        needs.match_query(scope, filters))
     form = RouteForm()
     form.competency.choices = _competency_choices()
     return render_template(
@@ -300,7 +351,8 @@ def needs_page() -> Any:
         heat=service.gap_heatmap(scope, filters), route_form=form, delete_form=CsrfForm(),
         routes=get_session().scalars(sa.select(DevelopmentRoute).order_by(
             DevelopmentRoute.title)).all(),
-        args=filters.args(), **_filter_context(scope, filters))
+        args=filters.args(), background=employees_total > _background_rows(),
+        job=_shown_job(), job_form=CsrfForm(), **_filter_context(scope, filters))
 
 
 def _competency_choices() -> list[Any]:
@@ -316,48 +368,23 @@ def _competency_choices() -> list[Any]:
 def needs_xlsx() -> Any:
     scope = _scope()
     filters = service.parse_filters(request.args, scope)
-    items = needs.needs(scope, filters)
-    cost = _cost_per_jp()
-    heat = service.gap_heatmap(scope, filters)
-    plan = [[r["code"], r["competency"], r["participants"], r["average_gap"],
-             exports.kind_label(r["route"].kind) if r["route"] else "",
-             r["route"].title if r["route"] else _("No route yet"),
-             r["route"].provider if r["route"] else "", r["route"].jp if r["route"] else None,
-             r["route"].schedule if r["route"] else "",
-             (r["route"].cost_per_jp if r["route"] and r["route"].cost_per_jp is not None
-              else cost), r["cost"]]
-            for r in needs.plan_rows(items, cost)]
-    per_need = [[n.competency.code, n.competency.name, n.employees, round(n.average_gap, 2),
-                 n.target_employees] for n in items]
-    per_unit = [[u.name, heat.unit_totals.get(u.id, 0)]
-                + [heat.cells.get((u.id, c.id), 0) for c in heat.competencies]
-                for u in heat.units]
-    matches = (_match_values(needs.to_match(r)) for r in service.iter_rows(
-        needs.match_query(scope, filters)))
-    handle = exports.xlsx_file([
-        (_("Budget plan"), [_("Code"), _("Competency"), _("Participants"), _("Average gap"),
-                            _("Route"), _("Title"), _("Provider"), _("JP"), _("Schedule"),
-                            _("Cost per JP (Rp)"), _("Estimated cost (Rp)")], plan),
-        (_("Needs by competency"), [_("Code"), _("Competency"), _("Employees below standard"),
-                                    _("Average gap (levels)"),
-                                    _("Employees below target position")], per_need),
-        (_("Gaps by org unit"), [_("Org unit"), _("Employees")]
-         + [c.code for c in heat.competencies], per_unit),
-        (_("Job-person match"), [_("NIP"), _("Name"), _("Org unit"), _("Position"),
-                                 _("Job-person match (%)"), _("Category"), _("Gaps"),
-                                 _("Target position")], matches),
-    ])
+    handle = exports.xlsx_file(exports.needs_sheets(scope, filters, _cost_per_jp()))
     return _send_xlsx(handle, f"akpk-{filters.year}.xlsx")
 
 
-def _match_values(match: needs.EmployeeMatch) -> list[Any]:
-    return [match.nip or "", match.name, match.unit, match.position, match.jpm,
-            _category_label(match.category), match.gaps, match.target_position or ""]
+@reports_bp.post("/needs/export")
+@role_required(Role.HR)
+def needs_export() -> Any:
+    """The AKPK workbook as a background job, with the page's filters and cost per JP."""
+    scope = _scope()
+    service.parse_filters(request.args, scope)  # bad filters: 4xx now, not a job
+    _cost_per_jp()
+    args = {k: v for k, v in request.args.to_dict().items() if k != "job"}
+    return _submitted(report_jobs.NEEDS, {"args": args}, "reports.needs_page")
 
 
 def _category_label(category: str | None) -> str:
-    return {"optimal": _("Optimal"), "cukup": _("Fairly optimal"),
-            "kurang": _("Less than optimal")}.get(category or "", "")
+    return exports.category_label(category)
 
 
 @reports_bp.app_template_filter("jpm_category_label")
@@ -468,7 +495,9 @@ def training_detail(training_id: int) -> Any:
     visible = [(u, cert) for u, cert in participants if scope.everyone or _in_scope(u)]
     return render_template("reports/training.html", training=item, participants=visible,
                            hidden=len(participants) - len(visible), form=ParticipantsForm(),
-                           iri=training.training_iri(item.id))
+                           iri=training.training_iri(item.id), void_form=VoidTrainingForm(),
+                           remove_form=CsrfForm(), changes=item.changes,
+                           field_labels=_field_labels())
 
 
 @reports_bp.post("/trainings/<int:training_id>/participants")
@@ -478,7 +507,9 @@ def training_participants(training_id: int) -> Any:
     form = ParticipantsForm()
     if not form.validate_on_submit():
         return render_template("reports/training.html", training=item, participants=[],
-                               hidden=0, form=form, iri=training.training_iri(item.id)), 400
+                               hidden=0, form=form, iri=training.training_iri(item.id),
+                               void_form=VoidTrainingForm(), remove_form=CsrfForm(),
+                               changes=item.changes, field_labels=_field_labels()), 400
     text = form.nips.data or ""
     if form.file.data and form.file.data.filename:
         raw = form.file.data.read(2 * 1024 * 1024 + 1)
@@ -513,7 +544,8 @@ def training_participants_confirm(training_id: int) -> Any:
     try:
         # Checked again: the list came back from the browser.
         preview = training.preview_participants(item, text, _scope())
-        count = training.record_participants(item, preview.good)
+        count = training.record_participants(item, preview.good,
+                                             by=current_user._get_current_object())
     except LmsError as exc:
         get_session().rollback()
         flash(str(exc.message), "danger")
@@ -521,6 +553,98 @@ def training_participants_confirm(training_id: int) -> Any:
     get_session().commit()
     flash(_("%(n)d participants recorded; their JP and competency evidence are updated.",
             n=count), "success")
+    return redirect(url_for("reports.training_detail", training_id=item.id))
+
+
+def _field_labels() -> dict[str, str]:
+    """Names of a training's fields in its history."""
+    return {"title": _("Title"), "kind": _("Kind of learning"), "provider": _("Provider"),
+            "start_date": _("Start date"), "end_date": _("End date"), "jp": _("JP"),
+            "competencies": _("Competencies developed"), "description": _("Description"),
+            "certificate_file": _("Certificate")}
+
+
+def _spec(form: TrainingForm) -> training.TrainingSpec:
+    return training.TrainingSpec(
+        title=form.title.data, kind=form.kind.data, provider=form.provider.data,
+        start_date=form.start_date.data, end_date=form.end_date.data,
+        jp=float(form.jp.data) if form.jp.data is not None else None,
+        competencies=form.competencies.data or "", description=form.description.data or "")
+
+
+@reports_bp.route("/trainings/<int:training_id>/edit", methods=["GET", "POST"])
+@role_required(Role.HR)
+def training_edit(training_id: int) -> Any:
+    item = _training(training_id)
+    if item.voided:
+        flash(_("This training was voided; it can no longer be changed."), "danger")
+        return redirect(url_for("reports.training_detail", training_id=item.id))
+    form = TrainingForm(obj=None if request.method == "POST" else item)
+    if request.method == "GET":
+        form.kind.data = item.kind.value
+        form.competencies.data = training.competencies_text(item.competencies)
+    form.submit.label.text = _("Save changes")
+    if form.validate_on_submit():
+        try:
+            change = training.update_training(item, _spec(form),
+                                              by=current_user._get_current_object(),
+                                              certificate=form.certificate.data)
+        except LmsError as exc:
+            get_session().rollback()
+            field = getattr(form, exc.field or "", None) or form.title
+            field.errors = [*field.errors, str(exc.message)]
+        else:
+            get_session().commit()
+            if change is None:
+                flash(_("Nothing was changed."), "info")
+            else:
+                sent = change.detail.get("statements", {}).get("sent", 0)
+                flash(_("Training saved; %(n)d participants' records were corrected.",
+                        n=sent), "success")
+            return redirect(url_for("reports.training_detail", training_id=item.id))
+    return render_template("reports/training_form.html", form=form, training=item)
+
+
+@reports_bp.post("/trainings/<int:training_id>/void")
+@role_required(Role.HR)
+def training_void(training_id: int) -> Any:
+    item = _training(training_id)
+    form = VoidTrainingForm()
+    if not form.validate_on_submit():
+        flash(_("Say why the training is voided."), "danger")
+        return redirect(url_for("reports.training_detail", training_id=item.id))
+    try:
+        training.void_training(item, by=current_user._get_current_object(),
+                               reason=form.reason.data)
+    except LmsError as exc:
+        get_session().rollback()
+        flash(str(exc.message), "danger")
+    else:
+        get_session().commit()
+        flash(_("Training voided; it no longer counts for its participants."), "success")
+    return redirect(url_for("reports.training_detail", training_id=item.id))
+
+
+@reports_bp.post("/trainings/<int:training_id>/participants/<int:user_id>/remove")
+@role_required(Role.HR)
+def training_participant_remove(training_id: int, user_id: int) -> Any:
+    item = _training(training_id)
+    if not CsrfForm().validate_on_submit():
+        abort(400)
+    user = get_session().get(User, user_id)
+    if user is None:
+        abort(404)
+    if not (_scope().everyone or _in_scope(user)):
+        abort(403)
+    try:
+        training.remove_participant(item, user, by=current_user._get_current_object())
+    except LmsError as exc:
+        get_session().rollback()
+        flash(str(exc.message), "danger")
+    else:
+        get_session().commit()
+        flash(_("%(name)s removed; their JP and evidence from this training are withdrawn.",
+                name=user.name), "success")
     return redirect(url_for("reports.training_detail", training_id=item.id))
 
 

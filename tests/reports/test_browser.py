@@ -28,6 +28,8 @@ def test_hr_dashboard_drill_down_workshop_and_export(page, org):
     page.goto("/reports/")
     expect(page.get_by_role("heading", name="Dasbor kepegawaian")).to_be_visible()
     assert page.evaluate("() => !!window.Chart && !!Chart.getChart('chart-bands')")
+    # The gap heatmap arrives after the page.
+    expect(page.locator("#heatmap table.heatmap")).to_be_visible()
     # Every figure drills down: the employees below 20 JP, then one of them.
     page.get_by_role("link", name="Di bawah 20 JP").click()
     page.wait_for_url("**/reports/employees?**drill=below**")
@@ -59,6 +61,17 @@ def test_hr_dashboard_drill_down_workshop_and_export(page, org):
     expect(page.get_by_text("Workshop Pelayanan Publik")).to_be_visible()
     m05 = page.locator("#profile-table tr", has_text="M.05")
     expect(m05.locator("td").nth(1)).to_have_text("2")
+
+    # Correct the workshop: 16 JP, not 24. The participants' records follow.
+    page.goto("/reports/trainings")
+    page.get_by_role("link", name="Workshop Pelayanan Publik").click()
+    page.get_by_role("link", name="Ubah").click()
+    page.get_by_label("JP (jam pelajaran 45 menit)").fill("16")
+    page.get_by_role("button", name="Simpan perubahan").click()
+    expect(page.get_by_text("catatan 2 peserta telah dikoreksi")).to_be_visible()
+    expect(page.locator("#training-history")).to_contain_text("24")
+    page.goto(f"/reports/employees/{org['a1'].nip}")
+    expect(page.locator("#jp-this-year")).to_have_text("16")
 
     # The XLSX export opens with openpyxl and matches the table.
     page.goto("/reports/completions")

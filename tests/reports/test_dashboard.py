@@ -115,3 +115,22 @@ def test_bad_filters_get_a_message_not_a_500(org, as_user, client):
     assert client.get("/reports/?from=kemarin").status_code == 400
     assert client.get("/reports/?kind=raja").status_code == 400
     assert client.get("/reports/?from=2026-12-01&to=2026-01-01").status_code == 400
+
+
+def test_dashboard_loads_the_heatmap_after_the_page(org, as_user, login_as, client):
+    as_user(org["hr_all"])
+    page = client.get("/reports/").get_data(as_text=True)
+    url = re.search(r'data-heatmap-url="([^"]+)"', page).group(1).replace("&amp;", "&")
+    assert "fragment=1" in url and "<table" not in page.split('id="heatmap"')[1][:400]
+    fragment = client.get(url)
+    assert fragment.status_code == 200
+    html = fragment.get_data(as_text=True)
+    assert "<html" not in html and "heatmap" in html and "Dinas B" in html
+    full = client.get("/reports/heatmap").get_data(as_text=True)
+    assert "<html" in full and "Dinas B" in full
+    # The unit links lead back to the dashboard, narrowed.
+    assert "/reports/?" in html and f"unit={org['dinas_b'].id}" in html
+    login_as("hr")  # Dinas A only
+    assert client.get(f"/reports/heatmap?fragment=1&unit={org['dinas_b'].id}").status_code \
+        == 403
+    assert "Dinas B" not in client.get("/reports/heatmap?fragment=1").get_data(as_text=True)

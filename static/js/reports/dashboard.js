@@ -4,6 +4,28 @@
 // screen readers. Selecting a bar of the distribution opens the employees behind it.
 (function () {
   "use strict";
+  // The gap heatmap arrives after the page (it reads every profile row of the scope).
+  const heat = document.getElementById("heatmap");
+  if (heat && heat.dataset.heatmapUrl && window.fetch) {
+    fetch(heat.dataset.heatmapUrl, { credentials: "same-origin",
+                                     headers: { Accept: "text/html" } })
+      .then(function (response) {
+        if (!response.ok) {
+          throw new Error(String(response.status));
+        }
+        return response.text();
+      })
+      .then(function (html) {
+        heat.innerHTML = html;
+      })
+      .catch(function () {
+        // The link to the heatmap page stays.
+      });
+  }
+})();
+
+(function () {
+  "use strict";
   const months = document.getElementById("chart-months");
   const bands = document.getElementById("chart-bands");
   if (!months || typeof window.Chart === "undefined") {

@@ -1,0 +1,551 @@
+"""Competency assessment: rounds, questionnaires, results as xAPI statements.
+
+Plain values in, models out; functions flush and never commit.
+
+Each submitted rater entry stores one statement per competency through the LRS
+(:func:`lms.xapi.service.store_statements`): actor the *assessed* employee (account
+``{"homePage": LMS_BASE_URL, "name": NIP}``), verb ``scored``, object the stable activity
+``<LMS_BASE_URL>/assessment/competency/<code>/<role>``, result the level (raw 0..5, scaled
+level / 5), context the rater (``instructor`` for a supervisor or the HR officer recording
+an assessment centre, ``team`` for 360 peers and subordinates), the round as registration
+and parent. Evidence rules ``assessment:<code>:<role>`` (made through the competency
+service, so versioned like any rule) turn them into evidence with the role's source.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import gettext as _
+
+from lms.assessment.models import AssessmentRater, AssessmentRound, RaterRole, RoundKind
+from lms.assessment.scoring import BANDS, SCALE, level_from_answers, mean, scaled
+from lms.competency import service as competency
+from lms.competency.models import Competency, Criterion, EvidenceSource
+from lms.db import get_session, utcnow
+from lms.errors import Forbidden, NotFound, ValidationError
+from lms.people.actors import actor_for
+from lms.people.models import (
+    MANAGERIAL_KINDS,
+    OrgUnit,
+    Position,
+    PositionAssignment,
+    Role,
+    User,
+)
+
+VERB_SCORED = "http://adlnet.gov/expapi/verbs/scored"
+ACTIVITY_TYPE = "http://adlnet.gov/expapi/activities/assessment"
+
+#: What each rater role counts as in the competency engine, and with what weight.
+#: 360 peers and subordinates are observations from outside the reporting line: they
+#: count as ``external`` evidence with half weight, so under the ``highest`` method two
+#: raters who agree prove a level and one rater alone does not.
+ROLE_SOURCES: dict[RaterRole, tuple[EvidenceSource, float]] = {
+    RaterRole.SELF: (EvidenceSource.SELF, 1.0),
+    RaterRole.SUPERVISOR: (EvidenceSource.SUPERVISOR, 1.0),
+    RaterRole.PEER: (EvidenceSource.EXTERNAL, 0.5),
+    RaterRole.SUBORDINATE: (EvidenceSource.EXTERNAL, 0.5),
+    RaterRole.CENTRE: (EvidenceSource.ASSESSMENT, 1.0),
+}
+#: Rule names (stored data, in the UI language of the agency).
+ROLE_NAMES = {
+    RaterRole.SELF: "penilaian diri",
+    RaterRole.SUPERVISOR: "penilaian atasan",
+    RaterRole.PEER: "penilaian rekan kerja (360)",
+    RaterRole.SUBORDINATE: "penilaian bawahan (360)",
+    RaterRole.CENTRE: "assessment center",
+}
+
+
+def base_url() -> str:
+    return str(current_app.config["BASE_URL"])
+
+
+def activity_iri(code: str, role: RaterRole | str) -> str:
+    """The stable activity of one competency rated from one role."""
+    return f"{base_url()}/assessment/competency/{code}/{RaterRole(role).value}"
+
+
+def round_iri(round_: AssessmentRound) -> str:
+    return f"{base_url()}/assessment/rounds/{round_.uuid}"
+
+
+def rule_key(code: str, role: RaterRole | str) -> str:
+    return f"assessment:{code}:{RaterRole(role).value}"
+
+
+def ensure_rules(competency_row: Competency, roles: list[RaterRole] | None = None) -> None:
+    """The evidence rules that turn this competency's assessment statements into evidence
+    (created once; a new version only if their definition changes)."""
+    for role in roles or list(RaterRole):
+        source, weight = ROLE_SOURCES[role]
+        spec = competency.RuleSpec(
+            name=f"{competency_row.code} {competency_row.name}: {ROLE_NAMES[role]}",
+            activity_iri=activity_iri(competency_row.code, role), match="exact",
+            criterion=Criterion.SCORE_BANDS.value, competency_id=competency_row.id,
+            weight=weight, source=source.value, bands=[list(b) for b in BANDS])
+        competency.ensure_rule(rule_key(competency_row.code, role), spec, origin="assessment")
+
+
+# --- who may do what -----------------------------------------------------------------------
+
+
+def _unit_path(user: User) -> str | None:
+    position = user.position
+    return position.org_unit.path if position is not None else None
+
+
+def hr_covers(viewer: User, employee: User) -> bool:
+    """Admins: everyone; HR: employees in their reporting scope (lms.reports.scope)."""
+    if viewer.has_role(Role.ADMIN):
+        return True
+    if not viewer.has_role(Role.HR):
+        return False
+    from lms.reports.scope import scope_for
+
+    return scope_for(viewer).covers(_unit_path(employee))
+
+
+def can_view_employee(viewer: User, employee: User) -> bool:
+    return (viewer.id == employee.id or competency.is_supervisor_of(viewer, employee)
+            or hr_covers(viewer, employee))
+
+
+def can_view_round(viewer: User, round_: AssessmentRound) -> bool:
+    return can_view_employee(viewer, round_.employee)
+
+
+# --- questionnaires ------------------------------------------------------------------------
+
+
+@dataclass
+class Question:
+    key: str  # "<level>.<index>"
+    level: int
+    text: str
+
+
+@dataclass
+class Section:
+    competency: Competency
+    levels: list[tuple[int, str, list[Question]]] = field(default_factory=list)
+
+
+def questionnaire(codes: list[str]) -> list[Section]:
+    """One section per competency, its indicators grouped by level."""
+    rows = {c.code: c for c in get_session().scalars(
+        sa.select(Competency).where(Competency.code.in_(codes)))}
+    sections = []
+    for code in codes:
+        row = rows.get(code)
+        if row is None:
+            continue
+        section = Section(competency=row)
+        for level in row.levels:
+            questions = [Question(f"{level.level}.{i}", level.level, text)
+                         for i, text in enumerate(level.indicators or [])]
+            section.levels.append((level.level, level.description, questions))
+        sections.append(section)
+    return sections
+
+
+def default_codes(employee: User) -> list[str]:
+    """The competencies of the employee's position standard (all managerial and
+    socio-cultural ones when the position has none)."""
+    required = competency.requirements_for(employee.position)
+    codes = [c.code for c in competency.all_competencies() if c.id in required]
+    if codes:
+        return codes
+    return [c.code for c in competency.all_competencies() if c.type.value != "teknis"]
+
+
+def check_codes(codes: list[str]) -> list[str]:
+    known = {c.code: c for c in competency.all_competencies()}
+    clean = list(dict.fromkeys(c for c in codes if c))
+    unknown = [c for c in clean if c not in known]
+    if unknown:
+        raise ValidationError(_("Unknown competency: %(codes)s.", codes=", ".join(unknown)),
+                              field="competencies")
+    if not clean:
+        raise ValidationError(_("Choose at least one competency."), field="competencies")
+    order = [c.code for c in known.values()]
+    return sorted(clean, key=order.index)
+
+
+# --- rounds --------------------------------------------------------------------------------
+
+
+def _new_round(kind: RoundKind, employee: User, codes: list[str], opened_by: User,
+               title: str = "") -> AssessmentRound:
+    if not employee.nip:
+        raise ValidationError(_("Only employees with a NIP can be assessed."))
+    round_ = AssessmentRound(uuid=str(uuid.uuid4()), kind=kind, employee_id=employee.id,
+                             competencies=check_codes(codes), opened_by_id=opened_by.id,
+                             title=title[:200])
+    get_session().add(round_)
+    get_session().flush()
+    return round_
+
+
+def _add_rater(round_: AssessmentRound, rater: User, role: RaterRole) -> AssessmentRater:
+    entry = AssessmentRater(round_id=round_.id, rater_id=rater.id, role=role, answers={},
+                            statement_ids={})
+    round_.raters.append(entry)
+    get_session().flush()
+    return entry
+
+
+def start_self(employee: User, codes: list[str]) -> AssessmentRater:
+    """A self-assessment round; returns the employee's questionnaire."""
+    round_ = _new_round(RoundKind.SELF, employee, codes, employee)
+    return _add_rater(round_, employee, RaterRole.SELF)
+
+
+def start_supervisor(supervisor: User, employee: User, codes: list[str]) -> AssessmentRater:
+    """A supervisor assessment of ``employee``; returns the supervisor's questionnaire."""
+    if not competency.is_supervisor_of(supervisor, employee):
+        raise Forbidden(_("Only a supervisor of this employee can assess them as supervisor."))
+    round_ = _new_round(RoundKind.SUPERVISOR, employee, codes, supervisor)
+    return _add_rater(round_, supervisor, RaterRole.SUPERVISOR)
+
+
+def suggestions(employee: User) -> dict[str, list[User]]:
+    """Raters to suggest for a 360 round: the nearest supervisor, peers (others in the
+    employee's org unit who are not leaders) and subordinates (when the employee leads a
+    unit: the people of that unit and below)."""
+    position = employee.position
+    result: dict[str, list[User]] = {"supervisor": competency.supervisors_of(employee)[:1],
+                                     "peer": [], "subordinate": []}
+    if position is None:
+        return result
+    session = get_session()
+    peers = session.scalars(
+        sa.select(User).join(PositionAssignment, PositionAssignment.user_id == User.id)
+        .join(Position, Position.id == PositionAssignment.position_id)
+        .where(PositionAssignment.end_date.is_(None),
+               Position.org_unit_id == position.org_unit_id,
+               Position.kind.not_in(MANAGERIAL_KINDS), User.id != employee.id,
+               User.active.is_(True))
+        .order_by(User.name).limit(8)).all()
+    result["peer"] = list(peers)
+    if position.kind in MANAGERIAL_KINDS:
+        result["subordinate"] = competency.subordinates(employee, limit=8)
+    return result
+
+
+def candidates(employee: User, limit: int = 300) -> list[User]:
+    """People HR may pick as raters: colleagues in the employee's OPD subtree, or
+    everyone with a NIP when the employee has no position."""
+    path = _unit_path(employee)
+    unit_path = None
+    if path:
+        parts = [p for p in path.strip("/").split("/") if p]
+        unit_path = "/" + "/".join(parts[:2]) + "/" if len(parts) >= 2 else path
+    return [u for u in competency.search_employees("", limit=limit, unit_path=unit_path)
+            if u.id != employee.id]
+
+
+def open_360(hr: User, employee: User, codes: list[str], *, supervisor: User | None,
+             peers: list[User], subordinates: list[User], include_self: bool = True,
+             title: str = "") -> AssessmentRound:
+    """HR opens a 360 round with the raters it chose."""
+    if not hr_covers(hr, employee):
+        raise Forbidden(_("This employee is outside your HR scope."))
+    if not (peers or subordinates or supervisor):
+        raise ValidationError(_("Choose at least one rater besides the employee."),
+                              field="peers")
+    round_ = _new_round(RoundKind.FULL, employee, codes, hr, title)
+    if include_self:
+        _add_rater(round_, employee, RaterRole.SELF)
+    if supervisor is not None:
+        if supervisor.id == employee.id:
+            raise ValidationError(_("The employee cannot be their own supervisor."))
+        _add_rater(round_, supervisor, RaterRole.SUPERVISOR)
+    seen = {employee.id} | ({supervisor.id} if supervisor else set())
+    for role, people in ((RaterRole.PEER, peers), (RaterRole.SUBORDINATE, subordinates)):
+        for person in people:
+            if person.id in seen:
+                continue
+            seen.add(person.id)
+            _add_rater(round_, person, role)
+    return round_
+
+
+def record_centre(hr: User, employee: User, levels: dict[str, int], *, note: str,
+                  assessed_on: dt.date | None = None) -> AssessmentRound:
+    """Record the levels an assessment centre gave ``employee`` (one statement each)."""
+    if not hr_covers(hr, employee):
+        raise Forbidden(_("This employee is outside your HR scope."))
+    chosen = {code: level for code, level in levels.items() if level is not None}
+    for code, level in chosen.items():
+        if not isinstance(level, int) or not 0 <= level <= 5:
+            raise ValidationError(_("A level must be a number from 0 to 5."), field=code)
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError(_("Name the assessment centre or assessor."), field="note")
+    round_ = _new_round(RoundKind.CENTRE, employee, list(chosen), hr, note)
+    entry = _add_rater(round_, hr, RaterRole.CENTRE)
+    entry.note = note[:300]
+    when = None
+    if assessed_on is not None:
+        when = dt.datetime.combine(assessed_on, dt.time(12, 0), tzinfo=dt.UTC)
+    _submit(entry, {code: {"level": level} for code, level in chosen.items()}, when)
+    round_.status, round_.closed_at = "closed", utcnow()
+    return round_
+
+
+def rater_entry(entry_id: int) -> AssessmentRater:
+    entry = get_session().get(AssessmentRater, entry_id)
+    if entry is None:
+        raise NotFound(_("There is no such questionnaire."))
+    return entry
+
+
+def parse_answers(round_: AssessmentRound, form: Any) -> dict[str, dict[str, Any]]:
+    """Answers from a submitted questionnaire form (fields ``a-<code>-<level>.<i>``, each
+    0..3). Every indicator must be answered."""
+    result: dict[str, dict[str, Any]] = {}
+    missing = 0
+    for section in questionnaire(round_.competencies):
+        code = section.competency.code
+        answers: dict[str, int] = {}
+        by_level: dict[int, list[int]] = defaultdict(list)
+        for level, _description, questions in section.levels:
+            by_level.setdefault(level, [])
+            for q in questions:
+                raw = str(form.get(f"a-{code}-{q.key}", "")).strip()
+                if raw == "":
+                    missing += 1
+                    continue
+                if not raw.isdigit() or int(raw) not in SCALE:
+                    raise ValidationError(_("An answer is not on the scale."), field=code)
+                answers[q.key] = int(raw)
+                by_level[level].append(int(raw))
+        result[code] = {"level": level_from_answers(by_level), "answers": answers}
+    if missing:
+        raise ValidationError(_("Answer every indicator (%(n)d left).", n=missing))
+    return result
+
+
+def submit(entry: AssessmentRater, rater: User, form: Any) -> dict[str, int]:
+    """Check and store a rater's answers; returns the level per competency."""
+    if entry.rater_id != rater.id:
+        raise Forbidden(_("This questionnaire belongs to someone else."))
+    if entry.submitted:
+        raise ValidationError(_("This questionnaire was already submitted."))
+    if entry.round.status != "open":
+        raise ValidationError(_("This assessment round is closed."))
+    answers = parse_answers(entry.round, form)
+    _submit(entry, answers)
+    return {code: value["level"] for code, value in answers.items()}
+
+
+def _statement(entry: AssessmentRater, row: Competency, level: int,
+               when: dt.datetime | None) -> dict[str, Any]:
+    round_ = entry.round
+    role = entry.role
+    base = base_url()
+    context: dict[str, Any] = {
+        "registration": round_.uuid,
+        "contextActivities": {
+            "parent": [{"objectType": "Activity", "id": round_iri(round_),
+                        "definition": {"type": ACTIVITY_TYPE,
+                                       "name": {"id-ID": f"Putaran asesmen {round_.kind.value}"}}}],
+            "category": [{"objectType": "Activity", "id": f"{base}/assessment/roles/{role.value}"}],
+            "other": [{"objectType": "Activity", "id": row.iri}],
+        },
+        "extensions": {f"{base}/assessment/xapi/role": role.value},
+    }
+    if entry.rater is not None and role in (RaterRole.SUPERVISOR, RaterRole.CENTRE):
+        context["instructor"] = actor_for(entry.rater)
+    elif entry.rater is not None and role in (RaterRole.PEER, RaterRole.SUBORDINATE):
+        context["team"] = {"objectType": "Group", "name": ROLE_NAMES[role],
+                           "member": [actor_for(entry.rater)]}
+    statement: dict[str, Any] = {
+        "id": str(uuid.uuid4()),
+        "actor": actor_for(round_.employee),
+        "verb": {"id": VERB_SCORED, "display": {"en-US": "scored", "id-ID": "dinilai"}},
+        "object": {"objectType": "Activity", "id": activity_iri(row.code, role),
+                   "definition": {"type": ACTIVITY_TYPE,
+                                  "name": {"id-ID": f"{row.code} {row.name}: {ROLE_NAMES[role]}"}}},
+        "result": {"score": {"raw": level, "min": 0, "max": 5, "scaled": scaled(level)},
+                   "extensions": {f"{base}/assessment/xapi/level": level}},
+        "context": context,
+    }
+    if entry.note:
+        statement["result"]["response"] = entry.note
+    if when is not None:
+        statement["timestamp"] = when.isoformat().replace("+00:00", "Z")
+    return statement
+
+
+def _submit(entry: AssessmentRater, answers: dict[str, dict[str, Any]],
+            when: dt.datetime | None = None) -> None:
+    from lms.xapi.service import store_statements
+
+    rows = {c.code: c for c in get_session().scalars(
+        sa.select(Competency).where(Competency.code.in_(list(answers))))}
+    statements, ids = [], {}
+    for code in entry.round.competencies:
+        if code not in answers or code not in rows:
+            continue
+        ensure_rules(rows[code], [entry.role])
+        statement = _statement(entry, rows[code], int(answers[code]["level"]), when)
+        statements.append(statement)
+        ids[code] = statement["id"]
+    if statements:
+        store_statements(statements)
+    entry.answers = answers
+    entry.statement_ids = ids
+    entry.submitted_at = utcnow()
+    round_ = entry.round
+    if round_.kind in (RoundKind.SELF, RoundKind.SUPERVISOR) or all(
+            r.submitted for r in round_.raters):
+        round_.status, round_.closed_at = "closed", utcnow()
+    get_session().flush()
+
+
+def close_round(round_: AssessmentRound, viewer: User) -> None:
+    if not (hr_covers(viewer, round_.employee) or round_.opened_by_id == viewer.id):
+        raise Forbidden(_("Only HR or whoever opened the round can close it."))
+    round_.status, round_.closed_at = "closed", utcnow()
+    get_session().flush()
+
+
+# --- results -------------------------------------------------------------------------------
+
+
+@dataclass
+class ResultRow:
+    competency: Competency
+    self_level: int | None = None
+    supervisor: int | None = None
+    peers: float | None = None
+    subordinates: float | None = None
+    centre: int | None = None
+    others: float | None = None
+    count: int = 0
+
+    @property
+    def distance(self) -> float | None:
+        """Others' average minus the self rating (positive: the employee rates
+        themselves lower than others do)."""
+        if self.self_level is None or self.others is None:
+            return None
+        return round(self.others - self.self_level, 2)
+
+
+def _rows(entries: list[AssessmentRater], codes: list[str]) -> list[ResultRow]:
+    rows = {c.code: c for c in get_session().scalars(
+        sa.select(Competency).where(Competency.code.in_(codes)))}
+    out = []
+    for code in codes:
+        if code not in rows:
+            continue
+        by_role: dict[RaterRole, list[int]] = defaultdict(list)
+        for entry in entries:
+            level = entry.level(code) if entry.submitted else None
+            if level is not None:
+                by_role[entry.role].append(level)
+        others = [v for role, values in by_role.items() if role != RaterRole.SELF
+                  for v in values]
+        sup = by_role.get(RaterRole.SUPERVISOR)
+        centre = by_role.get(RaterRole.CENTRE)
+        selfs = by_role.get(RaterRole.SELF)
+        out.append(ResultRow(
+            competency=rows[code], self_level=selfs[-1] if selfs else None,
+            supervisor=sup[-1] if sup else None, peers=mean(by_role.get(RaterRole.PEER, [])),
+            subordinates=mean(by_role.get(RaterRole.SUBORDINATE, [])),
+            centre=centre[-1] if centre else None, others=mean(others),
+            count=sum(len(v) for v in by_role.values())))
+    return out
+
+
+def round_results(round_: AssessmentRound) -> list[ResultRow]:
+    return _rows(list(round_.raters), list(round_.competencies))
+
+
+def rounds_of(employee: User) -> list[AssessmentRound]:
+    return list(get_session().scalars(
+        sa.select(AssessmentRound).where(AssessmentRound.employee_id == employee.id)
+        .order_by(AssessmentRound.created_at.desc(), AssessmentRound.id.desc())))
+
+
+def latest_results(employee: User) -> list[ResultRow]:
+    """Per competency, the newest submitted rating of each role across the rounds, and
+    the 360 averages of the newest round that has them (for the profile page)."""
+    entries = list(get_session().scalars(
+        sa.select(AssessmentRater).join(AssessmentRound)
+        .where(AssessmentRound.employee_id == employee.id,
+               AssessmentRater.submitted_at.is_not(None))
+        .order_by(AssessmentRater.submitted_at, AssessmentRater.id)))
+    if not entries:
+        return []
+    codes: list[str] = []
+    for entry in entries:
+        codes += [c for c in entry.answers if c not in codes]
+    order = [c.code for c in competency.all_competencies()]
+    codes.sort(key=lambda c: order.index(c) if c in order else len(order))
+    # Keep, per competency and role, only the newest round's ratings.
+    newest: dict[tuple[str, RaterRole], int] = {}
+    for entry in entries:
+        for code in entry.answers:
+            newest[(code, entry.role)] = entry.round_id
+    rows = []
+    for code in codes:
+        mine = [e for e in entries if code in e.answers
+                and newest.get((code, e.role)) == e.round_id]
+        rows += _rows(mine, [code])
+    return rows
+
+
+def pending_for(rater: User) -> list[AssessmentRater]:
+    """Questionnaires ``rater`` still has to fill in (open rounds)."""
+    return list(get_session().scalars(
+        sa.select(AssessmentRater).join(AssessmentRound)
+        .where(AssessmentRater.rater_id == rater.id, AssessmentRater.submitted_at.is_(None),
+               AssessmentRound.status == "open")
+        .order_by(AssessmentRound.created_at.desc())))
+
+
+def hr_rounds(viewer: User, limit: int = 50) -> list[AssessmentRound]:
+    """Recent rounds of employees in the viewer's HR scope."""
+    query = (sa.select(AssessmentRound).join(User, User.id == AssessmentRound.employee_id)
+             .order_by(AssessmentRound.created_at.desc()).limit(limit))
+    if not viewer.has_role(Role.ADMIN):
+        from lms.reports.scope import scope_for
+
+        scope = scope_for(viewer)
+        if not scope.everyone:
+            query = (query.join(PositionAssignment, sa.and_(
+                PositionAssignment.user_id == User.id, PositionAssignment.end_date.is_(None)))
+                .join(Position, Position.id == PositionAssignment.position_id)
+                .join(OrgUnit, OrgUnit.id == Position.org_unit_id)
+                .where(OrgUnit.path.like(f"{scope.path}%")))
+    return list(get_session().scalars(query))
+
+
+def answers_at(levels: dict[str, int]) -> dict[str, dict[str, Any]]:
+    """Answers that place each competency exactly at its level (every behaviour up to the
+    level "consistently", above it "not shown"): for demo data and imports."""
+    out: dict[str, dict[str, Any]] = {}
+    for section in questionnaire(list(levels)):
+        code = section.competency.code
+        target = levels[code]
+        answers = {q.key: (3 if level <= target else 0)
+                   for level, _d, questions in section.levels for q in questions}
+        out[code] = {"level": target, "answers": answers}
+    return out
+
+
+def submit_levels(entry: AssessmentRater, levels: dict[str, int],
+                  when: dt.datetime | None = None) -> None:
+    """Submit ``entry`` with the answers that give ``levels`` (demo data)."""
+    _submit(entry, answers_at(levels), when)

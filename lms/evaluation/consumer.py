@@ -1,0 +1,64 @@
+"""The statement consumer that offers evaluations when a course or training is completed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+
+from lms.db import get_session
+from lms.evaluation import service
+from lms.evaluation.models import CANCELLED, SCHEDULED, Evaluation
+from lms.xapi.consumers import StatementConsumer, StoredStatement
+
+COMPLETED = "http://adlnet.gov/expapi/verbs/completed"
+PASSED = "http://adlnet.gov/expapi/verbs/passed"
+
+
+def _time(value: Any, fallback: dt.datetime) -> dt.datetime:
+    if isinstance(value, str):
+        try:
+            parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return fallback
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+    return fallback
+
+
+class EvaluationConsumer(StatementConsumer):
+    """A ``completed`` statement (or ``passed`` with completion) about a Lentera course or
+    a training HR recorded creates the learner's reaction survey and schedules the
+    supervisor's follow-up; the first completion per person and activity counts. Voiding
+    it cancels what nobody answered yet. Replays keep the answered ones."""
+
+    name = "evaluation"
+
+    def handle(self, statement: StoredStatement) -> None:
+        data = statement.data
+        verb = (data.get("verb") or {}).get("id")
+        result = data.get("result") or {}
+        if not (verb == COMPLETED or (verb == PASSED and result.get("completion"))):
+            return
+        obj = data.get("object") or {}
+        if obj.get("objectType", "Activity") != "Activity":
+            return
+        subj = service.subject_for_iri(str(obj.get("id") or ""))
+        if subj is None:
+            return
+        from lms.people.actors import user_for_actor
+
+        user = user_for_actor(data.get("actor"))
+        if user is None:
+            return
+        service.record_completion(user, subj, _time(data.get("timestamp"), statement.stored),
+                                  statement.id)
+
+    def handle_voiding(self, voided_id: str, voiding: StoredStatement) -> None:
+        service.withdraw(voided_id)
+
+    def reset(self) -> None:
+        # Answers, open questionnaires and sent reminders stay: a replay recreates only
+        # what is missing (creation is idempotent per person, level and activity).
+        get_session().execute(sa.delete(Evaluation).where(
+            Evaluation.status.in_((SCHEDULED, CANCELLED))))

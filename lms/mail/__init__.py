@@ -1,0 +1,147 @@
+"""E-mail outbox (see docs/mail.md).
+
+- :func:`queue_mail` (the contract other modules call): adds an outbox row to the current
+  session; the caller commits; nothing is sent before that commit.
+- :mod:`lms.mail.service`: delivery over SMTP (``MAIL_SERVER`` ...) or to the log.
+- ``lms mail send``: send what is due (cron, or ``--loop``); retries with backoff.
+- ``/admin/mail``: the outbox for administrators (status, error, retry).
+
+After a commit that queued mail: with a Celery broker, one ``lms.mail.send`` task is
+queued; without one, a background thread of the app process sends it
+(``MAIL_BACKGROUND``, on by default, off under ``TESTING``). Either way a row is claimed
+with a lease before it is sent, so concurrent senders never send a message twice, and
+whatever the background path misses (a dead broker, a restarted process) waits in the
+outbox for the next ``lms mail send``.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import threading
+import time
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event, orm
+
+from lms.mail.service import PENDING_KEY, queue_mail
+
+__all__ = ["queue_mail", "init_app"]
+
+log = logging.getLogger(__name__)
+
+DEFAULTS: dict[str, Any] = {
+    "MAIL_SERVER": "",  # empty: messages go to the log
+    "MAIL_PORT": None,  # 25, or 465 with MAIL_USE_SSL
+    "MAIL_USERNAME": "",
+    "MAIL_PASSWORD": "",  # set LMS_MAIL_PASSWORD in the environment, never in the repo
+    "MAIL_USE_TLS": False,  # STARTTLS (usually port 587)
+    "MAIL_USE_SSL": False,  # implicit TLS (port 465)
+    "MAIL_SENDER": "",  # default: Lentera <noreply@host of BASE_URL>
+    "MAIL_TIMEOUT": 10,
+    "MAIL_MAX_ATTEMPTS": 5,
+    "MAIL_RETRY_SECONDS": 60,
+    "MAIL_LEASE_SECONDS": 300,
+}
+
+
+class _Sender:
+    """The in-process sender (no broker): wakes after each commit that queued mail.
+
+    At interpreter exit (a CLI command such as ``lms evaluation remind`` or ``lms demo``)
+    it is given up to ``MAIL_EXIT_WAIT_SECONDS`` to finish, so a short-lived process does
+    not leave its mail half-sent.
+    """
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self.wake = threading.Event()
+        self.stopping = False
+        self.thread: threading.Thread | None = None
+        self.lock = threading.Lock()
+
+    def poke(self) -> None:
+        with self.lock:
+            if self.thread is None or not self.thread.is_alive():
+                self.thread = threading.Thread(target=self._loop, daemon=True,
+                                               name="lms-mail")
+                self.thread.start()
+                atexit.register(self.stop)
+        self.wake.set()
+
+    def stop(self) -> None:
+        thread = self.thread
+        if thread is None or not thread.is_alive():
+            return
+        self.stopping = True
+        self.wake.set()
+        thread.join(float(self.app.config.get("MAIL_EXIT_WAIT_SECONDS", 30)))
+
+    def _loop(self) -> None:
+        from lms.mail.service import send_pending
+
+        while self.wake.wait(60):
+            self.wake.clear()
+            try:
+                with self.app.app_context():
+                    send_pending()
+            except Exception:  # keep the thread; the next commit or the CLI retries
+                log.exception("sending e-mail failed")
+            if self.stopping:
+                return
+
+
+_broker_paused_until = 0.0
+
+
+def dispatch(app: Flask) -> None:
+    """Start delivery of newly committed mail (a Celery task or the background thread)."""
+    global _broker_paused_until
+    if not app.config.get("MAIL_BACKGROUND", not app.testing):
+        return
+    from lms.tasks import broker_url
+
+    if broker_url(app):
+        if time.monotonic() < _broker_paused_until:
+            return
+        from lms.mail.tasks import send_task
+
+        try:
+            send_task.apply_async(retry=False)
+        except Exception:  # the outbox keeps it; `lms mail send` or the next commit sends
+            _broker_paused_until = time.monotonic() + 5
+            log.warning("could not queue the e-mail task", exc_info=True)
+        return
+    sender: Any = app.extensions.get("lms.mail.sender")
+    if sender is None:
+        sender = app.extensions["lms.mail.sender"] = _Sender(app)
+    sender.poke()
+
+
+def _after_commit(session: orm.Session) -> None:
+    app = session.info.pop(PENDING_KEY, None)
+    if app is not None:
+        try:
+            dispatch(app)
+        except Exception:
+            log.exception("could not start e-mail delivery")
+
+
+def _after_rollback(session: orm.Session) -> None:
+    session.info.pop(PENDING_KEY, None)
+
+
+def init_app(app: Flask) -> None:
+    from lms.mail import tasks  # noqa: F401  (registers the Celery task)
+    from lms.mail.cli import mail_group
+    from lms.mail.views import mail_bp
+
+    for key, value in DEFAULTS.items():
+        app.config.setdefault(key, value)
+    app.register_blueprint(mail_bp)
+    app.cli.add_command(mail_group)
+    if not event.contains(orm.Session, "after_commit", _after_commit):
+        event.listen(orm.Session, "after_commit", _after_commit)
+        event.listen(orm.Session, "after_soft_rollback",
+                     lambda session, _previous: _after_rollback(session))

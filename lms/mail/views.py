@@ -1,0 +1,79 @@
+"""Admin page of the outbox: filter by status, read a message, send again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+
+from lms.db import get_session
+from lms.errors import NotFound, ValidationError
+from lms.mail import service
+from lms.mail.models import STATUSES, OutboxMessage
+from lms.people.auth import role_required
+from lms.people.models import Role
+from lms.web import paginate
+
+mail_bp = Blueprint("mail", __name__, url_prefix="/admin/mail")
+
+
+class ActionForm(FlaskForm):
+    """A button (CSRF only)."""
+
+
+@mail_bp.get("/")
+@role_required(Role.ADMIN)
+def outbox() -> Any:
+    status = request.args.get("status", "")
+    if status and status not in STATUSES:
+        raise ValidationError(_("Unknown status."))
+    query = sa.select(OutboxMessage).order_by(OutboxMessage.id.desc())
+    if status:
+        query = query.where(OutboxMessage.status == status)
+    counts = dict(get_session().execute(
+        sa.select(OutboxMessage.status, sa.func.count()).group_by(OutboxMessage.status)).all())
+    page = paginate(query, request.args.get("page", 1, type=int) or 1, 50)
+    return render_template("mail/outbox.html", page=page, status=status, counts=counts,
+                           statuses=STATUSES, action=ActionForm(),
+                           labels={"queued": _("queued"), "sending": _("sending"),
+                                   "sent": _("sent"), "failed": _("failed")})
+
+
+@mail_bp.get("/<int:message_id>")
+@role_required(Role.ADMIN)
+def message(message_id: int) -> Any:
+    row = get_session().get(OutboxMessage, message_id)
+    if row is None:
+        raise NotFound(_("No such message."))
+    return render_template("mail/message.html", m=row, action=ActionForm())
+
+
+@mail_bp.post("/<int:message_id>/retry")
+@role_required(Role.ADMIN)
+def retry(message_id: int) -> Any:
+    if not ActionForm().validate_on_submit():
+        raise ValidationError(_("The form expired; please try again."))
+    row = service.retry(message_id)
+    if row is None:
+        raise NotFound(_("No such message."))
+    get_session().commit()
+    flash(_("The message is queued again."), "success")
+    return redirect(url_for(".outbox", status=request.args.get("status") or None))
+
+
+@mail_bp.post("/retry-failed")
+@role_required(Role.ADMIN)
+def retry_failed() -> Any:
+    if not ActionForm().validate_on_submit():
+        raise ValidationError(_("The form expired; please try again."))
+    session = get_session()
+    ids = list(session.scalars(sa.select(OutboxMessage.id)
+                               .where(OutboxMessage.status == "failed")))
+    for message_id in ids:
+        service.retry(message_id)
+    session.commit()
+    flash(_("%(n)d messages are queued again.", n=len(ids)), "success")
+    return redirect(url_for(".outbox"))

@@ -1,0 +1,17 @@
+// Questionnaire helper: "fill up to level N" sets the behaviours of levels 1..N to
+// "usually" (2) and those above to "not shown" (0), for the rater to refine.
+(function () {
+  "use strict";
+  document.querySelectorAll("select.fill-upto").forEach(function (picker) {
+    picker.addEventListener("change", function () {
+      if (picker.value === "") {
+        return;
+      }
+      const upto = parseInt(picker.value, 10);
+      const fieldset = picker.closest("fieldset");
+      fieldset.querySelectorAll("select.answer").forEach(function (answer) {
+        answer.value = parseInt(answer.dataset.level, 10) <= upto ? "2" : "0";
+      });
+    });
+  });
+})();

@@ -115,3 +115,21 @@ def pull_command(force: bool) -> None:
     from lms.forwarding.service import pull_all
 
     click.echo(f"Stored {pull_all(force=force)} new statement(s).")
+
+
+@forwarding_group.command("reencrypt")
+@with_appcontext
+def reencrypt_command() -> None:
+    """Encrypt the stored LRS passwords again with the first key of LMS_FORWARDING_KEY
+    (after adding a new key in front; then the old key may go)."""
+    from lms.forwarding.secrets import SecretError
+    from lms.forwarding.service import reencrypt_passwords
+
+    try:
+        count = reencrypt_passwords()
+    except SecretError as exc:
+        get_session().rollback()
+        _fail(str(exc))
+        return
+    get_session().commit()
+    click.echo(f"{count} password(s) encrypted with the current key.")

@@ -25,7 +25,8 @@ class _LrsForm(FlaskForm):
                            description=_l("The xAPI base URL, e.g. https://lrs.example.go.id/xapi/"))
     username = StringField(_l("Key (user name)"), validators=[DataRequired(), Length(max=500)])
     password = PasswordField(_l("Secret (password)"), validators=[DataRequired(),
-                                                                   Length(max=500)])
+                                                                   Length(max=500)],
+                             description=_l("Stored encrypted; never shown again."))
     version = SelectField(_l("xAPI version"), default="1.0.3")
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -46,6 +47,23 @@ class SourceForm(_LrsForm):
                         validators=[Optional()])
     interval_seconds = IntegerField(_l("Pull every (seconds)"), default=300,
                                     validators=[NumberRange(min=10, max=86400)])
+
+
+class ConnectionForm(FlaskForm):
+    """Where and how an existing target or source is reached. The password is never shown
+    back: empty keeps the stored one."""
+
+    endpoint = _LrsForm.endpoint
+    username = _LrsForm.username
+    password = PasswordField(_l("New secret (password)"), validators=[Optional(),
+                                                                       Length(max=500)],
+                             description=_l("Leave empty to keep the stored secret. It is "
+                                            "stored encrypted and never shown again."))
+    version = SelectField(_l("xAPI version"), default="1.0.3")
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.version.choices = select_choices(VERSIONS)
 
 
 class ActionForm(FlaskForm):

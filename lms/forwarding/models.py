@@ -12,7 +12,23 @@ from sqlalchemy.orm import Mapped, mapped_column
 from lms.db import Model, UTCDateTime, utcnow
 
 
-class ForwardTarget(Model):
+class _Password:
+    """``row.password``: decrypted on read, encrypted on write (never stored plain)."""
+
+    @property
+    def password(self) -> str:
+        from lms.forwarding.secrets import decrypt
+
+        return decrypt(self.password_token)  # type: ignore[attr-defined]
+
+    @password.setter
+    def password(self, value: str) -> None:
+        from lms.forwarding.secrets import encrypt
+
+        self.password_token = encrypt(value or "")  # type: ignore[attr-defined]
+
+
+class ForwardTarget(_Password, Model):
     """An external LRS that receives a copy of the statements stored here.
 
     ``last_seq`` is the target's cursor over ``xapi_statement.seq``: it advances only after
@@ -28,8 +44,8 @@ class ForwardTarget(Model):
     name: Mapped[str] = mapped_column(sa.String(200), unique=True)
     endpoint: Mapped[str] = mapped_column(sa.String(1000))
     username: Mapped[str] = mapped_column(sa.String(500))
-    #: Sent as HTTP Basic to the target, so kept as given (protect the database).
-    password: Mapped[str] = mapped_column(sa.String(500))
+    #: The HTTP Basic password, encrypted (lms.forwarding.secrets); use ``password``.
+    password_token: Mapped[str] = mapped_column(sa.Text, default="")
     version: Mapped[str] = mapped_column(sa.String(10), default="1.0.3")
     #: Only these verb IRIs (empty: every verb).
     verbs: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
@@ -48,7 +64,7 @@ class ForwardTarget(Model):
     created: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class PullSource(Model):
+class PullSource(_Password, Model):
     """An external LRS whose statements are fetched (``GET statements?since=``) and stored
     here, e.g. a Pemda's Moodle with logstore_xapi."""
 
@@ -58,7 +74,8 @@ class PullSource(Model):
     name: Mapped[str] = mapped_column(sa.String(200), unique=True)
     endpoint: Mapped[str] = mapped_column(sa.String(1000))
     username: Mapped[str] = mapped_column(sa.String(500))
-    password: Mapped[str] = mapped_column(sa.String(500))
+    #: The HTTP Basic password, encrypted (lms.forwarding.secrets); use ``password``.
+    password_token: Mapped[str] = mapped_column(sa.Text, default="")
     version: Mapped[str] = mapped_column(sa.String(10), default="1.0.3")
     #: The ``stored`` time (ISO 8601, as the source wrote it) everything up to which is here.
     since: Mapped[str | None] = mapped_column(sa.String(64))

@@ -23,11 +23,12 @@ database lock is held during HTTP calls.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import uuid
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 import requests
 import sqlalchemy as sa
@@ -36,6 +37,7 @@ from flask import current_app
 from lms.db import get_session, utcnow
 from lms.errors import Conflict, LmsError, NotFound, ValidationError
 from lms.forwarding.models import DeadLetter, ForwardTarget, PullSource
+from lms.forwarding.secrets import SecretError
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +135,37 @@ def create_source(name: str, endpoint: str, username: str, password: str, *,
     return source
 
 
+def update_connection(row: ForwardTarget | PullSource, endpoint: str, username: str,
+                      password: str | None, version: str) -> None:
+    """Change where and how a target or source is reached; an empty ``password`` keeps the
+    stored one (forms never show it back)."""
+    _name, username, version = _check_common(row.name, username, version)
+    row.endpoint = _check_endpoint(endpoint)
+    row.username = username
+    row.version = version
+    if password:
+        row.password = password
+    if isinstance(row, ForwardTarget):
+        row.failures, row.next_attempt, row.last_error = 0, None, None
+    else:
+        row.last_error, row.next_run = None, None
+
+
+def reencrypt_passwords() -> int:
+    """Encrypt every stored password again with the first configured key (rotation)."""
+    from lms.forwarding.secrets import rotate
+
+    session = get_session()
+    count = 0
+    rows: list[ForwardTarget | PullSource] = [*session.scalars(sa.select(ForwardTarget)),
+                                              *session.scalars(sa.select(PullSource))]
+    for row in rows:
+        row.password_token = rotate(row.password_token)
+        count += 1
+    session.flush()
+    return count
+
+
 def get_target(target_id: int) -> ForwardTarget:
     target = get_session().get(ForwardTarget, target_id)
     if target is None:
@@ -177,7 +210,7 @@ def _take_lease(model: type[ForwardTarget] | type[PullSource], row_id: int) -> s
         .values(lease_owner=owner, lease_until=now + dt.timedelta(seconds=LEASE_SECONDS))
         .execution_options(synchronize_session=False))
     session.commit()
-    return owner if result.rowcount == 1 else None
+    return owner if result.rowcount == 1 else None  # type: ignore[attr-defined]
 
 
 def _release(model: type[ForwardTarget] | type[PullSource], row_id: int, owner: str,
@@ -189,7 +222,7 @@ def _release(model: type[ForwardTarget] | type[PullSource], row_id: int, owner: 
         .values(lease_owner=None, lease_until=None, **values)
         .execution_options(synchronize_session=False))
     session.commit()
-    return result.rowcount == 1
+    return result.rowcount == 1  # type: ignore[attr-defined]
 
 
 def _renew(model: type[ForwardTarget] | type[PullSource], row_id: int, owner: str,
@@ -200,7 +233,7 @@ def _renew(model: type[ForwardTarget] | type[PullSource], row_id: int, owner: st
         .values(lease_until=utcnow() + dt.timedelta(seconds=LEASE_SECONDS), **values)
         .execution_options(synchronize_session=False))
     session.commit()
-    return result.rowcount == 1
+    return result.rowcount == 1  # type: ignore[attr-defined]
 
 
 # --- forwarding ---------------------------------------------------------------------------
@@ -230,8 +263,12 @@ class _Retry(Exception):
 
 def _post(target: ForwardTarget, statements: list[dict[str, Any]]) -> requests.Response:
     try:
+        password = target.password
+    except SecretError as exc:
+        raise _Retry(str(exc)) from None
+    try:
         response = _http.post(urljoin(target.endpoint, "statements"), json=statements,
-                              auth=(target.username, target.password),
+                              auth=(target.username, password),
                               headers=_headers(target.version), timeout=TIMEOUT)
     except requests.RequestException as exc:
         raise _Retry(f"{type(exc).__name__}: {exc}") from None
@@ -373,7 +410,11 @@ def retry_dead_letter(letter_id: int) -> bool:
 def _get(source: PullSource, url: str, params: dict[str, Any] | None = None
          ) -> requests.Response:
     try:
-        response = _http.get(url, params=params, auth=(source.username, source.password),
+        password = source.password
+    except SecretError as exc:
+        raise _Retry(str(exc)) from None
+    try:
+        response = _http.get(url, params=params, auth=(source.username, password),
                              headers={"X-Experience-API-Version": source.version},
                              timeout=TIMEOUT)
     except requests.RequestException as exc:
@@ -383,12 +424,48 @@ def _get(source: PullSource, url: str, params: dict[str, Any] | None = None
     return response
 
 
-def _store_page(source: PullSource, statements: list[dict[str, Any]]) -> int:
-    """Store a page keeping each statement's authority; return how many were new.
+def _page(response: requests.Response) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A StatementResult page and its attachments by SHA-2 (``attachments=true`` answers
+    multipart/mixed: the JSON first, then one part per attachment)."""
+    from lms.xapi.multipart import parse_multipart, sha2_matches
+    from lms.xapi.service import AttachmentPart
+
+    content_type = response.headers.get("Content-Type", "")
+    if content_type.split(";")[0].strip().lower() != "multipart/mixed":
+        return response.json(), {}
+    try:
+        parts = parse_multipart(response.content, content_type)
+    except LmsError as exc:
+        raise _Retry(f"a bad multipart answer: {exc.message}") from None
+    if not parts:
+        raise _Retry("an empty multipart answer")
+    body = json.loads(parts[0].content)
+    attachments: dict[str, Any] = {}
+    for part in parts[1:]:
+        sha2 = part.headers.get("x-experience-api-hash", "").strip().lower()
+        if sha2 and sha2_matches(sha2, part.content):  # a damaged part is not kept
+            attachments[sha2] = AttachmentPart(part.content_type or "application/octet-stream",
+                                               part.content)
+    return body, attachments
+
+
+def _parts_of(statements: list[dict[str, Any]], attachments: dict[str, Any]
+              ) -> dict[str, Any]:
+    """The attachment parts ``statements`` list (store_statements refuses others)."""
+    wanted = {str(a.get("sha2", "")).lower() for s in statements
+              for a in s.get("attachments") or [] if isinstance(a, dict)}
+    return {sha2: part for sha2, part in attachments.items() if sha2 in wanted}
+
+
+def _store_page(source: PullSource, statements: list[dict[str, Any]],
+                attachments: dict[str, Any] | None = None) -> int:
+    """Store a page keeping each statement's authority (and the attachments the page
+    brought); return how many were new.
 
     Statements this LRS refuses (a different statement under a known id, a rule it
     enforces) go to the dead letters; the rest of the page is stored.
     """
+    attachments = attachments or {}
     from lms.xapi.models import Statement
     from lms.xapi.service import store_statements
 
@@ -406,13 +483,15 @@ def _store_page(source: PullSource, statements: list[dict[str, Any]]) -> int:
     for key, group in groups.items():
         try:
             with session.begin_nested():
-                store_statements(group, authorities[key] or None, version=source.version)
+                store_statements(group, authorities[key] or None, version=source.version,
+                                 attachments=_parts_of(group, attachments))
         except LmsError:
             for statement in group:  # find the refused ones, keep the others
                 try:
                     with session.begin_nested():
                         store_statements([statement], authorities[key] or None,
-                                         version=source.version)
+                                         version=source.version,
+                                         attachments=_parts_of([statement], attachments))
                 except LmsError as exc:
                     session.add(DeadLetter(source_id=source.id,
                                            statement_id=str(statement.get("id", ""))[:36],
@@ -437,7 +516,9 @@ def pull_source(source_id: int, *, now: dt.datetime | None = None, force: bool =
     source = session.get(PullSource, source_id, populate_existing=True)
     assert source is not None
     new = 0
-    params: dict[str, Any] | None = {"ascending": "true", "limit": PULL_PAGE}
+    # attachments=true: the source sends attachment contents (multipart) with the page.
+    params: dict[str, Any] | None = {"ascending": "true", "limit": PULL_PAGE,
+                                     "attachments": "true"}
     if source.since:
         params["since"] = source.since  # type: ignore[index]
     url = urljoin(source.endpoint, "statements")
@@ -448,17 +529,19 @@ def pull_source(source_id: int, *, now: dt.datetime | None = None, force: bool =
             response = _get(source, url, params)
             if consistent is None:
                 consistent = response.headers.get("X-Experience-API-Consistent-Through")
-            body = response.json()
+            body, attachments = _page(response)
             statements = body.get("statements") or []
             if statements:
-                new += _store_page(source, statements)
+                new += _store_page(source, statements, attachments)
                 newest = max((s.get("stored") for s in statements if s.get("stored")),
                              default=newest, key=_stamp)
                 session.commit()
                 _renew(PullSource, source_id, owner, pulled=source.pulled + new)
             more = body.get("more") or ""
             url = urljoin(source.endpoint, more) if more else ""
-            params = None
+            # The more URL keeps the query (2.0 §4.1.6.1); add attachments if it does not.
+            params = None if "attachments" in parse_qs(urlsplit(url).query) else {
+                "attachments": "true"}
     except (_Retry, ValueError) as exc:
         session.rollback()
         # Pages stored so far stay; ``since`` stays too, and they are no-ops next time.

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from lms.db import get_session
 from lms.errors import LmsError
 from lms.forwarding import service
-from lms.forwarding.forms import ActionForm, SourceForm, TargetForm
+from lms.forwarding.forms import ActionForm, ConnectionForm, SourceForm, TargetForm
 from lms.forwarding.models import DeadLetter, ForwardTarget, PullSource
 from lms.people.auth import role_required
 from lms.people.models import Role
@@ -71,9 +71,41 @@ def source_new() -> Any:
     return render_template("forwarding/form.html", form=form, kind="source"), status
 
 
+def _edit(model: type[ForwardTarget] | type[PullSource], row_id: int, kind: str) -> Any:
+    row: Any = get_session().get(model, row_id)
+    if row is None:
+        abort(404)
+    form = ConnectionForm(obj=row)
+    if form.validate_on_submit():
+        try:
+            service.update_connection(row, form.endpoint.data, form.username.data,
+                                      form.password.data or None, form.version.data)
+        except LmsError as exc:
+            field = getattr(form, str(exc.field or ""), None) or form.endpoint
+            field.errors = [*field.errors, str(exc.message)]
+        else:
+            get_session().commit()
+            flash(_("Connection of %(name)s saved.", name=row.name), "success")
+            return redirect(url_for(".index"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("forwarding/form.html", form=form, kind=kind, row=row), status
+
+
+@forwarding_bp.route("/targets/<int:target_id>/edit", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def target_edit(target_id: int) -> Any:
+    return _edit(ForwardTarget, target_id, "target")
+
+
+@forwarding_bp.route("/sources/<int:source_id>/edit", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def source_edit(source_id: int) -> Any:
+    return _edit(PullSource, source_id, "source")
+
+
 def _toggle(model: type[ForwardTarget] | type[PullSource], row_id: int) -> Any:
     if ActionForm().validate_on_submit():
-        row = get_session().get(model, row_id)
+        row: Any = get_session().get(model, row_id)
         if row is None:
             flash(_("Not found."), "danger")
         else:

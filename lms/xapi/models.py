@@ -62,6 +62,10 @@ class Statement(Model):
         sa.Index("ix_xapi_statement_ref_seq", "seq",
                  postgresql_where=sa.text("ref_id IS NOT NULL"),
                  sqlite_where=sa.text("ref_id IS NOT NULL")),
+        # Who refers to a statement (e.g. which statement voided it).
+        sa.Index("ix_xapi_statement_ref_id", "ref_id", "seq",
+                 postgresql_where=sa.text("ref_id IS NOT NULL"),
+                 sqlite_where=sa.text("ref_id IS NOT NULL")),
         sa.Index("ix_xapi_statement_stored", "stored"),
     )
 

@@ -247,7 +247,7 @@ def store_statements(statements: list[dict[str, Any]], authority: dict[str, Any]
     checked: list[dict[str, Any]] = []
     for i, statement in enumerate(statements):
         if copy_input:
-            statement = copy.deepcopy(statement)
+            statement = _json_copy(statement)
         check_statement(statement, f"statements[{i}]" if many else "statement", ctx)
         checked.append(statement)
     parts = _check_attachments(checked, {k.lower(): v for k, v in (attachments or {}).items()})
@@ -343,6 +343,18 @@ def store_statements(statements: list[dict[str, Any]], authority: dict[str, Any]
         # The app whose consumers run after this session commits.
         session.info[PENDING_FLAG] = current_app._get_current_object()  # type: ignore[attr-defined]
     return ids
+
+
+def _json_copy(value: Any) -> Any:
+    """A copy of parsed JSON (dicts, lists, scalars): several times cheaper than
+    ``copy.deepcopy``, which the learner's every action paid for."""
+    if isinstance(value, dict):
+        return {k: _json_copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_copy(v) for v in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return copy.deepcopy(value)
 
 
 def _dialect_insert(session: Any) -> Any:
@@ -520,6 +532,25 @@ def _target_conditions(s: Any, query: StatementQuery) -> list[Any]:
     if query.registration:
         conditions.append(s.registration == query.registration.lower())
     return conditions
+
+
+def registration_activities(registration: str, verbs: Iterable[str]) -> set[tuple[str, str]]:
+    """(verb id, object activity id) of the statements of ``registration`` with one of
+    ``verbs`` that are not voided: what a learner has done in one enrolment.
+
+    One indexed query returning two short columns; :func:`query_statements` would add
+    the paging bounds, the StatementRef pass and every statement's whole JSON. Statements
+    whose object is not an Activity are left out.
+    """
+    verbs = list(verbs)
+    if not verbs or not registration:
+        return set()
+    s = Statement
+    rows = get_session().execute(
+        sa.select(s.verb_id, s.activity_id).where(
+            s.registration == registration.lower(), s.verb_id.in_(verbs),
+            s.voided.is_(False), s.activity_id.is_not(None))).all()
+    return {(verb, activity) for verb, activity in rows}
 
 
 def get_attachment_contents(statements: list[dict[str, Any]]) -> dict[str, Attachment]:

@@ -130,3 +130,68 @@ def test_consumer_waits_at_a_gap_in_seq_until_it_is_old(app, db, monkeypatch):
     monkeypatch.setattr(consumers, "GAP_TIMEOUT", consumers.dt.timedelta(0))
     run_consumers(app)
     assert recorder.seen == [ids[0], ids[2]]
+
+
+def test_replay_reports_progress_after_every_batch(app, db, monkeypatch):
+    """``lms xapi replay`` / ``lms profiles rebuild`` move their progress bar per batch."""
+    from lms.xapi import consumers
+
+    monkeypatch.setitem(app.config, "XAPI_CONSUMERS_INLINE", False)
+    monkeypatch.setattr(consumers, "REPLAY_BATCH_SIZE", 2)
+    recorder = Recorder()
+    register_consumer(app, recorder)
+    ids = service.store_statements([make_statement() for _ in range(5)])
+    db.commit()
+    steps: list[int] = []
+    assert replay("recorder", progress=steps.append) == 5
+    assert steps == [2, 2, 1]
+    assert recorder.seen == ids
+
+
+def test_only_consumers_behind_are_run(app, db, monkeypatch):
+    """One look for all consumers: one that is up to date is not even locked."""
+    from lms.xapi import consumers
+
+    monkeypatch.setitem(app.config, "XAPI_CONSUMERS_INLINE", False)
+    first = Recorder("first")
+    register_consumer(app, first)
+    ids = service.store_statements([make_statement()])
+    db.commit()
+    run_consumers(app)
+    second = Recorder("second")
+    register_consumer(app, second)
+    ran: list[str] = []
+    original = consumers._run_one
+
+    def spy(app, consumer, *args, **kwargs):
+        ran.append(consumer.name)
+        return original(app, consumer, *args, **kwargs)
+
+    monkeypatch.setattr(consumers, "_run_one", spy)
+    assert run_consumers(app) == 1
+    assert ran == ["second"]
+    assert first.seen == ids and second.seen == ids
+
+
+def test_registration_activities_are_what_the_learner_did(app, db):
+    registration = "7f2d1c1e-3a4b-4c5d-8e9f-0a1b2c3d4e5f"
+    context = {"registration": registration}
+    passed = {"id": "http://adlnet.gov/expapi/verbs/passed", "display": {"en-US": "passed"}}
+    done, other, undone = service.store_statements([
+        make_statement(context=context),
+        make_statement(context=context, verb=passed,
+                       object={"objectType": "Activity", "id": "http://x.test/quiz"}),
+        make_statement(context=context,
+                       object={"objectType": "Activity", "id": "http://x.test/voided"}),
+    ])
+    service.store_statements([make_statement(context={
+        "registration": "00000000-0000-4000-8000-000000000000"},
+        object={"objectType": "Activity", "id": "http://x.test/elsewhere"})])
+    db.commit()
+    service.store_statements([voiding(undone)])
+    db.commit()
+    completed = make_statement()["verb"]["id"]
+    found = service.registration_activities(registration.upper(), [completed, passed["id"]])
+    assert found == {(completed, make_statement()["object"]["id"]),
+                     (passed["id"], "http://x.test/quiz")}
+    assert service.registration_activities(registration, []) == set()

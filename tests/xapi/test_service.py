@@ -108,3 +108,19 @@ def test_context_activity_object_is_stored_as_list(app, db):
 
 def test_get_statement_unknown_is_none(app, db):
     assert service.get_statement(new_id()) is None
+
+
+def test_numbers_come_back_exactly_as_sent(app, db):
+    """The JSON columns may be read by a faster parser (orjson): it must never change a
+    value, e.g. integers beyond 64 bits (orjson would make them floats)."""
+    extensions = {"http://x.test/big": 123456789012345678901234567890,
+                  "http://x.test/small": -9007199254740993,
+                  "http://x.test/float": 0.30000000000000004,
+                  "http://x.test/text": "9" * 30}
+    (statement_id,) = service.store_statements([make_statement(
+        result={"extensions": extensions})])
+    db.commit()
+    db.expire_all()
+    stored = db.scalar(sa.select(Statement.data).where(Statement.statement_id == statement_id))
+    assert stored["result"]["extensions"] == extensions
+    assert isinstance(stored["result"]["extensions"]["http://x.test/big"], int)

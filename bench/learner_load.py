@@ -17,6 +17,11 @@ Two things a real learner does differently, on purpose:
 - to pass, the bench reads the attempt's layout from the database: the browser never
   gets the answer key, so a simulated learner cannot find the answers any other way.
 
+The simulated learners use locust's FastHttpUser: the load generator shares the machine's
+two cores with the server, and the requests-based HttpUser spent several times more CPU
+per request. ``--threads N`` serves with gunicorn's gthread workers (keep-alive) instead
+of sync workers.
+
 This file is also the locustfile (locust imports it with ``-f``).
 """
 
@@ -45,14 +50,18 @@ NIP_PREFIX = "19900101202001"  # + 1 gender digit + 3-digit sequence = 18 digits
 # --- the simulated learner (locust) -------------------------------------------------------
 
 if os.environ.get("LEARNER_LOAD_ROLE") == "locust":
+    from urllib.parse import urlencode
+
     import psycopg
-    from locust import HttpUser, between, task
+    from locust import between, task
+    from locust.contrib.fasthttp import FastHttpUser
 
     DB_URL = os.environ["LEARNER_LOAD_DB"]
     COURSES = json.loads(os.environ["LEARNER_LOAD_COURSES"])  # slug -> [modules]
     _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
     _ATTEMPT = re.compile(r"/attempts/([0-9a-f-]{36})")
     _SEQ = iter(range(1, 100_000))
+    _FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
     def _answers(layout: dict[str, Any], quiz: dict[str, Any], right: bool) -> dict[str, Any]:
         data: dict[str, Any] = {}
@@ -90,7 +99,10 @@ if os.environ.get("LEARNER_LOAD_ROLE") == "locust":
 
     _THINK = [float(x) for x in os.environ.get("LEARNER_LOAD_THINK", "1-3").split("-")]
 
-    class Learner(HttpUser):
+    class Learner(FastHttpUser):
+        # FastHttpUser (geventhttpclient): the load generator shares this machine's cores
+        # with the server, and the requests-based HttpUser spends several times more CPU
+        # per request. Connections are kept alive as a browser keeps them.
         wait_time = between(_THINK[0], _THINK[1])
 
         def on_start(self) -> None:
@@ -99,22 +111,25 @@ if os.environ.get("LEARNER_LOAD_ROLE") == "locust":
             page = self.client.get("/login", name="login page").text
             self.csrf = _CSRF.search(page).group(1)
             nip = f"{NIP_PREFIX}1{self.number:03d}"
-            self.client.post(
-                "/login",
-                data={"identifier": nip, "password": PASSWORD, "csrf_token": self.csrf},
-                name="sign in",
-            )
+            self._post("/login", "sign in", {"identifier": nip, "password": PASSWORD})
             # Signing in starts a new session, so take the form token it issues.
             self.csrf = _CSRF.search(self.client.get("/", name="home (dashboard)").text).group(1)
             self.todo = list(COURSES)
             random.shuffle(self.todo)
 
-        def _post(self, url: str, name: str, data: dict[str, Any] | None = None) -> Any:
-            return self.client.post(url, data={**(data or {}), "csrf_token": self.csrf}, name=name)
+        def _post(
+            self, url: str, name: str, data: dict[str, Any] | None = None, **kwargs: Any
+        ) -> Any:
+            # Encoded here: several values for one name (multiple choice) need doseq.
+            body = urlencode({**(data or {}), "csrf_token": self.csrf}, doseq=True)
+            return self.client.post(url, data=body, name=name, headers=_FORM, **kwargs)
 
         def _quiz(self, slug: str, quiz_id: str, right: bool) -> None:
-            response = self._post(f"/courses/{slug}/quizzes/{quiz_id}/start", "quiz start")
-            found = _ATTEMPT.search(response.url)
+            # The redirect to the attempt is followed by hand: it is the "quiz page".
+            response = self._post(
+                f"/courses/{slug}/quizzes/{quiz_id}/start", "quiz start", allow_redirects=False
+            )
+            found = _ATTEMPT.search(response.headers.get("Location") or "")
             if not found:
                 return
             attempt = found.group(1)
@@ -247,6 +262,13 @@ def main() -> int:
     parser.add_argument("--spawn-rate", type=float, default=10)
     parser.add_argument("--duration", type=int, default=90, help="seconds of load")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="threads per gunicorn worker; above 1 the gthread worker, which also keeps "
+        "connections alive (default 1: sync workers)",
+    )
     parser.add_argument("--port", type=int, default=5098)
     parser.add_argument(
         "--think",
@@ -311,6 +333,11 @@ def main() -> int:
             f"127.0.0.1:{args.port}",
             "--timeout",
             "120",
+            *(
+                ["-k", "gthread", "--threads", str(args.threads), "--keep-alive", "5"]
+                if args.threads > 1
+                else []
+            ),
             "lms:create_app()",
         ],
         env=env,
@@ -336,7 +363,8 @@ def main() -> int:
             "LEARNER_LOAD_THINK": args.think,
         }
         print(
-            f"Load: {args.users} learners, {args.duration}s, gunicorn -w {args.workers}, "
+            f"Load: {args.users} learners, {args.duration}s, gunicorn -w {args.workers}"
+            f"{f' --threads {args.threads}' if args.threads > 1 else ''}, "
             f"PostgreSQL, consumers {args.consumers}; think time {args.think} s between steps."
         )
         with (work / "locust.log").open("w") as locust_log:

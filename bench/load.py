@@ -214,13 +214,15 @@ def _prepare(db_url: str, users: int, env: dict[str, str]) -> dict[str, Any]:
     return {"courses": courses, "key": credential.key, "secret": secret, "nips": demo_nips}
 
 
-def _wait_http(url: str, seconds: float = 30) -> None:
+def _wait_http(url: str, seconds: float = 180) -> None:
+    """Wait for the app servers: on a busy machine, booting the app and answering the first
+    request take tens of seconds."""
     import urllib.request
 
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
-            urllib.request.urlopen(url, timeout=1)
+            urllib.request.urlopen(url, timeout=15)
             return
         except OSError:
             time.sleep(0.2)

@@ -21,6 +21,14 @@ MODULES = (
     "lms.quizzes",
     "lms.authoring",
     "lms.reports",
+    # The development loop: e-mail outbox first (the others notify through it), then
+    # assessment, development plans, training evaluation, community, portable credentials.
+    "lms.mail",
+    "lms.assessment",
+    "lms.plans",
+    "lms.evaluation",
+    "lms.community",
+    "lms.credentials",
     # Plugins (entry points): after the registries they add to, before the API.
     "lms.plugins",
     # Forwarding to and pulling from other LRSs; Celery tasks and `lms worker`.

@@ -64,6 +64,20 @@ def select_locale() -> str:
     return locale if locale in languages else default
 
 
+def _translations() -> Any:
+    """The current request's translations (see :func:`init_app`)."""
+    from flask import has_app_context
+    from flask_babel import get_locale, get_translations
+
+    if not has_app_context():
+        return get_translations()
+    locale = get_locale()
+    cached = g.get("_lms_translations")
+    if cached is None or cached[0] is not locale:
+        cached = g._lms_translations = (locale, get_translations())
+    return cached[1]
+
+
 def init_app(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
@@ -80,6 +94,14 @@ def init_app(app: Flask) -> None:
         default_translation_directories=";".join(translation_directories()),
     )
     bootstrap.init_app(app)
+    # Templates call gettext a few dozen times per page; Flask-Babel looks up its domain,
+    # locale and catalog cache on every call. Take the catalog once per request (and
+    # again only if the locale changes, e.g. after signing in).
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        newstyle=True,
+    )
 
     @login_manager.user_loader
     def load_user(user_id: str) -> Any:

@@ -40,23 +40,25 @@ def _on_employees_imported(_sender: Any, result: Any = None, **_kw: Any) -> None
         credit_earlier_statements_of(list(result.created_user_ids))
 
 
+def competency_consumer(app: Flask) -> Any:
+    """The profile engine of ``app`` as a statement consumer (``lms.statement_consumers``
+    entry ``competency``, registered by lms.plugins)."""
+    from lms.competency.engine import CompetencyConsumer
+
+    return CompetencyConsumer(app.extensions["lms.competency.engine"])
+
+
 def init_app(app: Flask) -> None:
     from lms import signals
     from lms.competency import api  # noqa: F401  (adds its routes to the API blueprint)
     from lms.competency.cli import framework_group, profiles_group
-    from lms.competency.engine import CompetencyConsumer, ProfileEngine
+    from lms.competency.engine import ProfileEngine
     from lms.competency.views import competency_bp, home_panel
     from lms.web import register_home_panel
 
     app.config.setdefault("COMPETENCY_EMIT_STATEMENTS", True)
     engine = ProfileEngine()
-    app.extensions["lms.competency.engine"] = engine
-    try:
-        from lms.xapi.consumers import register_consumer
-    except ImportError:  # pragma: no cover - the LRS is part of Lentera
-        pass
-    else:
-        register_consumer(app, CompetencyConsumer(engine))
+    app.extensions["lms.competency.engine"] = engine  # its consumer: competency_consumer
     # A weak reference would drop a function defined per app; connect once, module-level.
     signals.course_version_published.connect(_on_course_published, weak=False)
     signals.user_created.connect(_on_user_created, weak=False)

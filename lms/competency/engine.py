@@ -176,6 +176,8 @@ class _Batch:
     touched: set[tuple[int, int]] = field(default_factory=set)
     #: (user, quiz) -> stored item results, read once per batch; None: query each time.
     answers_cache: dict[tuple[int, str], list[Any]] | None = None
+    #: voided statement id -> id of the statement that voided it, read once per batch.
+    voiding: dict[str, str | None] = field(default_factory=dict)
     #: (user, quiz) -> this batch's item results (written or not), for quick lookup.
     items_by_quiz: dict[tuple[int, str], list[dict[str, Any]]] = field(
         default_factory=lambda: defaultdict(list))
@@ -244,6 +246,8 @@ class ProfileEngine:
         rules = self.load_configuration(session)
         batch = _Batch()
         users = self._resolve_users(session, entries, rules) if rules else {}
+        if rules:
+            self._prefetch_voiding(session, entries, batch)
         if rules:
             self._prefetch_answers(session, rules, users, entries, batch)
         for index, entry in enumerate(entries):
@@ -339,7 +343,11 @@ class ProfileEngine:
         context = data.get("context") or {}
         registration = str(context.get("registration") or "").lower()
         stored = _aware(entry.stored)
-        withdrawn_by = self._voiding_of(session, entry.id) if entry.voided else None
+        withdrawn_by = None
+        if entry.voided:
+            if entry.id not in batch.voiding:
+                batch.voiding[entry.id] = self._voiding_of(session, entry.id)
+            withdrawn_by = batch.voiding[entry.id]
         if quizzes:
             parent_list = (context.get("contextActivities") or {}).get("parent")
             parents = {p.get("id") for p in parent_list if isinstance(p, dict)} if isinstance(
@@ -440,6 +448,24 @@ class ProfileEngine:
             if question not in answers or answers[question][0] < seq:
                 answers[question] = (seq, bool(success))
         return {q: ok for q, (_s, ok) in answers.items()}
+
+    def _prefetch_voiding(self, session: orm.Session, entries: list[_Entry],
+                          batch: _Batch) -> None:
+        """Who voided each voided statement of the batch, in one query (a replay meets
+        voided statements before their voiding statements)."""
+        from lms.xapi.models import Statement
+
+        ids = sorted({e.id for e in entries if e.voided and e.voided_id is None})
+        if not ids:
+            return
+        found: dict[str, str | None] = dict.fromkeys(ids)
+        for ref_id, statement_id in session.execute(
+                sa.select(Statement.ref_id, Statement.statement_id).where(
+                    Statement.ref_id.in_(ids), Statement.verb_id == VOIDED)
+                .order_by(Statement.seq)):
+            if found.get(ref_id) is None:
+                found[ref_id] = statement_id
+        batch.voiding.update(found)
 
     def _voiding_of(self, session: orm.Session, statement_id: str) -> str | None:
         """The id of the statement that voided ``statement_id`` (a replay meets the voided

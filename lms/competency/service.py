@@ -1037,3 +1037,21 @@ def rebuild_profiles(progress: Callable[[int], Any] | None = None) -> int:
         return replay(CONSUMER_NAME, progress=progress)
     finally:
         engine.quiet = False
+
+
+# --- rules owned by other modules ----------------------------------------------------------
+
+
+def ensure_rule(key: str, spec: RuleSpec, *, origin: str,
+                created_by: User | None = None) -> EvidenceRule:
+    """The newest version of rule ``key``, made from ``spec`` when missing (version 1,
+    which also judges earlier statements) or versioned when ``spec`` differs from it.
+
+    For modules that own a family of rules with stable keys (the assessment module's
+    ``assessment:<competency>:<role>`` rules), so that their evidence is judged by the same
+    engine, the same versioning and the framework's aggregation policy as any other."""
+    spec = _check_rule(spec)
+    previous = _latest(key)
+    if previous is not None and previous.active and _spec_of(previous) == spec:
+        return previous
+    return _add_version(key, spec, origin=origin, created_by=created_by)

@@ -338,12 +338,6 @@ def trained_course_ids(user: User) -> list[int]:
     )
 
 
-def readable_space_ids(user: User) -> sa.Select[Any]:
-    spaces = spaces_for(user)
-    ids = [s.id for s in spaces["topics"] + spaces["courses"]]
-    return sa.select(Space.id).where(Space.id.in_(ids or [-1]))
-
-
 def moderated_spaces(user: User) -> list[Space]:
     """The spaces ``user`` moderates (every space for admins)."""
     session = get_session()
@@ -568,13 +562,19 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def recent_threads(user: User, limit: int = 5) -> list[Thread]:
-    """The threads with the latest activity in the spaces ``user`` reads."""
+def recent_threads(
+    user: User, limit: int = 5, spaces: dict[str, list[Space]] | None = None
+) -> list[Thread]:
+    """The threads with the latest activity in the spaces ``user`` reads (``spaces``:
+    what :func:`spaces_for` gave, when the caller has it already)."""
+    if spaces is None:
+        spaces = spaces_for(user)
+    ids = [s.id for s in spaces["topics"] + spaces["courses"]]
     return list(
         get_session().scalars(
             sa.select(Thread)
             .options(orm.joinedload(Thread.space))
-            .where(Thread.space_id.in_(readable_space_ids(user)), Thread.visible.is_(True))
+            .where(Thread.space_id.in_(ids or [-1]), Thread.visible.is_(True))
             .order_by(Thread.last_activity_at.desc(), Thread.id.desc())
             .limit(limit)
         )

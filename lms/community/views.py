@@ -393,8 +393,9 @@ def settings() -> Any:
 def home_panel(user: Any) -> tuple[str, dict[str, Any]] | None:
     """Recent activity in the user's discussion spaces and the discussions of their
     courses, on the home page."""
-    threads = service.recent_threads(user, limit=5)
-    courses = service.spaces_for(user)["courses"] if not service.is_staff(user) else []
+    spaces = service.spaces_for(user)
+    threads = service.recent_threads(user, limit=5, spaces=spaces)
+    courses = spaces["courses"] if not service.is_staff(user) else []
     if not threads and not courses:
         return None
     return "community/_home_panel.html", {"threads": threads, "course_spaces": courses[:6]}

@@ -19,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy import orm
 
 from lms.competency.models import (
     MAX_LEVEL,
@@ -907,13 +908,21 @@ def build_profile(user: User) -> Profile:
     session = get_session()
     position = user.position
     required = requirements_for(position)
+    # This runs on the home page and the catalog of every learner: only the competencies
+    # the profile shows, and their level descriptions only if a page asks for them.
     current = {r.competency_id: r for r in session.scalars(
-        sa.select(UserCompetency).where(UserCompetency.user_id == user.id))}
+        sa.select(UserCompetency).where(UserCompetency.user_id == user.id)
+        .options(orm.lazyload(UserCompetency.competency)))}
     wanted = set(required) | set(current)
-    competencies = [c for c in all_competencies() if c.id in wanted]
+    competencies = list(session.scalars(
+        sa.select(Competency).join(Framework).where(Competency.id.in_(wanted))
+        .options(orm.lazyload(Competency.levels))
+        .order_by(Framework.id, Competency.sort_order, Competency.code))) if wanted else []
     courses: dict[int, list[CourseCompetency]] = defaultdict(list)
-    for row in session.scalars(sa.select(CourseCompetency).order_by(
-            CourseCompetency.level, CourseCompetency.title)):
+    for row in session.scalars(sa.select(CourseCompetency).where(
+            CourseCompetency.competency_id.in_(wanted))
+            .options(orm.joinedload(CourseCompetency.competency).lazyload(Competency.levels))
+            .order_by(CourseCompetency.level, CourseCompetency.title)) if wanted else ():
         courses[row.competency_id].append(row)
     rows = []
     for competency in competencies:

@@ -319,8 +319,14 @@ def delete_org_unit(unit: OrgUnit) -> None:
 
 
 def org_unit_path_names(unit: OrgUnit) -> list[str]:
-    """Names from the root down to ``unit``."""
-    names: list[str] = []
+    """Names from the root down to ``unit``: one query through the materialised path."""
+    ids = [int(part) for part in (unit.path or "").strip("/").split("/") if part.isdigit()]
+    if ids and ids[-1] == unit.id:
+        names_by_id = dict(get_session().execute(
+            sa.select(OrgUnit.id, OrgUnit.name).where(OrgUnit.id.in_(ids))).all())
+        if len(names_by_id) == len(ids):
+            return [names_by_id[i] for i in ids]
+    names: list[str] = []  # a path not yet written (a unit being created): walk up
     node: OrgUnit | None = unit
     while node is not None:
         names.append(node.name)

@@ -249,29 +249,46 @@ def build(app, employees: int, statements: int, seed: int = 11) -> dict:
 
 
 def fill_summary(raw) -> None:
-    """What the jp-credits consumer would have written for the loaded completions and
-    credits: its course credits and the per-employee, per-year summary (the same sums as
-    lms.reports.summary, done by PostgreSQL)."""
-    local = "(completed_at AT TIME ZONE 'Asia/Jakarta')"
-    months = ", ".join(
-        f"COALESCE(SUM(jp) FILTER (WHERE EXTRACT(MONTH FROM {local}) = {m}), 0)"
-        for m in range(1, 13))
-    counts = ", ".join(f"COUNT(*) FILTER (WHERE EXTRACT(MONTH FROM {local}) = {m})"
-                       for m in range(1, 13))
-    columns = ", ".join([f"jp_{m:02d}" for m in range(1, 13)]
-                        + [f"n_{m:02d}" for m in range(1, 13)])
+    """What the jp-credits consumer and the enrolment hook would have written for the
+    loaded enrolments, completions and credits: its course credits and the per-employee,
+    per-year summary (the same sums as lms.reports.summary, done by PostgreSQL)."""
+    def local(column: str) -> str:
+        return f"({column} AT TIME ZONE 'Asia/Jakarta')"
+
+    def month_sums(value: str, column: str, where: str = "TRUE") -> list[str]:
+        return [f"COALESCE(SUM({value}) FILTER (WHERE {where} AND EXTRACT(MONTH FROM "
+                f"{local(column)}) = {m}), 0)" for m in range(1, 13)]
+
+    names = ", ".join([f"jp_{m:02d}" for m in range(1, 13)]
+                      + [f"n_{m:02d}" for m in range(1, 13)])
+    enrolled_names = ", ".join(["enrolled", "enrolled_completed"]
+                               + [f"en_{m:02d}" for m in range(1, 13)]
+                               + [f"enc_{m:02d}" for m in range(1, 13)])
     with raw.cursor() as cur:
         cur.execute("DELETE FROM jp_summary")
         cur.execute("DELETE FROM jp_course_credit")
         cur.execute("INSERT INTO jp_course_credit (user_id, course_id, jp, completed_at, "
                     "statement_id) SELECT user_id, course_id, jp, completed_at, statement_id "
                     "FROM completion")
+        year = f"EXTRACT(YEAR FROM {local('completed_at')})::int"
         cur.execute(
-            f"INSERT INTO jp_summary (user_id, year, jp, completions, {columns}) "
-            f"SELECT user_id, EXTRACT(YEAR FROM {local})::int, SUM(jp), COUNT(*), "
-            f"{months}, {counts} FROM (SELECT user_id, jp, completed_at FROM "
-            "jp_course_credit UNION ALL SELECT user_id, jp, completed_at FROM jp_credit) r "
-            f"GROUP BY user_id, EXTRACT(YEAR FROM {local})::int")
+            f"INSERT INTO jp_summary (user_id, year, jp, completions, {names}) "
+            f"SELECT user_id, {year}, SUM(jp), COUNT(*), "
+            f"{', '.join(month_sums('jp', 'completed_at') + month_sums('1', 'completed_at'))} "
+            "FROM (SELECT user_id, jp, completed_at FROM jp_course_credit UNION ALL "
+            f"SELECT user_id, jp, completed_at FROM jp_credit) r GROUP BY user_id, {year}")
+        done = "(c.id IS NOT NULL)"
+        year = f"EXTRACT(YEAR FROM {local('e.enrolled_at')})::int"
+        sums = (["COUNT(*)", f"COUNT(*) FILTER (WHERE {done})"]
+                + month_sums("1", "e.enrolled_at") + month_sums("1", "e.enrolled_at", done))
+        zeros = ", ".join(["0"] * 24)
+        cur.execute(
+            f"INSERT INTO jp_summary AS s (user_id, year, jp, completions, {names}, "
+            f"{enrolled_names}) SELECT e.user_id, {year}, 0, 0, {zeros}, {', '.join(sums)} "
+            "FROM enrollment e LEFT JOIN jp_course_credit c ON c.user_id = e.user_id "
+            f"AND c.course_id = e.course_id GROUP BY e.user_id, {year} "
+            "ON CONFLICT (user_id, year) DO UPDATE SET "
+            + ", ".join(f"{n} = EXCLUDED.{n}" for n in enrolled_names.split(", ")))
         cur.execute("ANALYZE jp_summary")
         cur.execute("ANALYZE jp_course_credit")
     raw.commit()

@@ -32,5 +32,9 @@ def init_app(app: Flask) -> None:
 
     # The learner's JP on the home page counts offline and external learning too.
     register_jp_source(credited_jp_in_year)
+    from lms.reports.summary import listen
+
+    # The JP summary also counts course enrolments, which the courses module writes itself.
+    listen()
     # The HR scope also holds on other modules' per-employee pages (see guard.py).
     app.before_request(check_scope)

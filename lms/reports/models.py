@@ -251,6 +251,14 @@ def month_count(month: int) -> str:
     return f"n_{month:02d}"
 
 
+def month_enrolled(month: int) -> str:
+    return f"en_{month:02d}"
+
+
+def month_enrolled_completed(month: int) -> str:
+    return f"enc_{month:02d}"
+
+
 jp_summary_table = sa.Table(
     "jp_summary",
     Model.metadata,
@@ -261,6 +269,15 @@ jp_summary_table = sa.Table(
     sa.Column("completions", sa.Integer, nullable=False),
     *[sa.Column(month_jp(m), sa.Float, nullable=False) for m in MONTHS],
     *[sa.Column(month_count(m), sa.Integer, nullable=False) for m in MONTHS],
+    # Course enrolments made in the year (by the local month of ``enrolled_at``), and how
+    # many of them have a course completion, whenever it came (a January completion of a
+    # December enrolment counts in the December enrolment's row).
+    sa.Column("enrolled", sa.Integer, nullable=False, server_default=sa.text("0")),
+    sa.Column("enrolled_completed", sa.Integer, nullable=False, server_default=sa.text("0")),
+    *[sa.Column(month_enrolled(m), sa.Integer, nullable=False, server_default=sa.text("0"))
+      for m in MONTHS],
+    *[sa.Column(month_enrolled_completed(m), sa.Integer, nullable=False,
+                server_default=sa.text("0")) for m in MONTHS],
     sa.Index("ix_jp_summary_year", "year"),
 )
 
@@ -268,7 +285,8 @@ jp_summary_table = sa.Table(
 class JpSummary(Model):
     """JP earned and learning completed by one employee in one calendar year (local time,
     Asia/Jakarta), in total and per month: every course completion and every other credited
-    learning (:class:`JpCredit`). Kept by the ``jp-credits`` consumer in the transaction
+    learning (:class:`JpCredit`), and the course enrolments made in the year with how many
+    of them were completed. Kept by the ``jp-credits`` consumer in the transaction
     that advances its cursor, rebuilt by its replay, and always equal to
     :func:`lms.reports.summary.recompute` (tested). The dashboard reads it instead of
     summing hundreds of thousands of records per request.
@@ -282,3 +300,5 @@ class JpSummary(Model):
     year: Mapped[int]
     jp: Mapped[float]
     completions: Mapped[int]
+    enrolled: Mapped[int]
+    enrolled_completed: Mapped[int]

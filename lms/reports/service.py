@@ -29,6 +29,8 @@ from lms.reports.models import (
     TrainingParticipant,
     jp_summary_table,
     month_count,
+    month_enrolled,
+    month_enrolled_completed,
     month_jp,
 )
 from lms.reports.scope import Scope, narrow, scoped_employees
@@ -250,6 +252,10 @@ def _jp_in_year(year: int) -> sa.Subquery:
             .subquery("jp_user"))
 
 
+#: Monthly columns of the JP summary the dashboard sums, in this order.
+_MONTH_COLUMNS = (month_count, month_jp, month_enrolled, month_enrolled_completed)
+
+
 def dashboard(scope: Scope, filters: Filters) -> Dashboard:
     """The dashboard's figures for the employees of ``scope`` narrowed by ``filters``.
 
@@ -258,8 +264,9 @@ def dashboard(scope: Scope, filters: Filters) -> Dashboard:
     of the year gives the head count, the JP distribution, who reached the target, and
     (for a period of whole months inside that year) the completions per month. A period
     reaching into other years adds one pass per year; a period that starts or ends
-    mid-month counts its months from the records themselves. Enrolments come from the
-    enrolment table.
+    mid-month counts its months, enrolments and their completions from the records
+    themselves. The summary keeps the enrolments made in each month and how many of them
+    were completed, so the enrolled and completed figures follow the same rule.
     """
     session = get_session()
     emp = employee_ids(scope, filters)
@@ -270,12 +277,12 @@ def dashboard(scope: Scope, filters: Filters) -> Dashboard:
     band = _band_case(sa.func.coalesce(table.c.jp, 0))
     columns: list[Any] = [band, sa.func.count(), sa.func.sum(table.c.jp)]
     for month in this_year:
-        columns += [sa.func.sum(table.c[month_count(month)]),
-                    sa.func.sum(table.c[month_jp(month)])]
+        columns += [sa.func.sum(table.c[name(month)]) for name in _MONTH_COLUMNS]
     counts: dict[int, int] = {}
     per_month: dict[tuple[int, int], list[float]] = {}
     total = 0
     year_total = 0.0
+    width = len(_MONTH_COLUMNS)
     for row in session.execute(
         sa.select(*columns).select_from(emp)
         .outerjoin(table, sa.and_(table.c.user_id == emp.c.user_id,
@@ -286,9 +293,9 @@ def dashboard(scope: Scope, filters: Filters) -> Dashboard:
         total += row[1]
         year_total += float(row[2] or 0)
         for index, month in enumerate(this_year):
-            cell = per_month.setdefault((filters.year, month), [0, 0.0])
-            cell[0] += int(row[3 + 2 * index] or 0)
-            cell[1] += float(row[4 + 2 * index] or 0)
+            cell = per_month.setdefault((filters.year, month), [0, 0.0, 0, 0])
+            for offset, value in enumerate(row[3 + width * index:3 + width * (index + 1)]):
+                cell[offset] += value or 0
     at_target = sum(n for index, n in counts.items() if JP_BANDS[index][0] >= JP_TARGET)
 
     if months_wanted is not None:
@@ -296,28 +303,21 @@ def dashboard(scope: Scope, filters: Filters) -> Dashboard:
         for year in other_years:
             wanted = [m for y, m in months_wanted if y == year]
             row = session.execute(
-                sa.select(*[f for m in wanted for f in (
-                    sa.func.sum(table.c[month_count(m)]), sa.func.sum(table.c[month_jp(m)]))])
+                sa.select(*[sa.func.sum(table.c[name(m)])
+                            for m in wanted for name in _MONTH_COLUMNS])
                 .select_from(table).join(emp, emp.c.user_id == table.c.user_id)
                 .where(table.c.year == year)).one()
             for index, month in enumerate(wanted):
-                per_month[(year, month)] = [int(row[2 * index] or 0),
-                                            float(row[2 * index + 1] or 0)]
+                per_month[(year, month)] = [value or 0 for value in
+                                            row[width * index:width * (index + 1)]]
         months = [(f"{y:04d}-{m:02d}", int(n), round(float(jp), DECIMALS))
-                  for (y, m), (n, jp) in sorted(per_month.items()) if n]
+                  for (y, m), (n, jp, _e, _ec) in sorted(per_month.items()) if n]
+        # Enrolments made in the period, and how many of them were completed (whenever).
+        enrolled = sum(int(cell[2]) for cell in per_month.values())
+        enrolled_completed = sum(int(cell[3]) for cell in per_month.values())
     else:
         months = _months_from_records(emp, filters)
-
-    start, end = filters.bounds()
-    enrolled_q = (
-        sa.select(sa.func.count(Enrollment.id), sa.func.count(Completion.id))
-        .select_from(Enrollment)
-        .join(emp, emp.c.user_id == Enrollment.user_id)
-        .outerjoin(Completion, sa.and_(Completion.user_id == Enrollment.user_id,
-                                       Completion.course_id == Enrollment.course_id))
-        .where(Enrollment.enrolled_at >= start, Enrollment.enrolled_at < end)
-    )
-    enrolled, enrolled_completed = session.execute(enrolled_q).one()
+        enrolled, enrolled_completed = _enrolled_from_records(emp, filters)
     return Dashboard(
         employees=total,
         enrolled=enrolled or 0,
@@ -330,6 +330,22 @@ def dashboard(scope: Scope, filters: Filters) -> Dashboard:
         months=months,
         bands=[(band_label(i), counts.get(i, 0)) for i in range(len(JP_BANDS))],
     )
+
+
+def _enrolled_from_records(emp: sa.Subquery, filters: Filters) -> tuple[int, int]:
+    """Enrolments made in a period that does not fall on month boundaries, and how many of
+    them have a completion, counted from the enrolments themselves."""
+    start, end = filters.bounds()
+    enrolled_q = (
+        sa.select(sa.func.count(Enrollment.id), sa.func.count(Completion.id))
+        .select_from(Enrollment)
+        .join(emp, emp.c.user_id == Enrollment.user_id)
+        .outerjoin(Completion, sa.and_(Completion.user_id == Enrollment.user_id,
+                                       Completion.course_id == Enrollment.course_id))
+        .where(Enrollment.enrolled_at >= start, Enrollment.enrolled_at < end)
+    )
+    enrolled, completed = get_session().execute(enrolled_q).one()
+    return enrolled or 0, completed or 0
 
 
 def _months_from_records(emp: sa.Subquery, filters: Filters) -> list[tuple[str, int, float]]:

@@ -718,22 +718,31 @@ class JpLedger(StatementConsumer):  # type: ignore[misc,valid-type]
         session.add(JpCourseCredit(user_id=user.id, course_id=course.id, jp=jp,
                                    completed_at=completed_at,
                                    statement_id=statement.id.lower()))
-        summary.refresh(user.id, summary.local_year_month(completed_at)[0])
+        year = summary.local_year_month(completed_at)[0]
+        summary.refresh(user.id, year)
+        # The enrolment counts as completed in the row of the year it was made.
+        summary.refresh_enrolment(user.id, course.id, except_year=year)
 
     def handle_voiding(self, voided_id: str, voiding: StoredStatement) -> None:
         session = get_session()
         voided_id = voided_id.lower()
         for model in (JpCredit, JpCourseCredit):
-            found = session.execute(sa.select(model.user_id, model.completed_at).where(
+            course = JpCourseCredit.course_id if model is JpCourseCredit else sa.null()
+            found = session.execute(sa.select(model.user_id, model.completed_at, course).where(
                 model.statement_id == voided_id)).first()
             if found is None:
                 continue
+            user_id, completed_at, course_id = found
             session.execute(sa.delete(model).where(model.statement_id == voided_id))
-            summary.refresh(found.user_id, summary.local_year_month(found.completed_at)[0])
+            year = summary.local_year_month(completed_at)[0]
+            summary.refresh(user_id, year)
+            if course_id is not None:
+                summary.refresh_enrolment(user_id, course_id, except_year=year)
         session.flush()
 
     def reset(self) -> None:
         session = get_session()
         session.execute(sa.delete(JpCredit))
         summary.delete_all()
+        summary.fill_enrolments()
         session.flush()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import itertools
 import tempfile
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -64,21 +65,69 @@ def record_values(row: Any) -> list[Any]:
             row.certificate or ""]
 
 
+def export_values(rows: Iterable[Any]) -> Iterator[list[Any]]:
+    """Export cells of :func:`lms.reports.service.export_rows` rows (the first column is
+    already the local date): as :func:`record_values`, with each kind's label looked up
+    once per export."""
+    labels: dict[str, str] = {}
+    for completed_on, nip, name, unit, position, title, kind, provider, jp, cert in rows:
+        label = labels.get(kind)
+        if label is None:
+            label = labels[kind] = kind_label(kind)
+        yield [completed_on, nip or "", name, unit, position, title, label, provider,
+               float(jp), cert or ""]
+
+
 #: A spreadsheet runs text starting with one of these as a formula (CSV injection).
 _FORMULA_START = frozenset("=+-@\t\r")
+_FORMULA_PREFIXES = tuple(_FORMULA_START)
 
 
-def csv_stream(headers: list[str], rows: Iterable[list[Any]], chunk: int = 1000
-               ) -> Iterator[str]:
+def record_csv_rows(rows: Iterable[Any]) -> Iterator[tuple[Any, ...]]:
+    """CSV cells of :func:`lms.reports.service.export_rows` rows, ready for
+    :func:`csv_stream` with ``ready=True``: the ISO date, text a spreadsheet would run as a
+    formula neutralised, each kind's label looked up once per export. Written out column
+    by column: it runs for every one of 100,000s of rows."""
+    labels: dict[str, str] = {}
+    formula = _FORMULA_PREFIXES
+
+    def safe(text: str | None) -> str:
+        if not text:
+            return ""
+        return "'" + text if text.startswith(formula) else text
+
+    for completed_on, nip, name, unit, position, title, kind, provider, jp, cert in rows:
+        label = labels.get(kind)
+        if label is None:
+            label = labels[kind] = safe(kind_label(kind))
+        yield (completed_on.isoformat(), safe(nip), safe(name), safe(unit), safe(position),
+               safe(title), label, safe(provider), float(jp), safe(cert))
+
+
+def csv_stream(headers: list[str], rows: Iterable[Any], chunk: int = 1000, *,
+               ready: bool = False) -> Iterator[str]:
     """CSV text in pieces of ``chunk`` rows, with a BOM so spreadsheets read UTF-8.
 
     Dates are written in ISO form and text a spreadsheet would run as a formula gets a
     leading apostrophe. The cell loop is written out (no call per cell): it runs for
-    every cell of 100,000s of rows."""
+    every cell of 100,000s of rows. ``ready``: the rows are already written that way
+    (:func:`record_csv_rows`), so they go to the writer a chunk at a time."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     buffer.write("\ufeff")
     writer.writerow(headers)
+    if ready:
+        iterator = iter(rows)
+        while True:
+            batch = list(itertools.islice(iterator, chunk))
+            if not batch:
+                break
+            writer.writerows(batch)
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+        yield buffer.getvalue()
+        return
     date, formula = dt.date, _FORMULA_START
     for count, row in enumerate(rows, start=1):
         writer.writerow([

@@ -61,14 +61,14 @@ def completions_job(job: Job, params: dict[str, Any], progress: Any) -> Any:
         raise JobError(exc.message) from None
     total = service.count_rows(query)
     progress(1, f"0 / {total:,}")
-    rows = _counted((exports.record_values(row) for row in service.iter_rows(query)), total,
-                    progress)
     if fmt == "csv":
+        rows = _counted(exports.record_csv_rows(service.export_rows(query)), total, progress)
         out = job.output("rekap-penyelesaian.csv")
         with out.open("w", encoding="utf-8", newline="") as handle:
-            for piece in exports.csv_stream(exports.record_headers(), rows):
+            for piece in exports.csv_stream(exports.record_headers(), rows, ready=True):
                 handle.write(piece)
         return out
+    rows = _counted(exports.export_values(service.export_rows(query)), total, progress)
     return exports.xlsx_file([(_("Completions"), exports.record_headers(), rows)],
                              path=job.output("rekap-penyelesaian.xlsx"))
 

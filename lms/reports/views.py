@@ -296,8 +296,9 @@ def completions_export() -> Any:
 def completions_csv() -> Any:
     scope = _scope()
     query, _filters, _state = _records_query(scope)
-    rows = (exports.record_values(row) for row in service.iter_rows(query))
-    response = Response(stream_with_context(exports.csv_stream(exports.record_headers(), rows)),
+    rows = exports.record_csv_rows(service.export_rows(query))
+    response = Response(stream_with_context(exports.csv_stream(exports.record_headers(), rows,
+                                                               ready=True)),
                         mimetype="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = 'attachment; filename="rekap-penyelesaian.csv"'
     response.headers["Cache-Control"] = "private, no-store"
@@ -309,7 +310,7 @@ def completions_csv() -> Any:
 def completions_xlsx() -> Any:
     scope = _scope()
     query, _filters, _state = _records_query(scope)
-    rows = (exports.record_values(row) for row in service.iter_rows(query))
+    rows = exports.export_values(service.export_rows(query))
     handle = exports.xlsx_file([(_("Completions"), exports.record_headers(), rows)])
     return _send_xlsx(handle, "rekap-penyelesaian.xlsx")
 

@@ -23,9 +23,14 @@ from lms.db import get_session
 
 try:  # the LRS module provides the base class; the ledger is inert without it
     from lms.xapi.consumers import StatementConsumer, StoredStatement
+    from lms.xapi.validation.verbs import VOIDED
 except ImportError:  # pragma: no cover
     StatementConsumer = object  # type: ignore[assignment,misc]
     StoredStatement = Any  # type: ignore[assignment,misc]
+    VOIDED = "http://adlnet.gov/expapi/verbs/voided"
+
+#: Session info key of the progress rows a batch has looked up (see handle_batch).
+_BATCH_ROWS = "lms.courses.ledger_rows"
 
 
 def certificate_number(statement_id: str, when: dt.datetime) -> str:
@@ -69,8 +74,36 @@ class LearningLedger(StatementConsumer):  # type: ignore[misc,valid-type]
             self._course_ids[slug] = course.id
         return course
 
+    def handle_batch(self, statements: list[StoredStatement]) -> None:
+        """A batch in stored order, in one transaction: the progress rows it touches are
+        looked up once and written in one flush (a quiz submission alone brings a dozen
+        statements about the same learner and course)."""
+        session = get_session()
+        session.info[_BATCH_ROWS] = {}
+        try:
+            for statement in statements:
+                data = statement.data or {}
+                if (data.get("verb") or {}).get("id") == VOIDED:
+                    target = (data.get("object") or {}).get("id")
+                    if target:
+                        self.handle_voiding(str(target), statement)
+                else:
+                    self.handle(statement)
+            session.flush()
+        finally:
+            session.info.pop(_BATCH_ROWS, None)
+
+    def _flush(self) -> None:
+        """Flush now, unless a batch flushes once at its end."""
+        session = get_session()
+        if _BATCH_ROWS not in session.info:
+            session.flush()
+
     def _course_progress(self, user_id: int, course_id: int) -> CourseProgress:
         session = get_session()
+        rows = session.info.get(_BATCH_ROWS)
+        if rows is not None and (user_id, course_id) in rows:
+            return rows[(user_id, course_id)]  # type: ignore[no-any-return]
         row = session.scalar(
             sa.select(CourseProgress).where(
                 CourseProgress.user_id == user_id, CourseProgress.course_id == course_id
@@ -79,10 +112,15 @@ class LearningLedger(StatementConsumer):  # type: ignore[misc,valid-type]
         if row is None:
             row = CourseProgress(user_id=user_id, course_id=course_id, progress=0.0)
             session.add(row)
+        if rows is not None:
+            rows[(user_id, course_id)] = row
         return row
 
     def _module_progress(self, user_id: int, course_id: int, module_id: str) -> ModuleProgress:
         session = get_session()
+        rows = session.info.get(_BATCH_ROWS)
+        if rows is not None and (user_id, course_id, module_id) in rows:
+            return rows[(user_id, course_id, module_id)]  # type: ignore[no-any-return]
         row = session.scalar(
             sa.select(ModuleProgress).where(
                 ModuleProgress.user_id == user_id,
@@ -95,6 +133,8 @@ class LearningLedger(StatementConsumer):  # type: ignore[misc,valid-type]
                 user_id=user_id, course_id=course_id, module_id=module_id, passed=False
             )
             session.add(row)
+        if rows is not None:
+            rows[(user_id, course_id, module_id)] = row
         return row
 
     def handle(self, statement: StoredStatement) -> None:
@@ -134,7 +174,7 @@ class LearningLedger(StatementConsumer):  # type: ignore[misc,valid-type]
                 self._complete_course(
                     statement, user.id, course, progress, when, registration, context
                 )
-            get_session().flush()
+            self._flush()
             return
 
         row = self._module_progress(user.id, course.id, module_id)  # type: ignore[arg-type]
@@ -154,7 +194,7 @@ class LearningLedger(StatementConsumer):  # type: ignore[misc,valid-type]
             if verb == "passed" and not row.passed:
                 row.passed, row.completed_at, row.statement_id = True, when, statement.id.lower()
             progress.last_module_id = module_id
-        get_session().flush()
+        self._flush()
 
     def _complete_course(
         self,

@@ -12,6 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy import orm
 
 from lms.db import get_session
 from lms.people.models import User
@@ -27,29 +28,68 @@ def actor_for(user: User) -> dict[str, Any]:
     return {"objectType": "Agent", "name": user.name, "account": account}
 
 
-def user_for_actor(actor: dict[str, Any] | None) -> User | None:
-    """The user an xAPI Agent identifies, or None (unknown person, group, other system)."""
-    if not isinstance(actor, dict) or actor.get("objectType", "Agent") != "Agent":
-        return None
-    session = get_session()
+def _actor_key(actor: dict[str, Any]) -> tuple[str, str] | None:
+    """What identifies the person in an Agent (our account name, e-mail or its hash)."""
     account = actor.get("account")
     if isinstance(account, dict):
         if str(account.get("homePage", "")).rstrip("/") != current_app.config["BASE_URL"]:
             return None
         name = str(account.get("name", ""))
-        if name.startswith("user:") and name[5:].isdigit():
-            return session.get(User, int(name[5:]))
-        return session.scalar(sa.select(User).where(User.nip == name)) if name else None
+        return ("account", name) if name else None
     mbox = actor.get("mbox")
     if isinstance(mbox, str) and mbox.lower().startswith("mailto:"):
         email = mbox[7:].strip().lower()
-        return session.scalar(sa.select(User).where(User.email == email)) if email else None
+        return ("mbox", email) if email else None
     sha1 = actor.get("mbox_sha1sum")
     if isinstance(sha1, str) and len(sha1) == 40:
-        # Only a scan can match a hash; e-mail counts are small (one row per employee).
-        for user_id, email in session.execute(
-            sa.select(User.id, User.email).where(User.email.is_not(None))
-        ):
-            if hashlib.sha1(f"mailto:{email}".encode()).hexdigest() == sha1.lower():
-                return session.get(User, user_id)
+        return ("sha1", sha1.lower())
     return None
+
+
+def _find(kind: str, value: str) -> User | None:
+    session = get_session()
+    if kind == "account":
+        if value.startswith("user:") and value[5:].isdigit():
+            return session.get(User, int(value[5:]))
+        return session.scalar(sa.select(User).where(User.nip == value))
+    if kind == "mbox":
+        return session.scalar(sa.select(User).where(User.email == value))
+    # Only a scan can match a hash; e-mail counts are small (one row per employee).
+    for user_id, email in session.execute(
+        sa.select(User.id, User.email).where(User.email.is_not(None))
+    ):
+        if hashlib.sha1(f"mailto:{email}".encode()).hexdigest() == value:
+            return session.get(User, user_id)
+    return None
+
+
+def user_for_actor(actor: dict[str, Any] | None) -> User | None:
+    """The user an xAPI Agent identifies, or None (unknown person, group, other system).
+
+    Found users are remembered until the transaction ends: a batch of statements (a quiz
+    submission, a consumer's catch-up) names the same few people many times.
+    """
+    if not isinstance(actor, dict) or actor.get("objectType", "Agent") != "Agent":
+        return None
+    key = _actor_key(actor)
+    if key is None:
+        return None
+    session = get_session()
+    known: dict[tuple[str, str], int] = session.info.setdefault(_CACHE, {})
+    if key in known:
+        user = session.get(User, known[key])
+        if user is not None:
+            return user
+    user = _find(*key)
+    if user is not None:
+        known[key] = user.id
+    return user
+
+
+_CACHE = "lms.people.actor_users"
+
+
+@sa.event.listens_for(orm.Session, "after_commit")
+@sa.event.listens_for(orm.Session, "after_soft_rollback")
+def _forget_actors(session: orm.Session, *_args: Any) -> None:
+    session.info.pop(_CACHE, None)

@@ -15,35 +15,73 @@ from lms.db import get_session
 from lms.plans import service
 from lms.plans.models import AGREED, DevelopmentPlan, PlanItem, PlanStatus
 from lms.xapi.consumers import StatementConsumer, StoredStatement
+from lms.xapi.validation.verbs import VOIDED
 
 CONSUMER_NAME = "plans"
+
+
+def _completed_activity(statement: StoredStatement) -> str | None:
+    """The activity a (not voided) completion statement is about, else None."""
+    data = statement.data or {}
+    if statement.voided or not service.is_completion(data):
+        return None
+    obj = data.get("object") or {}
+    if obj.get("objectType", "Activity") != "Activity":
+        return None
+    return str(obj.get("id") or "") or None
 
 
 class PlanTracker(StatementConsumer):
     name = CONSUMER_NAME
 
     def handle(self, statement: StoredStatement) -> None:
-        data = statement.data or {}
-        if statement.voided or not service.is_completion(data):
-            return
-        activity = (data.get("object") or {}).get("id")
-        if not activity or (data.get("object") or {}).get("objectType", "Activity") != "Activity":
+        self.handle_batch([statement])
+
+    def handle_batch(self, statements: list[StoredStatement]) -> None:
+        """One look for the open plan items of every completion in the batch (a quiz
+        submission alone brings a completion per answered question), then the matches."""
+        completions: list[tuple[StoredStatement, str]] = []
+        for statement in statements:
+            data = statement.data or {}
+            verb = (data.get("verb") or {}).get("id")
+            if verb == VOIDED:
+                target = (data.get("object") or {}).get("id")
+                if target:
+                    self._match(completions)
+                    completions = []
+                    self.handle_voiding(str(target).lower(), statement)
+                continue
+            activity = _completed_activity(statement)
+            if activity:
+                completions.append((statement, activity))
+        self._match(completions)
+
+    def _match(self, completions: list[tuple[StoredStatement, str]]) -> None:
+        if not completions:
             return
         session = get_session()
-        items = list(session.scalars(
+        open_items: dict[str, list[PlanItem]] = {}
+        for item in session.scalars(
             sa.select(PlanItem).join(DevelopmentPlan)
-            .where(PlanItem.activity_iri == activity, PlanItem.done_statement_id.is_(None),
-                   DevelopmentPlan.status.in_([s.value for s in AGREED]))))
-        if not items:
+            .where(PlanItem.activity_iri.in_({activity for _s, activity in completions}),
+                   PlanItem.done_statement_id.is_(None),
+                   DevelopmentPlan.status.in_([s.value for s in AGREED]))
+        ):
+            open_items.setdefault(item.activity_iri, []).append(item)
+        if not open_items:
             return
         from lms.people.actors import user_for_actor
 
-        user = user_for_actor(data.get("actor"))
-        if user is None:
-            return
-        for item in items:
-            if item.plan.employee_id == user.id:
-                service.mark_done(item, statement.id, statement.stored)
+        for statement, activity in completions:
+            items = [i for i in open_items.get(activity, []) if i.done_statement_id is None]
+            if not items:
+                continue
+            user = user_for_actor((statement.data or {}).get("actor"))
+            if user is None:
+                continue
+            for item in items:
+                if item.plan.employee_id == user.id:
+                    service.mark_done(item, statement.id, statement.stored)
         session.flush()
 
     def handle_voiding(self, voided_id: str, voiding: StoredStatement) -> None:

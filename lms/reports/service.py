@@ -274,15 +274,21 @@ def dashboard(scope: Scope, filters: Filters) -> Dashboard:
     months_wanted = _period_months(filters) if whole_months(filters) else None
     this_year = [m for y, m in months_wanted or [] if y == filters.year]
 
+    # A whole year (the default period) reads the enrolment totals of the year rather
+    # than summing them month by month: half the sums over 100,000 rows.
+    whole_year = len(this_year) == 12
+    month_columns = _MONTH_COLUMNS[:2] if whole_year else _MONTH_COLUMNS
     band = _band_case(sa.func.coalesce(table.c.jp, 0))
-    columns: list[Any] = [band, sa.func.count(), sa.func.sum(table.c.jp)]
+    columns: list[Any] = [band, sa.func.count(), sa.func.sum(table.c.jp),
+                          sa.func.sum(table.c.enrolled), sa.func.sum(table.c.enrolled_completed)]
     for month in this_year:
-        columns += [sa.func.sum(table.c[name(month)]) for name in _MONTH_COLUMNS]
+        columns += [sa.func.sum(table.c[name(month)]) for name in month_columns]
     counts: dict[int, int] = {}
     per_month: dict[tuple[int, int], list[float]] = {}
     total = 0
     year_total = 0.0
-    width = len(_MONTH_COLUMNS)
+    year_enrolled = [0, 0]
+    width = len(month_columns)
     for row in session.execute(
         sa.select(*columns).select_from(emp)
         .outerjoin(table, sa.and_(table.c.user_id == emp.c.user_id,
@@ -292,9 +298,12 @@ def dashboard(scope: Scope, filters: Filters) -> Dashboard:
         counts[row[0]] = row[1]
         total += row[1]
         year_total += float(row[2] or 0)
+        year_enrolled[0] += row[3] or 0
+        year_enrolled[1] += row[4] or 0
         for index, month in enumerate(this_year):
             cell = per_month.setdefault((filters.year, month), [0, 0.0, 0, 0])
-            for offset, value in enumerate(row[3 + width * index:3 + width * (index + 1)]):
+            # (completions, JP[, enrolled, enrolled and completed]) of the month
+            for offset, value in enumerate(row[5 + width * index:5 + width * (index + 1)]):
                 cell[offset] += value or 0
     at_target = sum(n for index, n in counts.items() if JP_BANDS[index][0] >= JP_TARGET)
 
@@ -307,14 +316,19 @@ def dashboard(scope: Scope, filters: Filters) -> Dashboard:
                             for m in wanted for name in _MONTH_COLUMNS])
                 .select_from(table).join(emp, emp.c.user_id == table.c.user_id)
                 .where(table.c.year == year)).one()
+            step = len(_MONTH_COLUMNS)
             for index, month in enumerate(wanted):
                 per_month[(year, month)] = [value or 0 for value in
-                                            row[width * index:width * (index + 1)]]
+                                            row[step * index:step * (index + 1)]]
         months = [(f"{y:04d}-{m:02d}", int(n), round(float(jp), DECIMALS))
                   for (y, m), (n, jp, _e, _ec) in sorted(per_month.items()) if n]
         # Enrolments made in the period, and how many of them were completed (whenever).
-        enrolled = sum(int(cell[2]) for cell in per_month.values())
-        enrolled_completed = sum(int(cell[3]) for cell in per_month.values())
+        cells = [cell for (y, _m), cell in per_month.items() if y != filters.year or not whole_year]
+        enrolled = sum(int(cell[2]) for cell in cells)
+        enrolled_completed = sum(int(cell[3]) for cell in cells)
+        if whole_year:
+            enrolled += int(year_enrolled[0])
+            enrolled_completed += int(year_enrolled[1])
     else:
         months = _months_from_records(emp, filters)
         enrolled, enrolled_completed = _enrolled_from_records(emp, filters)

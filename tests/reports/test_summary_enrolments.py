@@ -131,6 +131,9 @@ def test_dashboard_enrolment_figures_equal_the_enrolment_table(org, db, users):
         (service.Filters(date_from=dt.date(year - 1, 12, 1), date_to=dt.date(year, 2, 28)),
          (3, 3)),
         (service.Filters(date_from=dt.date(year, 2, 1), date_to=dt.date(year, 2, 28)), (2, 2)),
+        # Two whole years: this year's totals and last year's months.
+        (service.Filters(date_from=dt.date(year - 1, 1, 1), date_to=dt.date(year, 12, 31)),
+         (5, 3)),
         # Not whole months: counted from the enrolments themselves.
         (service.Filters(date_from=dt.date(year, 2, 5), date_to=dt.date(year, 3, 31)), (2, 1)),
         (service.Filters(unit=org["dinas_a"]), (3, 2)),

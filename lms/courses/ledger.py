@@ -64,6 +64,15 @@ class LearningLedger(StatementConsumer):  # type: ignore[misc,valid-type]
         self._course_ids: dict[str, int] = {}
 
     def _course(self, slug: str) -> Course | None:
+        rows = get_session().info.get(_BATCH_ROWS)
+        if rows is not None and slug in rows:
+            return rows[slug]  # type: ignore[no-any-return]
+        course = self._find_course(slug)
+        if rows is not None:
+            rows[slug] = course  # held here: the identity map holds objects weakly
+        return course
+
+    def _find_course(self, slug: str) -> Course | None:
         course_id = self._course_ids.get(slug)
         if course_id is not None:
             course = get_session().get(Course, course_id)

@@ -196,16 +196,19 @@ def search_catalog(
 
 def catalog_facets() -> dict[str, list[str]]:
     """Values for the catalog filters: topics, competency codes and levels in use."""
-    session = get_session()
-    topics = sorted(set(session.scalars(sa.select(Course.topic).where(Course.published.is_(True)))))
+    topics: set[str] = set()
     codes: set[str] = set()
-    for value in session.scalars(
-        sa.select(Course.competency_codes).where(Course.published.is_(True))
+    used: set[str] = set()
+    for topic, competency_codes, level in get_session().execute(
+        sa.select(Course.topic, Course.competency_codes, Course.level).where(
+            Course.published.is_(True)
+        )
     ):
-        codes.update(value.split())
-    used = set(session.scalars(sa.select(Course.level).where(Course.published.is_(True))))
+        topics.add(topic)
+        codes.update((competency_codes or "").split())
+        used.add(level)
     levels = [lv for lv in LEVELS if lv in used]
-    return {"topics": topics, "competencies": sorted(codes), "levels": levels}
+    return {"topics": sorted(topics), "competencies": sorted(codes), "levels": levels}
 
 
 def get_course(slug: str) -> Course:

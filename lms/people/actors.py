@@ -75,14 +75,15 @@ def user_for_actor(actor: dict[str, Any] | None) -> User | None:
     if key is None:
         return None
     session = get_session()
-    known: dict[tuple[str, str], int] = session.info.setdefault(_CACHE, {})
-    if key in known:
-        user = session.get(User, known[key])
-        if user is not None:
-            return user
+    # The users themselves are kept, not their ids: the session's identity map holds its
+    # objects weakly, and an id would mean a query again once the object is collected.
+    known: dict[tuple[str, str], User] = session.info.setdefault(_CACHE, {})
+    user = known.get(key)
+    if user is not None and user in session:
+        return user
     user = _find(*key)
     if user is not None:
-        known[key] = user.id
+        known[key] = user
     return user
 
 

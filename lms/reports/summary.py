@@ -46,6 +46,8 @@ from lms.reports.models import (
 
 LOCAL_TZ = ZoneInfo("Asia/Jakarta")
 enrollment = Enrollment.__table__
+#: First key of the advisory lock that serialises recomputing one employee's rows.
+LOCK_NAMESPACE = 0x4A50  # "JP"
 #: Summed JP are rounded to this many decimals (so float noise cannot creep in).
 DECIMALS = 6
 
@@ -135,6 +137,12 @@ def refresh(user_id: int, year: int, *, connection: Any = None) -> None:
     if executor is None:
         executor = get_session()
         executor.flush()
+    dialect = connection.dialect if connection is not None else executor.get_bind().dialect
+    if dialect.name == "postgresql":
+        # Two transactions may recompute the same employee's row at once (a learner
+        # enrolling while the consumer counts a completion of theirs): the second waits
+        # for the first to commit, then reads what it wrote.
+        executor.execute(sa.select(sa.func.pg_advisory_xact_lock(LOCK_NAMESPACE, user_id)))
     table = jp_summary_table
     executor.execute(sa.delete(table).where(table.c.user_id == user_id, table.c.year == year))
     row = _row(user_id, year, *_records_of(executor, user_id, year))

@@ -294,6 +294,29 @@ def fill_summary(raw) -> None:
     raw.commit()
 
 
+def check_summary(admin_session_id: str) -> None:
+    """The dashboard's enrolled and completed figures (from the summary) against the
+    enrolment table joined to the completions, for the whole Pemda this year."""
+    from lms.db import get_session
+    from lms.people.models import User
+    from lms.reports import service
+    from lms.reports.scope import scope_for
+
+    admin = get_session().get(User, int(admin_session_id.split(":")[0]))
+    scope, filters = scope_for(admin), service.Filters()
+    t0 = time.perf_counter()
+    data = service.dashboard(scope, filters)
+    summary_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    direct = service._enrolled_from_records(service.employee_ids(scope, filters), filters)
+    direct_s = time.perf_counter() - t0
+    same = (data.enrolled, data.enrolled_completed) == direct
+    print(f"Enrolled / completed this year: {data.enrolled:,} / {data.enrolled_completed:,} "
+          f"from the summary (whole dashboard query {summary_s * 1000:.0f} ms), "
+          f"{direct[0]:,} / {direct[1]:,} from the enrolments ({direct_s * 1000:.0f} ms): "
+          f"{'equal' if same else 'DIFFERENT'} (load {load_average()})")
+
+
 def login(client, session_id: str) -> None:
     with client.session_transaction() as session:
         session["_user_id"] = session_id
@@ -375,6 +398,9 @@ def main() -> None:
             print(f"  loaded in {time.perf_counter() - t0:.0f} s")
         get_session().close()
 
+    with app.app_context():
+        check_summary(ids["admin"])
+        get_session().close()
     print(f"Load average before measuring: {load_average()} (the machine's other work "
           "slows every figure below)")
     client = app.test_client()
@@ -382,22 +408,25 @@ def main() -> None:
     print("Dashboard /reports/ (admin, every employee):")
     times = time_page(client, "/reports/", args.runs + 1)[1:]  # first run warms caches
     print(f"  median {statistics.median(times) * 1000:.0f} ms, "
-          f"min {min(times) * 1000:.0f} ms, max {max(times) * 1000:.0f} ms over {len(times)}")
+          f"min {min(times) * 1000:.0f} ms, max {max(times) * 1000:.0f} ms over {len(times)} "
+          f"(load {load_average()})")
     hr_client = app.test_client()
     login(hr_client, ids["hr"])
     times = time_page(hr_client, "/reports/", args.runs + 1)[1:]
     print("Dashboard /reports/ (HR of one OPD):")
     print(f"  median {statistics.median(times) * 1000:.0f} ms, "
-          f"min {min(times) * 1000:.0f} ms, max {max(times) * 1000:.0f} ms over {len(times)}")
+          f"min {min(times) * 1000:.0f} ms, max {max(times) * 1000:.0f} ms over {len(times)} "
+          f"(load {load_average()})")
     for label, who in (("admin, every employee", client), ("HR of one OPD", hr_client)):
         times = time_page(who, "/reports/heatmap?fragment=1", args.runs + 1)[1:]
         print(f"Gap heatmap /reports/heatmap?fragment=1, loaded by the dashboard after it "
               f"renders ({label}):")
         print(f"  median {statistics.median(times) * 1000:.0f} ms, "
               f"min {min(times) * 1000:.0f} ms, max {max(times) * 1000:.0f} ms over "
-              f"{len(times)}")
+              f"{len(times)} (load {load_average()})")
     times = time_page(client, "/reports/completions", args.runs)
-    print(f"Completion records page 1 (admin): median {statistics.median(times) * 1000:.0f} ms")
+    print(f"Completion records page 1 (admin): median {statistics.median(times) * 1000:.0f} ms "
+          f"(load {load_average()})")
 
     with app.app_context():
         import sqlalchemy as sa
@@ -421,7 +450,7 @@ def main() -> None:
         seconds, size, lines = time_export(client, url)
         print(f"CSV export {url}: {lines - 1} rows, {size / 1e6:.1f} MB in {seconds:.2f} s "
               f"({(lines - 1) / seconds:,.0f} rows/s); max RSS {rss_before:.0f} -> "
-              f"{rss_mb():.0f} MB")
+              f"{rss_mb():.0f} MB (load {load_average()})")
     url = "/reports/completions.csv"
     tracemalloc.start()
     seconds_traced, _size, lines_traced = time_export(client, url)
@@ -443,7 +472,7 @@ def main() -> None:
     xlsx = response.get_data()
     response.close()
     print(f"XLSX export: {len(xlsx) / 1e6:.1f} MB in {time.perf_counter() - t0:.2f} s; "
-          f"max RSS now {rss_mb():.0f} MB")
+          f"max RSS now {rss_mb():.0f} MB (load {load_average()})")
 
 
 if __name__ == "__main__":

@@ -191,12 +191,22 @@ def recompute() -> dict[tuple[int, int], dict[str, Any]]:
 def fill_enrolments() -> None:
     """After :func:`delete_all` (a replay of ``jp-credits``): the rows of the employees'
     enrolments, before any completion is counted again. Enrolments are not statements, so
-    the replay would not bring back the rows of a year with enrolments but no learning."""
+    the replay would not bring back the rows of a year with enrolments but no learning.
+    Rows are written 5,000 at a time (a Pemda has 100,000s of enrolments)."""
     session = get_session()
     session.flush()
-    rows = list(recompute().values())
-    for start in range(0, len(rows), 5000):
-        session.execute(sa.insert(jp_summary_table), rows[start:start + 5000])
+    enrolled: dict[tuple[int, int], list[Enrolment]] = {}
+    for user_id, when, completed in session.execute(_enrolments()):
+        year, _month = local_year_month(when)
+        enrolled.setdefault((user_id, year), []).append((when, bool(completed)))
+    batch = []
+    for (user_id, year), enrolments in enrolled.items():
+        batch.append(_row(user_id, year, (), enrolments))
+        if len(batch) >= 5000:
+            session.execute(sa.insert(jp_summary_table), batch)
+            batch = []
+    if batch:
+        session.execute(sa.insert(jp_summary_table), batch)
 
 
 def stored() -> dict[tuple[int, int], dict[str, Any]]:

@@ -24,6 +24,8 @@ ANSWERED = ADL + "answered"
 MASTERED = ADL + "mastered"
 #: Verbs of a quiz's overall result, which trigger the ``items`` criterion.
 QUIZ_RESULT_VERBS = frozenset({PASSED, FAILED})
+#: Activities whose candidate rules a :class:`RuleIndex` remembers at most.
+_MAX_REMEMBERED = 100_000
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,7 @@ class RuleIndex:
         self.prefixes: list[tuple[str, str]] = []
         #: question IRI -> quiz IRIs whose ``items`` rules (any version) list it.
         self.question_quizzes: dict[str, set[str]] = defaultdict(set)
+        self._candidates: dict[str, list[str]] = {}
         for key, versions_of_key in sorted(self.by_key.items()):
             patterns = {(v.match, v.activity_iri) for v in versions_of_key}
             for match, iri in sorted(patterns):
@@ -93,11 +96,17 @@ class RuleIndex:
         return bool(self.by_key)
 
     def candidates(self, activity_id: str) -> list[str]:
-        """Keys of the rules that may match ``activity_id`` (some version's pattern does)."""
-        keys = list(self.exact.get(activity_id, ()))
-        for prefix, key in self.prefixes:
-            if activity_id.startswith(prefix) and key not in keys:
-                keys.append(key)
+        """Keys of the rules that may match ``activity_id`` (some version's pattern does).
+        Remembered per activity: a batch asks about the same few activities again and
+        again. Do not change the list returned."""
+        keys = self._candidates.get(activity_id)
+        if keys is None:
+            keys = list(self.exact.get(activity_id, ()))
+            for prefix, key in self.prefixes:
+                if activity_id.startswith(prefix) and key not in keys:
+                    keys.append(key)
+            if len(self._candidates) < _MAX_REMEMBERED:
+                self._candidates[activity_id] = keys
         return keys
 
     def version_for(self, key: str, stored: dt.datetime) -> RuleVersion | None:

@@ -24,14 +24,13 @@ import datetime as dt
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, current_app
 from sqlalchemy import event, orm
 
-from lms.db import get_engine
+from lms.db import get_engine, json_loads
 from lms.errors import LmsError
 from lms.xapi.models import ConsumerCursor, Statement
 from lms.xapi.validation.verbs import VOIDED
@@ -47,15 +46,46 @@ BATCH_SIZE = 500
 REPLAY_BATCH_SIZE = 2000
 
 
-@dataclass
 class StoredStatement:
-    """A statement as a consumer sees it."""
+    """A statement as a consumer sees it.
 
-    seq: int
-    id: str
-    data: dict[str, Any]
-    stored: dt.datetime
-    voided: bool
+    ``data`` (the statement's JSON) is parsed on first use. Parsing is most of what
+    reading a batch costs, so a consumer that can tell from the indexed ``verb_id`` and
+    ``activity_id`` (the object's id when it is an Activity, else None) that a statement
+    is not for it should look at those first.
+    """
+
+    __slots__ = ("seq", "id", "stored", "voided", "verb_id", "activity_id", "_data", "_raw")
+
+    def __init__(self, seq: int, id: str, data: dict[str, Any] | None = None,
+                 stored: dt.datetime | None = None, voided: bool = False, *,
+                 verb_id: str | None = None, activity_id: str | None = None,
+                 raw: str | bytes | None = None) -> None:
+        if data is None and raw is None:
+            raise ValueError("a stored statement needs its data or its JSON text")
+        self.seq = seq
+        self.id = id
+        self.stored = stored
+        self.voided = voided
+        self._data = data
+        self._raw = raw
+        if data is not None and verb_id is None:
+            verb_id = (data.get("verb") or {}).get("id")
+            obj = data.get("object") or {}
+            if activity_id is None and obj.get("objectType", "Activity") == "Activity":
+                activity_id = obj.get("id")
+        self.verb_id = verb_id
+        self.activity_id = activity_id
+
+    @property
+    def data(self) -> dict[str, Any]:
+        if self._data is None:
+            self._data = json_loads(self._raw)
+            self._raw = None
+        return self._data
+
+    def __repr__(self) -> str:
+        return f"<StoredStatement {self.seq} {self.id}>"
 
 
 class StatementConsumer:
@@ -103,16 +133,21 @@ def registered_consumers(app: Flask | None = None) -> dict[str, StatementConsume
 
 
 def _to_stored(row: Any) -> StoredStatement:
-    return StoredStatement(seq=row.seq, id=row.statement_id, data=row.data, stored=row.stored,
-                           voided=row.voided)
+    """A row of :func:`_pending` (``text=True``) as a consumer sees it."""
+    return StoredStatement(seq=row.seq, id=row.statement_id, raw=row.data, stored=row.stored,
+                           voided=row.voided, verb_id=row.verb_id, activity_id=row.activity_id)
 
 
 def _pending(session: orm.Session, after: int, now: dt.datetime,
-             limit: int | None = None) -> list[Any]:
-    """Statements after ``after`` up to the first unexplained gap in ``seq``."""
+             limit: int | None = None, text: bool = False) -> list[Any]:
+    """Statements after ``after`` up to the first unexplained gap in ``seq``.
+
+    ``text=True``: ``data`` is the JSON text, unparsed (see :class:`StoredStatement`).
+    """
+    data = sa.cast(Statement.data, sa.Text).label("data") if text else Statement.data
     rows = session.execute(
-        sa.select(Statement.seq, Statement.statement_id, Statement.data, Statement.stored,
-                  Statement.voided, Statement.verb_id)
+        sa.select(Statement.seq, Statement.statement_id, data, Statement.stored,
+                  Statement.voided, Statement.verb_id, Statement.activity_id)
         .where(Statement.seq > after).order_by(Statement.seq).limit(limit or BATCH_SIZE)
     ).all()
     ready = []
@@ -155,8 +190,10 @@ def _lock_cursor(session: orm.Session, name: str) -> ConsumerCursor:
 def _run_one(app: Flask, consumer: StatementConsumer, session_factory: Any,
              failed: set[str] | None = None,
              progress: Callable[[int], Any] | None = None,
-             batch_size: int | None = None, look: bool = True) -> int:
-    """Feed ``consumer`` everything pending; return how many statements it handled.
+             batch_size: int | None = None, look: bool = True,
+             max_batches: int | None = None) -> int:
+    """Feed ``consumer`` everything pending (at most ``max_batches`` batches); return how
+    many statements it handled.
 
     When it raises, its name is added to ``failed`` (it is retried on a later run).
     ``progress`` is called with the number of statements of each committed batch.
@@ -167,8 +204,10 @@ def _run_one(app: Flask, consumer: StatementConsumer, session_factory: Any,
     from flask import g
 
     handled = 0
+    batches = 0
     full = not look  # the last batch was full: more is pending, no need to look first
-    while True:
+    while max_batches is None or batches < max_batches:
+        batches += 1
         session: orm.Session = session_factory()
         previous = g.get("_lms_session")
         g._lms_session = session  # the consumer's get_session() is this transaction
@@ -183,18 +222,20 @@ def _run_one(app: Flask, consumer: StatementConsumer, session_factory: Any,
                     return handled
             cursor = _lock_cursor(session, consumer.name)
             size = batch_size or BATCH_SIZE
-            rows = _pending(session, cursor.last_seq, dt.datetime.now(dt.UTC), size)
+            rows = _pending(session, cursor.last_seq, dt.datetime.now(dt.UTC), size,
+                            text=True)
             if not rows:
                 session.commit()
                 return handled
+            statements = [_to_stored(row) for row in rows]
             handle_batch = getattr(consumer, "handle_batch", None)
             if handle_batch is not None:
-                handle_batch([_to_stored(row) for row in rows])
+                handle_batch(statements)
             else:
-                for row in rows:
-                    stored = _to_stored(row)
-                    if row.verb_id == VOIDED:
-                        consumer.handle_voiding(str(row.data["object"]["id"]).lower(), stored)
+                for stored in statements:
+                    if stored.verb_id == VOIDED:
+                        consumer.handle_voiding(str(stored.data["object"]["id"]).lower(),
+                                                stored)
                     else:
                         consumer.handle(stored)
             cursor.last_seq = rows[-1].seq
@@ -221,6 +262,7 @@ def _run_one(app: Flask, consumer: StatementConsumer, session_factory: Any,
                 g.pop("_lms_session", None)
             else:
                 g._lms_session = previous
+    return handled
 
 
 def _record_error(session_factory: Any, name: str, exc: Exception) -> None:

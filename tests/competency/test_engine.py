@@ -204,6 +204,7 @@ def test_rebuild_gives_the_same_profiles_as_the_incremental_path(app, frameworks
 
 def test_handling_a_statement_twice_changes_nothing(app, frameworks):
     from lms.competency.engine import _Entry, get_engine
+    from lms.xapi.consumers import StoredStatement
 
     publish()
     user = _learner()
@@ -211,8 +212,9 @@ def test_handling_a_statement_twice_changes_nothing(app, frameworks):
     before = service.profile_dump()
     row = get_session().scalar(sa.select(Statement).where(
         Statement.verb_id == "http://adlnet.gov/expapi/verbs/completed"))
-    get_engine().process([_Entry(seq=row.seq, id=row.statement_id, data=row.data,
-                                 stored=row.stored, voided=row.voided)])
+    get_engine().process([_Entry(StoredStatement(seq=row.seq, id=row.statement_id,
+                                                 data=row.data, stored=row.stored,
+                                                 voided=row.voided))])
     get_session().commit()
     assert service.profile_dump() == before
 

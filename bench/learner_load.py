@@ -2,14 +2,20 @@
 
 Run it (PostgreSQL on 127.0.0.1, trust auth; gunicorn and locust from the dev extra):
 
-    .venv/bin/python bench/learner_load.py [--users 200] [--duration 90] [--workers 4]
+    .venv/bin/python bench/learner_load.py [--users 200] [--duration 300] [--workers 4]
+                                           [--think 5-15] [--consumers inline|worker]
 
 It creates (and drops first) the database ``bench_learners`` (``--database-url`` to
 change), runs ``lms init`` and ``lms demo`` (the sample courses), adds one account per
 simulated learner, serves the app with gunicorn on 127.0.0.1, and drives it with locust
 in headless mode. Each learner signs in, browses the catalog, enrols in a course, reads its
 lessons, fails the quiz once, passes it, opens the certificate and the dashboard, then
-moves on to another course. At the end it prints requests/s and the p95 latency per page.
+moves on to another course. Every page is followed by the learner's think time
+(``--think``, seconds, uniformly random): the default 5-15 s is a brisk learner (reading a
+lesson or answering a quiz takes minutes), 1-3 s a stress run that saturates the machine
+and so shows its capacity. At the end it prints requests/s and the p95 latency per page,
+and the CPU seconds the server, the consumer worker, the load generator and PostgreSQL
+used (on a machine shared with other work, the rest went elsewhere).
 
 Two things a real learner does differently, on purpose:
 - bench accounts use a cheap password hash (one sign-in each; scrypt would only measure
@@ -111,6 +117,7 @@ if os.environ.get("LEARNER_LOAD_ROLE") == "locust":
             page = self.client.get("/login", name="login page").text
             self.csrf = _CSRF.search(page).group(1)
             nip = f"{NIP_PREFIX}1{self.number:03d}"
+            self.wait()  # typing the NIP and password
             self._post("/login", "sign in", {"identifier": nip, "password": PASSWORD})
             # Signing in starts a new session, so take the form token it issues.
             self.csrf = _CSRF.search(self.client.get("/", name="home (dashboard)").text).group(1)
@@ -144,6 +151,7 @@ if os.environ.get("LEARNER_LOAD_ROLE") == "locust":
                 )
                 layout, definition = cur.fetchone()
             quiz = next(m["quiz"] for m in definition["modules"] if m["id"] == quiz_id)
+            self.wait()  # answering the questions
             self._post(
                 f"/courses/{slug}/quizzes/{quiz_id}/attempts/{attempt}",
                 "quiz submit",
@@ -152,27 +160,37 @@ if os.environ.get("LEARNER_LOAD_ROLE") == "locust":
 
         @task
         def learn_a_course(self) -> None:
+            # A pause (the think time) follows every page, as a person reads or answers
+            # before the next click; locust's wait_time alone would only pause between
+            # tasks, and a whole course would be fired back to back.
             if not self.todo:  # every course done: keep browsing and checking records
-                self.client.get("/", name="home (dashboard)")
-                self.client.get("/courses/", name="catalog")
-                self.client.get("/courses/transcript", name="transcript")
+                for url, name in (("/", "home (dashboard)"), ("/courses/", "catalog"),
+                                  ("/courses/transcript", "transcript")):
+                    self.client.get(url, name=name)
+                    self.wait()
                 return
             slug = self.todo.pop()
-            self.client.get("/", name="home (dashboard)")
-            self.client.get("/courses/", name="catalog")
-            self.client.get("/courses/?q=pelayanan&jp_max=6", name="catalog search")
-            self.client.get(f"/courses/{slug}", name="course page")
+            for url, name in (("/", "home (dashboard)"), ("/courses/", "catalog"),
+                              ("/courses/?q=pelayanan&jp_max=6", "catalog search"),
+                              (f"/courses/{slug}", "course page")):
+                self.client.get(url, name=name)
+                self.wait()
             self._post(f"/courses/{slug}/enrol", "enrol")
+            self.wait()
             for module in COURSES[slug]:
                 if module["kind"] == "quiz":
                     self.client.get(f"/courses/{slug}/quizzes/{module['id']}", name="quiz intro")
+                    self.wait()
                     self._quiz(slug, module["id"], right=False)
+                    self.wait()
                     self._quiz(slug, module["id"], right=True)
                 else:
                     self.client.get(f"/courses/{slug}/modules/{module['id']}", name="lesson")
+                    self.wait()
                     self._post(
                         f"/courses/{slug}/modules/{module['id']}/complete", "lesson complete"
                     )
+                self.wait()
             self.client.get("/courses/transcript", name="transcript")
             with self.db.cursor() as cur:
                 cur.execute(
@@ -183,6 +201,7 @@ if os.environ.get("LEARNER_LOAD_ROLE") == "locust":
                 )
                 row = cur.fetchone()
             if row:
+                self.wait()
                 self.client.get(f"/verify/{row[0]}", name="verify (public)")
 
 
@@ -238,6 +257,70 @@ def _prepare(db_url: str, users: int, env: dict[str, str]) -> dict[str, list[dic
     return courses
 
 
+class CpuSampler:
+    """CPU seconds used during the run by the server, the consumer worker, the load
+    generator and the PostgreSQL backends of the bench database (sampled every second;
+    a process that ends keeps its last sample)."""
+
+    def __init__(self, groups: dict[str, Any], database: str) -> None:
+        import threading
+
+        self.groups, self.database = groups, database
+        self.seen: dict[tuple[str, int], float] = {}
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _processes(self) -> list[tuple[str, Any]]:
+        import psutil
+
+        found = []
+        for name, pid in self.groups.items():
+            if pid is None:
+                continue
+            try:
+                parent = psutil.Process(pid)
+                found += [(name, p) for p in [parent, *parent.children(recursive=True)]]
+            except psutil.Error:
+                continue
+        for proc in psutil.process_iter(["name", "cmdline"]):
+            cmdline = " ".join(proc.info["cmdline"] or [])
+            if cmdline.startswith("postgres:") and f" {self.database} " in cmdline:
+                found.append(("PostgreSQL", proc))
+        return found
+
+    def _sample(self) -> None:
+        import psutil
+
+        for name, proc in self._processes():
+            try:
+                times = proc.cpu_times()
+            except psutil.Error:
+                continue
+            key = (name, proc.pid)
+            self.seen[key] = max(self.seen.get(key, 0.0), times.user + times.system)
+
+    def _run(self) -> None:
+        while not self.stop.wait(1.0):
+            self._sample()
+
+    def __enter__(self) -> CpuSampler:
+        self._sample()
+        self.start = dict(self.seen)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop.set()
+        self.thread.join()
+        self._sample()
+
+    def totals(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for (name, pid), value in self.seen.items():
+            out[name] = out.get(name, 0.0) + value - self.start.get((name, pid), 0.0)
+        return out
+
+
 def _report(prefix: Path, duration: float) -> None:
     with open(f"{prefix}_stats.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
@@ -260,7 +343,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", type=int, default=200)
     parser.add_argument("--spawn-rate", type=float, default=10)
-    parser.add_argument("--duration", type=int, default=90, help="seconds of load")
+    parser.add_argument(
+        "--duration",
+        type=int,
+        default=300,
+        help="seconds of load (default 300: long enough for learners at the default "
+        "think time to reach the quizzes, completions and certificates)",
+    )
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
     parser.add_argument(
         "--threads",
@@ -272,9 +361,10 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=5098)
     parser.add_argument(
         "--think",
-        default="1-3",
-        help="seconds a learner waits between steps, MIN-MAX (default 1-3: "
-        "a hurried learner; people reading lessons take minutes)",
+        default="5-15",
+        help="seconds a learner spends on a page before the next click, MIN-MAX (default "
+        "5-15: a brisk learner; reading a lesson takes minutes. 1-3 is a stress run that "
+        "finds the machine's capacity)",
     )
     parser.add_argument(
         "--consumers",
@@ -367,8 +457,15 @@ def main() -> int:
             f"{f' --threads {args.threads}' if args.threads > 1 else ''}, "
             f"PostgreSQL, consumers {args.consumers}; think time {args.think} s between steps."
         )
-        with (work / "locust.log").open("w") as locust_log:
-            subprocess.run(
+        sampler = CpuSampler(
+            {"server (gunicorn)": server.pid,
+             "consumer worker": worker.pid if worker is not None else None,
+             "load generator (locust)": None},
+            args.database_url.rsplit("/", 1)[1],
+        )
+        started = time.monotonic()
+        with (work / "locust.log").open("w") as locust_log, sampler:
+            locust = subprocess.Popen(
                 [
                     str(BIN / "locust"),
                     "-f",
@@ -390,11 +487,17 @@ def main() -> int:
                 ],
                 env=locust_env,
                 cwd=ROOT,
-                check=False,
                 stdout=subprocess.DEVNULL,
                 stderr=locust_log,
             )
+            sampler.groups["load generator (locust)"] = locust.pid
+            locust.wait()
+        elapsed = time.monotonic() - started
         _report(prefix, args.duration)
+        print(f"\nCPU seconds used in the {elapsed:.0f} s of the run "
+              f"({os.cpu_count()} cores: {os.cpu_count() * elapsed:.0f} available):")
+        for name, seconds in sorted(sampler.totals().items(), key=lambda kv: -kv[1]):
+            print(f"  {name:28} {seconds:7.1f} s  ({100 * seconds / elapsed:5.1f}% of a core)")
         print(f"\nLogs and CSV files: {work}")
     finally:
         server.send_signal(signal.SIGTERM)

@@ -9,36 +9,10 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-import nh3
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-ALLOWED_TAGS = {
-    "p",
-    "br",
-    "hr",
-    "h4",
-    "h5",
-    "h6",
-    "strong",
-    "em",
-    "s",
-    "code",
-    "pre",
-    "blockquote",
-    "ul",
-    "ol",
-    "li",
-    "a",
-    "table",
-    "thead",
-    "tbody",
-    "tr",
-    "th",
-    "td",
-    "div",
-}
-ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}, "div": {"class"}, "table": {"class"}}
+from lms.courses.content import TEXT_ATTRIBUTES, TEXT_TAGS, sanitise_html
 
 
 def _parser() -> MarkdownIt:
@@ -71,16 +45,13 @@ _PARSER = _parser()
 def render_post(text: str) -> Markup:
     """Sanitised HTML for the Markdown ``text`` of a post."""
     html = _PARSER.render(text or "")
-    clean = nh3.clean(
+    return sanitise_html(
         html,
-        tags=ALLOWED_TAGS,
-        attributes=ALLOWED_ATTRIBUTES,
-        url_schemes={"http", "https", "mailto"},
+        # Text formatting only: the part of what lessons allow that they share with posts.
+        tags=TEXT_TAGS,
+        attributes=TEXT_ATTRIBUTES,
         link_rel="noopener noreferrer nofollow",
     )
-    clean = clean.replace("<table>", '<div class="table-responsive"><table class="table table-sm">')
-    clean = clean.replace("</table>", "</table></div>")
-    return Markup(clean)
 
 
 def excerpt(text: str, length: int = 200) -> str:

@@ -19,13 +19,12 @@ from mdit_py_plugins.front_matter import front_matter_plugin
 
 from lms.courses.format import VIDEO_SUFFIXES, embed_host_allowed
 
-ALLOWED_TAGS = {
+# Text formatting that lessons and community posts (:mod:`lms.community.markdown`) both
+# allow; each lists what it allows beyond this.
+TEXT_TAGS = {
     "p",
     "br",
     "hr",
-    "h1",
-    "h2",
-    "h3",
     "h4",
     "h5",
     "h6",
@@ -39,23 +38,29 @@ ALLOWED_TAGS = {
     "ol",
     "li",
     "a",
-    "img",
     "table",
     "thead",
     "tbody",
     "tr",
     "th",
     "td",
+    "div",
+}
+TEXT_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}, "div": {"class"}, "table": {"class"}}
+ALLOWED_TAGS = TEXT_TAGS | {
+    "h1",
+    "h2",
+    "h3",
+    "img",
     "figure",
     "figcaption",
     "video",
     "source",
     "iframe",
-    "div",
     "span",
 }
 ALLOWED_ATTRIBUTES = {
-    "a": {"href", "title"},
+    **TEXT_ATTRIBUTES,
     "img": {"src", "alt", "title", "loading"},
     "th": {"style"},
     "td": {"style"},
@@ -72,10 +77,7 @@ ALLOWED_ATTRIBUTES = {
         "referrerpolicy",
         "sandbox",
     },
-    "div": {"class"},
     "span": {"class"},
-    "ol": {"start"},
-    "table": {"class"},
 }
 
 
@@ -163,13 +165,35 @@ def _attribute_filter(allowed_hosts: list[str]) -> Any:
 def render_markdown(text: str, asset_url: Any, allowed_hosts: list[str]) -> Markup:
     """Render lesson Markdown to sanitised HTML; ``asset_url(ref)`` maps a course file."""
     html = _parser(asset_url, allowed_hosts).render(text or "")
-    clean = nh3.clean(
+    return sanitise_html(
         html,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         attribute_filter=_attribute_filter(allowed_hosts),
-        url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer",
+    )
+
+
+def sanitise_html(
+    html: str,
+    *,
+    tags: set[str],
+    attributes: dict[str, set[str]],
+    link_rel: str,
+    attribute_filter: Any = None,
+) -> Markup:
+    """``html`` rendered from Markdown, cleaned with nh3 down to ``tags`` and ``attributes``.
+
+    Shared by lessons and community posts, which differ in what they allow and in the
+    ``rel`` of their links.
+    """
+    clean = nh3.clean(
+        html,
+        tags=tags,
+        attributes=attributes,
+        attribute_filter=attribute_filter,
+        url_schemes={"http", "https", "mailto"},
+        link_rel=link_rel,
     )
     # Wide tables scroll inside their own box on phones.
     clean = clean.replace("<table>", '<div class="table-responsive"><table class="table table-sm">')

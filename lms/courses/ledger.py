@@ -55,6 +55,37 @@ def _parse_time(value: Any, fallback: dt.datetime) -> dt.datetime:
     return fallback
 
 
+def completed_course_slug(data: dict[str, Any]) -> str | None:
+    """The slug of the course a statement completes under the ledger's rule: ``completed``,
+    or ``passed`` with ``result.completion``, about the course activity itself (not one of
+    its modules). None otherwise. Whatever else credits course completions (the JP
+    summary) asks this, so the rule lives in one place."""
+    obj = data.get("object") or {}
+    if obj.get("objectType", "Activity") != "Activity":
+        return None
+    verb = st.VERB_NAMES.get((data.get("verb") or {}).get("id", ""))
+    if not (verb == "completed" or (verb == "passed" and (data.get("result") or {}).get(
+            "completion"))):
+        return None
+    parsed = st.parse_activity_iri(str(obj.get("id") or ""))
+    if parsed is None or parsed[1] is not None:
+        return None
+    return parsed[0]
+
+
+def named_version(course: Course, data: dict[str, Any]) -> CourseVersion | None:
+    """The version of ``course`` a statement names (context extension), if it exists: the
+    completion earns that version's JP and competencies."""
+    number = ((data.get("context") or {}).get("extensions") or {}).get(st.version_extension())
+    if not isinstance(number, int):
+        return None
+    return get_session().scalar(
+        sa.select(CourseVersion).where(
+            CourseVersion.course_id == course.id, CourseVersion.number == number
+        )
+    )
+
+
 class LearningLedger(StatementConsumer):  # type: ignore[misc,valid-type]
     """Derives the learner's course records from statements about course activities."""
 
@@ -179,9 +210,9 @@ class LearningLedger(StatementConsumer):  # type: ignore[misc,valid-type]
                 value = (result.get("extensions") or {}).get(st.PROGRESS_EXTENSION)
                 if isinstance(value, int | float) and progress.completed_at is None:
                     progress.progress = max(0.0, min(100.0, float(value)))
-            elif verb == "completed" or (verb == "passed" and result.get("completion")):
+            elif completed_course_slug(data) is not None:
                 self._complete_course(
-                    statement, user.id, course, progress, when, registration, context
+                    statement, user.id, course, progress, when, registration
                 )
             self._flush()
             return
@@ -213,7 +244,6 @@ class LearningLedger(StatementConsumer):  # type: ignore[misc,valid-type]
         progress: CourseProgress,
         when: dt.datetime,
         registration: str | None,
-        context: dict[str, Any],
     ) -> None:
         session = get_session()
         progress.progress = 100.0
@@ -225,14 +255,7 @@ class LearningLedger(StatementConsumer):  # type: ignore[misc,valid-type]
         )
         if existing is not None:
             return
-        number = (context.get("extensions") or {}).get(st.version_extension())
-        version = None
-        if isinstance(number, int):
-            version = session.scalar(
-                sa.select(CourseVersion).where(
-                    CourseVersion.course_id == course.id, CourseVersion.number == number
-                )
-            )
+        version = named_version(course, statement.data)
         jp = float(version.definition["jp"]) if version else course.jp
         competencies = version.definition["competencies"] if version else course.competencies
         title = version.definition["title"] if version else course.title

@@ -637,7 +637,7 @@ class JpLedger(StatementConsumer):  # type: ignore[misc,valid-type]
         iri = str(obj.get("id") or "")
         if iri.startswith(f"{base_url()}/courses/"):
             # The courses ledger credits Lentera's own courses; the summary counts them.
-            self._course_completion(statement, verb)
+            self._course_completion(statement)
             return
         if verb != COMPLETED:
             return
@@ -680,26 +680,22 @@ class JpLedger(StatementConsumer):  # type: ignore[misc,valid-type]
             self._course_ids[slug] = course.id
         return course
 
-    def _course_completion(self, statement: StoredStatement, verb: str | None) -> None:
+    def _course_completion(self, statement: StoredStatement) -> None:
         """Count a course completion as the courses ledger credits it (see
         :mod:`lms.courses.ledger`): the first per person and course, with the JP of the
         version the statement names."""
-        from lms.courses import statements as st
-        from lms.courses.models import CourseVersion
+        from lms.courses.ledger import completed_course_slug, named_version
 
         data = statement.data
-        result = data.get("result") or {}
-        if not (verb == COMPLETED or (verb == PASSED and result.get("completion"))):
+        slug = completed_course_slug(data)
+        if slug is None:
             return
-        parsed = st.parse_activity_iri(str((data.get("object") or {}).get("id") or ""))
-        if parsed is None or parsed[1] is not None:
-            return  # a module or quiz, not the course
         from lms.people.actors import user_for_actor
 
         user = user_for_actor(data.get("actor"))
         if user is None:
             return
-        course = self._course(parsed[0])
+        course = self._course(slug)
         if course is None:
             return
         session = get_session()
@@ -707,12 +703,7 @@ class JpLedger(StatementConsumer):  # type: ignore[misc,valid-type]
             JpCourseCredit.user_id == user.id, JpCourseCredit.course_id == course.id))
         if exists is not None:
             return
-        number = ((data.get("context") or {}).get("extensions") or {}).get(
-            st.version_extension())
-        version = None
-        if isinstance(number, int):
-            version = session.scalar(sa.select(CourseVersion).where(
-                CourseVersion.course_id == course.id, CourseVersion.number == number))
+        version = named_version(course, data)
         jp = float(version.definition["jp"]) if version else float(course.jp)
         completed_at = _parse_time(data.get("timestamp"), statement.stored)
         session.add(JpCourseCredit(user_id=user.id, course_id=course.id, jp=jp,

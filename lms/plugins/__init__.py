@@ -73,6 +73,8 @@ BUILTINS: dict[str, dict[str, tuple[str, str]]] = {
     "lms.jobs": {
         "courses.certificates": ("lms.courses", "lms.plugins.jobs:certificates_job"),
         "courses.transcript": ("lms.courses", "lms.plugins.jobs:transcript_job"),
+        "reports.completions": ("lms.reports", "lms.reports.jobs:completions_job"),
+        "reports.needs": ("lms.reports", "lms.reports.jobs:needs_job"),
     },
 }
 

@@ -4,7 +4,8 @@ XLSX and the AKPK workbook, for exports too big to wait for on a page.
 A job carries the page's query-string arguments, never a scope: the function resolves
 the scope of the job's owner when it runs (:func:`lms.reports.scope.scope_for`), so the
 file holds exactly what its owner may see then, as the streamed download would. The job
-system lets only the owner (and admins) poll and download it.
+system lets only the owner (and admins) poll and download it. The kinds are declared in
+the ``lms.jobs`` entry-point group (pyproject.toml) like every other job kind.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from lms.tasks import Job, JobError, register_job
+from lms.tasks import Job, JobError
 
 COMPLETIONS = "reports.completions"
 NEEDS = "reports.needs"
@@ -94,11 +95,3 @@ def needs_job(job: Job, params: dict[str, Any], progress: Any) -> Any:
     sheets[-1] = (title, headers, _counted(rows, total, progress, start=10, span=85))
     return exports.xlsx_file(sheets, path=job.output(f"akpk-{filters.year}.xlsx"))
 
-
-def register() -> None:
-    """Make the HR export kinds runnable (idempotent)."""
-    register_job(COMPLETIONS, completions_job)
-    register_job(NEEDS, needs_job)
-
-
-register()

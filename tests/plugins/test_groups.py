@@ -18,7 +18,8 @@ OWN = {
     "lms.content_types": {"lesson", "video", "embed", "quiz", "cmi5"},
     "lms.statement_consumers": {"courses", "cmi5", "competency", "jp-credits", "plans",
                                 "evaluation"},
-    "lms.jobs": {"courses.certificates", "courses.transcript"},
+    "lms.jobs": {"courses.certificates", "courses.transcript", "reports.completions",
+                 "reports.needs"},
 }
 
 

@@ -160,8 +160,8 @@ def _pending(session: orm.Session, after: int, now: dt.datetime,
     return ready
 
 
-def _lock_cursor(session: orm.Session, name: str) -> ConsumerCursor:
-    """The consumer's cursor, locked for this transaction.
+def _lock_cursor(session: orm.Session, name: str) -> int:
+    """Lock the consumer's cursor for this transaction; return its ``last_seq``.
 
     Several processes (gunicorn workers, a worker machine) may run the same consumer at
     once. Starting the transaction with a write to the cursor row serialises them: on
@@ -177,14 +177,12 @@ def _lock_cursor(session: orm.Session, name: str) -> ConsumerCursor:
         # statements are simply handled again. Not waiting for the WAL flush saves a disk
         # sync per batch (most of the time of a small batch).
         session.execute(sa.text("SET LOCAL synchronous_commit = off"))
-    session.execute(_dialect_insert(session)(ConsumerCursor.__table__)
-                    .values(name=name, last_seq=0, updated=dt.datetime.now(dt.UTC))
-                    .on_conflict_do_update(index_elements=["name"],
-                                           set_={"updated": dt.datetime.now(dt.UTC)}))
-    cursor = session.scalar(sa.select(ConsumerCursor).where(ConsumerCursor.name == name)
-                            .execution_options(populate_existing=True))
-    assert cursor is not None
-    return cursor
+    table = ConsumerCursor.__table__
+    return session.execute(_dialect_insert(session)(table)
+                           .values(name=name, last_seq=0, updated=dt.datetime.now(dt.UTC))
+                           .on_conflict_do_update(index_elements=["name"],
+                                                  set_={"updated": dt.datetime.now(dt.UTC)})
+                           .returning(table.c.last_seq)).scalar_one()
 
 
 def _run_one(app: Flask, consumer: StatementConsumer, session_factory: Any,
@@ -214,16 +212,16 @@ def _run_one(app: Flask, consumer: StatementConsumer, session_factory: Any,
         try:
             if not full:
                 # A cheap look first (no lock, no write) whether there is anything to do.
-                top = session.scalar(sa.select(sa.func.max(Statement.seq))) or 0
-                last = session.scalar(sa.select(ConsumerCursor.last_seq)
-                                      .where(ConsumerCursor.name == consumer.name))
+                top, last = session.execute(sa.select(
+                    sa.select(sa.func.max(Statement.seq)).scalar_subquery(),
+                    sa.select(ConsumerCursor.last_seq)
+                    .where(ConsumerCursor.name == consumer.name).scalar_subquery())).one()
                 session.commit()  # end the read: SQLite cannot upgrade a stale snapshot
-                if last is not None and last >= top:
+                if last is not None and last >= (top or 0):
                     return handled
-            cursor = _lock_cursor(session, consumer.name)
+            last_seq = _lock_cursor(session, consumer.name)
             size = batch_size or BATCH_SIZE
-            rows = _pending(session, cursor.last_seq, dt.datetime.now(dt.UTC), size,
-                            text=True)
+            rows = _pending(session, last_seq, dt.datetime.now(dt.UTC), size, text=True)
             if not rows:
                 session.commit()
                 return handled
@@ -238,9 +236,10 @@ def _run_one(app: Flask, consumer: StatementConsumer, session_factory: Any,
                                                 stored)
                     else:
                         consumer.handle(stored)
-            cursor.last_seq = rows[-1].seq
-            cursor.updated = dt.datetime.now(dt.UTC)
-            cursor.last_error = None
+            session.execute(sa.update(ConsumerCursor.__table__)
+                            .where(ConsumerCursor.__table__.c.name == consumer.name)
+                            .values(last_seq=rows[-1].seq, updated=dt.datetime.now(dt.UTC),
+                                    last_error=None))
             session.commit()
             handled += len(rows)
             full = len(rows) == size

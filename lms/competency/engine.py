@@ -825,18 +825,23 @@ class ProfileEngine:
         self.forget_configuration()
 
 
+#: Why TRUNCATE may be refused: lock_not_available, insufficient_privilege.
+_CANNOT_TRUNCATE = {"55P03", "42501"}
+
+
 def _truncate(session: orm.Session, tables: list[sa.Table]) -> bool:
     """Empty ``tables`` with TRUNCATE (PostgreSQL): much faster than deleting row by row,
     and it leaves no dead rows for a replay's writes and lookups to wade through. It needs
     the tables to itself: when others (this process's other transactions, too) still
-    read them after a moment, returns False and leaves deleting to the caller."""
+    read them after a moment, or the database user may not truncate, returns False and
+    leaves deleting to the caller."""
     try:
         with session.begin_nested():
             session.execute(sa.text("SET LOCAL lock_timeout = '1s'"))
             session.execute(sa.text("TRUNCATE " + ", ".join(t.name for t in tables)))
             session.execute(sa.text("SET LOCAL lock_timeout = DEFAULT"))
-    except sa.exc.OperationalError as exc:
-        if getattr(exc.orig, "sqlstate", None) != "55P03":  # lock_not_available
+    except sa.exc.DBAPIError as exc:
+        if getattr(exc.orig, "sqlstate", None) not in _CANNOT_TRUNCATE:
             raise
         return False
     return True

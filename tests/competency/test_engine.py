@@ -202,6 +202,36 @@ def test_rebuild_gives_the_same_profiles_as_the_incremental_path(app, frameworks
     assert '"M.06":[2,' in after
 
 
+def test_a_quiz_result_after_a_voided_answer_in_the_same_batch_is_judged_without_it(
+        app, frameworks):
+    from lms.xapi.consumers import run_consumers
+
+    questions = [{"iri": f"{QUIZ}/questions/q{i}", "competency": "M.05"} for i in range(5)]
+    publish(targets=[{"competency": "M.05", "level": 3}], questions=questions)
+    user = _learner()
+    reg = str(uuid.uuid4())
+    ids = send(*[answered(user, q["iri"], i < 4, reg) for i, q in enumerate(questions)],
+               quiz_result(user, 0.8, reg))
+    assert level_of(user, "M.05") == 3  # 4 of 5 right: 80%
+
+    # Both arrive before the engine runs, so it handles them in one batch: the voided right
+    # answer leaves 3 of 4 (75%) for the first result, re-judged, and for the second.
+    app.config["XAPI_CONSUMERS_INLINE"] = False
+    later = send(void(ids[0]), completed(user, "https://other.example/1"),
+                 quiz_result(user, 0.75, reg))
+    app.config["XAPI_CONSUMERS_INLINE"] = True
+    run_consumers(app)
+    get_session().expire_all()
+    assert level_of(user, "M.05") == 2
+    scores = get_session().execute(sa.select(Evidence.statement_id, Evidence.score)
+                                   .order_by(Evidence.statement_seq)).all()
+    assert scores == [(ids[-1], 0.75), (later[-1], 0.75)]
+    before = service.profile_dump()
+    service.rebuild_profiles()
+    get_session().expire_all()
+    assert service.profile_dump() == before
+
+
 def test_handling_a_statement_twice_changes_nothing(app, frameworks):
     from lms.competency.engine import _Entry, get_engine
     from lms.xapi.consumers import StoredStatement

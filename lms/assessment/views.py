@@ -50,6 +50,14 @@ def _employee(nip: str) -> User:
     return user
 
 
+def _employee_for_hr(nip: str) -> User:
+    """The employee, for the rounds only HR covering them may open (360, centre)."""
+    user = _employee(nip)
+    if not service.hr_covers(current_user, user):
+        abort(403)
+    return user
+
+
 def _chart(rows: list[service.ResultRow]) -> str:
     return json.dumps({
         "labels": [r.competency.name for r in rows],
@@ -133,9 +141,7 @@ def _users(ids: list[str]) -> list[User]:
 @assessment_bp.route("/employees/<nip>/360", methods=["GET", "POST"])
 @login_required
 def open_360(nip: str) -> Any:
-    user = _employee(nip)
-    if not service.hr_covers(current_user, user):
-        abort(403)
+    user = _employee_for_hr(nip)
     form = CsrfForm()
     if request.method == "POST":
         if not form.validate_on_submit():
@@ -169,9 +175,7 @@ def open_360(nip: str) -> Any:
 @assessment_bp.route("/employees/<nip>/centre", methods=["GET", "POST"])
 @login_required
 def centre(nip: str) -> Any:
-    user = _employee(nip)
-    if not service.hr_covers(current_user, user):
-        abort(403)
+    user = _employee_for_hr(nip)
     form = CsrfForm()
     if request.method == "POST":
         if not form.validate_on_submit():

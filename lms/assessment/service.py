@@ -114,6 +114,7 @@ def hr_covers(viewer: User, employee: User) -> bool:
 
 
 def can_view_employee(viewer: User, employee: User) -> bool:
+    """The employee, their supervisor, HR covering them and admins (plans share the rule)."""
     return (viewer.id == employee.id or competency.is_supervisor_of(viewer, employee)
             or hr_covers(viewer, employee))
 

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 
+from lms.assessment.service import can_view_employee
 from lms.competency import service as competency
 from lms.competency.models import Competency
 from lms.db import get_session, utcnow
@@ -48,37 +49,20 @@ def kind_labels() -> dict[str, str]:
 
 
 # --- who may do what -----------------------------------------------------------------------
-
-
-def _unit_path(user: User) -> str | None:
-    return user.position.org_unit.path if user.position is not None else None
-
-
-def hr_covers(viewer: User, employee: User) -> bool:
-    if viewer.has_role(Role.ADMIN):
-        return True
-    if not viewer.has_role(Role.HR):
-        return False
-    from lms.reports.scope import scope_for
-
-    return scope_for(viewer).covers(_unit_path(employee))
-
-
-def can_view(viewer: User, employee: User) -> bool:
-    return (viewer.id == employee.id or competency.is_supervisor_of(viewer, employee)
-            or hr_covers(viewer, employee))
+# Who may see an employee's plans is who may see their assessments (the employee, their
+# supervisor, HR covering them, admins): one rule, in lms.assessment.service.
 
 
 def can_edit(viewer: User, plan: DevelopmentPlan) -> bool:
     """The employee, and the supervisor or HR who prepare it with them, while editable."""
-    return plan.status in EDITABLE and can_view(viewer, plan.employee)
+    return plan.status in EDITABLE and can_view_employee(viewer, plan.employee)
 
 
 def get_plan(plan_id: int, viewer: User) -> DevelopmentPlan:
     plan = get_session().get(DevelopmentPlan, plan_id)
     if plan is None:
         raise NotFound(_("There is no such development plan."))
-    if not can_view(viewer, plan.employee):
+    if not can_view_employee(viewer, plan.employee):
         raise Forbidden(_("You may not see this development plan."))
     return plan
 
@@ -193,7 +177,7 @@ def _check_item(data: dict[str, Any], year: int) -> dict[str, Any]:
 def create_from_gaps(employee: User, creator: User, year: int,
                      today: dt.date | None = None) -> DevelopmentPlan:
     """One click: a draft plan for ``year`` with the proposed items."""
-    if not can_view(creator, employee):
+    if not can_view_employee(creator, employee):
         raise Forbidden(_("You may not plan for this employee."))
     if not employee.nip:
         raise ValidationError(_("Only employees with a NIP have development plans."))

@@ -29,7 +29,7 @@ def _helpers() -> dict[str, Any]:
 def _plans_for_profile(user: Any) -> list[DevelopmentPlan]:
     if user is None or not current_user.is_authenticated:
         return []
-    if not service.can_view(current_user, user):
+    if not service.can_view_employee(current_user, user):
         return []
     return service.plans_of(user)
 

@@ -38,3 +38,8 @@ def init_app(app: Flask) -> None:
     wrap_import_courses(app)
     # The cmi5 content type (above) and the cmi5 moveOn consumer are declared in the
     # entry-point groups of pyproject.toml and registered by lms.plugins.
+    from lms.authoring.cmi5 import check_session_statement
+    from lms.xapi.auth import register_launch_check
+
+    # Statements of an abandoned or terminated AU session are refused by the LRS.
+    register_launch_check(check_session_statement)

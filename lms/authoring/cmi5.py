@@ -314,9 +314,9 @@ def close_previous_sessions(user: User, au_row: Cmi5Au, au: dict[str, Any], regi
     for record in open_launches:
         sent = by_session.get(record.session_id, [])
         if any(s["verb"]["id"] == ADL + "terminated" for s in sent):
-            record.ended = "terminated"
+            record.ended, record.ended_at = "terminated", utcnow()
             continue
-        record.ended = "abandoned"
+        record.ended, record.ended_at = "abandoned", utcnow()
         abandoned.append(record.session_id)
         started = _aware(record.launched_at)
         last = started
@@ -332,6 +332,36 @@ def close_previous_sessions(user: User, au_row: Cmi5Au, au: dict[str, Any], regi
         store_statements(out)
     session.flush()
     return abandoned
+
+
+def check_session_statement(statement: dict[str, Any]) -> str | None:
+    """For the LRS (a launch check, :func:`lms.xapi.auth.register_launch_check`): why a
+    statement an AU writes with its launch credential is refused, or None.
+
+    cmi5 §9.3.6: nothing may be recorded for a session after the LMS recorded it as
+    abandoned. §9.3.8: after ``terminated`` the LMS waits ``CMI5_TERMINATED_GRACE_SECONDS``
+    (statements already on their way) and then refuses the session's statements. The
+    arrival of ``terminated`` is noted here, in the transaction that stores it.
+    """
+    sid = ((statement.get("context") or {}).get("extensions") or {}).get(SESSION_EXT)
+    if not isinstance(sid, str) or not sid:
+        return None
+    record = get_session().scalar(sa.select(Cmi5Launch).where(Cmi5Launch.session_id == sid))
+    if record is None:
+        return None
+    if record.ended == "abandoned":
+        return (f"cmi5 session {sid} was abandoned (the AU was launched again without "
+                "terminating it); no statement can be recorded for it any more.")
+    now = utcnow()
+    if record.ended == "terminated" and record.ended_at is not None:
+        grace = float(current_app.config.get("CMI5_TERMINATED_GRACE_SECONDS", 60))
+        if (now - _aware(record.ended_at)).total_seconds() > grace:
+            return (f"cmi5 session {sid} was terminated; statements for it are no longer "
+                    "accepted. Launch the AU again to start a new session.")
+    elif ((statement.get("verb") or {}).get("id") == ADL + "terminated"
+          and record.ended is None):
+        record.ended, record.ended_at = "terminated", now
+    return None
 
 
 def _parse_time(value: Any) -> dt.datetime | None:

@@ -116,8 +116,11 @@ class Cmi5Launch(Model):
     #: cmi5 launchMode of this session: Normal, Browse or Review.
     launch_mode: Mapped[str] = mapped_column(sa.String(10), default="Normal",
                                              server_default="Normal")
-    #: How the session ended, found at the next launch: "terminated" or "abandoned".
+    #: How the session ended: "terminated" (when the AU says so) or "abandoned" (found at
+    #: the next launch); and when. Statements for an ended session are refused (cmi5
+    #: §9.3.6, §9.3.8; :func:`lms.authoring.cmi5.check_session_statement`).
     ended: Mapped[str | None] = mapped_column(sa.String(12))
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 
 class Cmi5Status(Model):

@@ -200,6 +200,20 @@ CACHE_SECONDS = 10.0
 # --- scopes ------------------------------------------------------------------------------
 
 
+#: Checks of statements written with a launch credential (content in a learner's
+#: browser): ``check(statement) -> message or None``. A message refuses the whole request
+#: with 403. Modules that launch content add theirs (cmi5 refuses statements of a
+#: session that was abandoned or terminated).
+LAUNCH_CHECKS: list[Any] = []
+
+
+def register_launch_check(check: Any) -> Any:
+    """Run ``check`` on every statement written with a launch credential."""
+    if check not in LAUNCH_CHECKS:
+        LAUNCH_CHECKS.append(check)
+    return check
+
+
 def can_write_statements(credential: Credential) -> bool:
     return bool(credential.scopes & {"statements/write", "all"})
 

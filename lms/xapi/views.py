@@ -358,6 +358,10 @@ def _check_write(statements: list[dict[str, Any]]) -> None:
                 _forbid(f"statements[{i}].context.registration: this launch credential may "
                         f"only write statements with registration "
                         f"{credential.launch_registration}.")
+            for check in auth.LAUNCH_CHECKS:
+                message = check(statement)
+                if message:
+                    _forbid(f"statements[{i}]: {message}")
 
 
 def _put_statement() -> Response:

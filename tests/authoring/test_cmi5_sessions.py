@@ -86,6 +86,50 @@ def test_a_session_left_without_terminated_is_abandoned_at_the_next_launch(
         Cmi5Launch.session_id == _session(state))) == "terminated"
 
 
+def test_statements_of_an_abandoned_or_terminated_session_are_refused(
+        app: Any, db: Any, client: Any, login_as: Any, users: dict[str, Any]) -> None:
+    _learner(client, login_as)
+    _page, first = _open(client)
+    token, state = _start(client, first)
+    first_session = _session(state)
+    assert _send(client, token, first, "initialized", session_id=first_session).status_code == 200
+
+    _page, second = _open(client)  # relaunched without terminating: the first is abandoned
+    second_token, state = _start(client, second)
+    second_session = _session(state)
+    stored = db.scalar(sa.select(sa.func.count()).select_from(Statement))
+    # The first session's credential is still valid (same learner and registration), but
+    # cmi5 allows nothing more for an abandoned session.
+    response = _send(client, token, first, "experienced", session_id=first_session)
+    assert response.status_code == 403
+    assert "abandoned" in response.get_json()["message"]
+    # A batch with one statement of the abandoned session writes nothing at all.
+    ok = {"actor": json.loads(second["actor"]),
+          "verb": {"id": "http://adlnet.gov/expapi/verbs/initialized"},
+          "object": {"objectType": "Activity", "id": second["activityId"]},
+          "context": {"registration": second["registration"],
+                      "extensions": {cmi5.SESSION_EXT: second_session}}}
+    late = json.loads(json.dumps(ok))
+    late["context"]["extensions"][cmi5.SESSION_EXT] = first_session
+    response = client.post("/xapi/statements", data=json.dumps([ok, late]),
+                           headers={**XAPI, "Authorization": f"Basic {second_token}"})
+    assert response.status_code == 403
+    db.expire_all()
+    assert db.scalar(sa.select(sa.func.count()).select_from(Statement)) == stored
+
+    # After terminated, statements on their way are still taken for a grace period, then
+    # the session is closed.
+    for verb in ("initialized", "terminated", "experienced"):
+        assert _send(client, second_token, second, verb,
+                     session_id=second_session).status_code == 200
+    assert db.scalar(sa.select(Cmi5Launch.ended).where(
+        Cmi5Launch.session_id == second_session)) == "terminated"
+    app.config["CMI5_TERMINATED_GRACE_SECONDS"] = 0
+    response = _send(client, second_token, second, "experienced", session_id=second_session)
+    assert response.status_code == 403
+    assert "terminated" in response.get_json()["message"]
+
+
 def test_browse_mode_is_offered_and_does_not_complete(
         app: Any, db: Any, client: Any, login_as: Any, users: dict[str, Any]) -> None:
     _learner(client, login_as)

@@ -45,14 +45,10 @@ def _aware(value: dt.datetime) -> dt.datetime:
 
 
 def _parse_time(value: Any, fallback: dt.datetime) -> dt.datetime:
-    fallback = _aware(fallback)
-    if isinstance(value, str):
-        try:
-            parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return fallback
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
-    return fallback
+    # Imported here: the ledger stays importable without the LRS (see the imports above).
+    from lms.xapi.validation.common import statement_time
+
+    return statement_time(value, fallback)
 
 
 def completed_course_slug(data: dict[str, Any]) -> str | None:

@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Any
-
 import sqlalchemy as sa
 
 from lms.db import get_session
 from lms.evaluation import service
 from lms.evaluation.models import CANCELLED, SCHEDULED, Evaluation
 from lms.xapi.consumers import StatementConsumer, StoredStatement
+from lms.xapi.validation.common import statement_time
 
 COMPLETED = "http://adlnet.gov/expapi/verbs/completed"
 PASSED = "http://adlnet.gov/expapi/verbs/passed"
-
-
-def _time(value: Any, fallback: dt.datetime) -> dt.datetime:
-    if isinstance(value, str):
-        try:
-            parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return fallback
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
-    return fallback
 
 
 class EvaluationConsumer(StatementConsumer):
@@ -51,8 +39,8 @@ class EvaluationConsumer(StatementConsumer):
         user = user_for_actor(data.get("actor"))
         if user is None:
             return
-        service.record_completion(user, subj, _time(data.get("timestamp"), statement.stored),
-                                  statement.id)
+        when = statement_time(data.get("timestamp"), statement.stored)
+        service.record_completion(user, subj, when, statement.id)
 
     def handle_voiding(self, voided_id: str, voiding: StoredStatement) -> None:
         service.withdraw(voided_id)

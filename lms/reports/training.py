@@ -51,6 +51,7 @@ from lms.reports.scope import Scope, employee_in_scope
 
 try:
     from lms.xapi.consumers import StatementConsumer, StoredStatement
+    from lms.xapi.validation.common import statement_time
 except ImportError:  # pragma: no cover - the LRS is part of Lentera
     StatementConsumer = object  # type: ignore[assignment,misc]
     StoredStatement = Any  # type: ignore[assignment,misc]
@@ -603,17 +604,6 @@ def _title(definition: dict[str, Any], iri: str) -> str:
     return iri[:300]
 
 
-def _parse_time(value: Any, fallback: dt.datetime) -> dt.datetime:
-    fallback = fallback if fallback.tzinfo else fallback.replace(tzinfo=dt.UTC)
-    if isinstance(value, str):
-        try:
-            parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return fallback
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
-    return fallback
-
-
 class JpLedger(StatementConsumer):  # type: ignore[misc,valid-type]
     """Credits JP from ``completed`` statements that carry :func:`jp_extension` about an
     activity outside Lentera's course IRIs. One credit per person and activity (the first
@@ -657,7 +647,7 @@ class JpLedger(StatementConsumer):  # type: ignore[misc,valid-type]
         extensions = (data.get("context") or {}).get("extensions") or {}
         provider = extensions.get(provider_extension())
         kind = extensions.get(kind_extension())
-        completed_at = _parse_time(data.get("timestamp"), statement.stored)
+        completed_at = statement_time(data.get("timestamp"), statement.stored)
         session.add(JpCredit(
             user_id=user.id, activity_iri=iri[:2048], training_id=parse_training_iri(iri),
             title=_title(obj.get("definition") or {}, iri),
@@ -705,7 +695,7 @@ class JpLedger(StatementConsumer):  # type: ignore[misc,valid-type]
             return
         version = named_version(course, data)
         jp = float(version.definition["jp"]) if version else float(course.jp)
-        completed_at = _parse_time(data.get("timestamp"), statement.stored)
+        completed_at = statement_time(data.get("timestamp"), statement.stored)
         session.add(JpCourseCredit(user_id=user.id, course_id=course.id, jp=jp,
                                    completed_at=completed_at,
                                    statement_id=statement.id.lower()))

@@ -171,6 +171,23 @@ def parse_timestamp(value: Any, path: str) -> dt.datetime:
     raise AssertionError  # unreachable
 
 
+def statement_time(value: Any, fallback: dt.datetime) -> dt.datetime:
+    """A stored statement's ``timestamp`` as an aware datetime (naive means UTC), or
+    ``fallback`` (usually its ``stored`` time) when it is missing or unreadable.
+
+    For statement consumers. Lenient on purpose: statements were checked with
+    :func:`parse_timestamp` when stored, and a consumer must not stop on one it cannot read.
+    """
+    fallback = fallback if fallback.tzinfo else fallback.replace(tzinfo=dt.UTC)
+    if isinstance(value, str):
+        try:
+            parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return fallback
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+    return fallback
+
+
 def format_timestamp(value: dt.datetime) -> str:
     """The LRS's own timestamp form: UTC, millisecond precision, ``Z``."""
     value = value.astimezone(dt.UTC)

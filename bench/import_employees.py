@@ -30,7 +30,8 @@ def make_csv(rows: int, seed: int = 7) -> str:
     for i in range(rows):
         # 999 sequence numbers per birth date keep every NIP unique and valid.
         birth = dt.date(1970, 1, 1) + dt.timedelta(days=i // 999)
-        nip = f"{birth:%Y%m%d}{birth.year + 25}{rng.randrange(1, 13):02d}{rng.choice('12')}{i % 999 + 1:03d}"
+        appointed = f"{birth.year + 25}{rng.randrange(1, 13):02d}"
+        nip = f"{birth:%Y%m%d}{appointed}{rng.choice('12')}{i % 999 + 1:03d}"
         opd = rng.choice(opds)
         bidang = f"Bidang {rng.randrange(1, 5)}"
         position = rng.choice(["Analis", "Pengelola", "Pranata Komputer", "Perencana"])

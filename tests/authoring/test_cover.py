@@ -11,7 +11,8 @@ from lms.authoring import drafts, service
 from lms.courses.models import Course
 from tests.authoring.test_authoring import SLUG, _create, build_course
 
-SVG = b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 2 1"><rect width="2" height="1"/></svg>'
+SVG = (b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 2 1">'
+       b'<rect width="2" height="1"/></svg>')
 PNG = bytes.fromhex("89504e470d0a1a0a") + b"\0" * 32
 
 

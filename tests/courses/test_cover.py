@@ -11,7 +11,8 @@ from lms.courses.format import CourseFormatError, load_course_folder
 from lms.db import get_session
 from tests.courses.conftest import HOSTS
 
-SVG = b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 2 1"><rect width="2" height="1"/></svg>'
+SVG = (b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 2 1">'
+       b'<rect width="2" height="1"/></svg>')
 
 
 def _with_cover(course_dir: Path, ref: str, data: bytes | None = None, alt: str = "") -> None:

@@ -25,7 +25,8 @@ def _publish_v2(course_dir: Path) -> Any:
     (course_dir / "tiga.md").write_text("---\ntitle: Pelajaran Tiga\n---\nBaru di versi dua.\n")
     (course_dir / "satu.md").write_text((course_dir / "satu.md").read_text() + "\nTambahan.\n")
     text = (course_dir / "course.yaml").read_text().replace("jp: 2", "jp: 3")
-    (course_dir / "course.yaml").write_text(text.replace("  - kuis.yaml", "  - tiga.md\n  - kuis.yaml"))
+    text = text.replace("  - kuis.yaml", "  - tiga.md\n  - kuis.yaml")
+    (course_dir / "course.yaml").write_text(text)
     outcome = service.import_course(load_course_folder(course_dir, HOSTS))
     get_session().commit()
     assert outcome.version.number == 2

@@ -1,12 +1,15 @@
 """The profile engine: a statement consumer that turns xAPI statements into evidence and
 competency profiles.
 
-Processing is batched: the LRS hands statements over one at a time inside the
-transaction that also advances the consumer's cursor, and the engine buffers them and does
-the work for the whole batch just before that transaction commits (a few indexed queries
-and bulk inserts per batch instead of per statement). The result depends only on the
-statements, in stored order, and the rule versions, so ``lms profiles rebuild`` (reset and
-replay) gives the same profiles as the incremental path.
+Processing is batched: the consumer runner hands over a batch of statements inside the
+transaction that also advances the consumer's cursor (a runner that hands them over one at
+a time gets them buffered and processed just before that transaction commits), and the
+engine does the work for the whole batch at once: a few indexed queries, and each kind of
+derived row written in one statement (on PostgreSQL, column arrays unnested by the server).
+Statements no rule can match are passed over on their indexed verb and activity, without
+parsing their JSON. The result depends only on the statements, in stored order, and the
+rule versions, so ``lms profiles rebuild`` (reset and replay) gives the same profiles as
+the incremental path.
 
 Per statement:
 
@@ -33,7 +36,7 @@ import re
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from flask import current_app
@@ -97,6 +100,11 @@ def _aware(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
+def _table(model: type[Any]) -> sa.Table:
+    """The Core table of ``model`` (typed as such)."""
+    return cast(sa.Table, model.__table__)
+
+
 class _Queries:
     """Statements of the hot path, built once: constructing SQLAlchemy statements costs
     more than running them on small batches."""
@@ -121,14 +129,14 @@ class _Queries:
         ).where(item.user_id.in_(expanding("users")), item.quiz_iri.in_(expanding("quizzes")),
                 item.registration.in_(expanding("registrations")), item.voided.is_(False))
         # Idempotent writes: a statement handled twice adds nothing the second time.
-        self.insert_items = _BulkInsert(QuizItemResult.__table__, ITEM_FIELDS, dialect)
-        self.insert_evidence = _BulkInsert(Evidence.__table__, EVIDENCE_FIELDS, dialect)
-        evidence, items = Evidence.__table__.c, QuizItemResult.__table__.c
-        self.withdraw_evidence = Evidence.__table__.update().where(
+        self.insert_items = _BulkInsert(_table(QuizItemResult), ITEM_FIELDS, dialect)
+        self.insert_evidence = _BulkInsert(_table(Evidence), EVIDENCE_FIELDS, dialect)
+        evidence, items = _table(Evidence).c, _table(QuizItemResult).c
+        self.withdraw_evidence = _table(Evidence).update().where(
             evidence.statement_id == sa.bindparam("voided_id")).values(
             withdrawn=True, withdrawn_by=sa.bindparam("voiding_id")).returning(
             evidence.user_id, evidence.competency_id)
-        self.void_item = QuizItemResult.__table__.update().where(
+        self.void_item = _table(QuizItemResult).update().where(
             items.statement_id == sa.bindparam("voided_id"), items.voided.is_(False)).values(
             voided=True).returning(items.user_id, items.quiz_iri, items.statement_seq)
         self.active_evidence = sa.select(
@@ -143,7 +151,7 @@ class _Queries:
             uc.achieved_statement_id, uc.achieved_at,
         ).where(uc.user_id.in_(expanding("users")),
                 uc.competency_id.in_(expanding("competencies")))
-        self.write_profiles = _BulkInsert(UserCompetency.__table__, PROFILE_KEY + PROFILE_FIELDS,
+        self.write_profiles = _BulkInsert(_table(UserCompetency), PROFILE_KEY + PROFILE_FIELDS,
                                           dialect, update_on=PROFILE_KEY)
 
 
@@ -818,7 +826,7 @@ class ProfileEngine:
     def reset(self) -> None:
         """Delete everything derived (evidence, item results, profiles)."""
         session = get_session()
-        tables = [UserCompetency.__table__, Evidence.__table__, QuizItemResult.__table__]
+        tables = [_table(UserCompetency), _table(Evidence), _table(QuizItemResult)]
         if not (session.get_bind().dialect.name == "postgresql" and _truncate(session, tables)):
             for table in tables:
                 session.execute(sa.delete(table))

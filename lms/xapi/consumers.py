@@ -236,8 +236,8 @@ def _run_one(app: Flask, consumer: StatementConsumer, session_factory: Any,
                                                 stored)
                     else:
                         consumer.handle(stored)
-            session.execute(sa.update(ConsumerCursor.__table__)
-                            .where(ConsumerCursor.__table__.c.name == consumer.name)
+            session.execute(sa.update(ConsumerCursor)
+                            .where(ConsumerCursor.name == consumer.name)
                             .values(last_seq=rows[-1].seq, updated=dt.datetime.now(dt.UTC),
                                     last_error=None))
             session.commit()

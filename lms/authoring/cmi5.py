@@ -334,6 +334,15 @@ def close_previous_sessions(user: User, au_row: Cmi5Au, au: dict[str, Any], regi
     return abandoned
 
 
+def launch_of(statement: dict[str, Any]) -> Cmi5Launch | None:
+    """The launch (AU session) whose session id the statement carries, if Lentera issued
+    it; None for statements without one (they may come from another system)."""
+    sid = ((statement.get("context") or {}).get("extensions") or {}).get(SESSION_EXT)
+    if not isinstance(sid, str) or not sid:
+        return None
+    return get_session().scalar(sa.select(Cmi5Launch).where(Cmi5Launch.session_id == sid))
+
+
 def check_session_statement(statement: dict[str, Any]) -> str | None:
     """For the LRS (a launch check, :func:`lms.xapi.auth.register_launch_check`): why a
     statement an AU writes with its launch credential is refused, or None.
@@ -343,12 +352,10 @@ def check_session_statement(statement: dict[str, Any]) -> str | None:
     (statements already on their way) and then refuses the session's statements. The
     arrival of ``terminated`` is noted here, in the transaction that stores it.
     """
-    sid = ((statement.get("context") or {}).get("extensions") or {}).get(SESSION_EXT)
-    if not isinstance(sid, str) or not sid:
-        return None
-    record = get_session().scalar(sa.select(Cmi5Launch).where(Cmi5Launch.session_id == sid))
+    record = launch_of(statement)
     if record is None:
         return None
+    sid = record.session_id
     if record.ended == "abandoned":
         return (f"cmi5 session {sid} was abandoned (the AU was launched again without "
                 "terminating it); no statement can be recorded for it any more.")
@@ -513,13 +520,8 @@ def counts_for_completion(statement: dict[str, Any]) -> bool:
     """False for statements of a session launched in Browse or Review mode (cmi5 §10: such
     sessions do not change the AU's completion or success). Statements without a known
     session id count (they may come from another system)."""
-    sid = ((statement.get("context") or {}).get("extensions") or {}).get(SESSION_EXT)
-    if not isinstance(sid, str) or not sid:
-        return True
-    record = get_session().scalar(sa.select(Cmi5Launch).where(Cmi5Launch.session_id == sid))
-    if record is None:
-        return True
-    return record.launch_mode == NORMAL
+    record = launch_of(statement)
+    return record is None or record.launch_mode == NORMAL
 
 
 def move_on_met(move_on: str, completed: bool, passed: bool) -> bool:

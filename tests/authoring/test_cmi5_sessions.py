@@ -55,13 +55,19 @@ def _learner(client: Any, login_as: Any, move_on: str = "Completed") -> None:
     client.post("/courses/etika-cmi5/enrol")
 
 
-def test_a_session_left_without_terminated_is_abandoned_at_the_next_launch(
-        app: Any, db: Any, client: Any, login_as: Any, users: dict[str, Any]) -> None:
+def _first_session(client: Any, login_as: Any) -> tuple[dict[str, Any], str, str]:
+    """The learner enrols and starts a session: its launch parameters, token and id."""
     _learner(client, login_as)
     _page, first = _open(client)
     token, state = _start(client, first)
     first_session = _session(state)
     assert _send(client, token, first, "initialized", session_id=first_session).status_code == 200
+    return first, token, first_session
+
+
+def test_a_session_left_without_terminated_is_abandoned_at_the_next_launch(
+        app: Any, db: Any, client: Any, login_as: Any, users: dict[str, Any]) -> None:
+    first, token, first_session = _first_session(client, login_as)
 
     _page, second = _open(client)  # the learner closed the window and launches again
     abandoned = _statements(db, cmi5.ABANDONED)
@@ -88,11 +94,7 @@ def test_a_session_left_without_terminated_is_abandoned_at_the_next_launch(
 
 def test_statements_of_an_abandoned_or_terminated_session_are_refused(
         app: Any, db: Any, client: Any, login_as: Any, users: dict[str, Any]) -> None:
-    _learner(client, login_as)
-    _page, first = _open(client)
-    token, state = _start(client, first)
-    first_session = _session(state)
-    assert _send(client, token, first, "initialized", session_id=first_session).status_code == 200
+    first, token, first_session = _first_session(client, login_as)
 
     _page, second = _open(client)  # relaunched without terminating: the first is abandoned
     second_token, state = _start(client, second)

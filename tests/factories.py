@@ -40,3 +40,22 @@ def make_position(org_unit: OrgUnit | None = None, **overrides: Any) -> Position
     fields: dict[str, Any] = {"name": f"Jabatan {next(_seq)}", "kind": PositionKind.PELAKSANA}
     fields.update(overrides)
     return service.create_position(fields.pop("name"), fields.pop("kind"), unit, **fields)
+
+
+def import_sample_course(name: str = "komunikasi-efektif", hosts: Any = None) -> Any:
+    """Import one of the shipped sample courses (``courses/<name>``) and commit; the
+    Course. ``hosts``: embed hosts allowed (default: the app's)."""
+    from pathlib import Path
+
+    from flask import current_app
+
+    from lms.courses import service as courses
+    from lms.courses.format import load_course_folder
+    from lms.db import get_session
+
+    folder = Path(__file__).resolve().parents[1] / "courses" / name
+    allowed = current_app.config["EMBED_ALLOWED_HOSTS"] if hosts is None else hosts
+    outcome = courses.import_course(load_course_folder(folder, allowed, label=name),
+                                    source="test")
+    get_session().commit()
+    return outcome.course

@@ -9,9 +9,7 @@ from typing import Any
 
 import pytest
 
-from lms.courses import service
-from lms.courses.format import load_course_folder
-from lms.db import get_session
+from tests import factories
 
 ROOT = Path(__file__).resolve().parent.parent
 BUDGET = 200 * 1024
@@ -27,14 +25,7 @@ def _bench() -> Any:
 
 @pytest.fixture
 def sample_course(app: Any) -> str:
-    loaded = load_course_folder(
-        ROOT / "courses/komunikasi-efektif",
-        app.config["EMBED_ALLOWED_HOSTS"],
-        label="komunikasi-efektif",
-    )
-    outcome = service.import_course(loaded, source="test")
-    get_session().commit()
-    return outcome.course.slug
+    return str(factories.import_sample_course().slug)
 
 
 def test_lesson_and_quiz_are_under_the_budget(client, login_as, sample_course):

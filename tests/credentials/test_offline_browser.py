@@ -2,30 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from lms.courses import service
-from lms.courses.format import load_course_folder
-from lms.db import get_session
 from tests import factories
 
 pytestmark = pytest.mark.browser
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
 def sample_course(app: Any) -> str:
-    loaded = load_course_folder(
-        ROOT / "courses/komunikasi-efektif",
-        app.config["EMBED_ALLOWED_HOSTS"],
-        label="komunikasi-efektif",
-    )
-    outcome = service.import_course(loaded, source="test")
-    get_session().commit()
-    return outcome.course.slug
+    return str(factories.import_sample_course().slug)
 
 
 def test_lesson_saved_for_offline_reading(page, users, sample_course):

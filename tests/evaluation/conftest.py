@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from lms.courses import service as courses
-from lms.courses.format import load_course_folder
 from lms.courses.statements import course_iri
 from lms.db import get_session
 from lms.people import service as people
@@ -19,7 +16,6 @@ from lms.people.models import PositionKind
 from lms.xapi.service import store_statements
 from tests import factories
 
-COURSES = Path(__file__).resolve().parents[2] / "courses"
 COMPLETED = "http://adlnet.gov/expapi/verbs/completed"
 
 
@@ -40,11 +36,7 @@ def complete(user: Any, iri: str, when: dt.datetime, statement_id: str | None = 
 
 @pytest.fixture
 def course(app: Any) -> Any:
-    loaded = load_course_folder(COURSES / "komunikasi-efektif", ["youtube.com"],
-                                label="komunikasi-efektif")
-    outcome = courses.import_course(loaded, source="test")
-    get_session().commit()
-    return outcome.course
+    return factories.import_sample_course("komunikasi-efektif", ["youtube.com"])
 
 
 @pytest.fixture

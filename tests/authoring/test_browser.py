@@ -179,10 +179,10 @@ def _fill(page: Any, data: dict[str, Any]) -> None:
             field.fill(str(value))
 
 
-def test_a_cmi5_package_runs_in_the_player_and_completes_the_course(
-        page: Any, people: dict[str, Any], live_server: Any, tmp_path: Path) -> None:
+def _import_cmi5(page: Any, tmp_path: Path, move_on: str) -> None:
+    """The trainer imports the test cmi5 package as course etika-cmi5 (2 JP)."""
     package = tmp_path / "etika-cmi5.zip"
-    package.write_bytes(cmi5_zip("CompletedAndPassed"))
+    package.write_bytes(cmi5_zip(move_on))
     sign_in(page, "pelatih@browser.lentera.local")
     page.goto("/authoring/")
     form = page.locator("#cmi5-form")
@@ -192,6 +192,11 @@ def test_a_cmi5_package_runs_in_the_player_and_completes_the_course(
     form.get_by_label("Jam pelajaran (JP)").fill("2")
     form.get_by_role("button", name="Impor paket cmi5").click()
     assert "Paket cmi5 telah diimpor" in page.locator(".alert-success").inner_text()
+
+
+def test_a_cmi5_package_runs_in_the_player_and_completes_the_course(
+        page: Any, people: dict[str, Any], live_server: Any, tmp_path: Path) -> None:
+    _import_cmi5(page, tmp_path, "CompletedAndPassed")
     assert "CompletedAndPassed" in page.locator("#aus").inner_text()
 
     sign_in(page, "peserta@browser.lentera.local")
@@ -216,16 +221,7 @@ def test_a_cmi5_package_runs_in_the_player_and_completes_the_course(
 
 def test_an_own_window_au_opens_in_a_new_window_then_in_review(
         page: Any, people: dict[str, Any], live_server: Any, tmp_path: Path) -> None:
-    package = tmp_path / "etika-cmi5.zip"
-    package.write_bytes(cmi5_zip('CompletedAndPassed" launchMethod="OwnWindow'))
-    sign_in(page, "pelatih@browser.lentera.local")
-    page.goto("/authoring/")
-    form = page.locator("#cmi5-form")
-    form.locator("input[type=file]").set_input_files(str(package))
-    form.get_by_label("Nama singkat (pada alamat)").fill("etika-cmi5")
-    form.get_by_label("Topik").fill("Etika")
-    form.get_by_label("Jam pelajaran (JP)").fill("2")
-    form.get_by_role("button", name="Impor paket cmi5").click()
+    _import_cmi5(page, tmp_path, 'CompletedAndPassed" launchMethod="OwnWindow')
 
     sign_in(page, "peserta@browser.lentera.local")
     page.goto("/courses/etika-cmi5")

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test install install-test translations messages lint clean bench
+.PHONY: run test install install-test translations vendor messages lint clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,9 +21,24 @@ $(TEST_STAMP): pyproject.toml examples/lentera-likert/pyproject.toml | $(BIN)/py
 	$(BIN)/pip install --quiet --no-deps -e examples/lentera-likert
 	touch $@ $(STAMP)
 
-install: $(STAMP) translations
+install: $(STAMP) translations vendor
 
-install-test: $(TEST_STAMP) translations
+install-test: $(TEST_STAMP) translations vendor
+
+# Front-end libraries (chart.js, scorm-again, h5p-standalone; axe-core for the browser
+# tests) come from npm at the versions package-lock.json pins; scripts/vendor.py copies
+# their built files into static/vendor/, which Lentera serves itself. Never committed.
+NPM_STAMP := node_modules/.installed
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+VENDOR_STAMP := static/vendor/.copied
+$(VENDOR_STAMP): $(NPM_STAMP) scripts/vendor.py | $(BIN)/python
+	$(BIN)/python scripts/vendor.py
+	touch $@
+
+vendor: $(VENDOR_STAMP)
 
 # Compiled catalogs are built here, never committed.
 translations: $(STAMP)
@@ -50,4 +65,4 @@ bench: install
 	$(BIN)/python bench/import_employees.py
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) instance .pytest_cache node_modules static/vendor

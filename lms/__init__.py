@@ -29,6 +29,8 @@ MODULES = (
     "lms.evaluation",
     "lms.community",
     "lms.credentials",
+    # Lentera as an LTI 1.3 tool of other platforms (launch, deep linking, grades).
+    "lms.lti",
     # Plugins (entry points): after the registries they add to, before the API.
     "lms.plugins",
     # Forwarding to and pulling from other LRSs; Celery tasks and `lms worker`.

@@ -219,6 +219,8 @@ def configure(app: Flask) -> None:
             # and the level-3 follow-ups; both are idempotent, so a missed beat is harmless.
             "lms-mail-send": {"task": "lms.mail.send", "schedule": 60.0},
             "lms-evaluation-remind": {"task": "lms.evaluation.remind", "schedule": 3600.0},
+            # Grades for LTI platforms: the safety net of the send after each commit.
+            "lms-lti-scores": {"task": "lms.lti.send_scores", "schedule": 60.0},
         },
     )
 

@@ -39,6 +39,33 @@ FRAMEABLE_ENDPOINTS: set[str] = set()
 HOME_PANELS: list[Any] = []
 
 
+def extend_csp(directive: str, *sources: str) -> None:
+    """Allow ``sources`` for ``directive`` in this response's Content-Security-Policy.
+
+    The hook for the few responses that must reach beyond Lentera's own origin: a page
+    opened by an LTI launch may be framed by the launching platform (``frame-ancestors``;
+    X-Frame-Options is then left out), and the deep-linking answer posts a form back to
+    the platform (``form-action``). Everything else keeps the default policy.
+    """
+    extra: dict[str, list[str]] = g.setdefault("_lms_csp_extra", {})
+    extra.setdefault(directive, []).extend(s for s in sources if s)
+
+
+def _extend_policy(policy: str, extra: dict[str, list[str]]) -> str:
+    parts = [p.strip() for p in policy.split(";") if p.strip()]
+    for directive, sources in extra.items():
+        allowed = " ".join(dict.fromkeys(sources))
+        for i, part in enumerate(parts):
+            name, _sep, value = part.partition(" ")
+            if name == directive:
+                value = value.replace("'none'", "").strip() or "'self'"
+                parts[i] = f"{name} {value} {allowed}".strip()
+                break
+        else:
+            parts.append(f"{directive} 'self' {allowed}")
+    return "; ".join(parts)
+
+
 def register_home_panel(func: Any) -> Any:
     """Add a panel to the home page (usable as a decorator); see :data:`HOME_PANELS`."""
     if func not in HOME_PANELS:
@@ -150,6 +177,12 @@ def _security_headers(response: Any) -> Any:
         "object-src 'none'; base-uri 'self'; form-action 'self'; "
         + ("frame-ancestors 'self'" if frameable else "frame-ancestors 'none'"),
     )
+    extra = g.get("_lms_csp_extra")
+    if extra:
+        headers["Content-Security-Policy"] = _extend_policy(
+            headers["Content-Security-Policy"], extra)
+        if "frame-ancestors" in extra:
+            headers.pop("X-Frame-Options", None)
     if request.is_secure:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     return response

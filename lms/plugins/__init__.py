@@ -69,6 +69,7 @@ BUILTINS: dict[str, dict[str, tuple[str, str]]] = {
         "jp-credits": ("lms.reports", "lms.reports.training:JpLedger"),
         "plans": ("lms.plans", "lms.plans.tracking:PlanTracker"),
         "evaluation": ("lms.evaluation", "lms.evaluation.consumer:EvaluationConsumer"),
+        "lti": ("lms.lti", "lms.lti.consumer:GradeConsumer"),
     },
     "lms.jobs": {
         "courses.certificates": ("lms.courses", "lms.plugins.jobs:certificates_job"),

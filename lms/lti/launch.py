@@ -501,6 +501,7 @@ def find_or_create_user(launch: Launch, context_title: str = "") -> tuple[User, 
             raise LaunchRefused(_l("Your Lentera account is disabled. Ask an administrator."),
                                 platform=platform)
         link.last_launch_at = utcnow()
+        _grant_trainer(launch, user)
         return user, False
     email = _email(launch.claims)
     nip = _nip(launch)
@@ -543,13 +544,20 @@ def find_or_create_user(launch: Launch, context_title: str = "") -> tuple[User, 
         user = people.create_user(name=_display_name(launch.claims) or (email or nip or ""),
                                   email=email, nip=nip, roles=roles)
         created = True
-    if platform.grant_trainer and launch.instructor and not user.has_role(Role.TRAINER):
-        people.set_roles(user, [*user.roles, Role.TRAINER])
+    _grant_trainer(launch, user)
     session.add(LtiUserLink(platform_id=platform.id, sub=launch.sub, user_id=user.id,
                             created_user=created, first_context_title=context_title[:300],
                             last_launch_at=utcnow()))
     session.flush()
     return user, created
+
+
+def _grant_trainer(launch: Launch, user: User) -> None:
+    """Platform instructors become trainers where the platform is trusted for that."""
+    from lms.people import service as people
+
+    if launch.platform.grant_trainer and launch.instructor and not user.has_role(Role.TRAINER):
+        people.set_roles(user, [*user.roles, Role.TRAINER])
 
 
 def _context(launch: Launch) -> LtiContext | None:
@@ -590,6 +598,14 @@ class Entry:
 
 def enter(launch: Launch) -> Entry:
     """Act on a validated resource link launch (see the module docstring, step 3)."""
+    try:
+        return _enter(launch)
+    except LaunchRefused as exc:
+        exc.platform = exc.platform or launch.platform
+        raise
+
+
+def _enter(launch: Launch) -> Entry:
     from lms.courses import service as courses
     from lms.courses.journey import Journey
 

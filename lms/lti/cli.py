@@ -90,7 +90,8 @@ def platform_list(as_json: bool) -> None:
     """Registered platforms."""
     from lms.lti import service
 
-    rows: list[dict[str, Any]] = [{"id": p.id, "name": p.name, "issuer": p.issuer, "client_id": p.client_id,
+    rows: list[dict[str, Any]] = [
+            {"id": p.id, "name": p.name, "issuer": p.issuer, "client_id": p.client_id,
              "deployments": p.deployment_ids, "auth_url": p.auth_url,
              "token_url": p.token_url, "jwks_url": p.jwks_url,
              "frame_origins": service.frame_origins(p), "match_by": p.match_by,

@@ -338,6 +338,8 @@ class TestPlatform:
                 launch.set_id_token_expiration(scenario["expires_in"])
             if scenario.get("claims"):
                 launch.set_extra_claims(copy.deepcopy(scenario["claims"]))
+            if scenario.get("payload") is not None:
+                return self._fixture_launch(launch, scenario)
             if scenario.get("forge_key"):
                 original = self.conf._registration
                 self.conf._registration = ForgingRegistration(original, new_private_key())
@@ -430,6 +432,41 @@ class TestPlatform:
                 },
             })
 
+    def _fixture_launch(self, launch: MessageLaunch, scenario: dict[str, Any]) -> Any:
+        """A launch whose message is a published example payload, addressed to this
+        registration (issuer, audience, deployment, target and nonce of this login; claims
+        the example leaves out stay out) and signed by the library's signing code."""
+        assert self.conf is not None
+        registration = self.conf.get_registration()
+        payload = copy.deepcopy(scenario["payload"])
+        lti = "https://purl.imsglobal.org/spec/lti/claim/"
+        rewrite = {"iss": self.issuer, "aud": self.client_id, "azp": self.client_id,
+                   lti + "deployment_id": self.deployment_id,
+                   lti + "target_link_uri": scenario["target"]}
+        for claim, value in rewrite.items():
+            if claim in payload:
+                payload[claim] = value
+        settings = payload.get("https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings")
+        if isinstance(settings, dict):
+            settings["deep_link_return_url"] = self.url + "/deep_link_return"
+        preflight = launch.get_preflight_response()
+        if "nonce" in payload or not scenario.get("keep_nonce_out"):
+            payload["nonce"] = preflight["nonce"]
+        keep = scenario.get("keep") or []
+        if "exp" not in keep:
+            payload.pop("exp", None)
+            payload.pop("iat", None)
+        header = scenario.get("header")
+        if header is not None:
+            token = Registration.encode_and_sign(
+                payload, registration.get_platform_private_key(), headers=header,
+                expiration=None if "exp" in keep else 300)
+        else:
+            token = registration.platform_encode_and_sign(
+                payload, expiration=None if "exp" in keep else 300)
+        return launch.render_launch_form({"id_token": token, "state": preflight["state"],
+                                          "launch_url": preflight["redirect_uri"]})
+
     def openid_configuration(self) -> dict[str, Any]:
         """The document Moodle's mod/lti/openid-configuration.php returns (its shape)."""
         return {
@@ -501,6 +538,9 @@ class Browser:
         self.client = client
         self.platform = platform
         self.http = requests.Session()
+        # Messages are asserted in English (the default language is Indonesian).
+        with client.session_transaction(base_url=platform.tool_base) as session:
+            session["locale"] = "en"
 
     def login(self, hint: str) -> tuple[Any, str]:
         """Start the launch ``hint``; return Lentera's answer to the login and where it

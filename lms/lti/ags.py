@@ -88,7 +88,7 @@ def cancel_for_statement(statement_id: str) -> int:
 
 # --- tokens -----------------------------------------------------------------------------
 
-_tokens: dict[tuple[int, str], tuple[str, float]] = {}
+_tokens: dict[tuple[Any, ...], tuple[str, float]] = {}
 _tokens_lock = threading.Lock()
 
 
@@ -109,7 +109,8 @@ def access_token(platform: LtiPlatform, scopes: tuple[str, ...]) -> str:
     """A bearer token for ``scopes`` (cached per process until a minute before it expires)."""
     if not platform.token_url:
         raise PermanentError("the platform has no token endpoint registered")
-    key = (platform.id, " ".join(sorted(scopes)))
+    key = (platform.id, platform.issuer, platform.client_id, platform.token_url,
+           " ".join(sorted(scopes)))
     with _tokens_lock:
         cached = _tokens.get(key)
     if cached is not None and cached[1] > time.monotonic():
@@ -120,9 +121,12 @@ def access_token(platform: LtiPlatform, scopes: tuple[str, ...]) -> str:
         "client_assertion": client_assertion(platform),
         "scope": " ".join(scopes),
     }, headers={"Accept": "application/json"})
-    if response.status_code in (400, 401, 403):
+    if response.status_code in (400, 403):
         raise PermanentError(f"the token endpoint refused Lentera (HTTP "
                              f"{response.status_code}): {response.text[:300]}")
+    if response.status_code == 401:  # e.g. the platform has not fetched a new key yet
+        raise net.PlatformError(f"the token endpoint refused Lentera's assertion (HTTP 401): "
+                                f"{response.text[:300]}", 401)
     if not 200 <= response.status_code < 300:
         raise net.PlatformError(f"token endpoint: HTTP {response.status_code}",
                                 response.status_code)

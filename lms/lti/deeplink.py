@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -61,12 +62,17 @@ def begin(launch: Launch) -> str:
     if isinstance(accept_types, list) and "ltiResourceLink" not in accept_types:
         raise LaunchRefused(_l("The platform does not accept LTI links here, and Lentera "
                                "offers only LTI links."), platform=platform)
-    data = settings.get("data")
+    # ``data`` is opaque: sent back exactly as it came (a string in the specification;
+    # some platforms send a JSON object).
+    data = json.dumps(settings["data"]) if "data" in settings else None
+    if data is not None and len(data) > 8000:
+        raise LaunchRefused(_l("The deep-linking request carries too much data."),
+                            platform=platform)
     context = launch.claims.get(c.CONTEXT)
     token = secrets.token_urlsafe(32)
     row = LtiDeepLink(
         token_hash=_hash(token), platform_id=platform.id, deployment_id=launch.deployment_id,
-        return_url=return_url, data=data if isinstance(data, str) else None,
+        return_url=return_url, data=data,
         accept_multiple=settings.get("accept_multiple") is not False,
         accept_lineitem=settings.get("accept_lineitem") is not False,
         sub=launch.sub, user_name=_display_name(launch.claims),
@@ -187,10 +193,11 @@ def respond(row: LtiDeepLink, choices: list[str]) -> Response:
         c.DL_CONTENT_ITEMS: items,
     }
     if row.data is not None:
-        claims[c.DL_DATA] = row.data
+        claims[c.DL_DATA] = json.loads(row.data)
+    signed = keys.sign(claims)  # before any write here (the first key commits on its own)
     row.used_at = utcnow()
     get_session().flush()
-    return Response(return_url=row.return_url, jwt=keys.sign(claims), items=items)
+    return Response(return_url=row.return_url, jwt=signed, items=items)
 
 
 def picker_url(token: str) -> str:

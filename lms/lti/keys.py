@@ -39,7 +39,15 @@ def _grace() -> dt.timedelta:
 
 
 def create_key() -> LtiKey:
-    """A new key pair (not yet the current key until flushed; the caller commits)."""
+    """A new key pair in the caller's transaction (the caller commits)."""
+    row = LtiKey(**_new_key_row())
+    session = get_session()
+    session.add(row)
+    session.flush()
+    return row
+
+
+def _new_key_row() -> dict[str, Any]:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -51,19 +59,35 @@ def create_key() -> LtiKey:
     kid = jwk.thumbprint()
     public = dict(jwk.as_dict(private=False))
     public.update({"kid": kid, "alg": ALGORITHM, "use": "sig"})
-    row = LtiKey(kid=kid, public_jwk=public, private_token=secrets.encrypt(pem))
-    session = get_session()
-    session.add(row)
-    session.flush()
-    return row
+    return {"kid": kid, "public_jwk": public, "private_token": secrets.encrypt(pem),
+            "created_at": utcnow()}
+
+
+_CURRENT = (sa.select(LtiKey).where(LtiKey.retired_at.is_(None))
+            .order_by(LtiKey.created_at.desc(), LtiKey.id.desc()).limit(1))
 
 
 def current_key() -> LtiKey:
-    """The key that signs: the newest one not retired (made on first use)."""
+    """The key that signs: the newest one not retired.
+
+    The first key is made on first use in a transaction of its own, committed before it
+    signs anything: a platform that fetches the key set while the caller's transaction is
+    still open (a grade post waiting for its access token) must already find it there.
+    """
     session = get_session()
-    row = session.scalar(sa.select(LtiKey).where(LtiKey.retired_at.is_(None))
-                         .order_by(LtiKey.created_at.desc(), LtiKey.id.desc()).limit(1))
-    return row if row is not None else create_key()
+    row = session.scalar(_CURRENT)
+    if row is not None:
+        return row
+    from lms.db import get_engine
+
+    made = _new_key_row()
+    if session.new or session.dirty or session.deleted or session.info.get("lms.lti.wrote"):
+        return create_key()  # the caller writes already: one transaction, its commit
+    with get_engine().begin() as connection:
+        connection.execute(sa.insert(LtiKey).values(**made))
+    row = session.scalar(_CURRENT)
+    assert row is not None
+    return row
 
 
 def published_keys(now: dt.datetime | None = None) -> list[LtiKey]:

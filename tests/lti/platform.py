@@ -358,6 +358,12 @@ class TestPlatform:
             except Exception as exc:  # the library raises on a bad assertion
                 return jsonify(error="invalid_client", error_description=str(exc)), 401
 
+        def _handle(service: Any, handler: Any, **kwargs: Any) -> Any:
+            try:
+                return _answer(service.handle_resp(handler, **kwargs))
+            except Exception as exc:  # e.g. a token this platform did not sign
+                return Response(f"invalid token: {exc}", status=401)
+
         def _answer(response: Any) -> Any:
             body = "" if response.result is None else json.dumps(response.result)
             return Response(body, status=response.code, content_type=response.media_type)
@@ -367,7 +373,7 @@ class TestPlatform:
             service = Gradebook(self, ctx, FlaskRequest(request))
             handler = service.handle_get_lineitems if request.method == "GET" \
                 else service.handle_create_lineitem
-            return _answer(service.handle_resp(handler))
+            return _handle(service, handler)
 
         @app.post("/ags/<ctx>/lineitems/<item>/scores")
         def scores(ctx: str, item: str) -> Any:
@@ -376,13 +382,12 @@ class TestPlatform:
                 return Response("gradebook is busy", status=503)
             service = Gradebook(self, ctx, FlaskRequest(request))
             item_id = f"{self.url}/ags/{ctx}/lineitems/{item}"
-            return _answer(service.handle_resp(service.handle_update_score,
-                                               line_item_id=item_id))
+            return _handle(service, service.handle_update_score, line_item_id=item_id)
 
         @app.get("/nrps/<ctx>/memberships")
         def memberships(ctx: str) -> Any:
             service = Roster(self, ctx, FlaskRequest(request))
-            return _answer(service.handle_resp(service.handle_get_members))
+            return _handle(service, service.handle_get_members)
 
         @app.post("/deep_link_return")
         def deep_link_return() -> Any:

@@ -203,8 +203,8 @@ def index() -> Any:
         sa.select(LtiResourceLink.platform_id, sa.func.count())
         .join(LtiScorePost, LtiScorePost.resource_link_id == LtiResourceLink.id)
         .where(LtiScorePost.status == FAILED).group_by(LtiResourceLink.platform_id)).all())
-    published = keys.published_keys()
     current = keys.current_key()
+    published = keys.published_keys()
     session_.commit()
     return render_template("lti/admin/index.html", platforms=platforms, users=launches,
                            failed=failed, urls=service.tool_urls(), keys=published,

@@ -285,6 +285,16 @@ class TestPlatform:
             assert self.conf is not None
             return jsonify(self.conf.get_jwks())
 
+        @app.get("/course/<hint>")
+        def course_page(hint: str) -> Any:
+            """A page of the platform course with the tool in a frame (Moodle's embed)."""
+            return Response(
+                "<!doctype html><html lang=id><title>Moodle Uji</title>"
+                "<h1 id=platform-title>Moodle Uji: Diklat Pelayanan</h1>"
+                f'<iframe name="lti" id="lti-frame" src="/start/{hint}" title="Lentera" '
+                'style="width:100%;height:640px;border:1px solid #ccc"></iframe>',
+                mimetype="text/html")
+
         @app.get("/start/<hint>")
         def start(hint: str) -> Any:
             """A user clicks a link in the platform course: third-party initiated login."""

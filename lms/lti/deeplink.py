@@ -83,7 +83,38 @@ def begin(launch: Launch) -> str:
     session = get_session()
     session.add(row)
     session.flush()
+    _store_launched(launch, row)
     return token
+
+
+def _store_launched(launch: Launch, row: LtiDeepLink) -> None:
+    """The deep-linking launch as a statement. The instructor may have no Lentera account
+    (none is made for choosing content), so the actor is the platform's account of them."""
+    from flask import current_app
+
+    from lms.xapi.service import store_statements
+
+    base = current_app.config["BASE_URL"]
+    actor: dict[str, Any] = {"objectType": "Agent",
+                             "account": {"homePage": launch.platform.issuer, "name": launch.sub}}
+    if row.user_name:
+        actor["name"] = row.user_name
+    store_statements([{
+        "actor": actor,
+        "verb": {"id": "http://adlnet.gov/expapi/verbs/launched",
+                 "display": {"en-US": "launched", "id-ID": "meluncurkan"}},
+        "object": {"objectType": "Activity", "id": base + "/lti/deep-link",
+                   "definition": {"type": "http://adlnet.gov/expapi/activities/link",
+                                  "name": {"id-ID": "Pemilih konten Lentera"}}},
+        "context": {
+            "platform": launch.platform.name[:100],
+            "contextActivities": {"category": [{"id": base + "/xapi/profiles/lti"}]},
+            "extensions": {base + "/xapi/extensions/lti-launch": {
+                "issuer": launch.platform.issuer, "deployment_id": launch.deployment_id,
+                "message_type": launch.message_type, "roles": launch.roles[:10]}},
+        },
+        "timestamp": utcnow().isoformat().replace("+00:00", "Z"),
+    }])
 
 
 def request_for(token: str) -> LtiDeepLink:

@@ -13,7 +13,6 @@ from flask import (
     current_app,
     flash,
     jsonify,
-    make_response,
     redirect,
     render_template,
     request,
@@ -393,9 +392,3 @@ def scores_retry_failed() -> Any:
     get_session().commit()
     flash(_("%(n)d scores will be sent again.", n=count), "success")
     return redirect(url_for(".scores"))
-
-
-def no_store(response: Any) -> Any:
-    response = make_response(response)
-    response.headers["Cache-Control"] = "no-store"
-    return response

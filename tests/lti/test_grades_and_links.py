@@ -70,6 +70,9 @@ def test_deep_linking_returns_a_signed_answer_the_platform_accepts(
     assert token.header["kid"] == keys.current_key().kid
     assert token.claims["aud"] == platform.issuer and token.claims["iss"] == platform.client_id
     assert token.claims["https://purl.imsglobal.org/spec/lti-dl/claim/data"] == {"csrf": "d-1"}
+    launched = [st for st in get_session().scalars(sa.select(Statement.data))
+                if st["verb"]["id"].endswith("/launched")]
+    assert launched[0]["actor"]["account"] == {"homePage": platform.issuer, "name": "u-100"}
     # The picker works once.
     again = browser_standin.client.post(BASE + response.headers["Location"],
                                         data={"items": ["mini-kursus"]})

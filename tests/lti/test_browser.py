@@ -38,23 +38,19 @@ def framing_platform(live_server: Any, app: Any) -> Iterator[TestPlatform]:
 
 
 @pytest.fixture
-def cookie_friendly_browser(live_server: Any) -> Iterator[Any]:
+def cookie_friendly_browser(browser: Any, live_server: Any) -> Iterator[Any]:
     """Chromium with a normal profile that keeps cookies in cross-site frames, as a desktop
     browser does by default (Playwright's own contexts are incognito, which blocks them)."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is not installed")
-    from playwright.sync_api import sync_playwright
-
     profile = tempfile.mkdtemp(prefix="lti-profile-")
     (Path(profile) / "Default").mkdir()
     (Path(profile) / "Default" / "Preferences").write_text(
         json.dumps({"profile": {"cookie_controls_mode": 0, "block_third_party_cookies": False}}))
-    with sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
-            locale="id-ID", viewport={"width": 1280, "height": 800})
-        yield context
-        context.close()
+    # The session's Playwright (one per process): its Chromium type, with a profile.
+    context = browser.browser_type.launch_persistent_context(
+        profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
+        locale="id-ID", viewport={"width": 1280, "height": 800})
+    yield context
+    context.close()
 
 
 def _shot(page: Any, name: str) -> None:
@@ -165,6 +161,8 @@ def test_admin_pages_fit_and_speak_indonesian(browser, live_server, framing_plat
         assert scroll <= width, (path, scroll)
     page.goto("/admin/lti/")
     page.get_by_role("button", name="Buat tautan pendaftaran").click()
-    assert page.get_by_text("/lti/register/").is_visible()
+    link = page.locator("#invite-url")
+    link.wait_for()
+    assert "/lti/register/" in link.inner_text()
     _shot(page, f"admin-invite-{width}")
     context.close()

@@ -219,6 +219,9 @@ def configure(app: Flask) -> None:
             # and the level-3 follow-ups; both are idempotent, so a missed beat is harmless.
             "lms-mail-send": {"task": "lms.mail.send", "schedule": 60.0},
             "lms-evaluation-remind": {"task": "lms.evaluation.remind", "schedule": 3600.0},
+            # Timed quiz attempts left by their learner end at the deadline (idempotent).
+            "lms-quizzes-close-expired": {"task": "lms.quizzes.close_expired",
+                                          "schedule": 60.0},
         },
     )
 

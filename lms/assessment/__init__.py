@@ -18,5 +18,8 @@ def init_app(app: Flask) -> None:
     from lms.assessment.views import assessment_bp, home_panel
     from lms.web import register_home_panel
 
+    from lms.assessment.notify import register
+
     app.register_blueprint(assessment_bp)
     register_home_panel(home_panel)
+    register()  # its kinds of e-mail (lms.mail)

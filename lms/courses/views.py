@@ -628,6 +628,7 @@ def verify(number: str) -> Any:
         user=user,
         number=number[:40],
         names=certificates.competency_names(),
+        issuer=certificates.issuer_for(user) if user is not None else None,
     ), status
 
 

@@ -22,5 +22,8 @@ def init_app(app: Flask) -> None:
     from lms.plans.views import home_panel, plans_bp
     from lms.web import register_home_panel
 
+    from lms.plans.notify import register
+
     app.register_blueprint(plans_bp)
     register_home_panel(home_panel)
+    register()  # its kinds of e-mail (lms.mail)

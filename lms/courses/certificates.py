@@ -219,7 +219,7 @@ def clean_issuer(values: dict[str, Any]) -> dict[str, str]:
             raise ValidationError(_("At most %(n)d characters.", n=limit), field=field)
         clean[field] = text
     nip = clean["signatory_nip"].replace(" ", "")
-    if nip and (not nip.isdigit() or len(nip) != 18):
+    if nip and (not (nip.isascii() and nip.isdigit()) or len(nip) != 18):
         raise ValidationError(_("A NIP has 18 digits."), field="signatory_nip")
     clean["signatory_nip"] = nip
     return clean
@@ -299,6 +299,14 @@ def pemdas() -> list[OrgUnit]:
 # --- the documents ---------------------------------------------------------------------------
 
 
+def _canvas(*args: Any, **kwargs: Any) -> canvas.Canvas:
+    """A canvas whose starting font is the embedded one (the default would add an
+    unembedded Helvetica to every page)."""
+    register_fonts()
+    kwargs.setdefault("initialFontName", FONT)
+    return canvas.Canvas(*args, **kwargs)
+
+
 def _fit(pdf: Any, text: str, font: str, size: float, width: float, smallest: float = 9
          ) -> float:
     """The font size at which ``text`` fits ``width`` (never below ``smallest``)."""
@@ -318,7 +326,7 @@ def certificate_pdf(completion: Completion, user: User, _path: str = "", *,
     issuer = issuer or issuer_for(user)
     buffer = io.BytesIO()
     width, height = landscape(A4)
-    pdf = canvas.Canvas(buffer, pagesize=(width, height))
+    pdf = _canvas(buffer, pagesize=(width, height))
     pdf.setTitle(f"Sertifikat {completion.certificate_number}")
     pdf.setAuthor(issuer.issuer_name)
     pdf.setCreator("Lentera")
@@ -449,6 +457,7 @@ def transcript_pdf(data: dict[str, Any]) -> bytes:
         bottomMargin=2 * cm,
         title=f"Riwayat Belajar {user.name}",
         author="Lentera",
+        initialFontName=FONT,
     )
     register_fonts()
     styles = getSampleStyleSheet()
@@ -505,6 +514,7 @@ def transcript_pdf(data: dict[str, Any]) -> bytes:
             small,
         ),
     ]
+    register_fonts()
     doc.build(story)
     return buffer.getvalue()
 

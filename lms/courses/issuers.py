@@ -58,7 +58,12 @@ def save(key: str) -> Any:
     if not CsrfForm().validate_on_submit():
         abort(400)
     upload = request.files.get("logo")
-    data = upload.read(certificates.LOGO_MAX_BYTES + 1) if upload and upload.filename else None
+    try:
+        data = (upload.read(certificates.LOGO_MAX_BYTES + 1)
+                if upload and upload.filename else None)
+    finally:
+        for stored in request.files.values():
+            stored.close()
     try:
         certificates.save_issuer(unit, {f: request.form.get(f, "") for f in
                                         certificates.ISSUER_FIELDS},

@@ -457,9 +457,10 @@ def organisation_plan(viewer: User, year: int, unit_path: str | None = None) -> 
     rows = []
     for plan, unit_name, _path in session.execute(query):
         for item in plan.items:
-            rows.append(OrgRow(plan=plan, item=item, unit=unit_name,
-                               cost_per_jp=item.cost_per_jp if item.cost_per_jp is not None
-                               else default))
+            # Lentera's own courses cost nothing; other routes their own rate or the default.
+            rate = item.cost_per_jp if item.cost_per_jp is not None else (
+                0.0 if item.kind == "course" else default)
+            rows.append(OrgRow(plan=plan, item=item, unit=unit_name, cost_per_jp=rate))
     return rows
 
 

@@ -52,9 +52,9 @@ def queue_mail(to: Any, subject: str, text: str, *, html: str | None = None,
 
     ``to`` is a :class:`~lms.people.models.User` or an e-mail address. A user without an
     address (or an inactive one, or one whose stored address is not valid) is skipped: the
-    result is None, and so it is when the user turned ``category`` off. ``category`` must be registered
-    (:func:`lms.mail.register_category`; an unknown one raises ValueError: a programming
-    error). An address that is not a single valid address raises
+    result is None, and so it is when the user turned ``category`` off. ``category`` must
+    be registered (:func:`lms.mail.register_category`; an unknown one raises ValueError: a
+    programming error). An address that is not a single valid address raises
     :class:`~lms.errors.ValidationError`. ``html`` is an optional alternative part,
     sanitised. ``link``: where the thing waiting is, added at the end of the text. ``key``:
     a message with the same key is queued only once (None when it was). With ``footer``,

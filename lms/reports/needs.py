@@ -411,9 +411,14 @@ def _need_rows(scope: Scope, filters: Filters) -> sa.Select:
               .join(PositionRequirement,
                     PositionRequirement.position_id == TargetPosition.position_id))
     both = sa.union_all(current, target).subquery("requirements")
+    cur = sa.func.coalesce(sa.func.max(sa.case((both.c.basis == "current", both.c.required),
+                                               else_=0)), 0)
+    tgt = sa.func.coalesce(sa.func.max(sa.case((both.c.basis == "target", both.c.required),
+                                               else_=0)), 0)
     merged = (sa.select(both.c.user_id, both.c.competency_id,
                         sa.func.max(both.c.required).label("required"),
-                        sa.func.min(both.c.basis).label("basis"))
+                        # The standard that asks more decides; the current one on a tie.
+                        sa.case((tgt > cur, "target"), else_="current").label("basis"))
               .group_by(both.c.user_id, both.c.competency_id).subquery("needed"))
     level = sa.func.coalesce(UserCompetency.level, 0)
     return (sa.select(merged.c.user_id, merged.c.competency_id, merged.c.required,

@@ -79,6 +79,7 @@ def test_the_settings_page_turns_kinds_off_and_queue_mail_respects_it(client, lo
     db_user = get_session().merge(user)
     assert queue_mail(db_user, "s", "t", category="courses.certificate") is None
     assert queue_mail(db_user, "s", "t", category="plans.decided") is not None
+    get_session().rollback()  # the test's transaction must not hold the database
     # On again.
     client.post("/notifications/settings",
                 data={"on": ["plans.decided", "reports.training_recorded",

@@ -240,7 +240,7 @@ def read_logo(data: bytes) -> bytes:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
+            image: Any = Image.open(io.BytesIO(data))
             if image.format not in ("PNG", "JPEG"):
                 raise ValidationError(_("Choose a PNG or JPEG image."), field="logo")
             width, height = image.size

@@ -158,7 +158,7 @@ def _attempt(user: User, course: Any, version: Any, enrollment: Any, module: dic
         fields = answer_fields(q, attempt.layout["questions"][q["id"]], right, rng)
         form.update(fields)
         service.save_answers(attempt, quiz, {q["id"]: fields}, index + 1, now=moment)
-    if run_out:
+    if run_out and attempt.deadline is not None:
         expiry.close_and_report(attempt, now=attempt.deadline + service.GRACE
                                 + dt.timedelta(minutes=1))
         return attempt

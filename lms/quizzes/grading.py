@@ -217,6 +217,12 @@ class TrueFalse(_SingleField):
     def xapi_response(self, q: dict[str, Any], response: Any) -> str:
         return "" if response is None else ("true" if response else "false")
 
+    def describe(self, q: dict[str, Any], response: Any) -> str:
+        """In words of the page's language, never the raw ``true``/``false``."""
+        from flask_babel import gettext as _
+
+        return "" if response is None else (_("True") if response else _("False"))
+
 
 class FillIn(_SingleField):
     name = "fill_in"
@@ -416,6 +422,16 @@ class Numeric(_SingleField):
 
     def xapi_response(self, q: dict[str, Any], response: Any) -> str:
         return "" if response is None else _num(response)
+
+    def describe(self, q: dict[str, Any], response: Any) -> str:
+        """The number as the locale writes it (a decimal comma in Indonesian), with the
+        unit."""
+        from flask_babel import format_decimal
+
+        if response is None:
+            return ""
+        text = str(format_decimal(response, "#,##0.######"))
+        return f"{text} {q['unit']}" if q.get("unit") else text
 
 
 def _num(value: float) -> str:

@@ -86,3 +86,19 @@ def test_questions_not_reached_before_the_time_limit_are_left_out(app, course):
     assert _stats(course, "bs").answered == 1
 
 
+
+
+def test_answers_are_described_in_words_and_local_numbers(app):
+    from flask_babel import force_locale
+
+    from lms.quizzes.grading import question_type
+
+    numeric = {"id": "n", "type": "numeric", "prompt": "?", "points": 1, "answer": 7.5,
+               "tolerance": 0, "unit": "poin"}
+    with app.test_request_context(), force_locale("id"):
+        assert question_type("true_false").describe({}, True) == "Benar"
+        assert question_type("true_false").describe({}, False) == "Salah"
+        assert question_type("numeric").describe(numeric, 1234.5) == "1.234,5 poin"
+    with app.test_request_context(), force_locale("en"):
+        assert question_type("true_false").describe({}, False) == "False"
+        assert question_type("numeric").describe(numeric, 7.25) == "7.25 poin"

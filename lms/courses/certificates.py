@@ -392,7 +392,7 @@ def certificate_pdf(completion: Completion, user: User, _path: str = "", *,
     )
     names = competency_names()
     targets = ", ".join(
-        f"{c['code']}{' ' + names[c['code']] if c['code'] in names else ''} (level {c['level']})"
+        f"{c['code']}{' ' + names[c['code']] if c['code'] in names else ''} (tingkat {c['level']})"
         for c in completion.competencies
     )
     if targets:

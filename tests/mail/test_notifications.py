@@ -65,6 +65,7 @@ def test_every_registered_category_has_words_in_indonesian(app: Any) -> None:
 def test_the_settings_page_turns_kinds_off_and_queue_mail_respects_it(client, login_as,
                                                                       users) -> None:
     user = login_as("learner")
+    assert 'href="/notifications/settings"' in client.get("/").get_data(as_text=True)  # menu
     page = client.get("/notifications/settings").get_data(as_text=True)
     assert "Sertifikat Anda sudah terbit" in page  # words, in Indonesian
     assert 'value="courses.certificate"' in page and "checked" in page

@@ -221,6 +221,9 @@ def configure(app: Flask) -> None:
             "lms-evaluation-remind": {"task": "lms.evaluation.remind", "schedule": 3600.0},
             # Grades for LTI platforms: the safety net of the send after each commit.
             "lms-lti-scores": {"task": "lms.lti.send_scores", "schedule": 60.0},
+            # Timed quiz attempts left by their learner end at the deadline (idempotent).
+            "lms-quizzes-close-expired": {"task": "lms.quizzes.close_expired",
+                                          "schedule": 60.0},
         },
     )
 

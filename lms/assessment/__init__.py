@@ -15,8 +15,10 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     """Register the blueprint (the models are imported for the migrations)."""
     from lms.assessment import models  # noqa: F401
+    from lms.assessment.notify import register
     from lms.assessment.views import assessment_bp, home_panel
     from lms.web import register_home_panel
 
     app.register_blueprint(assessment_bp)
     register_home_panel(home_panel)
+    register()  # its kinds of e-mail (lms.mail)

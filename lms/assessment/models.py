@@ -112,9 +112,21 @@ class AssessmentRater(Model):
     #: For an assessment centre: who assessed (provider, assessor) and when.
     note: Mapped[str] = mapped_column(sa.String(300), default="")
     submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    #: HR validation of a supervisor's rating, when the framework's policy asks for it:
+    #: None (not needed), "pending", "validated"; a rating HR returns goes back to the
+    #: supervisor (submitted_at cleared, validation None, the note kept for them).
+    validation: Mapped[str | None] = mapped_column(sa.String(10))
+    #: Competency codes whose statements wait for the validation.
+    held_codes: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    validated_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user.id", ondelete="SET NULL"))
+    validated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    #: HR's comment when it returned the rating (shown to the supervisor).
+    validation_note: Mapped[str] = mapped_column(sa.Text, default="")
 
     round: Mapped[AssessmentRound] = orm.relationship(back_populates="raters")
-    rater: Mapped[User | None] = orm.relationship(lazy="joined")
+    rater: Mapped[User | None] = orm.relationship(lazy="joined", foreign_keys=[rater_id])
+    validated_by: Mapped[User | None] = orm.relationship(foreign_keys=[validated_by_id])
 
     __table_args__ = (sa.UniqueConstraint("round_id", "rater_id", "role"),)
 
@@ -122,6 +134,29 @@ class AssessmentRater(Model):
     def submitted(self) -> bool:
         return self.submitted_at is not None
 
+    @property
+    def pending_validation(self) -> bool:
+        return self.submitted and self.validation == "pending"
+
+    @property
+    def counts(self) -> bool:
+        """Submitted and, where HR validation is asked for, validated."""
+        return self.submitted and self.validation != "pending"
+
     def level(self, code: str) -> int | None:
         entry = (self.answers or {}).get(code)
         return int(entry["level"]) if entry and "level" in entry else None
+
+
+class AssessmentDraft(Model):
+    """A rater's answers to one competency of a questionnaire not yet submitted (one row
+    per competency, so two pages saved at once never overwrite each other)."""
+
+    __tablename__ = "assessment_draft"
+
+    rater_entry_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("assessment_rater.id", ondelete="CASCADE"), primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(50), primary_key=True)
+    #: {"<level>.<index>": 0..3}
+    answers: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    saved_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

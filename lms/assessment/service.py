@@ -24,7 +24,13 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 
-from lms.assessment.models import AssessmentRater, AssessmentRound, RaterRole, RoundKind
+from lms.assessment.models import (
+    AssessmentDraft,
+    AssessmentRater,
+    AssessmentRound,
+    RaterRole,
+    RoundKind,
+)
 from lms.assessment.scoring import BANDS, SCALE, level_from_answers, mean, scaled
 from lms.competency import service as competency
 from lms.competency.models import Competency, Criterion, EvidenceSource
@@ -276,6 +282,11 @@ def open_360(hr: User, employee: User, codes: list[str], *, supervisor: User | N
                 continue
             seen.add(person.id)
             _add_rater(round_, person, role)
+    from lms.assessment import notify
+
+    for entry in round_.raters:
+        if entry.rater is not None and entry.rater_id != hr.id:
+            notify.questionnaire_requested(entry)
     return round_
 
 
@@ -309,6 +320,19 @@ def rater_entry(entry_id: int) -> AssessmentRater:
     return entry
 
 
+def _scale_value(raw: Any, code: str) -> int | None:
+    """One answer from a form: None when not given; off the scale is refused."""
+    text = str(raw if raw is not None else "")
+    if "\x00" in text or len(text) > 10:
+        raise ValidationError(_("An answer is not on the scale."), field=code)
+    text = text.strip()
+    if text == "":
+        return None
+    if not text.isdigit() or int(text) not in SCALE:
+        raise ValidationError(_("An answer is not on the scale."), field=code)
+    return int(text)
+
+
 def parse_answers(round_: AssessmentRound, form: Any) -> dict[str, dict[str, Any]]:
     """Answers from a submitted questionnaire form (fields ``a-<code>-<level>.<i>``, each
     0..3). Every indicator must be answered."""
@@ -321,35 +345,131 @@ def parse_answers(round_: AssessmentRound, form: Any) -> dict[str, dict[str, Any
         for level, _description, questions in section.levels:
             by_level.setdefault(level, [])
             for q in questions:
-                raw = str(form.get(f"a-{code}-{q.key}", "")).strip()
-                if raw == "":
+                value = _scale_value(form.get(f"a-{code}-{q.key}", ""), code)
+                if value is None:
                     missing += 1
                     continue
-                if not raw.isdigit() or int(raw) not in SCALE:
-                    raise ValidationError(_("An answer is not on the scale."), field=code)
-                answers[q.key] = int(raw)
-                by_level[level].append(int(raw))
+                answers[q.key] = value
+                by_level[level].append(value)
         result[code] = {"level": level_from_answers(by_level), "answers": answers}
     if missing:
         raise ValidationError(_("Answer every indicator (%(n)d left).", n=missing))
     return result
 
 
-def submit(entry: AssessmentRater, rater: User, form: Any) -> dict[str, int]:
-    """Check and store a rater's answers; returns the level per competency."""
+def _check_open(entry: AssessmentRater, rater: User) -> None:
     if entry.rater_id != rater.id:
         raise Forbidden(_("This questionnaire belongs to someone else."))
     if entry.submitted:
         raise ValidationError(_("This questionnaire was already submitted."))
     if entry.round.status != "open":
         raise ValidationError(_("This assessment round is closed."))
-    answers = parse_answers(entry.round, form)
+
+
+def submit(entry: AssessmentRater, rater: User, form: Any) -> dict[str, int]:
+    """Check and store a rater's answers: the saved draft with what ``form`` adds (a
+    whole questionnaire or its last page); every indicator must be answered. Returns the
+    level per competency."""
+    _check_open(entry, rater)
+    merged = {f"a-{code}-{key}": str(value)
+              for code, answers in draft_answers(entry).items() for key, value in answers.items()}
+    for code in entry.round.competencies:
+        prefix = f"a-{code}-"
+        for name in form.keys() if hasattr(form, "keys") else []:
+            if isinstance(name, str) and name.startswith(prefix):
+                value = form.get(name, "")
+                if _scale_value(value, code) is not None:
+                    merged[name] = str(value).strip()
+    answers = parse_answers(entry.round, merged)
     _submit(entry, answers)
+    get_session().execute(sa.delete(AssessmentDraft)
+                          .where(AssessmentDraft.rater_entry_id == entry.id))
     return {code: value["level"] for code, value in answers.items()}
 
 
+# --- drafts: a questionnaire answered page by page -----------------------------------------
+
+
+def draft_answers(entry: AssessmentRater) -> dict[str, dict[str, int]]:
+    """The saved answers of a questionnaire not yet submitted, per competency."""
+    return {row.code: {k: int(v) for k, v in (row.answers or {}).items()}
+            for row in get_session().scalars(
+                sa.select(AssessmentDraft).where(AssessmentDraft.rater_entry_id == entry.id))}
+
+
+def save_draft(entry: AssessmentRater, rater: User, code: str, form: Any) -> dict[str, int]:
+    """Save the answers ``form`` gives for competency ``code`` (one page of the
+    questionnaire); unanswered indicators stay open. Returns what is saved. Flushes."""
+    _check_open(entry, rater)
+    if code not in entry.round.competencies:
+        raise ValidationError(_("Unknown competency: %(codes)s.", codes=code[:50]),
+                              field="page")
+    sections = questionnaire([code])
+    answers: dict[str, int] = {}
+    for section in sections:
+        for _level, _description, questions in section.levels:
+            for q in questions:
+                value = _scale_value(form.get(f"a-{code}-{q.key}", ""), code)
+                if value is not None:
+                    answers[q.key] = value
+    session = get_session()
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    insert: Any = (postgresql.insert if session.get_bind().dialect.name == "postgresql"
+                   else sqlite.insert)
+    table: Any = AssessmentDraft.__table__
+    stmt = insert(table).values(rater_entry_id=entry.id, code=code, answers=answers,
+                                saved_at=utcnow())
+    session.execute(stmt.on_conflict_do_update(
+        index_elements=["rater_entry_id", "code"],
+        set_={"answers": stmt.excluded.answers, "saved_at": stmt.excluded.saved_at}))
+    session.flush()
+    return answers
+
+
+@dataclass
+class Progress:
+    """How far a rater is: per competency (answered, total, level so far), and in all."""
+
+    per_code: dict[str, tuple[int, int, int]]
+
+    @property
+    def answered(self) -> int:
+        return sum(a for a, _t, _l in self.per_code.values())
+
+    @property
+    def total(self) -> int:
+        return sum(t for _a, t, _l in self.per_code.values())
+
+    @property
+    def percent(self) -> int:
+        return self.answered * 100 // self.total if self.total else 100
+
+    @property
+    def complete(self) -> bool:
+        return self.answered == self.total
+
+
+def progress(sections: list[Section], draft: dict[str, dict[str, int]]) -> Progress:
+    per_code = {}
+    for section in sections:
+        code = section.competency.code
+        given = draft.get(code, {})
+        by_level: dict[int, list[int]] = defaultdict(list)
+        total = answered = 0
+        for level, _description, questions in section.levels:
+            by_level.setdefault(level, [])
+            for q in questions:
+                total += 1
+                if q.key in given:
+                    answered += 1
+                    by_level[level].append(given[q.key])
+        per_code[code] = (answered, total, level_from_answers(by_level))
+    return Progress(per_code)
+
+
 def _statement(entry: AssessmentRater, row: Competency, level: int,
-               when: dt.datetime | None) -> dict[str, Any]:
+               when: dt.datetime | None, validated_by: User | None = None) -> dict[str, Any]:
     round_ = entry.round
     role = entry.role
     base = base_url()
@@ -380,6 +500,8 @@ def _statement(entry: AssessmentRater, row: Competency, level: int,
                    "extensions": {f"{base}/assessment/xapi/level": level}},
         "context": context,
     }
+    if validated_by is not None:
+        context["extensions"][f"{base}/assessment/xapi/validated-by"] = actor_for(validated_by)
     if entry.note:
         statement["result"]["response"] = entry.note
     if when is not None:
@@ -387,15 +509,45 @@ def _statement(entry: AssessmentRater, row: Competency, level: int,
     return statement
 
 
+def needs_validation(codes: list[str]) -> list[str]:
+    """The codes whose framework's policy asks HR to validate a supervisor's rating."""
+    from lms.competency.models import Framework
+    from lms.competency.policy import normalize_policy
+
+    rows = get_session().execute(
+        sa.select(Competency.code, Framework.policy)
+        .join(Framework, Framework.id == Competency.framework_id)
+        .where(Competency.code.in_(codes))).all()
+    return [code for code, policy in rows
+            if normalize_policy(policy)["supervisor_validation"]]
+
+
+def _claim(entry: AssessmentRater, now: dt.datetime) -> None:
+    """Mark the entry submitted unless a concurrent request did: one conditional UPDATE,
+    so two submissions at once store the statements once."""
+    claimed = get_session().execute(  # type: ignore[attr-defined]
+        sa.update(AssessmentRater)
+        .where(AssessmentRater.id == entry.id, AssessmentRater.submitted_at.is_(None))
+        .values(submitted_at=now)
+        .execution_options(synchronize_session=False)).rowcount
+    if claimed != 1:
+        raise ValidationError(_("This questionnaire was already submitted."))
+
+
 def _submit(entry: AssessmentRater, answers: dict[str, dict[str, Any]],
             when: dt.datetime | None = None) -> None:
     from lms.xapi.service import store_statements
 
+    now = utcnow()
+    _claim(entry, now)
     rows = {c.code: c for c in get_session().scalars(
         sa.select(Competency).where(Competency.code.in_(list(answers))))}
+    held: list[str] = []
+    if entry.role == RaterRole.SUPERVISOR:
+        held = [c for c in needs_validation(list(answers)) if c in entry.round.competencies]
     statements, ids = [], {}
     for code in entry.round.competencies:
-        if code not in answers or code not in rows:
+        if code not in answers or code not in rows or code in held:
             continue
         ensure_rules(rows[code], [entry.role])
         statement = _statement(entry, rows[code], int(answers[code]["level"]), when)
@@ -405,12 +557,104 @@ def _submit(entry: AssessmentRater, answers: dict[str, dict[str, Any]],
         store_statements(statements)
     entry.answers = answers
     entry.statement_ids = ids
-    entry.submitted_at = utcnow()
+    entry.submitted_at = now
+    entry.held_codes = held
+    entry.validation = "pending" if held else None
+    entry.validation_note = ""
     round_ = entry.round
     if round_.kind in (RoundKind.SELF, RoundKind.SUPERVISOR) or all(
             r.submitted for r in round_.raters):
         round_.status, round_.closed_at = "closed", utcnow()
     get_session().flush()
+    if held:
+        from lms.assessment import notify
+
+        notify.validation_requested(entry)
+
+
+# --- HR validation of supervisor ratings ---------------------------------------------------
+
+
+def pending_validations(viewer: User, limit: int = 100) -> list[AssessmentRater]:
+    """Supervisor ratings waiting for HR validation, of employees the viewer covers."""
+    if not viewer.has_role(Role.HR, Role.ADMIN):
+        return []
+    entries = get_session().scalars(
+        sa.select(AssessmentRater).where(AssessmentRater.validation == "pending",
+                                         AssessmentRater.submitted_at.is_not(None))
+        .order_by(AssessmentRater.submitted_at).limit(limit * 4))
+    return [e for e in entries if hr_covers(viewer, e.round.employee)][:limit]
+
+
+def _check_validator(entry: AssessmentRater, hr: User) -> None:
+    if not hr_covers(hr, entry.round.employee):
+        raise Forbidden(_("This employee is outside your HR scope."))
+    if entry.rater_id == hr.id:
+        raise Forbidden(_("A rating is validated by someone other than its rater."))
+    if not entry.pending_validation:
+        raise ValidationError(_("This rating does not wait for validation."))
+
+
+def validate(entry: AssessmentRater, hr: User) -> int:
+    """HR validates a supervisor's rating: its held statements go to the LRS (dated when
+    the supervisor submitted, naming the validator), so the rating now counts. Returns
+    the number of statements stored. Flushes."""
+    from lms.xapi.service import store_statements
+
+    _check_validator(entry, hr)
+    claimed = get_session().execute(  # type: ignore[attr-defined]
+        sa.update(AssessmentRater)
+        .where(AssessmentRater.id == entry.id, AssessmentRater.validation == "pending")
+        .values(validation="validated", validated_by_id=hr.id, validated_at=utcnow())
+        .execution_options(synchronize_session=False)).rowcount
+    if claimed != 1:
+        raise ValidationError(_("This rating does not wait for validation."))
+    rows = {c.code: c for c in get_session().scalars(
+        sa.select(Competency).where(Competency.code.in_(list(entry.held_codes or []))))}
+    statements, ids = [], dict(entry.statement_ids or {})
+    for code in entry.held_codes or []:
+        if code not in rows or code not in (entry.answers or {}):
+            continue
+        ensure_rules(rows[code], [entry.role])
+        statement = _statement(entry, rows[code], int(entry.answers[code]["level"]),
+                               entry.submitted_at, validated_by=hr)
+        statements.append(statement)
+        ids[code] = statement["id"]
+    if statements:
+        store_statements(statements)
+    entry.statement_ids = ids
+    entry.validation, entry.validated_by_id, entry.validated_at = "validated", hr.id, utcnow()
+    get_session().flush()
+    return len(statements)
+
+
+def return_rating(entry: AssessmentRater, hr: User, note: str) -> None:
+    """HR sends a supervisor's rating back with a comment: the questionnaire opens again
+    for the supervisor with their answers kept as a draft; nothing was counted. Flushes."""
+    note = " ".join((note or "").split())
+    if not note:
+        raise ValidationError(_("Say what should change: the comment is required."),
+                              field="note")
+    _check_validator(entry, hr)
+    session = get_session()
+    answers = dict(entry.answers or {})
+    for code, value in answers.items():
+        if code in (entry.statement_ids or {}):
+            continue  # already counted (its framework asks no validation)
+        session.merge(AssessmentDraft(rater_entry_id=entry.id, code=code,
+                                      answers=dict(value.get("answers") or {}),
+                                      saved_at=utcnow()))
+    entry.submitted_at = None
+    entry.validation = None
+    entry.held_codes = []
+    entry.validation_note = note[:4000]
+    entry.validated_by_id, entry.validated_at = hr.id, utcnow()
+    round_ = entry.round
+    round_.status, round_.closed_at = "open", None
+    session.flush()
+    from lms.assessment import notify
+
+    notify.rating_returned(entry, hr)
 
 
 def close_round(round_: AssessmentRound, viewer: User) -> None:
@@ -452,7 +696,7 @@ def _rows(entries: list[AssessmentRater], codes: list[str]) -> list[ResultRow]:
             continue
         by_role: dict[RaterRole, list[int]] = defaultdict(list)
         for entry in entries:
-            level = entry.level(code) if entry.submitted else None
+            level = counted_level(entry, code)
             if level is not None:
                 by_role[entry.role].append(level)
         others = [v for role, values in by_role.items() if role != RaterRole.SELF
@@ -467,6 +711,16 @@ def _rows(entries: list[AssessmentRater], codes: list[str]) -> list[ResultRow]:
             centre=centre[-1] if centre else None, others=mean(others),
             count=sum(len(v) for v in by_role.values())))
     return out
+
+
+def counted_level(entry: AssessmentRater, code: str) -> int | None:
+    """The level ``entry`` gave ``code``, if it counts (submitted; validated where the
+    policy asks for it)."""
+    if not entry.submitted:
+        return None
+    if entry.validation == "pending" and code in (entry.held_codes or []):
+        return None
+    return entry.level(code)
 
 
 def round_results(round_: AssessmentRound) -> list[ResultRow]:
@@ -494,11 +748,12 @@ def latest_results(employee: User) -> list[ResultRow]:
         codes += [c for c in entry.answers if c not in codes]
     order = [c.code for c in competency.all_competencies()]
     codes.sort(key=lambda c: order.index(c) if c in order else len(order))
-    # Keep, per competency and role, only the newest round's ratings.
+    # Keep, per competency and role, only the newest round's ratings that count.
     newest: dict[tuple[str, RaterRole], int] = {}
     for entry in entries:
         for code in entry.answers:
-            newest[(code, entry.role)] = entry.round_id
+            if counted_level(entry, code) is not None:
+                newest[(code, entry.role)] = entry.round_id
     rows = []
     for code in codes:
         mine = [e for e in entries if code in e.answers
@@ -550,3 +805,54 @@ def submit_levels(entry: AssessmentRater, levels: dict[str, int],
                   when: dt.datetime | None = None) -> None:
     """Submit ``entry`` with the answers that give ``levels`` (demo data)."""
     _submit(entry, answers_at(levels), when)
+
+
+@dataclass
+class ValidationRow:
+    competency: Competency
+    required: int | None
+    current: int
+    rated: int
+    self_level: int | None
+
+
+def validation_summary(entry: AssessmentRater) -> dict[str, Any]:
+    """What HR weighs before validating a supervisor's rating: per held competency the
+    required level, the current profile level, the rating and the latest self rating;
+    and the job-person match now and as it would be with the rating counted (the higher
+    of the current level and the rating, as the default ``highest`` method counts it)."""
+    from lms.competency.models import UserCompetency
+
+    employee = entry.round.employee
+    session = get_session()
+    required = competency.requirements_for(employee.position)
+    levels = dict(session.execute(
+        sa.select(UserCompetency.competency_id, UserCompetency.level)
+        .where(UserCompetency.user_id == employee.id)).all())
+    rows_by_code = {c.code: c for c in session.scalars(
+        sa.select(Competency).where(Competency.code.in_(list(entry.held_codes or []))))}
+    selfs = {r.competency.code: r.self_level for r in latest_results(employee)}
+    rows = []
+    rated: dict[int, int] = {}
+    for code in entry.held_codes or []:
+        row = rows_by_code.get(code)
+        if row is None or code not in (entry.answers or {}):
+            continue
+        level = int(entry.answers[code]["level"])
+        rated[row.id] = level
+        rows.append(ValidationRow(row, required.get(row.id), int(levels.get(row.id, 0)),
+                                  level, selfs.get(code)))
+
+    def jpm(with_rating: bool) -> int | None:
+        total = sum(required.values())
+        if not total:
+            return None
+        achieved = 0
+        for cid, need in required.items():
+            have = int(levels.get(cid, 0))
+            if with_rating and cid in rated:
+                have = max(have, rated[cid])
+            achieved += min(have, need)
+        return achieved * 100 // total
+
+    return {"rows": rows, "jpm_now": jpm(False), "jpm_after": jpm(True)}

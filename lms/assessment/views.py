@@ -79,6 +79,10 @@ def index() -> Any:
     is_hr = me.has_role(Role.HR, Role.ADMIN)
     return render_template(
         "assessment/index.html", form=CsrfForm(), pending=service.pending_for(me),
+        validations=service.pending_validations(me) if is_hr else [],
+        drafts={e.id: service.progress(service.questionnaire(e.round.competencies),
+                                       service.draft_answers(e))
+                for e in service.pending_for(me)},
         rounds=service.rounds_of(me) if me.nip else [],
         results=service.latest_results(me) if me.nip else [],
         team=competency.subordinates(me), is_hr=is_hr,
@@ -205,30 +209,114 @@ def centre(nip: str) -> Any:
                            competencies=competency.all_competencies())
 
 
-@assessment_bp.route("/fill/<int:entry_id>", methods=["GET", "POST"])
+def _page_number(raw: Any, pages: int) -> int:
+    """A page of the questionnaire: 1..pages (the competencies), pages + 1 the review."""
+    text = str(raw or "1")
+    if not text.isdigit() or len(text) > 4 or not 1 <= int(text) <= pages + 1:
+        raise ValidationError(_("There is no such page of the questionnaire."))
+    return int(text)
+
+
+@assessment_bp.get("/fill/<int:entry_id>")
 @login_required
 def fill(entry_id: int) -> Any:
+    """The questionnaire, one competency per page, with the answers saved so far; the
+    last page reviews the levels and submits."""
     entry = service.rater_entry(entry_id)
     if entry.rater_id != current_user.id:
         abort(403)
-    form = CsrfForm()
-    if request.method == "GET" and (entry.submitted or entry.round.status != "open"):
+    if entry.submitted or entry.round.status != "open":
         flash(_("This questionnaire is no longer open."), "info")
         return redirect(url_for("assessment.round_detail", round_id=entry.round_id)
                         if service.can_view_round(current_user, entry.round)
                         else url_for("assessment.index"))
-    if request.method == "POST":
-        if not form.validate_on_submit():
-            abort(400)
-        service.submit(entry, current_user, request.form)
+    sections = service.questionnaire(entry.round.competencies)
+    page = _page_number(request.args.get("page"), len(sections))
+    draft = service.draft_answers(entry)
+    from lms.assessment.models import RaterRole
+
+    held = (service.needs_validation(list(entry.round.competencies))
+            if entry.role == RaterRole.SUPERVISOR else [])
+    return render_template("assessment/fill.html", entry=entry, form=CsrfForm(),
+                           sections=sections, page=page, draft=draft,
+                           progress=service.progress(sections, draft), scale=scale_labels(),
+                           needs_validation=bool(held))
+
+
+@assessment_bp.post("/fill/<int:entry_id>")
+@login_required
+def fill_save(entry_id: int) -> Any:
+    """Save the page's answers as a draft and go where the rater asked (``go``: prev,
+    next, review, a page number, later, submit). A form without ``page`` carries the whole
+    questionnaire and submits it."""
+    entry = service.rater_entry(entry_id)
+    if entry.rater_id != current_user.id:
+        abort(403)
+    if not CsrfForm().validate_on_submit():
+        abort(400)
+    sections = service.questionnaire(entry.round.competencies)
+    go = str(request.form.get("go", "submit"))[:20]
+    if "page" in request.form:
+        page = _page_number(request.form.get("page"), len(sections))
+        if page <= len(sections):
+            service.save_draft(entry, current_user, sections[page - 1].competency.code,
+                               request.form)
+    else:
+        page = len(sections) + 1
+    if go == "submit":
+        service.submit(entry, current_user, request.form if "page" not in request.form
+                       else {})
         get_session().commit()
-        flash(_("Thank you: the assessment was submitted."), "success")
+        if entry.pending_validation:
+            flash(_("Thank you: the assessment was submitted. It counts once HR has "
+                    "validated it."), "success")
+        else:
+            flash(_("Thank you: the assessment was submitted."), "success")
         if service.can_view_round(current_user, entry.round):
             return redirect(url_for("assessment.round_detail", round_id=entry.round_id))
         return redirect(url_for("assessment.index"))
-    return render_template("assessment/fill.html", entry=entry, form=form,
-                           sections=service.questionnaire(entry.round.competencies),
-                           scale=scale_labels())
+    get_session().commit()
+    if go == "later":
+        flash(_("Your answers are saved. Continue any time from Competency assessment."),
+              "success")
+        return redirect(url_for("assessment.index"))
+    if go == "prev":
+        target = max(1, page - 1)
+    elif go == "review":
+        target = len(sections) + 1
+    elif go.isdigit():
+        target = _page_number(go, len(sections))
+    else:
+        target = min(len(sections) + 1, page + 1)
+    return redirect(url_for("assessment.fill", entry_id=entry.id, page=target))
+
+
+@assessment_bp.route("/validate/<int:entry_id>", methods=["GET", "POST"])
+@login_required
+def validation(entry_id: int) -> Any:
+    """HR checks a supervisor's rating against the profile, then validates or returns it."""
+    entry = service.rater_entry(entry_id)
+    if not service.hr_covers(current_user, entry.round.employee):
+        abort(403)
+    form = CsrfForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        action = request.form.get("action", "")
+        if action == "validate":
+            service.validate(entry, current_user)
+            message = _("The rating is validated: it now counts in the competency profile.")
+        elif action == "return":
+            service.return_rating(entry, current_user, str(request.form.get("note", ""))[:4000])
+            message = _("The rating was returned to the supervisor with your comment.")
+        else:
+            raise ValidationError(_("Choose to validate the rating or to return it."))
+        get_session().commit()
+        flash(message, "success")
+        return redirect(url_for("assessment.index") + "#validations")
+    return render_template("assessment/validation.html", entry=entry, form=form,
+                           summary=service.validation_summary(entry)
+                           if entry.pending_validation else None)
 
 
 def _round(round_id: int) -> AssessmentRound:

@@ -1,14 +1,16 @@
 """A trainer's results: enrolments, completions and scores per course, and item analysis.
 
-Item analysis (classical test theory) over every graded attempt of a quiz that did not
-time out:
+Item analysis (classical test theory) over every graded attempt of a quiz; in an attempt
+the time limit ended, the questions with no saved answer (not reached) are left out:
 
 - difficulty: the share of attempts that got the question fully right (p; 0.3–0.8 is
   the usual comfortable range);
 - discrimination: the point-biserial correlation between the question's score and the
   rest of the attempt's score (corrected item–total correlation; below 0.2 the question
   hardly separates stronger from weaker learners, below 0 it points the wrong way);
-- the wrong answers learners chose most often, in words.
+- the wrong answers learners chose most often, in words: for questions whose answers
+  have parts (several choices, pairs) the wrong parts only, so a correct option is never
+  listed as a wrong answer.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from lms.courses import service as courses
 from lms.courses.models import Completion, Course, CourseProgress, CourseVersion, Enrollment
@@ -83,8 +86,7 @@ def item_analysis(course: Course) -> list[ItemStats]:
     definitions = _versions(course)
     attempts = list(get_session().scalars(
         sa.select(QuizAttempt).where(QuizAttempt.course_id == course.id,
-                                     QuizAttempt.submitted_at.is_not(None),
-                                     QuizAttempt.timed_out.is_(False))))
+                                     QuizAttempt.submitted_at.is_not(None))))
     out: list[ItemStats] = []
     for module in definition["modules"]:
         if module["kind"] != "quiz":
@@ -99,6 +101,8 @@ def item_analysis(course: Course) -> list[ItemStats]:
                 results = attempt.results or {}
                 if q["id"] not in results:
                     continue
+                if attempt.timed_out and q["id"] not in (attempt.responses or {}):
+                    continue  # time ran out before the question was reached
                 fraction = float(results[q["id"]])
                 stats.answered += 1
                 stats.correct += fraction >= 1
@@ -106,7 +110,9 @@ def item_analysis(course: Course) -> list[ItemStats]:
                 item_scores.append(fraction)
                 rest_scores.append((attempt.score_raw or 0.0) - fraction * points)
                 if fraction < 1:
-                    wrong[_describe(definitions, attempt, quiz["id"], q, attempt.responses)] += 1
+                    for part in _wrong_parts(definitions, attempt, quiz["id"], q,
+                                             attempt.responses):
+                        wrong[part] += 1
             if stats.answered:
                 stats.difficulty = stats.correct / stats.answered
                 stats.discrimination = _pearson(item_scores, rest_scores)
@@ -115,11 +121,12 @@ def item_analysis(course: Course) -> list[ItemStats]:
     return out
 
 
-def _describe(definitions: dict[int, dict[str, Any]], attempt: QuizAttempt, quiz_id: str,
-              current: dict[str, Any], responses: dict[str, Any] | None) -> str:
+def _wrong_parts(definitions: dict[int, dict[str, Any]], attempt: QuizAttempt, quiz_id: str,
+                 current: dict[str, Any], responses: dict[str, Any] | None) -> list[str]:
+    """The wrong parts of a response, in the wording of the version it answered."""
     response = (responses or {}).get(current["id"])
     if response in (None, "", [], {}):
-        return "—"
+        return [_("(no answer)")]
     definition = definitions.get(attempt.course_version_id)
     q = current
     if definition is not None:  # describe with the wording of the version answered
@@ -128,9 +135,9 @@ def _describe(definitions: dict[int, dict[str, Any]], attempt: QuizAttempt, quiz
                 q = next((x for x in module["quiz"]["questions"] if x["id"] == current["id"]),
                          current)
     try:
-        return question_type(q["type"]).describe(q, response)
+        return question_type(q["type"]).wrong_parts(q, response) or [str(response)]
     except (KeyError, TypeError, ValueError, StopIteration):
-        return str(response)
+        return [str(response)]
 
 
 def learners(course: Course) -> list[dict[str, Any]]:

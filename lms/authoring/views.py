@@ -782,10 +782,20 @@ def _published(authored: AuthoredCourse) -> Any:
 def results_page(slug: str) -> Any:
     authored = _editable(slug)
     catalog = _published(authored)
+    _close_expired_attempts(catalog)
     items = results.item_analysis(catalog)
     return render_template("authoring/results.html", authored=authored,
                            summary=results.summary(catalog), learners=results.learners(catalog),
-                           quizzes=results.quiz_ids(catalog), items=items)
+                           quizzes=results.quiz_ids(catalog), items=items,
+                           types=quizedit.QUESTION_TYPES)
+
+
+def _close_expired_attempts(catalog: Any) -> None:
+    """Timed attempts left by their learners are closed (saved answers graded) before the
+    results count them."""
+    from lms.quizzes.expiry import close_due
+
+    close_due(course_id=catalog.id)
 
 
 def _csv(text: str, filename: str) -> Any:
@@ -797,12 +807,14 @@ def _csv(text: str, filename: str) -> Any:
 @authoring_bp.get("/<slug>/results.csv")
 def results_csv(slug: str) -> Any:
     authored = _editable(slug)
+    _close_expired_attempts(_published(authored))
     return _csv(results.learners_csv(_published(authored)), f"{slug}-hasil.csv")
 
 
 @authoring_bp.get("/<slug>/items.csv")
 def items_csv(slug: str) -> Any:
     authored = _editable(slug)
+    _close_expired_attempts(_published(authored))
     return _csv(results.items_csv(_published(authored)), f"{slug}-analisis-butir.csv")
 
 

@@ -37,5 +37,13 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("COMMUNITY_POST_LIMITS", [(5, 60), (40, 3600)])
     app.register_blueprint(community_bp)
     register_home_panel(home_panel)
+    from flask_babel import lazy_gettext as _l
+
+    from lms.mail import register_category
+
+    register_category("community", _l("Community: replies to threads you follow, helpful "
+                                      "answers, reports to moderate"),
+                      _l("Community members"),
+                      description=_l("Stop following a single thread on its page."))
     # A weak reference would drop a function defined per app; connect once, module-level.
     signals.course_version_published.connect(_on_course_published, weak=False)

@@ -35,7 +35,8 @@ def _queue_mail(to: User, subject: str, text: str) -> Any:
     from lms.mail import queue_mail
 
     try:
-        return queue_mail(to, subject, text, category=CATEGORY)
+        # The community writes its own footer (unfollow a thread, its settings page).
+        return queue_mail(to, subject, text, category=CATEGORY, footer=False)
     except ValidationError:
         # One stored address the outbox refuses must not cost the replier their post.
         log.warning("Community mail to user %s skipped: address refused", to.id)

@@ -60,6 +60,8 @@ class PolicyForm(FlaskForm):
                                              (k.value, v) for k, v in SOURCE_LABELS.items()))
     source_order = StringField(_l("Rank of sources, highest first (comma-separated)"),
                                validators=[DataRequired(), Length(max=200)])
+    supervisor_validation = BooleanField(
+        _l("A supervisor's assessment counts only after HR validates it"))
     submit = SubmitField(_l("Save policy"))
 
 

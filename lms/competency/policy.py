@@ -17,6 +17,9 @@ the explanation on the profile page all use exactly the same arithmetic. A frame
     that yields a level decides (an assessment-centre rating outranks course results).
 ``counted_sources``
     Sources that count at all; others (by default self-assessment) are shown, not counted.
+``supervisor_validation``
+    When true, a supervisor's assessment rating counts only once HR has validated it: the
+    assessment module holds its statement back until then (docs/assessment.md).
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ DEFAULT_POLICY: dict[str, Any] = {
     "precedence": "combine",
     "source_order": list(SOURCES),
     "counted_sources": ["assessment", "supervisor", "course", "external"],
+    "supervisor_validation": False,
 }
 
 
@@ -90,6 +94,7 @@ def normalize_policy(policy: dict[str, Any] | None) -> dict[str, Any]:
     merged["source_order"] = order + [s for s in SOURCES if s not in order]
     merged["counted_sources"] = [s for s in merged["source_order"]
                                  if s in set(merged["counted_sources"] or [])]
+    merged["supervisor_validation"] = merged["supervisor_validation"] is True
     return merged
 
 

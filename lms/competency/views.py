@@ -223,7 +223,8 @@ def framework_policy(code: str) -> Any:
                 "method": form.method.data, "mastery_count": form.mastery_count.data,
                 "half_life_days": form.half_life_days.data,
                 "precedence": form.precedence.data, "source_order": order,
-                "counted_sources": form.counted_sources.data})
+                "counted_sources": form.counted_sources.data,
+                "supervisor_validation": bool(form.supervisor_validation.data)})
         except LmsError as exc:
             flash(str(exc.message), "danger")
             return redirect(url_for(".framework", code=code))

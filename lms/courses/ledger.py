@@ -255,6 +255,7 @@ class LearningLedger(StatementConsumer):  # type: ignore[misc,valid-type]
         jp = float(version.definition["jp"]) if version else course.jp
         competencies = version.definition["competencies"] if version else course.competencies
         title = version.definition["title"] if version else course.title
+        number = certificate_number(statement.id, when)
         session.add(
             Completion(
                 user_id=user_id,
@@ -266,9 +267,12 @@ class LearningLedger(StatementConsumer):  # type: ignore[misc,valid-type]
                 completed_at=when,
                 registration=registration,
                 statement_id=statement.id.lower(),
-                certificate_number=certificate_number(statement.id, when),
+                certificate_number=number,
             )
         )
+        from lms.courses.notify import certificate_issued
+
+        certificate_issued(user_id, number, title, jp, when, statement.stored)
 
     def handle_voiding(self, voided_id: str, voiding: StoredStatement) -> None:
         session = get_session()

@@ -151,3 +151,29 @@ class Completion(Model):
     course: Mapped[Course] = orm.relationship(lazy="joined")
 
     __table_args__ = (sa.UniqueConstraint("user_id", "course_id"),)
+
+
+class CertificateIssuer(Model):
+    """Who issues the certificates of one Pemda (a root org unit), or of the whole
+    installation (``org_unit_id`` None): the agency, its logo and the signatory. Settings
+    (``CERTIFICATE_*``) fill in what no row says."""
+
+    __tablename__ = "certificate_issuer"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_unit_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("org_unit.id", ondelete="CASCADE"), unique=True)
+    #: "Pemerintah Kabupaten Sukamaju"
+    issuer_name: Mapped[str] = mapped_column(sa.String(200), default="")
+    #: "Badan Kepegawaian dan Pengembangan Sumber Daya Manusia"
+    agency_name: Mapped[str] = mapped_column(sa.String(200), default="")
+    signatory_name: Mapped[str] = mapped_column(sa.String(200), default="")
+    signatory_nip: Mapped[str] = mapped_column(sa.String(18), default="")
+    signatory_title: Mapped[str] = mapped_column(sa.String(200), default="")
+    #: Where the certificate is signed ("Sukamaju"), printed before the date.
+    place: Mapped[str] = mapped_column(sa.String(100), default="")
+    #: File name of the logo (a PNG re-encoded on upload) under UPLOAD_DIR/certificates/.
+    logo: Mapped[str | None] = mapped_column(sa.String(100))
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user.id", ondelete="SET NULL"))

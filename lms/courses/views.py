@@ -27,7 +27,7 @@ from lms.courses.content import render_markdown
 from lms.courses.journey import Journey
 from lms.courses.models import Course, CourseVersion
 from lms.db import get_session
-from lms.errors import NotFound
+from lms.errors import Conflict, NotFound
 from lms.people.models import Role, User
 from lms.quizzes import service as quiz_service
 
@@ -362,6 +362,8 @@ def _quiz_context(slug: str, quiz_id: str) -> tuple[dict[str, Any], dict[str, An
 def quiz(slug: str, quiz_id: str) -> Any:
     ctx, module = _quiz_context(slug, quiz_id)
     attempts = quiz_service.attempts_for(ctx["enrollment"], quiz_id)
+    for previous in attempts:
+        _close_if_expired(ctx, module, previous)
     current = quiz_service.open_attempt(attempts)
     left = quiz_service.attempts_left(module["quiz"], attempts)
     return _player(
@@ -407,15 +409,12 @@ def _attempt_for(ctx: dict[str, Any], quiz_id: str, attempt_id: str) -> Any:
 
 
 def _close_if_expired(ctx: dict[str, Any], module: dict[str, Any], attempt: Any) -> None:
-    """End an attempt whose time ran out while its page was closed (nothing answered)."""
-    if attempt.submitted_at is not None or quiz_service.open_attempt([attempt]) is not None:
-        return
-    quiz = _attempt_quiz(attempt, module["id"])
-    graded = quiz_service.submit_attempt(attempt, quiz, lambda _name: [])
-    Journey(current_user, ctx["course"], ctx["version"], ctx["enrollment"]).quiz_submitted(
-        {**module, "quiz": quiz}, attempt, graded
-    )
-    get_session().commit()
+    """End an attempt whose time ran out while its page was closed: the answers saved
+    before the deadline are graded and reported (lms.quizzes.expiry)."""
+    from lms.quizzes.expiry import close_and_report
+
+    if close_and_report(attempt):
+        get_session().commit()
 
 
 def _attempt_quiz(attempt: Any, quiz_id: str) -> dict[str, Any]:
@@ -430,13 +429,8 @@ def attempt(slug: str, quiz_id: str, attempt_id: str) -> Any:
     ctx, module = _quiz_context(slug, quiz_id)
     attempt = _attempt_for(ctx, quiz_id, attempt_id)
     quiz = _attempt_quiz(attempt, quiz_id)
-    if attempt.submitted_at is None and quiz_service.open_attempt([attempt]) is None:
-        # Time ran out with the page closed: the attempt ends, with nothing answered.
-        graded = quiz_service.submit_attempt(attempt, quiz, lambda _name: [])
-        Journey(current_user, ctx["course"], ctx["version"], ctx["enrollment"]).quiz_submitted(
-            {**module, "quiz": quiz}, attempt, graded
-        )
-        get_session().commit()
+    # Time ran out with the page closed: the answers saved by then are graded.
+    _close_if_expired(ctx, module, attempt)
     if attempt.submitted_at is None:
         questions = quiz_service.public_questions(attempt, quiz)
         prompts = {
@@ -453,6 +447,8 @@ def attempt(slug: str, quiz_id: str, attempt_id: str) -> Any:
             attempt=attempt,
             questions=questions,
             prompts=prompts,
+            saved=quiz_service.saved_values(attempt),
+            last_saved=quiz_service.last_saved(attempt),
         )
     items = quiz_service.review(attempt, quiz)
     asset_url = _asset_url(ctx["course"], ctx["version"])
@@ -478,19 +474,26 @@ def attempt_submit(slug: str, quiz_id: str, attempt_id: str) -> Any:
     ctx, module = _quiz_context(slug, quiz_id)
     attempt = _attempt_for(ctx, quiz_id, attempt_id)
     quiz = _attempt_quiz(attempt, quiz_id)
+    back = redirect(url_for(".attempt", slug=slug, quiz_id=quiz_id, attempt_id=attempt_id))
     if attempt.submitted_at is not None:
-        return redirect(url_for(".attempt", slug=slug, quiz_id=quiz_id, attempt_id=attempt_id))
-    graded = quiz_service.submit_attempt(attempt, quiz, request.form.getlist)
+        return back
+    if quiz_service.expired(attempt):
+        # Late: what this request carries came after the deadline; the saved answers count.
+        _close_if_expired(ctx, module, attempt)
+        flash(_("Time was up before the answers arrived: the answers saved before the "
+                "deadline were graded."), "warning")
+        return back
+    try:
+        graded = quiz_service.submit_attempt(attempt, quiz, request.form.getlist)
+    except Conflict:  # a second tab or a double click sent it already
+        get_session().rollback()
+        return back
     module_for_statements = {**module, "quiz": quiz}
     Journey(current_user, ctx["course"], ctx["version"], ctx["enrollment"]).quiz_submitted(
         module_for_statements, attempt, graded
     )
     get_session().commit()
-    if attempt.timed_out:
-        flash(
-            _("Time was up before the answers arrived, so this attempt did not count."), "warning"
-        )
-    elif attempt.passed:
+    if attempt.passed:
         flash(_("You passed the quiz with %(score)s%%.", score=_pct(attempt.scaled)), "success")
     else:
         flash(
@@ -501,6 +504,46 @@ def attempt_submit(slug: str, quiz_id: str, attempt_id: str) -> Any:
             "warning",
         )
     return redirect(url_for(".attempt", slug=slug, quiz_id=quiz_id, attempt_id=attempt_id))
+
+
+@courses_bp.post("/<slug>/quizzes/<quiz_id>/attempts/<attempt_id>/answers")
+@login_required
+def attempt_save(slug: str, quiz_id: str, attempt_id: str) -> Any:
+    """Save answers as they are given (JSON ``{"rev": n, "answers": {question id: {field:
+    [values]}}}``); the page calls it after each change. Not a submission: no statement."""
+    from flask import jsonify
+
+    from lms.errors import ValidationError
+
+    ctx, _module = _quiz_context(slug, quiz_id)
+    attempt = _attempt_for(ctx, quiz_id, attempt_id)
+    quiz = _attempt_quiz(attempt, quiz_id)
+    payload = _small_json(quiz_service.MAX_SAVE_BYTES)
+    if not isinstance(payload, dict):
+        raise ValidationError(_("An answer could not be read."))
+    saved_at = quiz_service.save_answers(attempt, quiz, payload.get("answers"),
+                                         payload.get("rev"))
+    get_session().commit()
+    from flask_babel import format_time
+
+    return jsonify(saved=True, saved_at=saved_at.isoformat(),
+                   saved_at_text=format_time(saved_at, "medium"))
+
+
+def _small_json(limit: int) -> Any:
+    """The request's JSON body when it is at most ``limit`` bytes and parses; else None
+    (413 for a larger body). Deeply nested JSON is refused, not a crash."""
+    import json
+
+    if request.content_length is not None and request.content_length > limit:
+        abort(413)
+    data = request.stream.read(limit + 1)
+    if len(data) > limit:
+        abort(413)
+    try:
+        return json.loads(data)
+    except (ValueError, RecursionError):
+        return None
 
 
 def _pct(value: float | None) -> str:
@@ -585,6 +628,7 @@ def verify(number: str) -> Any:
         user=user,
         number=number[:40],
         names=certificates.competency_names(),
+        issuer=certificates.issuer_for(user) if user is not None else None,
     ), status
 
 

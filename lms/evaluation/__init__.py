@@ -25,6 +25,14 @@ def init_app(app: Flask) -> None:
         app.config.setdefault(key, value)
     app.register_blueprint(evaluation_bp)
     app.cli.add_command(evaluation_group)
+    from flask_babel import lazy_gettext as _l
+
+    from lms.mail import register_category
+
+    register_category("evaluation", _l("Training follow-up: does your employee apply what "
+                                       "they learned?"), _l("Supervisors"),
+                      description=_l("A few weeks after an employee of yours completes a "
+                                     "training, with reminders."))
     register_home_panel(home_panel)
     app.jinja_env.globals["evaluation_open_for_course"] = open_for_course
 

@@ -2,6 +2,10 @@
 
 - :func:`queue_mail` (the contract other modules call): adds an outbox row to the current
   session; the caller commits; nothing is sent before that commit.
+- :func:`register_category` (:mod:`lms.mail.categories`): modules name their kinds of
+  e-mail (label, who it is for); each person turns off the ones they do not want on
+  ``/notifications/settings``; :func:`recipient_locale` and :func:`absolute_url` help
+  write a message in the recipient's language with a link that works outside a request.
 - :mod:`lms.mail.service`: delivery over SMTP (``MAIL_SERVER`` ...) or to the log.
 - ``lms mail send``: send what is due (cron, or ``--loop``); retries with backoff.
 - ``/admin/mail``: the outbox for administrators (status, error, retry).
@@ -25,9 +29,11 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import event, orm
 
-from lms.mail.service import PENDING_KEY, queue_mail
+from lms.mail.categories import category_label, register_category
+from lms.mail.service import PENDING_KEY, absolute_url, queue_mail, recipient_locale
 
-__all__ = ["queue_mail", "init_app"]
+__all__ = ["queue_mail", "register_category", "category_label", "recipient_locale",
+           "absolute_url", "init_app"]
 
 log = logging.getLogger(__name__)
 
@@ -135,11 +141,13 @@ def _after_rollback(session: orm.Session) -> None:
 def init_app(app: Flask) -> None:
     from lms.mail import tasks  # noqa: F401  (registers the Celery task)
     from lms.mail.cli import mail_group
-    from lms.mail.views import mail_bp
+    from lms.mail.views import mail_bp, notifications_bp
 
     for key, value in DEFAULTS.items():
         app.config.setdefault(key, value)
     app.register_blueprint(mail_bp)
+    app.register_blueprint(notifications_bp)
+    app.add_template_filter(category_label, "mail_category")
     app.cli.add_command(mail_group)
     if not event.contains(orm.Session, "after_commit", _after_commit):
         event.listen(orm.Session, "after_commit", _after_commit)

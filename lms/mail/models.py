@@ -1,4 +1,5 @@
-"""The e-mail outbox: one row per message, written in the caller's transaction."""
+"""The e-mail outbox: one row per message, written in the caller's transaction; and the
+kinds of e-mail each person turned off."""
 
 from __future__ import annotations
 
@@ -44,3 +45,17 @@ class OutboxMessage(Model):
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     created: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    #: Set by senders that must not mail twice about one thing (``certificate:<number>``):
+    #: a second message with the same key is not queued.
+    key: Mapped[str | None] = mapped_column(sa.String(200), unique=True)
+
+
+class MailOptOut(Model):
+    """A kind of e-mail (a registered category) one person turned off."""
+
+    __tablename__ = "mail_opt_out"
+
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    category: Mapped[str] = mapped_column(sa.String(50), primary_key=True)
+    created: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

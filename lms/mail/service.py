@@ -25,7 +25,8 @@ from flask import Flask, current_app
 
 from lms.db import get_session, utcnow
 from lms.errors import ValidationError
-from lms.mail.models import FAILED, QUEUED, SENDING, SENT, OutboxMessage
+from lms.mail.categories import MailCategory, categories, get_category
+from lms.mail.models import FAILED, QUEUED, SENDING, SENT, MailOptOut, OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -45,15 +46,28 @@ def _one_line(value: str, limit: int) -> str:
 
 
 def queue_mail(to: Any, subject: str, text: str, *, html: str | None = None,
-               category: str = "general") -> OutboxMessage | None:
+               category: str = "general", link: str | None = None, key: str | None = None,
+               footer: bool = True) -> OutboxMessage | None:
     """Add a message to the outbox in the current session; the caller commits.
 
     ``to`` is a :class:`~lms.people.models.User` or an e-mail address. A user without an
-    address (or an inactive one) is skipped: the result is None. An address that is not a
-    single valid address raises :class:`~lms.errors.ValidationError`. ``html`` is an
-    optional alternative part, sanitised. Returns the (flushed) outbox row.
+    address (or an inactive one, or one whose stored address is not valid) is skipped: the
+    result is None, and so it is when the user turned ``category`` off. ``category`` must
+    be registered (:func:`lms.mail.register_category`; an unknown one raises ValueError: a
+    programming error). An address that is not a single valid address raises
+    :class:`~lms.errors.ValidationError`. ``html`` is an optional alternative part,
+    sanitised. ``link``: where the thing waiting is, added at the end of the text. ``key``:
+    a message with the same key is queued only once (None when it was). With ``footer``,
+    mail to a user ends, in the user's language, with why it came and where to turn this
+    kind off. Returns the (flushed) outbox row.
     """
+    found = get_category(category)
+    if found is None:
+        raise ValueError(f"unknown mail category {category!r}: register it with "
+                         "lms.mail.register_category")
+    session = get_session()
     user_id: int | None = None
+    user = None
     if isinstance(to, str):
         address = to.strip()
     else:
@@ -61,17 +75,99 @@ def queue_mail(to: Any, subject: str, text: str, *, html: str | None = None,
             return None
         address = str(to.email).strip()
         user_id = to.id
+        user = to
+        if not valid_address(address):
+            # One stored address the outbox refuses must not cost the sender its change.
+            log.warning("mail to user %s skipped: the stored address is refused", user_id)
+            return None
     if not valid_address(address):
         raise ValidationError(f"Not a valid e-mail address: {address!r}", field="to")
+    if user_id is not None and found.optional and turned_off(user_id, category):
+        return None
+    if key is not None:
+        key = _one_line(key, 200)
+        if session.scalar(sa.select(OutboxMessage.id).where(OutboxMessage.key == key)):
+            return None
+    body = str(text).rstrip()
+    if link:
+        body += "\n\n" + str(link)
+    if footer and user is not None:
+        body += _footer(user, found)
     message = OutboxMessage(
         to_address=address, user_id=user_id, subject=_one_line(subject, 300) or "(no subject)",
-        text=str(text), html=nh3.clean(html) if html else None,
-        category=_one_line(category, 50) or "general", status=QUEUED, attempts=0)
-    session = get_session()
+        text=body, html=nh3.clean(html) if html else None,
+        category=found.name, status=QUEUED, attempts=0, key=key)
     session.add(message)
     session.flush()
     session.info[PENDING_KEY] = current_app._get_current_object()  # type: ignore[attr-defined]
     return message
+
+
+def _footer(user: Any, category: MailCategory) -> str:
+    from flask_babel import force_locale
+    from flask_babel import gettext as _
+
+    with force_locale(recipient_locale(user)):
+        text = "\n\n-- \n" + _("Lentera sends you this e-mail: %(label)s.",
+                                  label=str(category.label))
+        if category.optional:
+            text += "\n" + _("Choose which e-mails you get: %(url)s",
+                              url=absolute_url("notifications.settings"))
+    return text
+
+
+def recipient_locale(user: Any) -> str:
+    """The language to write to ``user`` in: theirs when the platform offers it, else the
+    platform's default (Bahasa Indonesia)."""
+    languages = current_app.config.get("LANGUAGES") or ["id"]
+    locale = getattr(user, "locale", None)
+    if locale and locale in languages:
+        return str(locale)
+    return str(current_app.config.get("BABEL_DEFAULT_LOCALE") or "id")
+
+
+def absolute_url(endpoint: str, **values: Any) -> str:
+    """An absolute link under ``LMS_BASE_URL``, also outside a request (CLI, workers)."""
+    from flask import url_for
+
+    base = str(current_app.config["BASE_URL"]).rstrip("/")
+    with current_app.test_request_context("/", base_url=base):
+        return url_for(endpoint, _external=True, **values)
+
+
+def turned_off(user_id: int, category: str) -> bool:
+    return get_session().get(MailOptOut, (user_id, category)) is not None
+
+
+def preferences(user: Any) -> list[tuple[MailCategory, bool]]:
+    """The kinds of e-mail ``user`` can get and may turn off, each with whether it is on."""
+    off = set(get_session().scalars(sa.select(MailOptOut.category)
+                                    .where(MailOptOut.user_id == user.id)))
+    return [(c, c.name not in off) for c in categories() if c.optional and c.applies_to(user)]
+
+
+def set_preferences(user: Any, wanted_on: list[str]) -> int:
+    """Turn on the categories named in ``wanted_on`` and off the other ones ``user`` can
+    get; a name that is not such a category raises ValidationError. Returns how many are
+    off now. Flushes."""
+    from flask_babel import gettext as _
+
+    offered = {c.name for c, _on in preferences(user)}
+    chosen = set()
+    for name in wanted_on:
+        if not isinstance(name, str) or name not in offered:
+            raise ValidationError(_("Unknown kind of e-mail."), field="on")
+        chosen.add(name)
+    session = get_session()
+    existing = {row.category: row for row in session.scalars(
+        sa.select(MailOptOut).where(MailOptOut.user_id == user.id))}
+    for name in offered:
+        if name in chosen and name in existing:
+            session.delete(existing[name])
+        elif name not in chosen and name not in existing:
+            session.add(MailOptOut(user_id=user.id, category=name))
+    session.flush()
+    return len(offered - chosen)
 
 
 # --- delivery --------------------------------------------------------------------------

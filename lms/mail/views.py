@@ -1,4 +1,5 @@
-"""Admin page of the outbox: filter by status, read a message, send again."""
+"""Admin page of the outbox (filter by status, read a message, send again) and each
+person's page of the kinds of e-mail they get (``/notifications/settings``)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
 from lms.db import get_session
@@ -18,6 +20,7 @@ from lms.people.models import Role
 from lms.web import paginate
 
 mail_bp = Blueprint("mail", __name__, url_prefix="/admin/mail")
+notifications_bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
 
 class ActionForm(FlaskForm):
@@ -77,3 +80,34 @@ def retry_failed() -> Any:
     session.commit()
     flash(_("%(n)d messages are queued again.", n=len(ids)), "success")
     return redirect(url_for(".outbox"))
+
+
+# --- each person's choice of e-mails --------------------------------------------------------
+
+
+@notifications_bp.get("/settings")
+@login_required
+def settings() -> Any:
+    """The kinds of e-mail the signed-in person can get, grouped by who they are for."""
+    groups: dict[str, list[Any]] = {}
+    for category, on in service.preferences(current_user):
+        groups.setdefault(str(category.audience), []).append((category, on))
+    return render_template("mail/settings.html", groups=groups, form=ActionForm(),
+                           has_email=bool(current_user.email))
+
+
+@notifications_bp.post("/settings")
+@login_required
+def settings_save() -> Any:
+    form = ActionForm()
+    if not form.validate_on_submit():
+        raise ValidationError(_("The form expired; please try again."))
+    wanted = request.form.getlist("on")
+    if len(wanted) > 200:
+        raise ValidationError(_("Unknown kind of e-mail."))
+    off = service.set_preferences(current_user, wanted)
+    get_session().commit()
+    flash(_("Your e-mail choices are saved.") + " " + (
+        _("%(n)d kinds of e-mail are turned off.", n=off) if off
+        else _("You get every kind of e-mail.")), "success")
+    return redirect(url_for(".settings"))

@@ -19,8 +19,10 @@ def init_app(app: Flask) -> None:
     ``lms.statement_consumers`` entry-point group, like every built-in consumer.
     """
     from lms.plans import models  # noqa: F401
+    from lms.plans.notify import register
     from lms.plans.views import home_panel, plans_bp
     from lms.web import register_home_panel
 
     app.register_blueprint(plans_bp)
     register_home_panel(home_panel)
+    register()  # its kinds of e-mail (lms.mail)

@@ -254,6 +254,9 @@ def submit(plan: DevelopmentPlan, viewer: User) -> None:
         raise ValidationError(_("Add at least one item before submitting."))
     plan.status, plan.submitted_at = PlanStatus.SUBMITTED, utcnow()
     get_session().flush()
+    from lms.plans.notify import plan_submitted
+
+    plan_submitted(plan)
 
 
 def _decide(plan: DevelopmentPlan, viewer: User) -> None:
@@ -269,6 +272,9 @@ def approve(plan: DevelopmentPlan, viewer: User) -> None:
     plan.status, plan.comment = PlanStatus.APPROVED, ""
     get_session().flush()
     sync(plan)
+    from lms.plans.notify import plan_decided
+
+    plan_decided(plan, viewer)
 
 
 def return_plan(plan: DevelopmentPlan, viewer: User, comment: str) -> None:
@@ -279,6 +285,9 @@ def return_plan(plan: DevelopmentPlan, viewer: User, comment: str) -> None:
     _decide(plan, viewer)
     plan.status, plan.comment = PlanStatus.RETURNED, comment[:4000]
     get_session().flush()
+    from lms.plans.notify import plan_decided
+
+    plan_decided(plan, viewer)
 
 
 def start(plan: DevelopmentPlan, viewer: User) -> None:
@@ -448,9 +457,10 @@ def organisation_plan(viewer: User, year: int, unit_path: str | None = None) -> 
     rows = []
     for plan, unit_name, _path in session.execute(query):
         for item in plan.items:
-            rows.append(OrgRow(plan=plan, item=item, unit=unit_name,
-                               cost_per_jp=item.cost_per_jp if item.cost_per_jp is not None
-                               else default))
+            # Lentera's own courses cost nothing; other routes their own rate or the default.
+            rate = item.cost_per_jp if item.cost_per_jp is not None else (
+                0.0 if item.kind == "course" else default)
+            rows.append(OrgRow(plan=plan, item=item, unit=unit_name, cost_per_jp=rate))
     return rows
 
 

@@ -61,6 +61,18 @@ class QuestionType:
         """The fraction of the question's points earned by ``response`` (0 to 1)."""
         raise NotImplementedError
 
+    def fields(self, q: dict[str, Any], layout: dict[str, Any]) -> list[str] | None:
+        """The names of the question's form fields in this attempt (saving an answer
+        accepts only these); None: ``q-<id>`` and ``q-<id>-<suffix>`` (plugin types)."""
+        return None
+
+    def wrong_parts(self, q: dict[str, Any], response: Any) -> list[str]:
+        """What was wrong in a response that did not earn full points, in words, for the
+        item analysis. By default the whole response; types whose answers have parts
+        (several choices, pairs) name only the parts that are wrong, so a correct option
+        is never listed as a wrong answer."""
+        return [self.describe(q, response)]
+
     # --- xAPI --------------------------------------------------------------------------
     def interaction(self, q: dict[str, Any], lang: str) -> dict[str, Any]:
         """Activity definition of the question (server side: it holds the key)."""
@@ -107,6 +119,9 @@ class _ChoiceBase(QuestionType):
 
     def _by_token(self, layout: dict[str, Any]) -> dict[str, str]:
         return {token: item_id for token, item_id in layout["tokens"]}
+
+    def fields(self, q: dict[str, Any], layout: dict[str, Any]) -> list[str] | None:
+        return [f"q-{q['id']}"]
 
     def interaction(self, q: dict[str, Any], lang: str) -> dict[str, Any]:
         definition = super().interaction(q, lang)
@@ -166,8 +181,24 @@ class MultipleChoice(_ChoiceBase):
         texts = self._texts(q)
         return "; ".join(texts[r] for r in response or [] if r in texts)
 
+    def wrong_parts(self, q: dict[str, Any], response: Any) -> list[str]:
+        """The wrong options chosen; a response that chose no wrong option but left out a
+        correct one is counted as incomplete, without naming the correct option."""
+        from flask_babel import gettext as _
 
-class TrueFalse(QuestionType):
+        chosen = set(response or [])
+        wrong = [c["text"] for c in q["choices"] if c["id"] in chosen and not c["correct"]]
+        if wrong:
+            return wrong
+        return [_("Not every correct option chosen")]
+
+
+class _SingleField(QuestionType):
+    def fields(self, q: dict[str, Any], layout: dict[str, Any]) -> list[str] | None:
+        return [f"q-{q['id']}"]
+
+
+class TrueFalse(_SingleField):
     name = "true_false"
     interaction_type = "true-false"
 
@@ -186,8 +217,14 @@ class TrueFalse(QuestionType):
     def xapi_response(self, q: dict[str, Any], response: Any) -> str:
         return "" if response is None else ("true" if response else "false")
 
+    def describe(self, q: dict[str, Any], response: Any) -> str:
+        """In words of the page's language, never the raw ``true``/``false``."""
+        from flask_babel import gettext as _
 
-class FillIn(QuestionType):
+        return "" if response is None else (_("True") if response else _("False"))
+
+
+class FillIn(_SingleField):
     name = "fill_in"
     interaction_type = "fill-in"
 
@@ -241,6 +278,9 @@ class Matching(QuestionType):
             ],
         }
 
+    def fields(self, q: dict[str, Any], layout: dict[str, Any]) -> list[str] | None:
+        return [f"q-{q['id']}-{tok}" for tok, _sid in layout["sources"]]
+
     def parse(self, q: dict[str, Any], layout: dict[str, Any], get: Getter) -> Any:
         targets = {tok: tid for tok, tid in layout["targets"]}
         result: dict[str, str] = {}
@@ -280,6 +320,16 @@ class Matching(QuestionType):
             if s in pairs and t in pairs
         )
 
+    def wrong_parts(self, q: dict[str, Any], response: Any) -> list[str]:
+        """The wrong pairs (a right pair is not a wrong answer)."""
+        from flask_babel import gettext as _
+
+        pairs = {p["id"]: p for p in q["pairs"]}
+        response = response or {}
+        wrong = [f"{pairs[s]['source']} → {pairs[t]['target']}"
+                 for s, t in sorted(response.items()) if s != t and s in pairs and t in pairs]
+        return wrong or [_("Not every item matched")]
+
 
 class Ordering(_ChoiceBase):
     name = "ordering"
@@ -299,6 +349,9 @@ class Ordering(_ChoiceBase):
         data = super().public(q, layout)
         data["positions"] = list(range(1, len(q["items"]) + 1))
         return data
+
+    def fields(self, q: dict[str, Any], layout: dict[str, Any]) -> list[str] | None:
+        return [f"q-{q['id']}-{tok}" for tok, _iid in layout["tokens"]]
 
     def parse(self, q: dict[str, Any], layout: dict[str, Any], get: Getter) -> Any:
         ranked: list[tuple[int, str]] = []
@@ -329,7 +382,7 @@ class Ordering(_ChoiceBase):
         return " → ".join(texts[r] for r in response or [] if r in texts)
 
 
-class Numeric(QuestionType):
+class Numeric(_SingleField):
     name = "numeric"
     interaction_type = "numeric"
 
@@ -369,6 +422,16 @@ class Numeric(QuestionType):
 
     def xapi_response(self, q: dict[str, Any], response: Any) -> str:
         return "" if response is None else _num(response)
+
+    def describe(self, q: dict[str, Any], response: Any) -> str:
+        """The number as the locale writes it (a decimal comma in Indonesian), with the
+        unit."""
+        from flask_babel import format_decimal
+
+        if response is None:
+            return ""
+        text = str(format_decimal(response, "#,##0.######"))
+        return f"{text} {q['unit']}" if q.get("unit") else text
 
 
 def _num(value: float) -> str:

@@ -1,4 +1,6 @@
-"""Quiz attempts: what was shown (the per-attempt layout), what was answered, the grade."""
+"""Quiz attempts: what was shown (the per-attempt layout), what was answered, the grade;
+and the answers saved while an attempt is open (restored on reload, graded when time runs
+out)."""
 
 from __future__ import annotations
 
@@ -45,3 +47,25 @@ class QuizAttempt(Model):
     @property
     def finished(self) -> bool:
         return self.submitted_at is not None
+
+
+class QuizSavedAnswer(Model):
+    """What the learner has answered so far to one question of an open attempt.
+
+    Saved as the learner answers (one row per question, so two saves of different
+    questions never overwrite each other), restored into the page on reload, and graded
+    when the time limit ends the attempt. A saved answer is not a result: no statement is
+    stored for it until the attempt is submitted or closed.
+    """
+
+    __tablename__ = "quiz_saved_answer"
+
+    attempt_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("quiz_attempt.id", ondelete="CASCADE"), primary_key=True)
+    question_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    #: The question's form fields as the page sent them: {field name: [values]}.
+    values: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    #: The page's change counter (milliseconds): a save older than the stored one is
+    #: ignored, so a slow request cannot undo a later answer.
+    rev: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    saved_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

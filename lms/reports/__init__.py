@@ -27,6 +27,9 @@ def init_app(app: Flask) -> None:
     # lms.statement_consumers entry-point group and registered by lms.plugins.
     app.register_blueprint(reports_bp)
     register_home_panel(home_panel)
+    from lms.reports.notify import register
+
+    register()  # its kind of e-mail (lms.mail)
     from lms.courses.service import register_jp_source
     from lms.reports.service import credited_jp_in_year
 

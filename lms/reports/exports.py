@@ -195,13 +195,16 @@ def cost_per_jp(args: Any) -> float | None:
 
     raw = (args.get("cost", "") or "").strip().replace(".", "").replace(",", ".")
     if raw:
+        from lms.errors import ValidationError
+
         try:
             value = float(raw)
         except ValueError:
-            from lms.errors import ValidationError
-
             raise ValidationError(_("The cost per JP must be a number."), field="cost") from None
-        return max(0.0, value)
+        if not 0 <= value <= 1e12:  # also NaN and infinity
+            raise ValidationError(_("The cost per JP must be a number from 0 to "
+                                    "1.000.000.000.000."), field="cost")
+        return value
     configured = current_app.config.get("REPORTS_COST_PER_JP")
     return float(configured) if configured else None
 
@@ -213,20 +216,31 @@ def category_label(category: str | None) -> str:
 
 def needs_sheets(scope: Any, filters: Any, cost: float | None
                  ) -> list[tuple[str, list[str], Iterable[list[Any]]]]:
-    """The four sheets of the AKPK workbook (budget plan, needs by competency, gaps by org
-    unit, job-person match), the last one streamed."""
+    """The sheets of the AKPK workbook: the budget plan (one chosen route per need, costed
+    only where it costs money, with totals), the per-employee AKPK (needs, development
+    type, route, schedule, JP, cost) as BKPSDM reports it upward, needs by competency,
+    gaps by org unit and the job-person match (the last two streamed; the match last)."""
     from lms.reports import needs, service
 
     items = needs.needs(scope, filters)
     heat = service.gap_heatmap(scope, filters)
-    plan = [[r["code"], r["competency"], r["participants"], r["average_gap"],
-             kind_label(r["route"].kind) if r["route"] else "",
-             r["route"].title if r["route"] else _("No route yet"),
-             r["route"].provider if r["route"] else "", r["route"].jp if r["route"] else None,
-             r["route"].schedule if r["route"] else "",
-             (r["route"].cost_per_jp if r["route"] and r["route"].cost_per_jp is not None
-              else cost), r["cost"]]
-            for r in needs.plan_rows(items, cost)]
+    lines, totals = needs.budget_plan(scope, filters, cost)
+    plan: list[list[Any]] = []
+    for line in lines:
+        route = line.route
+        plan.append([line.competency.code, line.competency.name, line.required, line.employees,
+                     needs.development_type(route.kind) if route else "",
+                     kind_label(route.kind) if route else "",
+                     route.title if route else _("No route yet"),
+                     route.provider if route else "", route.schedule if route else "",
+                     route.jp if route else None, line.rate, line.cost_per_participant,
+                     line.jp_total if route else None, line.cost])
+    plan.append([_("Total"), _("%(n)d needs of %(employees)d employees", n=totals.needs,
+                                employees=totals.employees), None, totals.participations,
+                 "", "", "", "", "", None, None, None, totals.jp, totals.cost])
+    if totals.unpriced:
+        plan.append(["", _("%(n)d needs have no cost yet: no route, or no cost per JP for "
+                           "their route.", n=totals.unpriced)] + [None] * 12)
     per_need = [[n.competency.code, n.competency.name, n.employees, round(n.average_gap, 2),
                  n.target_employees] for n in items]
     per_unit = [[u.name, heat.unit_totals.get(u.id, 0)]
@@ -239,10 +253,18 @@ def needs_sheets(scope: Any, filters: Any, cost: float | None
 
     matches = (match_values(needs.to_match(r)) for r in service.iter_rows(
         needs.match_query(scope, filters)))
+    per_employee = needs.employee_plan_rows(scope, filters, cost, kind_label)
     return [
-        (_("Budget plan"), [_("Code"), _("Competency"), _("Participants"), _("Average gap"),
-                            _("Route"), _("Title"), _("Provider"), _("JP"), _("Schedule"),
-                            _("Cost per JP (Rp)"), _("Estimated cost (Rp)")], plan),
+        (_("Budget plan"), [_("Code"), _("Competency"), _("Required level"), _("Employees"),
+                            _("Development type"), _("Route"), _("Title"), _("Provider"),
+                            _("Schedule"), _("JP per participant"), _("Cost per JP (Rp)"),
+                            _("Cost per participant (Rp)"), _("JP in all"),
+                            _("Cost (Rp)")], plan),
+        (_("AKPK per employee"), [_("NIP"), _("Name"), _("Org unit"), _("Position"), _("Code"),
+                                  _("Competency"), _("Current level"), _("Required level"),
+                                  _("Standard of"), _("Development type"), _("Route"),
+                                  _("Title"), _("Provider"), _("Schedule"), _("JP"),
+                                  _("Cost (Rp)")], per_employee),
         (_("Needs by competency"), [_("Code"), _("Competency"), _("Employees below standard"),
                                     _("Average gap (levels)"),
                                     _("Employees below target position")], per_need),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,7 +59,8 @@ class Route:
     slug: str | None = None
 
     def cost(self, participants: int, default_cost_per_jp: float | None) -> float | None:
-        rate = self.cost_per_jp if self.cost_per_jp is not None else default_cost_per_jp
+        """What ``participants`` cost on this route (nothing for a Lentera course)."""
+        rate = route_rate(self, default_cost_per_jp)
         if rate is None:
             return None
         return participants * self.jp * rate
@@ -305,18 +307,216 @@ def add_route(spec: RouteSpec) -> DevelopmentRoute:
     return route
 
 
+# --- the budget plan and the per-employee AKPK ------------------------------------------
+#
+# A *need* is one competency to reach one level: every employee short of that level in it
+# (against the current position's standard or, when HR set one, the target position's;
+# an employee short against both counts once, toward the higher level). Each need gets ONE
+# chosen route (:func:`choose_route`), and each employee in it is costed once:
+# participants x JP x the route's cost per JP. Lentera's own courses cost nothing; a route
+# without its own cost per JP takes the page's default (``REPORTS_COST_PER_JP``), and
+# without either its cost is unknown and shown as such, never guessed.
+
+#: Routes of learning that are classical (klasikal) training; the others, and Lentera's
+#: courses, are non-classical (Peraturan LAN 10/2018).
+CLASSICAL_KINDS = frozenset({"classroom", "seminar", "workshop", "university", "private"})
+
+
+def development_type(kind: str) -> str:
+    """Klasikal or nonklasikal, in the UI language."""
+    return _("Classical") if kind in CLASSICAL_KINDS else _("Non-classical")
+
+
+def route_rate(route: Route, default_cost_per_jp: float | None) -> float | None:
+    """What one JP of ``route`` costs per participant: 0 for Lentera's courses (free),
+    the route's own cost, else the default; None when nobody said."""
+    if route.kind == "course":
+        return 0.0
+    if route.cost_per_jp is not None:
+        return float(route.cost_per_jp)
+    return default_cost_per_jp
+
+
+def choose_route(routes: list[Route], required: int,
+                 default_cost_per_jp: float | None) -> Route | None:
+    """The one route a need is planned with: among the routes that reach the required
+    level, the cheapest per participant (free courses first; a route of unknown cost
+    after the priced ones), then the lowest level that is enough, then the fewest JP;
+    when none reaches it, the route that gets closest."""
+    if not routes:
+        return None
+
+    def price(route: Route) -> float:
+        rate = route_rate(route, default_cost_per_jp)
+        return float("inf") if rate is None else rate * route.jp
+
+    reaching = [r for r in routes if r.level >= required]
+    if reaching:
+        return min(reaching, key=lambda r: (price(r), r.level, r.jp, r.title))
+    return min(routes, key=lambda r: (-r.level, price(r), r.jp, r.title))
+
+
+@dataclass
+class PlanLine:
+    """One need of the budget plan: a competency to a level, its employees, its route."""
+
+    competency: Competency
+    required: int
+    employees: int = 0
+    route: Route | None = None
+    rate: float | None = None
+
+    @property
+    def cost_per_participant(self) -> float | None:
+        if self.route is None or self.rate is None:
+            return None
+        return self.route.jp * self.rate
+
+    @property
+    def cost(self) -> float | None:
+        each = self.cost_per_participant
+        return None if each is None else each * self.employees
+
+    @property
+    def jp_total(self) -> float:
+        return (self.route.jp if self.route else 0.0) * self.employees
+
+
+@dataclass
+class PlanTotals:
+    needs: int = 0
+    employees: int = 0
+    participations: int = 0
+    jp: float = 0.0
+    cost: float = 0.0
+    unpriced: int = 0  # needs whose cost is unknown (no route, or no cost per JP)
+
+
+def _need_rows(scope: Scope, filters: Filters) -> sa.Select:
+    """(user id, competency id, required level, level, basis) per employee and competency
+    short of the current or target position's standard; the higher requirement wins."""
+    emp = employees(scope, filters)
+    current = (sa.select(emp.c.user_id.label("user_id"),
+                         PositionRequirement.competency_id.label("competency_id"),
+                         PositionRequirement.level.label("required"),
+                         sa.literal("current").label("basis"))
+               .select_from(emp)
+               .join(PositionRequirement, PositionRequirement.position_id == emp.c.position_id))
+    target = (sa.select(emp.c.user_id.label("user_id"),
+                        PositionRequirement.competency_id.label("competency_id"),
+                        PositionRequirement.level.label("required"),
+                        sa.literal("target").label("basis"))
+              .select_from(emp)
+              .join(TargetPosition, TargetPosition.user_id == emp.c.user_id)
+              .join(PositionRequirement,
+                    PositionRequirement.position_id == TargetPosition.position_id))
+    both = sa.union_all(current, target).subquery("requirements")
+    cur = sa.func.coalesce(sa.func.max(sa.case((both.c.basis == "current", both.c.required),
+                                               else_=0)), 0)
+    tgt = sa.func.coalesce(sa.func.max(sa.case((both.c.basis == "target", both.c.required),
+                                               else_=0)), 0)
+    merged = (sa.select(both.c.user_id, both.c.competency_id,
+                        sa.func.max(both.c.required).label("required"),
+                        # The standard that asks more decides; the current one on a tie.
+                        sa.case((tgt > cur, "target"), else_="current").label("basis"))
+              .group_by(both.c.user_id, both.c.competency_id).subquery("needed"))
+    level = sa.func.coalesce(UserCompetency.level, 0)
+    return (sa.select(merged.c.user_id, merged.c.competency_id, merged.c.required,
+                      level.label("level"), merged.c.basis)
+            .select_from(merged)
+            .outerjoin(UserCompetency, sa.and_(
+                UserCompetency.user_id == merged.c.user_id,
+                UserCompetency.competency_id == merged.c.competency_id))
+            .where(level < merged.c.required))
+
+
+def budget_plan(scope: Scope, filters: Filters, cost_per_jp: float | None
+                ) -> tuple[list[PlanLine], PlanTotals]:
+    """The budget plan: one line per need with its chosen route and cost, and totals."""
+    session = get_session()
+    needed = _need_rows(scope, filters).subquery("gaps")
+    counts = session.execute(
+        sa.select(needed.c.competency_id, needed.c.required, sa.func.count())
+        .group_by(needed.c.competency_id, needed.c.required)).all()
+    distinct = int(session.scalar(sa.select(sa.func.count(sa.distinct(needed.c.user_id))))
+                   or 0)
+    competencies = {c.id: c for c in session.scalars(sa.select(Competency))}
+    routes = routes_by_competency()
+    lines = []
+    for competency_id, required, count in counts:
+        route = choose_route(routes.get(competency_id, []), int(required), cost_per_jp)
+        lines.append(PlanLine(competencies[competency_id], int(required), int(count), route,
+                              route_rate(route, cost_per_jp) if route else None))
+    lines.sort(key=lambda n: (-n.employees, n.competency.sort_order, n.competency.code,
+                              n.required))
+    totals = PlanTotals(needs=len(lines), employees=distinct,
+                        participations=sum(n.employees for n in lines),
+                        jp=sum(n.jp_total for n in lines),
+                        cost=sum(n.cost or 0.0 for n in lines),
+                        unpriced=sum(1 for n in lines if n.cost is None))
+    return lines, totals
+
+
+def employee_need_query(scope: Scope, filters: Filters) -> sa.Select:
+    """Per employee and need: NIP, name, unit, position, competency, level, required level,
+    basis; ordered by unit, name and competency (for the per-employee AKPK sheet)."""
+    needed = _need_rows(scope, filters).subquery("gaps")
+    emp = employees(scope, filters)
+    return (sa.select(User.nip, User.name, OrgUnit.name, Position.name, Competency.id,
+                      Competency.code, Competency.name, needed.c.level, needed.c.required,
+                      needed.c.basis)
+            .select_from(needed)
+            .join(emp, emp.c.user_id == needed.c.user_id)
+            .join(User, User.id == needed.c.user_id)
+            .join(OrgUnit, OrgUnit.id == emp.c.org_unit_id)
+            .join(Position, Position.id == emp.c.position_id)
+            .join(Competency, Competency.id == needed.c.competency_id)
+            .order_by(OrgUnit.path, User.name, User.id, Competency.sort_order,
+                      Competency.code))
+
+
+def employee_plan_rows(scope: Scope, filters: Filters, cost_per_jp: float | None,
+                       kind_label: Any) -> Iterator[list[Any]]:
+    """The per-employee AKPK rows (streamed): needs, development type, route, schedule, JP
+    and cost, with the same route choice as :func:`budget_plan` (so the two add up)."""
+    from lms.reports.service import iter_rows
+
+    routes = routes_by_competency()
+    chosen: dict[tuple[int, int], Route | None] = {}
+    for row in iter_rows(employee_need_query(scope, filters)):
+        (nip, name, unit, position, competency_id, code, competency_name, level, required,
+         basis) = row
+        key = (competency_id, int(required))
+        if key not in chosen:
+            chosen[key] = choose_route(routes.get(competency_id, []), int(required),
+                                       cost_per_jp)
+        route = chosen[key]
+        rate = route_rate(route, cost_per_jp) if route else None
+        yield [nip or "", name, unit, position, code, competency_name, int(level),
+               int(required),
+               _("Current position") if basis == "current" else _("Target position"),
+               development_type(route.kind) if route else "",
+               kind_label(route.kind) if route else "",
+               route.title if route else _("No route yet"),
+               route.provider if route else "", route.schedule if route else "",
+               route.jp if route else None,
+               None if route is None or rate is None else route.jp * rate]
+
+
 def plan_rows(items: list[Need], cost_per_jp: float | None) -> list[dict[str, Any]]:
-    """The budget plan: one line per (competency, route) with participants, JP and cost."""
+    """Every route per competency with what it would cost for the need's participants
+    (Lentera's courses at no cost): the choices HR weighs, not the budget."""
     rows = []
     for need in items:
         for route in need.routes or [None]:  # type: ignore[list-item]
+            rate = route_rate(route, cost_per_jp) if route else None
             rows.append({
                 "code": need.competency.code,
                 "competency": need.competency.name,
                 "participants": need.participants,
                 "average_gap": round(need.average_gap, 2),
                 "route": route,
-                "cost": route.cost(need.participants, cost_per_jp) if route else None,
+                "cost": None if rate is None else need.participants * route.jp * rate,
             })
     return rows
 

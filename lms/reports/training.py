@@ -571,9 +571,11 @@ def record_participants(training: Training, rows: Iterable[ParticipantRow], *,
     session = get_session()
     statements = []
     added = []
+    rows_done: list[User] = []
     for row in rows:
         if row.user is None:
             continue
+        rows_done.append(row.user)
         statement_id = str(uuid.uuid4())
         statements.append(participant_statement(training, row.user, statement_id))
         session.add(TrainingParticipant(
@@ -587,6 +589,10 @@ def record_participants(training: Training, rows: Iterable[ParticipantRow], *,
     session.flush()
     session.expire(training, ["participants"])
     _log(training, TrainingChangeKind.PARTICIPANTS_ADDED, by, {"participants": added})
+    from lms.reports.notify import training_recorded
+
+    for row in rows_done:
+        training_recorded(training, row)
     return len(statements)
 
 

@@ -345,8 +345,10 @@ def needs_page() -> Any:
         needs.match_query(scope, filters))
     form = RouteForm()
     form.competency.choices = _competency_choices()
+    lines, totals = needs.budget_plan(scope, filters, cost)
     return render_template(
         "reports/needs.html", items=items, cost=cost, plan=needs.plan_rows(items, cost),
+        lines=lines, totals=totals, development_type=needs.development_type,
         matches=[needs.to_match(r) for r in rows], page=Page(rows, _page(), PER_PAGE, total),
         categories=needs.category_counts(scope, filters), category=category,
         heat=service.gap_heatmap(scope, filters), route_form=form, delete_form=CsrfForm(),

@@ -1,6 +1,8 @@
-"""In Chromium, on the demo organisation: the demo learner assesses herself and her
-supervisor assesses her; the profile changes as the framework's policy says (the self
-rating is shown, not counted; the supervisor's rating sets the level)."""
+"""In Chromium, on the demo organisation: the demo learner assesses herself on the paged
+questionnaire (leaving it half done and coming back), her supervisor assesses her, and HR
+validates the supervisor's rating; the profile changes as the framework's policy says (the
+self rating is shown, not counted; the supervisor's rating sets the level once HR has
+validated it)."""
 
 from __future__ import annotations
 
@@ -29,6 +31,13 @@ def demo(app, live_server) -> dict[str, Any]:
         learner = get_session().scalar(sa.select(User).where(
             User.email == "learner@demo.lentera.local"))
         supervisor = competency.supervisors_of(learner)[0]
+        from lms.people.models import OrgUnit
+        from lms.reports.scope import set_scope
+
+        hr = get_session().scalar(sa.select(User).where(User.email == "hr@demo.lentera.local"))
+        set_scope(hr, get_session().scalar(sa.select(OrgUnit).where(
+            OrgUnit.parent_id.is_(None))))
+        get_session().commit()
         found = {"nip": learner.nip, "supervisor": supervisor.email}
         get_session().close()
     return found
@@ -65,8 +74,19 @@ def test_self_and_supervisor_assessment_of_the_demo_learner(browser, live_server
     only(learner, "self", "M.01")
     learner.get_by_role("button", name="Mulai penilaian diri").click()
     learner.wait_for_url("**/assessment/fill/*")
+    assert "Kompetensi 1 dari 1" in learner.locator("#questionnaire-progress").inner_text()
     learner.locator("#fill-M\\.01").select_option("4")
-    assert learner.locator("#a-M\\.01-4\\.0").input_value() == "2"  # the helper filled it
+    assert learner.locator("#a-M\\.01-4\\.0-2").is_checked()  # the helper filled it
+    assert learner.locator("#a-M\\.01-5\\.0-0").is_checked()
+    # Half done, she saves and comes back later: the answers are still there.
+    learner.locator('label[for="a-M.01-1.0-3"]').click()  # "Selalu"
+    learner.get_by_role("button", name="Simpan dan lanjutkan nanti").click()
+    learner.wait_for_url("**/assessment/")
+    learner.get_by_role("link", name="Lanjutkan").click()
+    assert learner.locator("#a-M\\.01-1\\.0-3").is_checked()
+    assert learner.locator("#a-M\\.01-4\\.0-2").is_checked()
+    learner.get_by_role("button", name="Tinjau dan kirim").first.click()
+    assert learner.locator('#review tr[data-code="M.01"]').inner_text().split()[-2] == "4"
     learner.get_by_role("button", name="Kirim penilaian").click()
     learner.wait_for_url("**/assessment/rounds/*")
     assert learner.locator('#assessment-results tr[data-code="M.01"] .res-self').inner_text() == "4"
@@ -83,14 +103,26 @@ def test_self_and_supervisor_assessment_of_the_demo_learner(browser, live_server
     boss.get_by_role("button", name="Mulai penilaian atasan").click()
     boss.wait_for_url("**/assessment/fill/*")
     boss.locator("#fill-M\\.01").select_option("3")
+    boss.get_by_role("button", name="Tinjau dan kirim").first.click()
+    assert boss.locator("#validation-note").is_visible()
     boss.get_by_role("button", name="Kirim penilaian").click()
     boss.wait_for_url("**/assessment/rounds/*")
-    row = boss.locator('#assessment-results tr[data-code="M.01"]')
-    assert row.locator(".res-supervisor").inner_text() == "3"
+    assert "menunggu validasi BKPSDM" in boss.locator("#raters").inner_text()
     assert boss.evaluate(
         "() => !!window.Chart.getChart(document.getElementById('assessment-chart'))")
 
-    # The supervisor's rating counts: the learner's level rises to 3, with its evidence.
+    # Not counted before HR validates it.
+    learner.goto("/competency/")
+    assert level_cell(learner, "M.01") == "–"
+    hr = sign_in(browser, live_server, "hr@demo.lentera.local")
+    hr.goto("/assessment/")
+    hr.locator("#validations").get_by_role("link", name="Periksa dan validasi").click()
+    assert hr.locator('#validation-rows tr[data-code="M.01"]').inner_text().split()[-1] == "3"
+    hr.get_by_role("button", name="Validasi: hitung penilaian ini").click()
+    hr.wait_for_url("**/assessment/#validations")
+    assert "Tidak ada penilaian yang menunggu validasi" in hr.locator("#validations").inner_text()
+
+    # Validated, the supervisor's rating counts: her level rises to 3, with its evidence.
     learner.goto("/competency/")
     assert level_cell(learner, "M.01") == "3"
     panel = learner.locator('#assessment-panel tr[data-code="M.01"]')
@@ -100,3 +132,4 @@ def test_self_and_supervisor_assessment_of_the_demo_learner(browser, live_server
     assert "Atasan" in learner.locator("#evidence-table").inner_text()
     learner.context.close()
     boss.context.close()
+    hr.context.close()

@@ -48,11 +48,18 @@ def test_self_then_supervisor_assessment_change_the_profile_as_the_policy_says(c
     assert response.status_code == 302
     sup_entry = int(response.headers["Location"].rsplit("/", 1)[1])
     client.post(f"/assessment/fill/{sup_entry}", data=answers_for({"M.01": 3, "M.03": 2}))
+    # The shipped framework asks HR to validate a supervisor's rating before it counts.
+    assert level_of(employee, "M.01") == 0
+    login(client, org["hr"])
+    assert client.post(f"/assessment/validate/{sup_entry}",
+                       data={"action": "validate"}).status_code == 302
     assert level_of(employee, "M.01") == 3
     assert level_of(employee, "M.03") == 2
     statement = get_session().scalar(sa.select(Statement).where(
         Statement.activity_id == "http://lentera.test/assessment/competency/M.01/supervisor"))
     assert statement.data["context"]["instructor"]["account"]["name"] == supervisor.nip
+    assert statement.data["context"]["extensions"][
+        "http://lentera.test/assessment/xapi/validated-by"]["account"]["name"] == org["hr"].nip
 
     # Results show the distance between self and others, on the profile too.
     login(client, employee)
@@ -189,6 +196,9 @@ def test_recommendations_follow_the_assessed_levels(client, org):
                            data={"competencies": ["M.01"]})
     entry_id = int(response.headers["Location"].rsplit("/", 1)[1])
     client.post(f"/assessment/fill/{entry_id}", data=answers_for({"M.01": 3}))
+    login(client, org["hr"])
+    client.post(f"/assessment/validate/{entry_id}", data={"action": "validate"})
+    login(client, org["supervisor"])
     get_session().expire_all()
     assert service.recommended_courses(employee) == []
     # A submitted questionnaire cannot be sent again, and its page leads to the results.

@@ -162,7 +162,7 @@ def test_trainer_builds_publishes_and_reads_the_results(
     assert page.locator("#completed").inner_text() == "1"
     assert "Peserta Uji" in page.locator("#learners").inner_text()
     assert page.locator("#items tbody tr").count() == 4
-    assert page.locator("#items .difficulty").first.inner_text() == "1.00"
+    assert page.locator("#items .difficulty").first.inner_text() == "1,00"  # decimal comma (id)
     assert page.locator("#item-chart").count() == 1
 
 

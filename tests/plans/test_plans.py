@@ -128,17 +128,18 @@ def test_organisation_plan_is_scoped_and_exported(client, org, catalog):
     login(client, org["hr"])
     html = client.get(f"/plans/organisation?year={YEAR}").get_data(as_text=True)
     assert "Integritas ASN" in html and "Coaching komunikasi" in html
-    # 8 JP x 100,000 (the setting) + 6 JP x 150,000 (the route's own cost).
-    assert "1.700.000" in html
+    # The Lentera course costs nothing (the setting prices only routes without their own
+    # cost); 6 JP x 150,000 (the route's own cost).
+    assert "900.000" in html and "1.700.000" not in html
     csv_text = client.get(f"/plans/organisation.csv?year={YEAR}").get_data(as_text=True)
-    assert "Integritas ASN" in csv_text and "800000" in csv_text
+    assert "Integritas ASN" in csv_text and "900000" in csv_text and "800000" not in csv_text
     response = client.get(f"/plans/organisation.xlsx?year={YEAR}")
     assert response.status_code == 200
     from openpyxl import load_workbook
 
     book = load_workbook(io.BytesIO(response.data))
     assert book.worksheets[0].max_row == 3
-    assert [c.value for c in book.worksheets[2][2]][1:] == [1, 1, 8, 800000]  # courses
+    assert [c.value for c in book.worksheets[2][2]][1:] == [1, 1, 8, 0]  # courses: free
     assert 'id="org-by-unit"' in html
     assert client.get("/plans/organisation?year=abc").status_code == 400
     login(client, org["hr_other"])

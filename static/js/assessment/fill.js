@@ -8,9 +8,10 @@
         return;
       }
       const upto = parseInt(picker.value, 10);
-      const fieldset = picker.closest("fieldset");
-      fieldset.querySelectorAll("select.answer").forEach(function (answer) {
-        answer.value = parseInt(answer.dataset.level, 10) <= upto ? "2" : "0";
+      const section = picker.closest("section");
+      section.querySelectorAll("input.answer").forEach(function (answer) {
+        const wanted = parseInt(answer.dataset.level, 10) <= upto ? "2" : "0";
+        answer.checked = answer.value === wanted;
       });
     });
   });

@@ -64,6 +64,7 @@ from lms.competency.rules import (
 from lms.db import get_session
 from lms.people.models import User
 from lms.xapi.consumers import StatementConsumer, StoredStatement
+from lms.xapi.launch import outside_launch
 
 log = logging.getLogger(__name__)
 
@@ -406,6 +407,8 @@ class ProfileEngine:
         activity = obj.get("id")
         if not isinstance(activity, str) or activity in self._competency_iris:
             return
+        if outside_launch(data):
+            return  # a launch credential (in the learner's browser) about another activity
         keys = rules.candidates(activity)
         verb = (data.get("verb") or {}).get("id")
         quizzes = rules.question_quizzes.get(activity) if verb == ANSWERED else None

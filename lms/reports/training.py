@@ -51,6 +51,7 @@ from lms.reports.scope import Scope, employee_in_scope
 
 try:
     from lms.xapi.consumers import StatementConsumer, StoredStatement
+    from lms.xapi.launch import origin_of
     from lms.xapi.validation.common import statement_time
 except ImportError:  # pragma: no cover - the LRS is part of Lentera
     StatementConsumer = object  # type: ignore[assignment,misc]
@@ -623,6 +624,11 @@ class JpLedger(StatementConsumer):  # type: ignore[misc,valid-type]
         verb = (data.get("verb") or {}).get("id")
         obj = data.get("object") or {}
         if obj.get("objectType", "Activity") != "Activity":
+            return
+        if origin_of(data) is not None:
+            # Written with a launch credential, which the learner's browser holds: its JP
+            # extension is the learner's word. Launched content earns JP through the
+            # course completion Lentera records itself (the cmi5 consumer).
             return
         iri = str(obj.get("id") or "")
         if iri.startswith(f"{base_url()}/courses/"):

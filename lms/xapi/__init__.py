@@ -10,7 +10,36 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+
 from flask import Flask
+
+_SLASHES = re.compile(r"/{2,}")
+
+
+class XapiPaths:
+    """WSGI middleware: xAPI requests are served at the paths real clients send.
+
+    cmi5 hands content the endpoint ``<base>/xapi/`` and libraries append resource names
+    with a slash of their own (``/xapi//activities/state``); others add a trailing slash.
+    Flask would answer such paths with a redirect (308), which a cross-origin browser
+    request cannot follow, so the path is tidied before routing instead: runs of slashes
+    become one and a trailing slash goes. Only paths under ``/xapi/`` are touched; an xAPI
+    request is never redirected.
+    """
+
+    def __init__(self, wsgi_app: Callable[..., Iterable[bytes]]) -> None:
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO") or ""
+        if "/xapi" in path[:8] and ("//" in path or (path.endswith("/") and len(path) > 6)):
+            tidy = _SLASHES.sub("/", path)
+            if tidy.startswith("/xapi/"):
+                environ["PATH_INFO"] = tidy.rstrip("/") or "/"
+        return self.wsgi_app(environ, start_response)
 
 
 def init_app(app: Flask) -> None:
@@ -28,6 +57,7 @@ def init_app(app: Flask) -> None:
     csrf.exempt(xapi_bp)
     limiter.exempt(xapi_bp)
     app.register_blueprint(xapi_bp)
+    app.wsgi_app = XapiPaths(app.wsgi_app)  # type: ignore[method-assign]
     app.register_blueprint(admin_bp)
     app.cli.add_command(client_group)
     app.cli.add_command(xapi_group)

@@ -153,11 +153,14 @@ class Credential(Model):
     created: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
-    #: Set on launch credentials (never stored): the only actor and registration allowed.
-    # (plain attributes, not columns)
+    #: Set on launch credentials (never stored): the only actor, registration, activity
+    #: (the launched AU) and cmi5 session allowed. (Plain attributes, not columns.)
+    # No annotations: declarative mapping would take annotated attributes for columns.
     launch_actor = None
     launch_actor_key = None
     launch_registration = None
+    launch_activity = None
+    launch_session = None
 
     @property
     def scopes(self) -> set[str]:

@@ -18,7 +18,7 @@ from werkzeug.exceptions import HTTPException
 
 from lms.db import get_session
 from lms.errors import Forbidden, LmsError, NotFound, ValidationError
-from lms.xapi import auth, documents, service
+from lms.xapi import auth, documents, launch, service
 from lms.xapi.documents import ACTIVITY_PROFILE, AGENT_PROFILE, STATE, DocumentKey
 from lms.xapi.formats import format_statement
 from lms.xapi.multipart import build_multipart, parse_multipart, sha2_matches
@@ -348,16 +348,15 @@ def _check_write(statements: list[dict[str, Any]]) -> None:
         _forbid("This client key may not write statements (scope statements/write needed).")
     if credential.launch_actor is not None:
         for i, statement in enumerate(statements):
-            if not isinstance(statement, dict):
-                continue
-            if agent_key(statement.get("actor")) != credential.launch_actor_key:
-                _forbid(f"statements[{i}].actor: this launch credential may only write "
-                        "statements of the learner it was issued for.")
-            registration = (statement.get("context") or {}).get("registration")
-            if str(registration).lower() != credential.launch_registration:
-                _forbid(f"statements[{i}].context.registration: this launch credential may "
-                        f"only write statements with registration "
-                        f"{credential.launch_registration}.")
+            message = launch.refusal(
+                statement, actor_key=credential.launch_actor_key,
+                registration=credential.launch_registration,
+                activity_id=credential.launch_activity, session_id=credential.launch_session,
+                statement_actor_key=agent_key(statement.get("actor"))
+                if isinstance(statement, dict) and isinstance(statement.get("actor"), dict)
+                else None)
+            if message:
+                _forbid(f"statements[{i}].{message}")
             for check in auth.LAUNCH_CHECKS:
                 message = check(statement)
                 if message:
@@ -596,7 +595,7 @@ def activities() -> Response:
     _only_params({"activityId"})
     activity_id = _iri_param("activityId")
     activity = service.get_activity(activity_id)
-    if g.xapi_credential.launch_actor is not None:
+    if not auth.can_read_answer_keys(g.xapi_credential):
         activity = _without_answer_keys(activity)
     return _json(activity)
 
@@ -699,7 +698,10 @@ def _documents(key: DocumentKey, id_param: str, allowed: set[str], *, write_ok: 
     raise XapiError(405, f"{method} is not allowed here.")
 
 
-def _check_launch_state(agent: dict[str, Any], registration: str | None) -> None:
+def _check_launch_state(agent: dict[str, Any], activity_id: str,
+                        registration: str | None) -> None:
+    """A launch credential uses only the State of its learner, registration and AU; it
+    reads LMS.LaunchData and never changes it (cmi5 §10)."""
     credential = g.xapi_credential
     if credential.launch_actor is None:
         return
@@ -707,6 +709,16 @@ def _check_launch_state(agent: dict[str, Any], registration: str | None) -> None
             registration != credential.launch_registration:
         _forbid("This launch credential may only use the State of its own learner and "
                 "registration.")
+    if not launch.within(activity_id, credential.launch_activity):
+        _forbid(f"This launch credential may only use the State of the activity it was "
+                f"launched for ({credential.launch_activity}).")
+    if g.xapi_method not in ("GET", "HEAD"):
+        state_id = _params().get("stateId")
+        if state_id is None:
+            _forbid("Launched content may not delete every State document at once.")
+        if state_id in launch.LMS_STATE_DOCUMENTS:
+            _forbid(f"{state_id} is written by the LMS; launched content may read it but "
+                    "not change or delete it (cmi5 §10).")
 
 
 @xapi_bp.route("/activities/state", methods=["GET", "PUT", "POST", "DELETE"])
@@ -716,7 +728,7 @@ def state() -> Response:
     agent = _agent_param("agent")
     assert agent is not None
     registration = _uuid_param("registration")
-    _check_launch_state(agent, registration)
+    _check_launch_state(agent, activity_id, registration)
     key = DocumentKey(STATE, activity_id=activity_id, agent_key=agent_key(agent) or "",
                       registration=registration or "")
     credential = g.xapi_credential
@@ -726,15 +738,26 @@ def state() -> Response:
                       read_ok=auth.can_use_state(credential, False), delete_many=True)
 
 
+def _launch_profile_read(allowed: bool) -> tuple[bool, bool]:
+    """(write_ok, read_ok) of a launch credential on a profile document: reading one
+    document where cmi5 lets the AU read, never writing (403, which cmi5 §11 allows)."""
+    single = g.xapi_method in ("GET", "HEAD") and _params().get("profileId") is not None
+    return False, allowed and single
+
+
 @xapi_bp.route("/activities/profile", methods=["GET", "PUT", "POST", "DELETE"])
 def activity_profile() -> Response:
     """Activity Profile (1.0.3 Part Three §2.7, 2.0 §4.1.6.6)."""
     activity_id = _iri_param("activityId")
     key = DocumentKey(ACTIVITY_PROFILE, activity_id=activity_id)
     credential = g.xapi_credential
+    write_ok = auth.can_use_profiles(credential, True)
+    read_ok = auth.can_use_profiles(credential, False)
+    if credential.launch_actor is not None:
+        write_ok, read_ok = _launch_profile_read(
+            launch.within(activity_id, credential.launch_activity))
     return _documents(key, "profileId", {"activityId", "profileId", "since"},
-                      write_ok=auth.can_use_profiles(credential, True),
-                      read_ok=auth.can_use_profiles(credential, False), profile=True)
+                      write_ok=write_ok, read_ok=read_ok, profile=True)
 
 
 @xapi_bp.route("/agents/profile", methods=["GET", "PUT", "POST", "DELETE"])
@@ -743,6 +766,12 @@ def agent_profile() -> Response:
     agent = _agent_param("agent")
     key = DocumentKey(AGENT_PROFILE, agent_key=agent_key(agent) or "")
     credential = g.xapi_credential
+    write_ok = auth.can_use_profiles(credential, True)
+    read_ok = auth.can_use_profiles(credential, False)
+    if credential.launch_actor is not None:
+        # cmi5 §11: the AU reads the learner's cmi5LearnerPreferences.
+        write_ok, read_ok = _launch_profile_read(
+            key.agent_key == credential.launch_actor_key
+            and _params().get("profileId") in launch.READABLE_AGENT_PROFILES)
     return _documents(key, "profileId", {"agent", "profileId", "since"},
-                      write_ok=auth.can_use_profiles(credential, True),
-                      read_ok=auth.can_use_profiles(credential, False), profile=True)
+                      write_ok=write_ok, read_ok=read_ok, profile=True)

@@ -165,33 +165,51 @@ def parse_timestamp(value: Any, path: str) -> dt.datetime:
         hours, minutes = int(digits[:2]), int(digits[2:4] or 0)
         tz = dt.timezone(sign * dt.timedelta(hours=hours, minutes=minutes))
     try:
-        return dt.datetime(year, month, day, hour, minute, second, micro, tzinfo=tz)
+        value = dt.datetime(year, month, day, hour, minute, second, micro, tzinfo=tz)
     except ValueError:
         fail(path, "is not a valid date and time")
-    raise AssertionError  # unreachable
+    try:
+        value.astimezone(dt.UTC)
+    except OverflowError:
+        # e.g. 0001-01-01T00:00:00+07:00 is in year 0 in UTC; 9999-12-31T23:00:00-05:00 in
+        # year 10000. Statements are stored and compared in UTC.
+        fail(path, "is outside the dates this LRS can store: in UTC it must fall between "
+                   "0001-01-01 and 9999-12-31")
+    return value
 
 
 def statement_time(value: Any, fallback: dt.datetime) -> dt.datetime:
-    """A stored statement's ``timestamp`` as an aware datetime (naive means UTC), or
-    ``fallback`` (usually its ``stored`` time) when it is missing or unreadable.
+    """When a stored statement's learning happened, for statement consumers: its
+    ``timestamp`` as an aware datetime in UTC (naive means UTC), but never later than
+    ``fallback`` (its ``stored`` time), and ``fallback`` when the timestamp is missing or
+    unreadable.
 
-    For statement consumers. Lenient on purpose: statements were checked with
-    :func:`parse_timestamp` when stored, and a consumer must not stop on one it cannot read.
+    Learning cannot be completed after it was recorded: a timestamp ahead of ``stored`` is
+    a clock running fast or a date made up (9999-12-31 would credit JP in a year no report
+    shows, and dates near the end of the calendar overflow any arithmetic on them), so the
+    stored time stands in. Lenient on purpose: statements were checked with
+    :func:`parse_timestamp` when stored, and a consumer must not stop on one it cannot
+    read. Every consumer dates records with this one function, so they agree, and a
+    replay gives the same dates as the incremental path.
     """
     fallback = fallback if fallback.tzinfo else fallback.replace(tzinfo=dt.UTC)
     if isinstance(value, str):
         try:
             parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
+            parsed = (parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)).astimezone(
+                dt.UTC)
+        except (ValueError, OverflowError):
             return fallback
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+        return min(parsed, fallback)
     return fallback
 
 
 def format_timestamp(value: dt.datetime) -> str:
-    """The LRS's own timestamp form: UTC, millisecond precision, ``Z``."""
+    """The LRS's own timestamp form: UTC, millisecond precision, ``Z``, four-digit years
+    (``strftime("%Y")`` writes year 1 as ``1`` on some platforms)."""
     value = value.astimezone(dt.UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    return (f"{value.year:04d}-{value.month:02d}-{value.day:02d}T{value.hour:02d}:"
+            f"{value.minute:02d}:{value.second:02d}.{value.microsecond // 1000:03d}Z")
 
 
 def check_duration(value: Any, path: str) -> str:

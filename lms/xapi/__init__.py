@@ -5,7 +5,9 @@
 - :mod:`lms.xapi.auth`: client keys, scopes, launch credentials
 - :mod:`lms.xapi.consumers`: statement consumers (cursor, exactly-once, replay)
 - :mod:`lms.xapi.validation`: statement validation, one module per part of the spec
-- :mod:`lms.xapi.views`: the ``/xapi`` blueprint; :mod:`lms.xapi.admin`: client key pages
+- :mod:`lms.xapi.launch`: what content launched with a launch credential may write
+- :mod:`lms.xapi.views`: the ``/xapi`` blueprint; :mod:`lms.xapi.admin`: client keys and
+  consumers (lag, failed statements); :mod:`lms.xapi.api`: consumer health for monitoring
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ class XapiPaths:
 
 def init_app(app: Flask) -> None:
     from lms.web import csrf, limiter
+    from lms.xapi import api  # noqa: F401  (adds /api/v1/lrs/consumers before lms.api)
     from lms.xapi import consumers
     from lms.xapi.admin import admin_bp
     from lms.xapi.cli import client_group, xapi_group
@@ -51,6 +54,11 @@ def init_app(app: Flask) -> None:
 
     app.config.setdefault("XAPI_MAX_BODY", 16 * 1024 * 1024)
     app.config.setdefault("XAPI_CONSUMERS_INLINE", True)
+    # At most this many statements per consumer run in the request that stored them; a
+    # background thread drains any backlog beyond (LMS_XAPI_CONSUMERS_INLINE_LIMIT).
+    app.config.setdefault("XAPI_CONSUMERS_INLINE_LIMIT", 500)
+    # Statements waiting longer than this make a consumer "lagging" (admin page, monitoring).
+    app.config.setdefault("XAPI_LAG_WARNING_SECONDS", 300)
     # The version answered to requests that name none (or a bad one): LMS_XAPI_DEFAULT_VERSION.
     app.config.setdefault("XAPI_DEFAULT_VERSION", "2.0.0")
     # An API with Basic auth: no CSRF tokens, and never throttled like the sign-in form.

@@ -41,6 +41,7 @@ SCOPES = {
     "all": "Everything in the LRS",
     "api:read": "Read the JSON API (/api/v1)",
     "api:write": "Write through the JSON API (/api/v1)",
+    "monitor": "Read the health of the statement consumers (GET /api/v1/lrs/consumers)",
 }
 LAUNCH_PREFIX = "launch."
 LAUNCH_SCOPES = "statements/write statements/read/mine state"
@@ -268,5 +269,5 @@ def can_read_answer_keys(credential: Credential) -> bool:
 
 
 def can_read_definitions(credential: Credential) -> bool:
-    """Activities and Agents resources: any LRS read scope."""
-    return bool(credential.scopes - {"api:read", "api:write"})
+    """Activities and Agents resources: any LRS scope."""
+    return bool(credential.scopes - {"api:read", "api:write", "monitor"})

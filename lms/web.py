@@ -249,10 +249,22 @@ def paginate(query: Any, page: int, per_page: int = 25) -> Page:
 
 
 def safe_next_url(target: str | None, fallback: str) -> str:
-    """``target`` when it is a path on this site (no open redirects), else ``fallback``."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return fallback
+    r"""``target`` when it is a path on this site (no open redirects), else ``fallback``.
+
+    Browsers drop tabs and line breaks anywhere in a URL and read a backslash as a slash,
+    so ``/\t/evil.example`` or ``/\\evil.example`` would leave the site as
+    ``//evil.example``: any whitespace, control character or backslash refuses the target.
+    """
+    from urllib.parse import urlsplit
+
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return fallback
+    if "\\" in target or any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F for c in target):
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return fallback
+    return target
 
 
 def select_choices(pairs: Any) -> list[Any]:

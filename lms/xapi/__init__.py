@@ -46,8 +46,10 @@ class XapiPaths:
 
 def init_app(app: Flask) -> None:
     from lms.web import csrf, limiter
-    from lms.xapi import api  # noqa: F401  (adds /api/v1/lrs/consumers before lms.api)
-    from lms.xapi import consumers
+    from lms.xapi import (
+        api,  # noqa: F401  (adds /api/v1/lrs/consumers before lms.api)
+        consumers,
+    )
     from lms.xapi.admin import admin_bp
     from lms.xapi.cli import client_group, xapi_group
     from lms.xapi.views import xapi_bp

@@ -4,9 +4,8 @@ retry and skip)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import json
+from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for

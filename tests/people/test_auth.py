@@ -39,12 +39,27 @@ def test_pages_need_sign_in(client) -> None:
     assert response.headers["Location"].startswith("/login?next=/")
 
 
-def test_next_parameter_cannot_redirect_off_site(client, auth, users) -> None:
+@pytest.mark.parametrize("target", [
+    "//evil.example/x", "/%09/evil.example", "/%0a/evil.example", "/%0d%0a/evil.example",
+    "/%5C/evil.example", "/%5Cevil.example", "https://evil.example/", "/%7F/evil.example",
+    "/%20/evil.example", "%2F%2Fevil.example",
+])
+def test_next_parameter_cannot_redirect_off_site(client, auth, users, target) -> None:
+    """Browsers drop tabs and line breaks in URLs and read backslashes as slashes, so each
+    of these would land on evil.example."""
     response = client.post(
-        "/login?next=//evil.example/x",
+        f"/login?next={target}",
         data={"identifier": "learner@test.lentera.local", "password": factories.PASSWORD},
     )
     assert response.headers["Location"] == "/"
+
+
+def test_next_parameter_keeps_a_path_of_this_site(client, auth, users) -> None:
+    response = client.post(
+        "/login?next=/courses/x%3Fa%3D1",
+        data={"identifier": "learner@test.lentera.local", "password": factories.PASSWORD},
+    )
+    assert response.headers["Location"] == "/courses/x?a=1"
 
 
 def test_sign_out(client, auth, users) -> None:

@@ -677,14 +677,12 @@ def _documents(key: DocumentKey, id_param: str, allowed: set[str], *, write_ok: 
             # 1.0.3 Part Three §3.1: profile writes must say what they expect.
             raise ValidationError("PUT of a profile document needs If-Match (to replace the "
                                   "document you read) or If-None-Match: * (to create it).")
-        documents.save_document(
+        etag = documents.save_document(
             key, document_id, content, content_type, merge=not is_put,
             if_match=if_match, if_none_match=if_none_match,
             require_precondition=is_put and (profile or _is_v2()))
         get_session().commit()
-        doc = documents.get_document(key, document_id)
-        headers = {"ETag": f'"{doc.etag}"'} if doc else {}
-        return Response(status=204, headers=headers)
+        return Response(status=204, headers={"ETag": f'"{etag}"'})
     if method == "DELETE":
         if document_id is None:
             if not delete_many:

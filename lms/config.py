@@ -37,6 +37,9 @@ class DefaultConfig:
     SESSION_COOKIE_SECURE: bool | None = None  # None: follow the scheme of BASE_URL
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    # "Remember me" keeps a browser signed in for this long (seconds; sign-out and a
+    # password change end it at once on the server).
+    REMEMBER_COOKIE_DURATION = 30 * 24 * 3600
     PERMANENT_SESSION_LIFETIME = 8 * 3600
 
     # Request size: large enough for CSV imports and course packages.

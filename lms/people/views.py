@@ -94,7 +94,16 @@ def login_submit() -> Any:
 def logout() -> Any:
     form = DeleteForm()  # any FlaskForm: it carries the CSRF check
     if form.validate_on_submit():
+        # End the session on the server, not only in this browser: a copied session or
+        # remember-me cookie must not sign in after sign-out (every session of the account
+        # ends: cookies are signed, not stored, so the account's token is what can change).
+        service.end_sessions(current_user._get_current_object())
+        get_session().commit()
         logout_user()
+        locale = session.get("locale")
+        session.clear()
+        if locale:
+            session["locale"] = locale
         flash(_("You have signed out."), "info")
     return redirect(url_for("auth.login"))
 

@@ -68,6 +68,26 @@ def test_sign_out(client, auth, users) -> None:
     assert client.get("/").status_code == 302
 
 
+def _cookie(client, name: str) -> str | None:
+    cookie = client.get_cookie(name)
+    return cookie.value if cookie is not None else None
+
+
+def test_sign_out_ends_the_session_and_remember_cookie_on_the_server(app, client, users):
+    """A session or remember-me cookie copied before sign-out signs nobody in after it."""
+    response = client.post("/login", data={"identifier": "learner@test.lentera.local",
+                                           "password": factories.PASSWORD, "remember": "y"})
+    assert response.status_code == 302
+    session_cookie = _cookie(client, "session")
+    remember_cookie = _cookie(client, "remember_token")
+    assert session_cookie and remember_cookie
+    client.post("/logout")
+    for name, value in (("session", session_cookie), ("remember_token", remember_cookie)):
+        thief = app.test_client()
+        thief.set_cookie(name, value)
+        assert thief.get("/").status_code == 302, name
+
+
 def test_change_password_checks_the_current_one(client, login_as, db) -> None:
     login_as("learner")
     response = client.post(

@@ -86,6 +86,14 @@ def init_app(app: Flask) -> None:
     login_manager.session_protection = "basic"
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
     limiter.init_app(app)
+    proxies = int(app.config.get("TRUSTED_PROXY_COUNT") or 0)
+    if proxies > 0:
+        # Behind a load balancer the TCP peer is the proxy: take the client's address and
+        # scheme from the headers the trusted proxies set (and no more hops than that).
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies)
     from lms.i18n import translation_directories
 
     babel.init_app(

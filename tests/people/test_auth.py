@@ -179,3 +179,77 @@ def test_language_switch_to_english(client, login_as, db) -> None:
     assert ">Home<" in client.get("/").get_data(as_text=True)
     db.refresh(user)
     assert user.locale == "en"
+
+
+def _attempt(client, identifier: str, password: str = "wrong-pass-1",
+             address: str | None = None) -> int:
+    headers = {"X-Forwarded-For": address} if address else {}
+    return client.post("/login", data={"identifier": identifier, "password": password},
+                       headers=headers).status_code
+
+
+def test_failed_sign_ins_are_limited_per_account(make_app, users) -> None:
+    """Guessing one person's password is stopped; the same office signing in is not."""
+    app = make_app(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT_ACCOUNT="3 per 15 minutes",
+                   TRUSTED_PROXY_COUNT=1)
+    client = app.test_client()
+    codes = [_attempt(client, "learner@test.lentera.local", address=f"10.0.0.{i}")
+             for i in range(4)]
+    assert codes == [400, 400, 400, 429]  # from four addresses: still the same account
+    # Even the right password waits now; another account from the same address does not.
+    assert _attempt(client, "learner@test.lentera.local", factories.PASSWORD) == 429
+    assert _attempt(client, "HR@test.lentera.local ", factories.PASSWORD,
+                    address="10.0.0.1") == 302
+
+
+def test_thirty_colleagues_behind_one_nat_sign_in_at_eight(make_app, db) -> None:
+    """The defaults let an office of 30 sign in at once from one address, each with a
+    typo or two, while the failures still count toward the address limit."""
+    people = [factories.make_user(email=f"nat{i}@test.lentera.local",
+                                  password=factories.PASSWORD) for i in range(30)]
+    db.commit()
+    app = make_app(RATELIMIT_ENABLED=True)
+    client = app.test_client()
+    codes = []
+    for person in people:
+        codes.append(_attempt(client, person.email))
+        codes.append(_attempt(client, person.email))
+        codes.append(_attempt(client, person.email, factories.PASSWORD))
+        client.post("/logout")
+    assert 429 not in codes
+    assert codes.count(302) == 30
+
+
+def test_the_address_limit_counts_the_real_client_behind_trusted_proxies(make_app, users):
+    app = make_app(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT_ADDRESS="3 per 15 minutes",
+                   TRUSTED_PROXY_COUNT=1)
+    client = app.test_client()
+    attacker = [_attempt(client, f"nobody{i}@x.id", address="203.0.113.9") for i in range(4)]
+    assert attacker[-1] == 429
+    assert _attempt(client, "learner@test.lentera.local", factories.PASSWORD,
+                    address="198.51.100.7") == 302
+
+
+def test_forwarded_for_is_ignored_without_trusted_proxies(make_app, users) -> None:
+    """A client cannot pick a fresh address per attempt by sending X-Forwarded-For."""
+    app = make_app(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT_ADDRESS="3 per 15 minutes")
+    client = app.test_client()
+    codes = [_attempt(client, f"nobody{i}@x.id", address=f"192.0.2.{i}") for i in range(4)]
+    assert codes[-1] == 429
+
+
+def test_limits_are_shared_by_every_worker_through_redis(make_app, users) -> None:
+    """Two app processes (workers, servers) count in one Redis (DB 8 of the test Redis)."""
+    redis = pytest.importorskip("redis")
+    url = "redis://127.0.0.1:6379/8"
+    try:
+        redis.Redis.from_url(url).flushdb()
+    except redis.exceptions.ConnectionError:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    settings = {"RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": url,
+                "LOGIN_RATE_LIMIT_ACCOUNT": "4 per 15 minutes"}
+    first, second = make_app(**settings).test_client(), make_app(**settings).test_client()
+    codes = [_attempt(client, "learner@test.lentera.local")
+             for client in (first, second, first, second, first)]
+    assert codes == [400, 400, 400, 400, 429]
+    redis.Redis.from_url(url).flushdb()

@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import (
     Flask,
+    Request,
     g,
     jsonify,
     render_template,
@@ -23,7 +24,9 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
@@ -78,7 +81,61 @@ def _translations() -> Any:
     return cached[1]
 
 
+#: The largest id or number a URL may carry: what a database integer column holds. Larger
+#: values would reach the database and fail there (a 500); they are refused instead.
+MAX_URL_INT = 2**31 - 1
+
+
+class BoundedIntConverter(IntegerConverter):
+    """``<int:...>`` in routes: at most :data:`MAX_URL_INT` (larger is a 404)."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_URL_INT)
+        super().__init__(map, *args, **kwargs)
+
+
+def _bounded_int(value: str) -> int:
+    number = int(value)
+    if not -MAX_URL_INT <= number <= MAX_URL_INT:
+        raise ValueError("out of range")
+    return number
+
+
+class BoundedArgs(ImmutableMultiDict):  # type: ignore[type-arg]
+    """Query and form values: ``get(name, default, type=int)`` gives ``default`` for a
+    number no database column holds, as it does for one that is not a number."""
+
+    def get(self, key: Any, default: Any = None, type: Any = None) -> Any:  # noqa: A002
+        return super().get(key, default, _bounded_int if type is int else type)
+
+
+class LmsRequest(Request):
+    parameter_storage_class = BoundedArgs
+
+
+def _refuse_unstorable_text() -> Any:
+    """NUL characters in the path, query or form cannot be stored (PostgreSQL refuses them
+    in text) and never mean anything: a clear 400 before any view sees them."""
+    from lms.errors import ValidationError
+
+    def bad(value: str) -> bool:
+        return "\x00" in value
+
+    if bad(request.path) or any(bad(k) or any(bad(v) for v in vs)
+                                for k, vs in request.args.lists()):
+        raise ValidationError(_("The address contains a NUL character, which is not "
+                                "allowed."))
+    form = request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data")
+    if form and not request.path.startswith("/xapi") and any(
+            bad(k) or any(bad(v) for v in vs) for k, vs in request.form.lists()):
+        raise ValidationError(_("The form contains a NUL character, which is not allowed."))
+    return None
+
+
 def init_app(app: Flask) -> None:
+    app.request_class = LmsRequest
+    app.url_map.converters["int"] = BoundedIntConverter
+    app.before_request(_refuse_unstorable_text)
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

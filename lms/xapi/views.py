@@ -28,6 +28,7 @@ from lms.xapi.validation.common import (
     check_iri,
     check_uuid,
     format_timestamp,
+    load_json,
     parse_timestamp,
 )
 
@@ -215,13 +216,7 @@ def _http_date(value: dt.datetime) -> str:
 
 
 def _parse_json_body() -> Any:
-    body = _body()
-    try:
-        return json.loads(body)
-    except UnicodeDecodeError:
-        raise ValidationError("The request body must be UTF-8 encoded JSON.") from None
-    except ValueError as exc:
-        raise ValidationError(f"The request body is not valid JSON: {exc}") from None
+    return load_json(_body(), "the request body")
 
 
 def _agent_param(name: str, required: bool = True) -> dict[str, Any] | None:
@@ -231,11 +226,7 @@ def _agent_param(name: str, required: bool = True) -> dict[str, Any] | None:
             raise ValidationError(f"The {name} parameter is required (a JSON Agent such as "
                                   '{"mbox": "mailto:budi@example.go.id"}).', field=name)
         return None
-    try:
-        value = json.loads(raw)
-    except ValueError:
-        raise ValidationError(f"The {name} parameter must be a JSON Agent object.",
-                              field=name) from None
+    value = load_json(raw, f"the {name} parameter")
     if name == "agent" and isinstance(value, dict) and value.get("objectType") == "Group":
         check_actor(value, name, Context(g.xapi_version))
     else:
@@ -316,10 +307,7 @@ def _statements_from_body() -> tuple[Any, dict[str, service.AttachmentPart]]:
         if first.content_type.split(";")[0].strip().lower() != "application/json":
             raise ValidationError("The first part of a multipart/mixed statement request "
                                   "must be the statement(s) as application/json.")
-        try:
-            data = json.loads(first.content)
-        except ValueError as exc:
-            raise ValidationError(f"The statement part is not valid JSON: {exc}") from None
+        data = load_json(first.content, "the statement part")
         attachments: dict[str, service.AttachmentPart] = {}
         for i, part in enumerate(parts[1:], start=1):
             sha2 = part.headers.get("x-experience-api-hash")
@@ -521,13 +509,7 @@ def _without_answer_keys(value: Any) -> Any:
 
 def _query_from_params(params: dict[str, str]) -> service.StatementQuery:
     if "more" in params:
-        token = params["more"]
-        try:
-            state = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-            base = state["p"]
-            after, upto = int(state["a"]), int(state["u"])
-        except (ValueError, KeyError, TypeError):
-            raise ValidationError("The more parameter is not a link this LRS gave.") from None
+        base, after, upto = _read_more_token(params["more"])
         g.xapi_params = {**base, "format": params.get("format", base.get("format", "exact")),
                          "attachments": params.get("attachments",
                                                    base.get("attachments", "false"))}
@@ -536,7 +518,7 @@ def _query_from_params(params: dict[str, str]) -> service.StatementQuery:
         return query
     agent = _agent_param("agent", required=False)
     limit_raw = params.get("limit", "0")
-    if not limit_raw.isdigit():
+    if not (limit_raw.isascii() and limit_raw.isdigit()):
         raise ValidationError("limit must be a non-negative integer.", field="limit")
     query = service.StatementQuery(
         agent=agent_key(agent) if agent else None,
@@ -556,11 +538,27 @@ def _query_from_params(params: dict[str, str]) -> service.StatementQuery:
     return query
 
 
+def _read_more_token(token: str) -> tuple[dict[str, str], int, int]:
+    """(query parameters, seq to continue after, highest seq) of a ``more`` token this LRS
+    gave; ValidationError for anything else (a 400, never a 500)."""
+    refused = ValidationError("The more parameter is not a link this LRS gave.")
+    try:
+        state = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        base, after, upto = state["p"], state["a"], state["u"]
+    except (ValueError, KeyError, TypeError, RecursionError):
+        raise refused from None
+    if not isinstance(base, dict) or "more" in base or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in base.items()) or not all(
+            isinstance(n, int) and not isinstance(n, bool) and 0 <= n < 2**63
+            for n in (after, upto)):
+        raise refused
+    return base, after, upto
+
+
 def _more_token(params: dict[str, str], after: int, upto: int) -> str:
     base = {k: v for k, v in params.items() if k != "more"}
     if "more" in params:
-        token = params["more"]
-        base = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))["p"]
+        base = _read_more_token(params["more"])[0]
     raw = json.dumps({"p": base, "a": after, "u": upto}, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
@@ -636,11 +634,7 @@ def _document_body() -> tuple[bytes, str]:
     content_type = _content_type() or "application/octet-stream"
     body = _body()
     if content_type.split(";")[0].strip().lower() == "application/json":
-        try:
-            json.loads(body)
-        except ValueError as exc:
-            raise ValidationError(f"The document is declared application/json but is not "
-                                  f"valid JSON: {exc}") from None
+        load_json(body, "the document (declared application/json)")
     return body, content_type
 
 

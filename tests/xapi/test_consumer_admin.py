@@ -56,7 +56,7 @@ def test_admin_sees_lag_and_failures_and_retries_and_skips(client, db, login_as,
     failure = db.scalar(sa.select(ConsumerFailure))
     response = client.post(f"/admin/lrs/consumers/failures/{failure.id}/retry")
     assert response.status_code == 302
-    assert "failed again" in client.get("/admin/lrs/consumers").get_data(as_text=True)
+    assert "gagal lagi" in client.get("/admin/lrs/consumers").get_data(as_text=True)
     db.expire_all()
     assert db.get(ConsumerFailure, failure.id).attempts == 2
     client.post(f"/admin/lrs/consumers/failures/{failure.id}/skip")

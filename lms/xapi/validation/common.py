@@ -8,10 +8,12 @@ developer can fix the statement without reading the specification.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 from lms.errors import ValidationError
 
@@ -38,6 +40,9 @@ DURATION_RE = re.compile(
     r"(?:T(?:\d+(?:[.,]\d+)?H)?(?:\d+(?:[.,]\d+)?M)?(?:\d+(?:[.,]\d+)?S)?)?|\d+(?:[.,]\d+)?W)$"
 )
 MAX_IRI_LENGTH = 2048
+#: The deepest nesting of objects and arrays a request's JSON may have.
+MAX_JSON_DEPTH = 64
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 @dataclass
@@ -51,7 +56,7 @@ class Context:
         return self.version.startswith("2.")
 
 
-def fail(path: str, rule: str) -> None:
+def fail(path: str, rule: str) -> NoReturn:
     """Raise the validation error for ``path`` breaking ``rule``."""
     raise ValidationError(f"{path}: {rule}", field=path)
 
@@ -218,3 +223,74 @@ def check_duration(value: Any, path: str) -> str:
             or value.endswith("T"):
         fail(path, "must be an ISO 8601 duration such as PT1H30M or PT45.5S")
     return value
+
+
+# --- JSON of requests --------------------------------------------------------------------
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is too large for a number")
+    return value
+
+
+def load_json(raw: bytes | str, what: str) -> Any:
+    """Parse the JSON of a request (a statement body, a parameter, a document) strictly:
+    a :class:`ValidationError` (400) naming ``what`` for what is not JSON or cannot be
+    stored: NaN and Infinity (not JSON), numbers beyond a double (1e400), strings with NUL
+    characters (PostgreSQL refuses them) or unpaired surrogates (not Unicode text), and
+    nesting deeper than :data:`MAX_JSON_DEPTH`."""
+    if isinstance(raw, str):
+        raw = raw.encode("utf-8", "surrogatepass")
+    try:
+        value = json.loads(raw, parse_constant=_no_constant, parse_float=_finite)
+    except RecursionError:
+        fail(what, f"is nested more than {MAX_JSON_DEPTH} levels deep")
+    except UnicodeDecodeError:
+        fail(what, "must be UTF-8 encoded JSON")
+    except ValueError as exc:
+        fail(what, f"is not valid JSON: {exc}")
+    if b"\\u0000" in raw or _SURROGATE_ESCAPE.search(raw):
+        _check_text(value, what)
+    if raw.count(b"[") + raw.count(b"{") > MAX_JSON_DEPTH:
+        _check_depth(value, what)
+    return value
+
+
+def _check_depth(value: Any, what: str) -> None:
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            fail(what, f"is nested more than {MAX_JSON_DEPTH} levels deep")
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values() if isinstance(v, dict | list))
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item if isinstance(v, dict | list))
+
+
+def _check_text(value: Any, what: str) -> None:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        texts: list[Any] = []
+        if isinstance(item, dict):
+            texts = list(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str):
+            texts = [item]
+        for text in texts:
+            if "\x00" in text:
+                fail(what, "must not contain the NUL character (\\u0000)")
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                fail(what, "must not contain unpaired surrogates (\\ud800-\\udfff): they "
+                           "are not Unicode text")

@@ -248,7 +248,9 @@ def load_json(raw: bytes | str, what: str) -> Any:
     if isinstance(raw, str):
         raw = raw.encode("utf-8", "surrogatepass")
     try:
-        value = json.loads(raw, parse_constant=_no_constant, parse_float=_finite)
+        # Decoded strictly here: json.loads would let UTF-8-encoded surrogates through.
+        value = json.loads(raw.decode("utf-8"), parse_constant=_no_constant,
+                           parse_float=_finite)
     except RecursionError:
         fail(what, f"is nested more than {MAX_JSON_DEPTH} levels deep")
     except UnicodeDecodeError:

@@ -37,6 +37,17 @@ bootstrap = Bootstrap5()
 #: Paths whose responses may be framed by other pages of ours (content players).
 FRAMEABLE_ENDPOINTS: set[str] = set()
 
+#: Modules whose navigation partials the top bar includes, in menu order (see
+#: templates/_nav_items.html): ``templates/<module>/_nav.html`` (the Learning menu for
+#: courses, the bar itself for authoring, the Development menu for the others),
+#: ``_hr_nav.html``, ``_admin_nav.html`` and ``_user_nav.html``. A missing partial adds
+#: nothing, so a module not installed (or not written yet) costs nothing.
+NAV_MODULES: tuple[str, ...] = (
+    "courses", "authoring", "reports", "competency", "assessment", "plans", "evaluation",
+    "community", "credentials", "assignments", "jp", "packages", "lti", "xapi", "forwarding",
+    "mail",
+)
+
 #: Panels of the home page: functions of the signed-in user returning None (nothing to
 #: show) or ``(template name, context)``. Modules add theirs with register_home_panel.
 HOME_PANELS: list[Any] = []
@@ -227,6 +238,7 @@ def _template_globals() -> dict[str, Any]:
     return {
         "languages": current_app.config["LANGUAGES"],
         "current_locale": str(get_locale()),
+        "nav_modules": NAV_MODULES,
     }
 
 

@@ -1,5 +1,27 @@
 // Small behaviours for every page. No inline scripts: the CSP forbids them.
 
+// Top bar: mark the menu entry of the current page (and its menu) so a person sees where
+// they are. Module partials only list links; the longest link that is a prefix of the
+// current path wins, so /courses/abc marks the Learning menu (the entry itself only on its
+// own page).
+function markCurrentMenuEntry() {
+  const here = location.pathname;
+  let best = null;
+  let bestLength = 0;
+  document.querySelectorAll(".lentera-bar .dropdown-item[href]").forEach((link) => {
+    const path = new URL(link.href, location.href).pathname;
+    const matches = path === here || (path !== "/" && here.startsWith(path.endsWith("/") ? path : `${path}/`));
+    if (matches && path.length > bestLength) { best = link; bestLength = path.length; }
+  });
+  if (!best || document.querySelector(".lentera-bar .nav-link.active")) return;
+  if (new URL(best.href, location.href).pathname === here) {
+    best.classList.add("active");
+    best.setAttribute("aria-current", "page");
+  }
+  best.closest(".dropdown")?.querySelector(".nav-link")?.classList.add("active");
+}
+markCurrentMenuEntry();
+
 // Ask before destructive form submissions marked with data-confirm.
 document.addEventListener("submit", (event) => {
   const form = event.target;

@@ -57,6 +57,7 @@ def test_learner_journey_from_catalog_to_verified_certificate(
     page.get_by_role("button", name="Masuk").click()
     page.wait_for_url("**/")
 
+    page.get_by_role("button", name="Belajar", exact=True).click()
     page.get_by_role("link", name="Katalog", exact=True).click()
     page.get_by_label("Cari", exact=True).fill("mini")
     page.get_by_role("button", name="Cari", exact=True).click()

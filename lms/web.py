@@ -116,7 +116,8 @@ class BoundedArgs(ImmutableMultiDict):  # type: ignore[type-arg]
     """Query and form values: ``get(name, default, type=int)`` gives ``default`` for a
     number no database column holds, as it does for one that is not a number."""
 
-    def get(self, key: Any, default: Any = None, type: Any = None) -> Any:  # noqa: A002
+    def get(  # type: ignore[override]
+            self, key: Any, default: Any = None, type: Any = None) -> Any:  # noqa: A002
         return super().get(key, default, _bounded_int if type is int else type)
 
 

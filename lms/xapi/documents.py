@@ -8,7 +8,7 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 
@@ -88,7 +88,7 @@ class _Seen:
 
 
 def _read(key: DocumentKey, document_id: str) -> _Seen | None:
-    table = Document.__table__.c
+    table = cast(sa.Table, Document.__table__).c
     row = get_session().execute(
         sa.select(table.id, table.etag, table.content, table.content_type)
         .where(*key.conditions(), table.document_id == document_id)).first()
@@ -134,7 +134,7 @@ def save_document(key: DocumentKey, document_id: str, content: bytes, content_ty
     if len(document_id) > 2048:
         raise ValidationError("the document id may have at most 2048 characters")
     session = get_session()
-    table = Document.__table__
+    table = cast(sa.Table, Document.__table__)
     content_type = content_type or "application/octet-stream"
     if merge and _is_json(content_type):
         try:
@@ -166,9 +166,9 @@ def save_document(key: DocumentKey, document_id: str, content: bytes, content_ty
             if inserted is not None:
                 return str(values["etag"])
         else:
-            changed = session.execute(
+            changed = cast(sa.CursorResult[Any], session.execute(
                 sa.update(table).where(table.c.id == existing.id,
-                                       table.c.etag == existing.etag).values(**values))
+                                       table.c.etag == existing.etag).values(**values)))
             if changed.rowcount == 1:
                 return str(values["etag"])
         # Another writer stored or changed the document since it was read: read again.
@@ -180,14 +180,14 @@ def delete_document(key: DocumentKey, document_id: str, *, if_match: str | None 
                     if_none_match: str | None = None) -> None:
     """Delete one document (silently nothing when absent, unless If-Match says it exists);
     atomic like :func:`save_document` (the delete happens only to the version checked)."""
-    table = Document.__table__
+    table = cast(sa.Table, Document.__table__)
     for _try in range(MAX_WRITE_TRIES):
         existing = _read(key, document_id)
         _check_preconditions(existing, if_match, if_none_match)
         if existing is None:
             return
-        deleted = get_session().execute(sa.delete(table).where(
-            table.c.id == existing.id, table.c.etag == existing.etag))
+        deleted = cast(sa.CursorResult[Any], get_session().execute(sa.delete(table).where(
+            table.c.id == existing.id, table.c.etag == existing.etag)))
         if deleted.rowcount == 1:
             return
     raise Conflict("the document is being changed by many writers at once; send the "

@@ -18,6 +18,10 @@ in headless mode. Three kinds of users, mixed 6:3:1:
 With ``--chaos`` the Celery worker is killed (SIGKILL) at a third of the run and started
 again, and Redis is restarted (losing every queued message) at two thirds.
 
+During the load it polls ``GET /api/v1/lrs/consumers`` every 5 s with a monitor-only key
+and prints, per consumer, the largest backlog (statements stored but not yet consumed) and
+the longest wait seen, and after the load how long the consumers took to catch up.
+
 At the end it prints throughput, p95 per request type and error counts, then checks that
 no statement is lost (every id an LRS client got back is stored) and, once the consumers
 have caught up, that every competency profile and JP credit equals a full rebuild
@@ -280,6 +284,69 @@ def _report(prefix: Path) -> int:
     return errors
 
 
+class LagSampler:
+    """Polls ``GET /api/v1/lrs/consumers`` with a monitor-only key during the load, as a
+    monitoring system would: the consumers' lag (statements stored, not yet consumed) and
+    how long the oldest waited, per consumer."""
+
+    def __init__(self, base: str, key: str, secret: str, every: float = 5.0) -> None:
+        import threading
+
+        self.base, self.auth, self.every = base, (key, secret), every
+        self.samples: list[tuple[float, dict[str, Any]]] = []
+        self.errors = 0
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        import requests
+
+        started = time.monotonic()
+        while not self.stopping.wait(self.every):
+            try:
+                answer = requests.get(f"{self.base}/api/v1/lrs/consumers", auth=self.auth,
+                                      timeout=30)
+                answer.raise_for_status()
+                self.samples.append((time.monotonic() - started, answer.json()))
+            except Exception:  # the server is busy: count it, keep sampling
+                self.errors += 1
+
+    def start(self) -> LagSampler:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.thread.join(timeout=60)
+
+    def report(self) -> None:
+        if not self.samples:
+            print(f"\nConsumer lag: no sample answered ({self.errors} failed)")
+            return
+        print(f"\nConsumer lag during the load ({len(self.samples)} samples of "
+              f"GET /api/v1/lrs/consumers every {self.every:.0f} s, {self.errors} failed):")
+        print(f"{'consumer':14} {'max waiting':>12} {'max lag s':>10} {'at end':>8} "
+              f"{'failures':>9}")
+        names = sorted({c["name"] for _t, data in self.samples for c in data["consumers"]})
+        for name in names:
+            rows = [c for _t, data in self.samples for c in data["consumers"]
+                    if c["name"] == name]
+            print(f"{name:14} {max(r['pending'] for r in rows):>12} "
+                  f"{max(r['lag_seconds'] for r in rows):>10.1f} {rows[-1]['pending']:>8} "
+                  f"{rows[-1]['failures']:>9}")
+        statuses = [data["status"] for _t, data in self.samples]
+        print("status seen:", ", ".join(f"{s}: {statuses.count(s)}"
+                                        for s in sorted(set(statuses))))
+
+
+def _monitor_key(env: dict[str, str]) -> tuple[str, str]:
+    out = subprocess.run([str(BIN / "lms"), "client", "create", "--name", "load monitor",
+                          "--scopes", "monitor", "--json"], env=env, cwd=ROOT, check=True,
+                         capture_output=True, text=True).stdout
+    data = json.loads(out.strip().splitlines()[-1])
+    return data["key"], data["secret"]
+
+
 def _check(env: dict[str, str], ids_file: Path, timeout: float) -> bool:
     """No lost statement; consumers caught up; profiles and JP equal a full rebuild."""
     import sqlalchemy as sa
@@ -309,6 +376,7 @@ def _check(env: dict[str, str], ids_file: Path, timeout: float) -> bool:
               f"stored in all: {total}")
         ok &= lost == 0
         deadline = time.monotonic() + timeout
+        waited = time.monotonic()
         while True:
             status = consumer_status()
             pending = {row["name"]: row["pending"] for row in status if row["pending"]}
@@ -318,7 +386,8 @@ def _check(env: dict[str, str], ids_file: Path, timeout: float) -> bool:
         if pending:
             print(f"Consumers still behind after {timeout:.0f} s: {pending}")
             return False
-        print("Consumers caught up (by the Celery worker).")
+        print(f"Consumers caught up (by the Celery worker) "
+              f"{time.monotonic() - waited:.0f} s after the load ended.")
 
         def derived() -> tuple[str, list[Any]]:
             session.expire_all()
@@ -380,8 +449,10 @@ def main() -> int:
                               stdout=subprocess.DEVNULL, stderr=logs)
     ids_file = work / "acknowledged-ids.txt"
     ok = True
+    sampler = None
     try:
         _wait_http(f"{base}/login")
+        sampler = LagSampler(base, *_monitor_key(env)).start()
         prefix = work / "locust"
         locust_env = {**env, "LOAD_ROLE": "locust", "LOAD_BASE": base,
                       "LOAD_USERS": str(learners), "LOAD_HR_NIPS": json.dumps(prepared["nips"]),
@@ -412,11 +483,15 @@ def main() -> int:
                 _stop(redis)
                 redis = _start_redis(args.redis_port, work)
             locust.wait()
+        sampler.stop()
         errors = _report(prefix)
+        sampler.report()
         ok &= errors == 0
         ok &= _check(env, ids_file, args.catch_up)
         print(f"\nLogs and CSV files: {work}")
     finally:
+        if sampler is not None:
+            sampler.stop()
         _stop(server)
         _stop(worker, group=True)
         _stop(redis)

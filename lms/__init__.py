@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from importlib import import_module
 from typing import Any
 
@@ -48,7 +49,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         instance_relative_config=True,
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
-        instance_path=str((config or {}).get("INSTANCE_PATH") or PROJECT_ROOT / "instance"),
+        # The instance folder (secret key, SQLite database, uploads, job files): the
+        # INSTANCE_PATH setting, LMS_INSTANCE_PATH in the environment, or instance/.
+        instance_path=str((config or {}).get("INSTANCE_PATH")
+                          or os.environ.get("LMS_INSTANCE_PATH") or PROJECT_ROOT / "instance"),
     )
     load_config(app, config)
     for name in MODULES:

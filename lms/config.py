@@ -37,6 +37,9 @@ class DefaultConfig:
     SESSION_COOKIE_SECURE: bool | None = None  # None: follow the scheme of BASE_URL
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    # "Remember me" keeps a browser signed in for this long (seconds; sign-out and a
+    # password change end it at once on the server).
+    REMEMBER_COOKIE_DURATION = 30 * 24 * 3600
     PERMANENT_SESSION_LIFETIME = 8 * 3600
 
     # Request size: large enough for CSV imports and course packages.
@@ -46,9 +49,21 @@ class DefaultConfig:
     # tests lower the cost because they create many users.
     PASSWORD_HASH_METHOD = "scrypt"
 
-    # Rate limit for sign-in attempts (Flask-Limiter syntax), per client address.
-    LOGIN_RATE_LIMIT = "10 per minute;50 per hour"
+    # Sign-in limits (Flask-Limiter syntax), counted in Redis when LMS_REDIS_URL is set (so
+    # every worker and app server shares them), else in each process's memory. Sized for an
+    # office of 30 people behind one NAT address all signing in at 08:00:
+    # - failed sign-ins per account (password guessing against one person):
+    LOGIN_RATE_LIMIT_ACCOUNT = "10 per 15 minutes"
+    # - failed sign-ins per client address (guessing across accounts from one place):
+    LOGIN_RATE_LIMIT_ADDRESS = "100 per 15 minutes"
+    # - every sign-in attempt per client address, successful or not:
+    LOGIN_RATE_LIMIT = "600 per 15 minutes"
     RATELIMIT_ENABLED = True
+    RATELIMIT_KEY_PREFIX = "lentera"
+    # How many reverse proxies (load balancer, nginx) stand in front of the app and append
+    # to X-Forwarded-For / set X-Forwarded-Proto. 0: none, the TCP peer is the client. Set
+    # it to the exact number: a higher number lets clients choose their own address.
+    TRUSTED_PROXY_COUNT = 0
 
     # Languages: Bahasa Indonesia by default, English available.
     BABEL_DEFAULT_LOCALE = "id"

@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import (
     Flask,
+    Request,
     g,
     jsonify,
     render_template,
@@ -23,7 +24,9 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
@@ -116,7 +119,62 @@ def _translations() -> Any:
     return cached[1]
 
 
+#: The largest id or number a URL may carry: what a database integer column holds. Larger
+#: values would reach the database and fail there (a 500); they are refused instead.
+MAX_URL_INT = 2**31 - 1
+
+
+class BoundedIntConverter(IntegerConverter):
+    """``<int:...>`` in routes: at most :data:`MAX_URL_INT` (larger is a 404)."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_URL_INT)
+        super().__init__(map, *args, **kwargs)
+
+
+def _bounded_int(value: str) -> int:
+    number = int(value)
+    if not -MAX_URL_INT <= number <= MAX_URL_INT:
+        raise ValueError("out of range")
+    return number
+
+
+class BoundedArgs(ImmutableMultiDict):  # type: ignore[type-arg]
+    """Query and form values: ``get(name, default, type=int)`` gives ``default`` for a
+    number no database column holds, as it does for one that is not a number."""
+
+    def get(  # type: ignore[override]
+            self, key: Any, default: Any = None, type: Any = None) -> Any:  # noqa: A002
+        return super().get(key, default, _bounded_int if type is int else type)
+
+
+class LmsRequest(Request):
+    parameter_storage_class = BoundedArgs
+
+
+def _refuse_unstorable_text() -> Any:
+    """NUL characters in the path, query or form cannot be stored (PostgreSQL refuses them
+    in text) and never mean anything: a clear 400 before any view sees them."""
+    from lms.errors import ValidationError
+
+    def bad(value: str) -> bool:
+        return "\x00" in value
+
+    if bad(request.path) or any(bad(k) or any(bad(v) for v in vs)
+                                for k, vs in request.args.lists()):
+        raise ValidationError(_("The address contains a NUL character, which is not "
+                                "allowed."))
+    form = request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data")
+    if form and not request.path.startswith("/xapi") and any(
+            bad(k) or any(bad(v) for v in vs) for k, vs in request.form.lists()):
+        raise ValidationError(_("The form contains a NUL character, which is not allowed."))
+    return None
+
+
 def init_app(app: Flask) -> None:
+    app.request_class = LmsRequest
+    app.url_map.converters["int"] = BoundedIntConverter
+    app.before_request(_refuse_unstorable_text)
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -124,6 +182,14 @@ def init_app(app: Flask) -> None:
     login_manager.session_protection = "basic"
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
     limiter.init_app(app)
+    proxies = int(app.config.get("TRUSTED_PROXY_COUNT") or 0)
+    if proxies > 0:
+        # Behind a load balancer the TCP peer is the proxy: take the client's address and
+        # scheme from the headers the trusted proxies set (and no more hops than that).
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies)
     from lms.i18n import translation_directories
 
     babel.init_app(
@@ -294,10 +360,22 @@ def paginate(query: Any, page: int, per_page: int = 25) -> Page:
 
 
 def safe_next_url(target: str | None, fallback: str) -> str:
-    """``target`` when it is a path on this site (no open redirects), else ``fallback``."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return fallback
+    r"""``target`` when it is a path on this site (no open redirects), else ``fallback``.
+
+    Browsers drop tabs and line breaks anywhere in a URL and read a backslash as a slash,
+    so ``/\t/evil.example`` or ``/\\evil.example`` would leave the site as
+    ``//evil.example``: any whitespace, control character or backslash refuses the target.
+    """
+    from urllib.parse import urlsplit
+
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return fallback
+    if "\\" in target or any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F for c in target):
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return fallback
+    return target
 
 
 def select_choices(pairs: Any) -> list[Any]:

@@ -15,6 +15,15 @@ def test_config_from_prefixed_environment(monkeypatch, tmp_path: Path) -> None:
     assert app.config["DATABASE_URL"] == f"sqlite:///{tmp_path / 'lentera.db'}"
 
 
+def test_the_instance_folder_is_a_setting(monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("LMS_INSTANCE_PATH", str(tmp_path / "elsewhere"))
+    monkeypatch.delenv("LMS_DATABASE_URL", raising=False)
+    app = create_app({"TESTING": True})
+    assert app.instance_path == str(tmp_path / "elsewhere")
+    assert app.config["DATABASE_URL"] == f"sqlite:///{tmp_path / 'elsewhere' / 'lentera.db'}"
+    assert (tmp_path / "elsewhere" / "secret_key").exists()
+
+
 def test_secret_key_is_generated_once_into_instance(tmp_path: Path) -> None:
     first = create_app({"INSTANCE_PATH": str(tmp_path)})
     second = create_app({"INSTANCE_PATH": str(tmp_path)})

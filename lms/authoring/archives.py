@@ -40,6 +40,11 @@ class Limits:
     max_total: int = 500 * 1024 * 1024
     max_member: int = 200 * 1024 * 1024
     max_ratio: int = 200
+    #: The whole archive may unpack to at most this many times its own size (beyond
+    #: ``ratio_floor``): many small members each under the per-member check add up to a
+    #: bomb too (a 520 KB zip once unpacked 451 MB before its package was refused).
+    max_total_ratio: int = 50
+    ratio_floor: int = 10 * 1024 * 1024
 
 
 DEFAULT_LIMITS = Limits()
@@ -114,7 +119,30 @@ def check_archive(archive: zipfile.ZipFile,
                 _l("The archive unpacks to more than %(limit)s MB; it is refused.",
                    limit=limits.max_total // (1024 * 1024))
             )
+    packed = _archive_bytes(archive)
+    if packed is not None and total > max(limits.ratio_floor,
+                                          limits.max_total_ratio * packed):
+        raise ArchiveError(
+            _l("The archive would unpack to %(size)s MB from %(packed)s KB, more than "
+               "%(ratio)s times its size, like a zip bomb; it is refused.",
+               size=total // (1024 * 1024), packed=packed // 1024,
+               ratio=limits.max_total_ratio)
+        )
     return infos
+
+
+def _archive_bytes(archive: zipfile.ZipFile) -> int | None:
+    """The size of the zip itself, in bytes (None when it cannot be told)."""
+    fp = archive.fp
+    if fp is None:
+        return None
+    try:
+        position = fp.tell()
+        size = fp.seek(0, 2)
+        fp.seek(position)
+    except (OSError, ValueError):
+        return None
+    return int(size)
 
 
 def extract_archive(

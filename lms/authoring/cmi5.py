@@ -7,8 +7,8 @@ it follows each AU's ``moveOn`` criterion, judged from the statements the AU sen
 Launch (cmi5 §8.1): the LMS writes the ``LMS.LaunchData`` State document, stores a
 ``launched`` statement, and opens the AU's URL with ``endpoint``, ``fetch``, ``actor``,
 ``registration`` and ``activityId``. The AU posts to the fetch URL once and gets
-``{"auth-token": ...}`` (an HTTP Basic credential limited to this learner and
-registration, :func:`lms.xapi.auth.issue_launch_credentials`); a second call gets
+``{"auth-token": ...}`` (an HTTP Basic credential limited to this learner, registration,
+AU and session, :func:`lms.xapi.auth.issue_launch_credentials`); a second call gets
 ``{"error-code": "1", ...}`` (§8.2).
 
 Satisfaction (§9.6.2.x, §10): :class:`Cmi5Consumer` reads ``completed``/``passed`` of an
@@ -428,6 +428,7 @@ def launch(user: User, package: Cmi5Package, module_id: str, registration: str,
         documents.DocumentKey(documents.STATE, activity_id=au["id"],
                               agent_key=agent_key(actor) or "", registration=registration),
         LAUNCH_DATA, json.dumps(launch_data).encode(), "application/json", merge=False)
+    _ensure_learner_preferences(user, agent_key(actor) or "")
     au_url = au["url"] if "://" in au["url"] else urljoin(content_url, au["url"])
     params = {
         "endpoint": f"{base}/xapi/",
@@ -450,6 +451,27 @@ def launch(user: User, package: Cmi5Package, module_id: str, registration: str,
             "abandoned": abandoned}
 
 
+#: cmi5 §11: the Agent Profile document an AU reads on startup.
+LEARNER_PREFERENCES = "cmi5LearnerPreferences"
+#: The cmi5 languagePreference of each UI language (RFC 5646, most preferred first).
+LANGUAGE_PREFERENCES = {"id": "id-ID,en-US", "en": "en-US,id-ID"}
+
+
+def _ensure_learner_preferences(user: User, agent_key: str) -> None:
+    """cmi5 §11: an AU reads cmi5LearnerPreferences from the learner's Agent Profile on
+    startup. Write it once from the learner's UI language; a document already there (the
+    learner's or another LMS's) is left as it is."""
+    from lms.xapi import documents
+
+    key = documents.DocumentKey(documents.AGENT_PROFILE, agent_key=agent_key)
+    if documents.get_document(key, LEARNER_PREFERENCES) is not None:
+        return
+    language = LANGUAGE_PREFERENCES.get(user.locale or "id", LANGUAGE_PREFERENCES["id"])
+    content = {"languagePreference": language, "audioPreference": "on"}
+    documents.save_document(key, LEARNER_PREFERENCES, json.dumps(content).encode(),
+                            "application/json", merge=False)
+
+
 def fetch_token(token: str) -> dict[str, str]:
     """The fetch URL (cmi5 §8.2): the auth token once, then error-code 1."""
     from lms.people.actors import actor_for
@@ -467,15 +489,23 @@ def fetch_token(token: str) -> dict[str, str]:
     user = session.get(User, record.user_id)
     if user is None:
         return {"error-code": "2", "error-text": "Unknown learner."}
-    header = issue_credentials(actor_for(user), record.registration)
+    au = session.get(Cmi5Au, record.au_id)
+    if au is None:
+        return {"error-code": "2", "error-text": "Unknown activity."}
+    header = issue_credentials(actor_for(user), record.registration, au.au_iri,
+                               record.session_id)
     session.flush()
     return {"auth-token": header.removeprefix("Basic ")}
 
 
-def issue_credentials(actor: dict[str, Any], registration: str) -> str:
+def issue_credentials(actor: dict[str, Any], registration: str, activity_id: str,
+                      session_id: str) -> str:
+    """The AU's credential: bound to the learner, the registration, the launched AU and
+    the session, so it writes only what cmi5 lets that AU write (lms.xapi.launch)."""
     from lms.xapi.auth import issue_launch_credentials
 
-    return issue_launch_credentials(actor, registration, CREDENTIAL_TTL)
+    return issue_launch_credentials(actor, registration, CREDENTIAL_TTL,
+                                    activity_id=activity_id, session_id=session_id)
 
 
 def _aware(value: dt.datetime) -> dt.datetime:
@@ -560,6 +590,11 @@ class Cmi5Consumer(StatementConsumer):  # type: ignore[misc,valid-type]
         registration = ((data.get("context") or {}).get("registration") or "").lower()
         if obj.get("objectType", "Activity") != "Activity" or not registration:
             return
+        from lms.xapi.launch import origin_of
+
+        origin = origin_of(data)
+        if origin is not None and origin.activity_id != obj.get("id"):
+            return  # a launch credential judges only the AU it was launched for
         session = get_session()
         rows = list(session.scalars(sa.select(Cmi5Au).where(Cmi5Au.au_iri == obj.get("id"))))
         if not rows:

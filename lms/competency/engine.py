@@ -64,6 +64,8 @@ from lms.competency.rules import (
 from lms.db import get_session
 from lms.people.models import User
 from lms.xapi.consumers import StatementConsumer, StoredStatement
+from lms.xapi.launch import outside_launch
+from lms.xapi.validation.common import statement_time
 
 log = logging.getLogger(__name__)
 
@@ -79,21 +81,6 @@ COMPETENCY_TYPE = "http://adlnet.gov/expapi/activities/objective"
 def level_extension() -> str:
     """The result extension that carries the level in emitted statements."""
     return current_app.config["BASE_URL"] + "/competency/xapi/level"
-
-
-def parse_time(value: Any, fallback: dt.datetime) -> dt.datetime:
-    """An aware datetime from an xAPI timestamp string (``fallback`` when unusable)."""
-    if isinstance(value, dt.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-    if isinstance(value, str):
-        try:
-            parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return fallback
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=dt.UTC)
-        return parsed.astimezone(dt.UTC)
-    return fallback
 
 
 def _aware(value: dt.datetime) -> dt.datetime:
@@ -406,6 +393,8 @@ class ProfileEngine:
         activity = obj.get("id")
         if not isinstance(activity, str) or activity in self._competency_iris:
             return
+        if outside_launch(data):
+            return  # a launch credential (in the learner's browser) about another activity
         keys = rules.candidates(activity)
         verb = (data.get("verb") or {}).get("id")
         quizzes = rules.question_quizzes.get(activity) if verb == ANSWERED else None
@@ -440,7 +429,8 @@ class ProfileEngine:
                 batch.items.append(item)
                 batch.items_by_quiz[(user_id, quiz)].append(item)
                 batch.unwritten.add(entry.id)
-        occurred = parse_time(data.get("timestamp"), stored)
+        # Dated as every consumer dates learning (never after it was stored).
+        occurred = statement_time(data.get("timestamp"), stored)
         for key in keys:
             rule = rules.version_for(key, stored)
             if rule is None or not rule.active:

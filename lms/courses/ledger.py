@@ -23,11 +23,15 @@ from lms.db import get_session
 
 try:  # the LRS module provides the base class; the ledger is inert without it
     from lms.xapi.consumers import StatementConsumer, StoredStatement
+    from lms.xapi.launch import outside_launch
     from lms.xapi.validation.verbs import VOIDED
 except ImportError:  # pragma: no cover
     StatementConsumer = object  # type: ignore[assignment,misc]
     StoredStatement = Any  # type: ignore[assignment,misc]
     VOIDED = "http://adlnet.gov/expapi/verbs/voided"
+
+    def outside_launch(statement: dict[str, Any]) -> bool:  # no LRS, no launches
+        return False
 
 #: Session info key of the progress rows a batch has looked up (see handle_batch).
 _BATCH_ROWS = "lms.courses.ledger_rows"
@@ -54,10 +58,12 @@ def _parse_time(value: Any, fallback: dt.datetime) -> dt.datetime:
 def completed_course_slug(data: dict[str, Any]) -> str | None:
     """The slug of the course a statement completes under the ledger's rule: ``completed``,
     or ``passed`` with ``result.completion``, about the course activity itself (not one of
-    its modules). None otherwise. Whatever else credits course completions (the JP
-    summary) asks this, so the rule lives in one place."""
+    its modules). None otherwise, and None for a statement written with a launch
+    credential (content in the learner's browser) about anything but its launched AU.
+    Whatever else credits course completions (the JP summary) asks this, so the rule
+    lives in one place."""
     obj = data.get("object") or {}
-    if obj.get("objectType", "Activity") != "Activity":
+    if obj.get("objectType", "Activity") != "Activity" or outside_launch(data):
         return None
     verb = st.VERB_NAMES.get((data.get("verb") or {}).get("id", ""))
     if not (verb == "completed" or (verb == "passed" and (data.get("result") or {}).get(
@@ -180,7 +186,9 @@ class LearningLedger(StatementConsumer):  # type: ignore[misc,valid-type]
         if verb is None or obj.get("objectType", "Activity") != "Activity":
             return
         parsed = st.parse_activity_iri(obj.get("id", ""))
-        if parsed is None:
+        if parsed is None or outside_launch(data):
+            # A launch credential sits in the learner's browser: what it writes about a
+            # course or module (anything but its own AU) earns nothing.
             return
         from lms.people.actors import user_for_actor
 

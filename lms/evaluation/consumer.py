@@ -8,6 +8,7 @@ from lms.db import get_session
 from lms.evaluation import service
 from lms.evaluation.models import CANCELLED, SCHEDULED, Evaluation
 from lms.xapi.consumers import StatementConsumer, StoredStatement
+from lms.xapi.launch import outside_launch
 from lms.xapi.validation.common import statement_time
 
 COMPLETED = "http://adlnet.gov/expapi/verbs/completed"
@@ -29,7 +30,7 @@ class EvaluationConsumer(StatementConsumer):
         if not (verb == COMPLETED or (verb == PASSED and result.get("completion"))):
             return
         obj = data.get("object") or {}
-        if obj.get("objectType", "Activity") != "Activity":
+        if obj.get("objectType", "Activity") != "Activity" or outside_launch(data):
             return
         subj = service.subject_for_iri(str(obj.get("id") or ""))
         if subj is None:

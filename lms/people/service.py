@@ -67,6 +67,13 @@ def set_password(user: User, password: str) -> None:
     """Give ``user`` a new password and end their other sessions."""
     check_password_strength(password)
     user.password_hash = hash_password(password)
+    end_sessions(user)
+
+
+def end_sessions(user: User) -> None:
+    """End every session of ``user`` on the server: each session cookie and remember-me
+    cookie names the user's session token, which changes here, so none of them signs in
+    again (sign-out, password change). Flushes; the caller commits."""
     user.session_token = secrets.token_hex(16)
     get_session().flush()
 

@@ -62,6 +62,34 @@ def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def _account_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT_ACCOUNT"]
+
+
+def _address_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT_ADDRESS"]
+
+
+def _client_address() -> str:
+    """The client's address (behind trusted proxies, the one they report: see
+    TRUSTED_PROXY_COUNT)."""
+    return f"addr:{request.remote_addr or '?'}"
+
+
+def _account() -> str:
+    """The account a sign-in attempt names, as a key (hashed: no identifier is stored in
+    the rate-limit store)."""
+    import hashlib
+
+    identifier = (request.form.get("identifier") or "").strip().lower()[:300]
+    return "acct:" + hashlib.sha256(identifier.encode("utf-8", "replace")).hexdigest()[:32]
+
+
+def _failed(response: Any) -> bool:
+    """A sign-in that did not succeed (a success redirects)."""
+    return bool(response.status_code != 302)
+
+
 @auth_bp.get("/login")
 def login() -> Any:
     if current_user.is_authenticated:
@@ -70,7 +98,14 @@ def login() -> Any:
 
 
 @auth_bp.post("/login")
-@limiter.limit(_login_limit, methods=["POST"], error_message="Too many sign-in attempts")
+@limiter.limit(_login_limit, key_func=_client_address, methods=["POST"], scope="login-all",
+               error_message="Too many sign-in attempts")
+@limiter.limit(_address_limit, key_func=_client_address, methods=["POST"],
+               scope="login-failed-address", deduct_when=_failed,
+               error_message="Too many failed sign-in attempts from this address")
+@limiter.limit(_account_limit, key_func=_account, methods=["POST"],
+               scope="login-failed-account", deduct_when=_failed,
+               error_message="Too many failed sign-in attempts for this account")
 def login_submit() -> Any:
     form = LoginForm()
     if form.validate_on_submit():
@@ -94,7 +129,16 @@ def login_submit() -> Any:
 def logout() -> Any:
     form = DeleteForm()  # any FlaskForm: it carries the CSRF check
     if form.validate_on_submit():
+        # End the session on the server, not only in this browser: a copied session or
+        # remember-me cookie must not sign in after sign-out (every session of the account
+        # ends: cookies are signed, not stored, so the account's token is what can change).
+        service.end_sessions(current_user._get_current_object())
+        get_session().commit()
         logout_user()
+        locale = session.get("locale")
+        session.clear()
+        if locale:
+            session["locale"] = locale
         flash(_("You have signed out."), "info")
     return redirect(url_for("auth.login"))
 

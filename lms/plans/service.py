@@ -381,8 +381,11 @@ def sync(plan: DevelopmentPlan) -> int:
                Statement.voided.is_(False))
         .order_by(Statement.seq)).all()
     found: dict[str, tuple[str, dt.datetime]] = {}
+    from lms.xapi.launch import outside_launch
+
     for statement_id, activity_id, timestamp, data in rows:
-        if is_completion(data or {}) and activity_id not in found:
+        if is_completion(data or {}) and not outside_launch(data or {}) \
+                and activity_id not in found:
             found[activity_id] = (statement_id, timestamp)
     changed = 0
     if plan.status in AGREED:

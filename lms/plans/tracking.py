@@ -15,6 +15,7 @@ from lms.db import get_session
 from lms.plans import service
 from lms.plans.models import AGREED, DevelopmentPlan, PlanItem, PlanStatus
 from lms.xapi.consumers import StatementConsumer, StoredStatement
+from lms.xapi.launch import outside_launch
 from lms.xapi.validation.verbs import VOIDED
 
 CONSUMER_NAME = "plans"
@@ -26,8 +27,8 @@ def _completed_activity(statement: StoredStatement) -> str | None:
     if statement.voided or not service.is_completion(data):
         return None
     obj = data.get("object") or {}
-    if obj.get("objectType", "Activity") != "Activity":
-        return None
+    if obj.get("objectType", "Activity") != "Activity" or outside_launch(data):
+        return None  # (written with a launch credential about anything but its AU)
     return str(obj.get("id") or "") or None
 
 

@@ -80,6 +80,11 @@ class Filters:
         return out
 
 
+#: Report periods lie within these years (a date near year 1 or 9999 leaves the calendar
+#: when turned into UTC instants of the Pemda's time zone).
+MIN_REPORT_YEAR, MAX_REPORT_YEAR = 1900, 2999
+
+
 def _local_bounds(first: dt.date, last: dt.date) -> tuple[dt.datetime, dt.datetime]:
     start = dt.datetime.combine(first, dt.time.min, LOCAL_TZ).astimezone(dt.UTC)
     end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min, LOCAL_TZ)
@@ -92,7 +97,8 @@ def parse_filters(args: Any, scope: Scope) -> Filters:
     filters = Filters()
     unit_id = (args.get("unit") or "").strip()
     if unit_id:
-        unit = get_session().get(OrgUnit, int(unit_id)) if unit_id.isdigit() else None
+        unit = get_session().get(OrgUnit, int(unit_id)) if (
+            unit_id.isascii() and unit_id.isdigit() and len(unit_id) <= 9) else None
         if unit is None:
             from lms.errors import ValidationError
 
@@ -116,6 +122,13 @@ def parse_filters(args: Any, scope: Scope) -> Filters:
                 from lms.errors import ValidationError
 
                 raise ValidationError(_("Write dates as YYYY-MM-DD."), field=name) from None
+            if not MIN_REPORT_YEAR <= getattr(filters, attr).year <= MAX_REPORT_YEAR:
+                from lms.errors import ValidationError
+
+                first, last = dt.date(MIN_REPORT_YEAR, 1, 1), dt.date(MAX_REPORT_YEAR, 12, 31)
+                raise ValidationError(_("Choose dates from %(first)s to %(last)s.",
+                                        first=first.isoformat(), last=last.isoformat()),
+                                      field=name)
     if filters.date_to < filters.date_from:
         from lms.errors import ValidationError
 

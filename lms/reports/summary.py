@@ -16,10 +16,14 @@ exactly once; a replay of that consumer deletes and rebuilds it. It counts:
   flush), and the consumer recomputes the enrolment's row when a course completion comes
   or goes, also when the enrolment's year is another than the completion's.
 
-A row is never adjusted by adding and subtracting: whenever one of an employee's records
-in a year comes or goes, :func:`refresh` recomputes that (employee, year) row from the
-records, in a fixed order. So the table always equals :func:`recompute` over the same
-records, to the last bit.
+Each record that comes or goes adjusts its (employee, year) row by its own share
+(:func:`adjust`): one row read and written, whatever the employee's number of records, so
+the cost of crediting does not grow with an employee's learning. JP are summed as whole
+millionths of a JP (integers), here and in :func:`recompute`, so adding and taking away in
+any order gives exactly the sum a recomputation gives, to the last bit. On PostgreSQL an
+advisory lock per employee is taken before an adjustment reads anything, so an enrolment
+and a completion of the same employee, in two transactions at once, each see what the
+other committed. :func:`refresh` recomputes one row from the records (a repair).
 """
 
 from __future__ import annotations
@@ -48,22 +52,48 @@ LOCAL_TZ = ZoneInfo("Asia/Jakarta")
 enrollment = Enrollment.__table__
 #: First key of the advisory lock that serialises recomputing one employee's rows.
 LOCK_NAMESPACE = 0x4A50  # "JP"
-#: Summed JP are rounded to this many decimals (so float noise cannot creep in).
+#: JP are summed as integers of this many parts of a JP (so float noise cannot creep in,
+#: and adjustments in any order equal a recomputation).
+MICRO = 1_000_000
+#: Decimals of a JP sum (millionths), for sums of summary values read elsewhere.
 DECIMALS = 6
 
 
+def _micro(jp: float) -> int:
+    return round(float(jp) * MICRO)
+
+
+def _jp(micro: int) -> float:
+    return micro / MICRO
+
+
 def local_year_month(when: dt.datetime) -> tuple[int, int]:
+    """The year and month of ``when`` in the Pemda's time zone. At the very ends of the
+    calendar, where the local time does not exist (9999-12-31T20:00Z is in year 10000 in
+    WIB), the last (or first) month there is."""
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.UTC)
-    local = when.astimezone(LOCAL_TZ)
+    try:
+        local = when.astimezone(LOCAL_TZ)
+    except OverflowError:
+        return (dt.MAXYEAR, 12) if when.year == dt.MAXYEAR else (dt.MINYEAR, 1)
     return local.year, local.month
 
 
+def _utc_start(year: int) -> dt.datetime:
+    """The first instant of local ``year`` in UTC (clamped to the calendar's ends)."""
+    if year > dt.MAXYEAR:
+        return dt.datetime.max.replace(tzinfo=dt.UTC)
+    try:
+        return dt.datetime(year, 1, 1, tzinfo=LOCAL_TZ).astimezone(dt.UTC)
+    except (OverflowError, ValueError):
+        return dt.datetime.min.replace(tzinfo=dt.UTC)
+
+
 def year_bounds(year: int) -> tuple[dt.datetime, dt.datetime]:
-    """The local calendar year as UTC instants [start, end)."""
-    start = dt.datetime(year, 1, 1, tzinfo=LOCAL_TZ).astimezone(dt.UTC)
-    end = dt.datetime(year + 1, 1, 1, tzinfo=LOCAL_TZ).astimezone(dt.UTC)
-    return start, end
+    """The local calendar year as UTC instants [start, end) (year 9999 ends at the end of
+    time, year 1 starts at its beginning)."""
+    return _utc_start(year), _utc_start(year + 1)
 
 
 #: One enrolment of a summary row: (enrolled_at, whether the course was completed).
@@ -86,11 +116,12 @@ def _row(user_id: int, year: int, records: Iterable[tuple[float, dt.datetime, st
         row[month_count(month)] = 0
         row[month_enrolled(month)] = 0
         row[month_enrolled_completed(month)] = 0
+    micro = dict.fromkeys(["jp", *(month_jp(m) for m in MONTHS)], 0)
     for jp, when, _statement_id in ordered:
         _year, month = local_year_month(when)
-        row["jp"] += float(jp)
+        micro["jp"] += _micro(jp)
         row["completions"] += 1
-        row[month_jp(month)] += float(jp)
+        micro[month_jp(month)] += _micro(jp)
         row[month_count(month)] += 1
     for when, completed in enrolments:
         _year, month = local_year_month(when)
@@ -99,8 +130,7 @@ def _row(user_id: int, year: int, records: Iterable[tuple[float, dt.datetime, st
         if completed:
             row["enrolled_completed"] += 1
             row[month_enrolled_completed(month)] += 1
-    for key in ["jp", *(month_jp(m) for m in MONTHS)]:
-        row[key] = round(row[key], DECIMALS)
+    row.update({key: _jp(value) for key, value in micro.items()})
     return row
 
 
@@ -129,6 +159,96 @@ def _records_of(executor: Any, user_id: int, year: int
     return out, enrolments
 
 
+def _lock(executor: Any, dialect: Any, user_id: int) -> None:
+    if dialect.name == "postgresql":
+        # Two transactions may change the same employee's rows at once (a learner
+        # enrolling while the consumer counts a completion of theirs): the second waits
+        # for the first to commit, then reads what it wrote.
+        executor.execute(sa.select(sa.func.pg_advisory_xact_lock(LOCK_NAMESPACE, user_id)))
+
+
+def _executor(connection: Any) -> tuple[Any, Any]:
+    if connection is not None:
+        return connection, connection.dialect
+    session = get_session()
+    return session, session.get_bind().dialect
+
+
+def adjust(user_id: int, when: dt.datetime, *, jp: float = 0.0, completions: int = 0,
+           enrolled: int = 0, enrolled_completed: int = 0, connection: Any = None,
+           locked: bool = False) -> None:
+    """Add one record's share to the row of ``user_id`` in the local year of ``when`` (in
+    its month): ``jp`` and ``completions`` for a credited learning, ``enrolled`` and
+    ``enrolled_completed`` for an enrolment; negative values take a record away. The row is
+    created when missing and deleted when nothing is left in it. One row is read and
+    written. Inside a flush (an enrolment hook), pass the flush's ``connection``.
+    ``locked``: the caller holds the employee's lock (see :func:`lock_employee`)."""
+    executor, dialect = _executor(connection)
+    if not locked:
+        _lock(executor, dialect, user_id)
+    year, month = local_year_month(when)
+    table = jp_summary_table
+    where = (table.c.user_id == user_id, table.c.year == year)
+    found = executor.execute(sa.select(table).where(*where)).mappings().first()
+    row: dict[str, Any] = dict(found) if found is not None else _row_of_zeros(user_id, year)
+    row["jp"] = _jp(_micro(row["jp"]) + _micro(jp))
+    row[month_jp(month)] = _jp(_micro(row[month_jp(month)]) + _micro(jp))
+    row["completions"] += completions
+    row[month_count(month)] += completions
+    row["enrolled"] += enrolled
+    row[month_enrolled(month)] += enrolled
+    row["enrolled_completed"] += enrolled_completed
+    row[month_enrolled_completed(month)] += enrolled_completed
+    if row["completions"] <= 0 and row["enrolled"] <= 0:
+        if found is not None:
+            executor.execute(sa.delete(table).where(*where))
+    elif found is not None:
+        executor.execute(sa.update(table).where(*where).values(
+            {k: v for k, v in row.items() if k not in ("user_id", "year")}))
+    else:
+        executor.execute(sa.insert(table), [row])
+
+
+def _row_of_zeros(user_id: int, year: int) -> dict[str, Any]:
+    row: dict[str, Any] = {"user_id": user_id, "year": year, "jp": 0.0, "completions": 0,
+                           "enrolled": 0, "enrolled_completed": 0}
+    for month in MONTHS:
+        row[month_jp(month)] = 0.0
+        row[month_count(month)] = 0
+        row[month_enrolled(month)] = 0
+        row[month_enrolled_completed(month)] = 0
+    return row
+
+
+def lock_employee(user_id: int) -> None:
+    """Take the employee's summary lock for this transaction (PostgreSQL), before reading
+    what an adjustment depends on (whether an enrolment or a completion exists)."""
+    executor, dialect = _executor(None)
+    executor.flush()
+    _lock(executor, dialect, user_id)
+
+
+def credit_added(user_id: int, when: dt.datetime, jp: float) -> None:
+    """A credited learning (course completion or other) of ``jp`` came."""
+    adjust(user_id, when, jp=jp, completions=1)
+
+
+def credit_removed(user_id: int, when: dt.datetime, jp: float) -> None:
+    """A credited learning went (its statement was voided)."""
+    adjust(user_id, when, jp=-jp, completions=-1)
+
+
+def course_completion_changed(user_id: int, course_id: int, sign: int) -> None:
+    """The summary now counts (``sign`` 1) or no longer counts (-1) a completion of
+    ``course_id`` by ``user_id``: the enrolment in that course, if any, counts as
+    completed (or not) in the row of the year it was made."""
+    lock_employee(user_id)
+    when = get_session().scalar(sa.select(enrollment.c.enrolled_at).where(
+        enrollment.c.user_id == user_id, enrollment.c.course_id == course_id))
+    if when is not None:
+        adjust(user_id, when, enrolled_completed=sign, locked=True)
+
+
 def refresh(user_id: int, year: int, *, connection: Any = None) -> None:
     """Recompute the summary row of ``user_id`` in ``year`` from their records and
     enrolments (flushes pending ORM writes first so they are counted). Inside a flush (an
@@ -148,22 +268,6 @@ def refresh(user_id: int, year: int, *, connection: Any = None) -> None:
     row = _row(user_id, year, *_records_of(executor, user_id, year))
     if row is not None:
         executor.execute(sa.insert(table), [row])
-
-
-def refresh_enrolment(user_id: int, course_id: int, *, except_year: int | None = None
-                      ) -> None:
-    """Recompute the row of the year ``user_id`` enrolled in ``course_id`` (when they did),
-    because a completion of that course came or went. ``except_year``: a row already
-    recomputed."""
-    session = get_session()
-    session.flush()
-    when = session.scalar(sa.select(enrollment.c.enrolled_at).where(
-        enrollment.c.user_id == user_id, enrollment.c.course_id == course_id))
-    if when is None:
-        return
-    year = local_year_month(when)[0]
-    if year != except_year:
-        refresh(user_id, year)
 
 
 def recompute() -> dict[tuple[int, int], dict[str, Any]]:
@@ -228,28 +332,34 @@ def differences() -> list[str]:
 
 # --- enrolments ------------------------------------------------------------------------------
 # The courses module writes enrolments itself (no statement, no signal), so the summary
-# follows them through the ORM: every enrolment inserted, deleted or moved to another user
-# or time recomputes the rows of the years concerned, in the same flush.
+# follows them through the ORM: an enrolment inserted, deleted or moved to another user,
+# course or time adds or takes away its share of the rows concerned, in the same flush.
 
 
-def _enrolment_keys(target: Any) -> set[tuple[int, int]]:
-    """(user id, year) of an enrolment before and after a change."""
-    keys = set()
-    state = sa.inspect(target)
-    user_ids = {v for v in (*state.attrs.user_id.history.deleted, target.user_id)
-                if v is not None}
-    times = {v for v in (*state.attrs.enrolled_at.history.deleted, target.enrolled_at)
-             if v is not None}
-    for user_id in user_ids:
-        for when in times:
-            keys.add((user_id, local_year_month(when)[0]))
-    return keys
+def _credited(connection: Any, user_id: int, course_id: int) -> bool:
+    """Whether the summary counts a completion of ``course_id`` by ``user_id``."""
+    return connection.execute(sa.select(JpCourseCredit.id).where(
+        JpCourseCredit.user_id == user_id, JpCourseCredit.course_id == course_id).limit(1)
+    ).first() is not None
+
+
+def _enrolment_share(connection: Any, user_id: Any, course_id: Any, when: Any,
+                     sign: int) -> None:
+    if user_id is None or course_id is None or when is None:
+        return
+    _lock(connection, connection.dialect, user_id)
+    completed = 1 if _credited(connection, user_id, course_id) else 0
+    adjust(user_id, when, enrolled=sign, enrolled_completed=sign * completed,
+           connection=connection, locked=True)
 
 
 def _after_insert(_mapper: Any, connection: Any, target: Any) -> None:
-    if target.user_id is not None and target.enrolled_at is not None:
-        refresh(target.user_id, local_year_month(target.enrolled_at)[0],
-                connection=connection)
+    _enrolment_share(connection, target.user_id, target.course_id, target.enrolled_at, 1)
+
+
+def _old(state: Any, name: str, current: Any) -> Any:
+    deleted = getattr(state.attrs, name).history.deleted
+    return deleted[0] if deleted else current
 
 
 def _after_update(_mapper: Any, connection: Any, target: Any) -> None:
@@ -258,12 +368,18 @@ def _after_update(_mapper: Any, connection: Any, target: Any) -> None:
             or state.attrs.enrolled_at.history.has_changes()
             or state.attrs.course_id.history.has_changes()):
         return
-    for user_id, year in _enrolment_keys(target):
-        refresh(user_id, year, connection=connection)
+    # The enrolment as it was goes, the enrolment as it is comes.
+    _enrolment_share(connection, _old(state, "user_id", target.user_id),
+                     _old(state, "course_id", target.course_id),
+                     _old(state, "enrolled_at", target.enrolled_at), -1)
+    _enrolment_share(connection, target.user_id, target.course_id, target.enrolled_at, 1)
 
 
 def _after_delete(_mapper: Any, connection: Any, target: Any) -> None:
-    _after_insert(_mapper, connection, target)
+    state = sa.inspect(target)
+    _enrolment_share(connection, _old(state, "user_id", target.user_id),
+                     _old(state, "course_id", target.course_id),
+                     _old(state, "enrolled_at", target.enrolled_at), -1)
 
 
 def listen() -> None:

@@ -51,6 +51,7 @@ from lms.reports.scope import Scope, employee_in_scope
 
 try:
     from lms.xapi.consumers import StatementConsumer, StoredStatement
+    from lms.xapi.launch import origin_of
     from lms.xapi.validation.common import statement_time
 except ImportError:  # pragma: no cover - the LRS is part of Lentera
     StatementConsumer = object  # type: ignore[assignment,misc]
@@ -630,6 +631,11 @@ class JpLedger(StatementConsumer):  # type: ignore[misc,valid-type]
         obj = data.get("object") or {}
         if obj.get("objectType", "Activity") != "Activity":
             return
+        if origin_of(data) is not None:
+            # Written with a launch credential, which the learner's browser holds: its JP
+            # extension is the learner's word. Launched content earns JP through the
+            # course completion Lentera records itself (the cmi5 consumer).
+            return
         iri = str(obj.get("id") or "")
         if iri.startswith(f"{base_url()}/courses/"):
             # The courses ledger credits Lentera's own courses; the summary counts them.
@@ -660,7 +666,7 @@ class JpLedger(StatementConsumer):  # type: ignore[misc,valid-type]
             kind=str(kind)[:50] if isinstance(kind, str) else "",
             provider=str(provider)[:300] if isinstance(provider, str) else "",
             jp=float(jp), completed_at=completed_at, statement_id=statement.id.lower()))
-        summary.refresh(user.id, summary.local_year_month(completed_at)[0])
+        summary.credit_added(user.id, completed_at, float(jp))
 
     def _course(self, slug: str) -> Any:
         from lms.courses.models import Course
@@ -705,26 +711,25 @@ class JpLedger(StatementConsumer):  # type: ignore[misc,valid-type]
         session.add(JpCourseCredit(user_id=user.id, course_id=course.id, jp=jp,
                                    completed_at=completed_at,
                                    statement_id=statement.id.lower()))
-        year = summary.local_year_month(completed_at)[0]
-        summary.refresh(user.id, year)
+        summary.credit_added(user.id, completed_at, jp)
         # The enrolment counts as completed in the row of the year it was made.
-        summary.refresh_enrolment(user.id, course.id, except_year=year)
+        summary.course_completion_changed(user.id, course.id, 1)
 
     def handle_voiding(self, voided_id: str, voiding: StoredStatement) -> None:
         session = get_session()
         voided_id = voided_id.lower()
         for model in (JpCredit, JpCourseCredit):
             course = JpCourseCredit.course_id if model is JpCourseCredit else sa.null()
-            found = session.execute(sa.select(model.user_id, model.completed_at, course).where(
+            found = session.execute(sa.select(model.user_id, model.completed_at, model.jp,
+                                              course).where(
                 model.statement_id == voided_id)).first()
             if found is None:
                 continue
-            user_id, completed_at, course_id = found
+            user_id, completed_at, jp, course_id = found
             session.execute(sa.delete(model).where(model.statement_id == voided_id))
-            year = summary.local_year_month(completed_at)[0]
-            summary.refresh(user_id, year)
+            summary.credit_removed(user_id, completed_at, jp)
             if course_id is not None:
-                summary.refresh_enrolment(user_id, course_id, except_year=year)
+                summary.course_completion_changed(user_id, course_id, -1)
         session.flush()
 
     def reset(self) -> None:

@@ -5,29 +5,69 @@
 - :mod:`lms.xapi.auth`: client keys, scopes, launch credentials
 - :mod:`lms.xapi.consumers`: statement consumers (cursor, exactly-once, replay)
 - :mod:`lms.xapi.validation`: statement validation, one module per part of the spec
-- :mod:`lms.xapi.views`: the ``/xapi`` blueprint; :mod:`lms.xapi.admin`: client key pages
+- :mod:`lms.xapi.launch`: what content launched with a launch credential may write
+- :mod:`lms.xapi.views`: the ``/xapi`` blueprint; :mod:`lms.xapi.admin`: client keys and
+  consumers (lag, failed statements); :mod:`lms.xapi.api`: consumer health for monitoring
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+
 from flask import Flask
+
+_SLASHES = re.compile(r"/{2,}")
+
+
+class XapiPaths:
+    """WSGI middleware: xAPI requests are served at the paths real clients send.
+
+    cmi5 hands content the endpoint ``<base>/xapi/`` and libraries append resource names
+    with a slash of their own (``/xapi//activities/state``); others add a trailing slash.
+    Flask would answer such paths with a redirect (308), which a cross-origin browser
+    request cannot follow, so the path is tidied before routing instead: runs of slashes
+    become one and a trailing slash goes. Only paths under ``/xapi/`` are touched; an xAPI
+    request is never redirected.
+    """
+
+    def __init__(self, wsgi_app: Callable[..., Iterable[bytes]]) -> None:
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO") or ""
+        if "/xapi" in path[:8] and ("//" in path or (path.endswith("/") and len(path) > 6)):
+            tidy = _SLASHES.sub("/", path)
+            if tidy.startswith("/xapi/"):
+                environ["PATH_INFO"] = tidy.rstrip("/") or "/"
+        return self.wsgi_app(environ, start_response)
 
 
 def init_app(app: Flask) -> None:
     from lms.web import csrf, limiter
-    from lms.xapi import consumers
+    from lms.xapi import (
+        api,  # noqa: F401  (adds /api/v1/lrs/consumers before lms.api)
+        consumers,
+    )
     from lms.xapi.admin import admin_bp
     from lms.xapi.cli import client_group, xapi_group
     from lms.xapi.views import xapi_bp
 
     app.config.setdefault("XAPI_MAX_BODY", 16 * 1024 * 1024)
     app.config.setdefault("XAPI_CONSUMERS_INLINE", True)
+    # At most this many statements per consumer run in the request that stored them; a
+    # background thread drains any backlog beyond (LMS_XAPI_CONSUMERS_INLINE_LIMIT).
+    app.config.setdefault("XAPI_CONSUMERS_INLINE_LIMIT", 500)
+    # Statements waiting longer than this make a consumer "lagging" (admin page, monitoring).
+    app.config.setdefault("XAPI_LAG_WARNING_SECONDS", 300)
     # The version answered to requests that name none (or a bad one): LMS_XAPI_DEFAULT_VERSION.
     app.config.setdefault("XAPI_DEFAULT_VERSION", "2.0.0")
     # An API with Basic auth: no CSRF tokens, and never throttled like the sign-in form.
     csrf.exempt(xapi_bp)
     limiter.exempt(xapi_bp)
     app.register_blueprint(xapi_bp)
+    app.wsgi_app = XapiPaths(app.wsgi_app)  # type: ignore[method-assign]
     app.register_blueprint(admin_bp)
     app.cli.add_command(client_group)
     app.cli.add_command(xapi_group)

@@ -7,8 +7,8 @@ tokens). Scopes follow xAPI 1.0.3 Part Three §4.2 (OAuth scope list), plus ``ap
 and ``api:write`` for ``/api/v1``.
 
 Content launched from Lentera in a learner's browser gets a *launch credential*: a signed,
-short-lived token (no database row) that may only write and read statements and state of
-one actor and one registration.
+short-lived token (no database row) bound to one learner, one registration, one launched
+activity (the cmi5 AU) and one cmi5 session. What it may do is in :mod:`lms.xapi.launch`.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ SCOPES = {
     "all": "Everything in the LRS",
     "api:read": "Read the JSON API (/api/v1)",
     "api:write": "Write through the JSON API (/api/v1)",
+    "monitor": "Read the health of the statement consumers (GET /api/v1/lrs/consumers)",
 }
 LAUNCH_PREFIX = "launch."
 LAUNCH_SCOPES = "statements/write statements/read/mine state"
@@ -117,20 +118,29 @@ def _launch_signature(user: str) -> str:
 
 
 def issue_launch_credentials(actor: dict[str, Any], registration: str,
-                             ttl_seconds: int = 4 * 3600) -> str:
+                             ttl_seconds: int = 4 * 3600, *, activity_id: str,
+                             session_id: str) -> str:
     """An ``Authorization`` header value for content launched in a learner's browser.
 
-    The credential may only write and read statements whose actor is ``actor`` and whose
-    registration is ``registration``, and the State of that actor and registration. It
-    expires after ``ttl_seconds``; it is signed with the app's secret key, so nothing is
-    stored and no commit is needed.
+    The credential is bound to the learner ``actor``, the ``registration``, the launched
+    ``activity_id`` (the cmi5 AU) and the cmi5 ``session_id``: it writes only what the
+    launched AU may write (:func:`lms.xapi.launch.refusal`), reads only that learner's
+    statements of that registration, and uses only the AU's State of that learner and
+    registration. Statements it writes carry an authority naming the launch
+    (:func:`lms.xapi.launch.authority_for`), so consumers can tell them apart. It expires
+    after ``ttl_seconds``; it is signed with the app's secret key, so nothing is stored
+    and no commit is needed.
     """
     from lms.xapi.validation.agents import agent_key, check_agent
-    from lms.xapi.validation.common import Context, check_uuid
+    from lms.xapi.validation.common import Context, check_iri, check_uuid
 
     check_agent(actor, "actor", Context())
     check_uuid(registration, "registration")
+    check_iri(activity_id, "activity_id")
+    if not isinstance(session_id, str) or not 0 < len(session_id) <= 200:
+        raise ValidationError("session_id: give the launch's session id", field="session_id")
     payload = {"a": actor, "k": agent_key(actor), "r": registration.lower(),
+               "au": activity_id, "s": session_id,
                "e": int(time.time()) + int(ttl_seconds)}
     user = LAUNCH_PREFIX + _b64url(json.dumps(payload, separators=(",", ":")).encode())
     token = base64.b64encode(f"{user}:{_launch_signature(user)}".encode()).decode()
@@ -144,15 +154,21 @@ def _launch_credential(user: str, password: str) -> Credential | None:
         payload = json.loads(_b64url_decode(user[len(LAUNCH_PREFIX):]))
     except (ValueError, binascii.Error):
         return None
-    if payload.get("e", 0) < time.time():
+    if not isinstance(payload, dict) or not isinstance(payload.get("e"), int) \
+            or payload["e"] < time.time():
         return None
-    from lms.xapi.service import lentera_authority
+    if not all(isinstance(payload.get(k), str) and payload[k] for k in ("au", "s", "r")):
+        return None  # a credential of an older release, bound to no activity: refused
+    from lms.xapi.launch import authority_for
 
     credential = Credential(key=user[:64], secret_hash="", name="launch",
-                            scope_list=LAUNCH_SCOPES, authority=lentera_authority())
+                            scope_list=LAUNCH_SCOPES,
+                            authority=authority_for(payload["au"], payload["s"]))
     credential.launch_actor = payload["a"]
     credential.launch_actor_key = payload["k"]
     credential.launch_registration = payload["r"]
+    credential.launch_activity = payload["au"]
+    credential.launch_session = payload["s"]
     return credential
 
 
@@ -243,6 +259,15 @@ def can_define(credential: Credential) -> bool:
     return bool(credential.scopes & {"define", "all"})
 
 
+def can_read_answer_keys(credential: Credential) -> bool:
+    """Whether the Activities resource shows this client interaction definitions with their
+    ``correctResponsesPattern`` (quiz answer keys): only keys that may read every statement
+    (which carry those definitions anyway). A write-only key, a ``statements/read/mine``
+    key and launch credentials get definitions without them."""
+    return credential.launch_actor is None and bool(
+        credential.scopes & {"statements/read", "all/read", "all"})
+
+
 def can_read_definitions(credential: Credential) -> bool:
-    """Activities and Agents resources: any LRS read scope."""
-    return bool(credential.scopes - {"api:read", "api:write"})
+    """Activities and Agents resources: any LRS scope."""
+    return bool(credential.scopes - {"api:read", "api:write", "monitor"})

@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -31,8 +32,8 @@ from flask import Flask, current_app
 from sqlalchemy import event, orm
 
 from lms.db import get_engine, json_loads
-from lms.errors import LmsError
-from lms.xapi.models import ConsumerCursor, Statement
+from lms.errors import LmsError, NotFound
+from lms.xapi.models import ConsumerCursor, ConsumerFailure, Statement
 from lms.xapi.validation.verbs import VOIDED
 
 log = logging.getLogger(__name__)
@@ -185,30 +186,67 @@ def _lock_cursor(session: orm.Session, name: str) -> int:
                            .returning(table.c.last_seq)).scalar_one()
 
 
+def _feed(consumer: StatementConsumer, statements: list[StoredStatement]) -> None:
+    """Hand ``statements`` (in stored order) to ``consumer``, in the current transaction."""
+    if not statements:
+        return
+    handle_batch = getattr(consumer, "handle_batch", None)
+    if handle_batch is not None:
+        handle_batch(statements)
+        return
+    for stored in statements:
+        if stored.verb_id == VOIDED:
+            consumer.handle_voiding(str(stored.data["object"]["id"]).lower(), stored)
+        else:
+            consumer.handle(stored)
+
+
+def _advance(session: orm.Session, name: str, seq: int) -> None:
+    session.execute(sa.update(ConsumerCursor).where(ConsumerCursor.name == name)
+                    .values(last_seq=seq, updated=dt.datetime.now(dt.UTC), last_error=None))
+
+
+def _transient(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database is away or busy (retry later, skip nothing) rather
+    than that a statement cannot be handled (record it and go on)."""
+    if isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError | sa.exc.TimeoutError):
+        return True
+    return isinstance(exc, sa.exc.DBAPIError) and bool(exc.connection_invalidated)
+
+
 def _run_one(app: Flask, consumer: StatementConsumer, session_factory: Any,
              failed: set[str] | None = None,
              progress: Callable[[int], Any] | None = None,
              batch_size: int | None = None, look: bool = True,
-             max_batches: int | None = None) -> int:
-    """Feed ``consumer`` everything pending (at most ``max_batches`` batches); return how
-    many statements it handled.
+             max_batches: int | None = None, limit: int | None = None,
+             skip: frozenset[int] = frozenset()) -> int:
+    """Feed ``consumer`` everything pending (at most ``max_batches`` batches and about
+    ``limit`` statements); return how many statements its cursor moved over.
 
-    When it raises, its name is added to ``failed`` (it is retried on a later run).
-    ``progress`` is called with the number of statements of each committed batch.
-    ``look=False``: the caller has just seen that statements are pending (no first look).
-    A batch shorter than the batch size ends the run: nothing more was ready (a later run,
-    after the next commit or poll, takes what arrives meanwhile).
+    A batch that raises is rolled back and its statements are handled again one at a time
+    (:func:`_isolate`): a statement that fails on its own is recorded as a
+    :class:`~lms.xapi.models.ConsumerFailure` and passed over, so one poison statement never
+    stops the consumer. When the database itself fails (connection, lock timeout), nothing
+    is passed over: the consumer's name is added to ``failed`` and it resumes from its
+    cursor on a later run. ``progress`` is called with the number of statements of each
+    committed batch. ``look=False``: the caller has just seen that statements are pending
+    (no first look). A batch shorter than the batch size ends the run: nothing more was
+    ready (a later run, after the next commit or poll, takes what arrives meanwhile).
+    ``skip``: seqs an administrator skipped, not fed again (a replay).
     """
     from flask import g
 
     handled = 0
     batches = 0
     full = not look  # the last batch was full: more is pending, no need to look first
-    while max_batches is None or batches < max_batches:
+    while (max_batches is None or batches < max_batches) and (limit is None
+                                                              or handled < limit):
         batches += 1
         session: orm.Session = session_factory()
         previous = g.get("_lms_session")
         g._lms_session = session  # the consumer's get_session() is this transaction
+        rows: list[Any] = []
+        size = batch_size or BATCH_SIZE
         try:
             if not full:
                 # A cheap look first (no lock, no write) whether there is anything to do.
@@ -220,26 +258,12 @@ def _run_one(app: Flask, consumer: StatementConsumer, session_factory: Any,
                 if last is not None and last >= (top or 0):
                     return handled
             last_seq = _lock_cursor(session, consumer.name)
-            size = batch_size or BATCH_SIZE
             rows = _pending(session, last_seq, dt.datetime.now(dt.UTC), size, text=True)
             if not rows:
                 session.commit()
                 return handled
-            statements = [_to_stored(row) for row in rows]
-            handle_batch = getattr(consumer, "handle_batch", None)
-            if handle_batch is not None:
-                handle_batch(statements)
-            else:
-                for stored in statements:
-                    if stored.verb_id == VOIDED:
-                        consumer.handle_voiding(str(stored.data["object"]["id"]).lower(),
-                                                stored)
-                    else:
-                        consumer.handle(stored)
-            session.execute(sa.update(ConsumerCursor)
-                            .where(ConsumerCursor.name == consumer.name)
-                            .values(last_seq=rows[-1].seq, updated=dt.datetime.now(dt.UTC),
-                                    last_error=None))
+            _feed(consumer, [_to_stored(row) for row in rows if row.seq not in skip])
+            _advance(session, consumer.name, rows[-1].seq)
             session.commit()
             handled += len(rows)
             full = len(rows) == size
@@ -249,12 +273,23 @@ def _run_one(app: Flask, consumer: StatementConsumer, session_factory: Any,
                 return handled
         except Exception as exc:  # a failing consumer must not stop the LRS or others
             session.rollback()
-            log.exception("statement consumer %s failed; it will resume from its cursor",
-                          consumer.name)
-            _record_error(session_factory, consumer.name, exc)
-            if failed is not None:
-                failed.add(consumer.name)
-            return handled
+            if not rows or _transient(exc):
+                log.exception("statement consumer %s failed; it will resume from its cursor",
+                              consumer.name)
+                _record_error(session_factory, consumer.name, exc)
+                if failed is not None:
+                    failed.add(consumer.name)
+                return handled
+            log.warning("statement consumer %s failed on a batch of %d statements (%s: %s); "
+                        "handling them one at a time", consumer.name, len(rows),
+                        type(exc).__name__, exc)
+            done, stopped = _isolate(consumer, session_factory, len(rows), progress, skip)
+            handled += done
+            if stopped:
+                if failed is not None:
+                    failed.add(consumer.name)
+                return handled
+            full = True
         finally:
             session.close()
             if previous is None:
@@ -264,14 +299,99 @@ def _run_one(app: Flask, consumer: StatementConsumer, session_factory: Any,
     return handled
 
 
+def _isolate(consumer: StatementConsumer, session_factory: Any, count: int,
+             progress: Callable[[int], Any] | None, skip: frozenset[int]) -> tuple[int, bool]:
+    """Handle the next ``count`` statements one per transaction, after a batch of them
+    failed. A statement that fails alone is recorded (:func:`_record_failure`) and passed
+    over. Returns (statements the cursor moved over, whether to stop: the database failed).
+    """
+    from flask import g
+
+    handled = 0
+    for _ in range(count):
+        session: orm.Session = session_factory()
+        previous = g.get("_lms_session")
+        g._lms_session = session
+        row = None
+        try:
+            last_seq = _lock_cursor(session, consumer.name)
+            rows = _pending(session, last_seq, dt.datetime.now(dt.UTC), 1, text=True)
+            if not rows:
+                session.commit()
+                return handled, False
+            row = rows[0]
+            if row.seq not in skip:
+                _feed(consumer, [_to_stored(row)])
+            _advance(session, consumer.name, row.seq)
+            session.commit()
+        except Exception as exc:
+            session.rollback()
+            if row is None or _transient(exc):
+                log.exception("statement consumer %s failed; it will resume from its cursor",
+                              consumer.name)
+                _record_error(session_factory, consumer.name, exc)
+                return handled, True
+            log.error("statement consumer %s cannot handle statement %s (seq %d): %s: %s; "
+                      "recorded for administrators, the consumer goes on", consumer.name,
+                      row.statement_id, row.seq, type(exc).__name__, exc)
+            if not _record_failure(session_factory, consumer.name, row, exc):
+                return handled, True
+        finally:
+            session.close()
+            if previous is None:
+                g.pop("_lms_session", None)
+            else:
+                g._lms_session = previous
+        handled += 1
+        if progress is not None:
+            progress(1)
+    return handled, False
+
+
+def _error_text(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:2000]
+
+
+def _record_failure(session_factory: Any, name: str, row: Any, exc: BaseException) -> bool:
+    """Record that consumer ``name`` cannot handle the statement of ``row`` and move its
+    cursor past it, in one transaction. False when the database itself failed."""
+    detail = traceback.format_exc()[-8000:]
+    session = session_factory()
+    try:
+        last_seq = _lock_cursor(session, name)
+        if last_seq < row.seq:  # (another process may have got past it meanwhile)
+            from lms.xapi.service import _dialect_insert
+
+            table = ConsumerFailure.__table__
+            insert = _dialect_insert(session)(table).values(
+                consumer=name, seq=row.seq, statement_id=row.statement_id, status="failed",
+                error=_error_text(exc), detail=detail, attempts=1,
+                failed_at=dt.datetime.now(dt.UTC))
+            session.execute(insert.on_conflict_do_update(
+                index_elements=["consumer", "seq"],
+                set_={"error": insert.excluded.error, "detail": insert.excluded.detail,
+                      "failed_at": insert.excluded.failed_at,
+                      "attempts": table.c.attempts + 1}))
+            _advance(session, name, row.seq)
+        session.commit()
+        return True
+    except Exception:  # pragma: no cover - the database itself is failing
+        session.rollback()
+        log.exception("recording the failure of consumer %s failed", name)
+        return False
+    finally:
+        session.close()
+
+
 def _record_error(session_factory: Any, name: str, exc: Exception) -> None:
+    """Keep the error of a run that stopped (the database failed) on the cursor."""
     session = session_factory()
     try:
         cursor = session.get(ConsumerCursor, name)
         if cursor is None:
             cursor = ConsumerCursor(name=name, last_seq=0)
             session.add(cursor)
-        cursor.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        cursor.last_error = _error_text(exc)
         session.commit()
     except Exception:  # pragma: no cover - the database itself is failing
         session.rollback()
@@ -298,33 +418,48 @@ def _behind(session_factory: Any, names: list[str]) -> set[str]:
     return {name for name in names if last.get(name, 0) < top}
 
 
-def run_consumers(app: Flask | None = None) -> int:
-    """Process all pending statements for every consumer; return how many were handled.
+def run_consumers(app: Flask | None = None, *, limit: int | None = None) -> int:
+    """Process pending statements for every consumer; return how many were handled.
 
     Each consumer runs from its own cursor in ``seq`` order, in its own transactions. A
-    consumer that raises is logged (and its error kept on its cursor) and retried on the
-    next run.
+    statement a consumer cannot handle is recorded and passed over (see :func:`_run_one`);
+    a consumer whose database work fails is logged (the error kept on its cursor) and
+    retried on the next run. ``limit``: each consumer handles about that many statements
+    at most (more are left for a later run); None runs until nothing is pending.
     """
+    return _run_rounds(app, limit)[0]
+
+
+def _run_rounds(app: Flask | None, limit: int | None) -> tuple[int, bool]:
+    """:func:`run_consumers`; also whether some consumer stopped at ``limit``."""
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
     consumers = _registry(app)
     if not consumers or getattr(_running, "active", False):
-        return 0
+        return 0, False
     _running.active = True
     try:
         factory = app.extensions["lms.db"]["sessionmaker"]
         total = 0
+        spent: dict[str, int] = dict.fromkeys(consumers, 0)
         with app.app_context():
             # Rounds until quiet: a consumer may itself store statements for the others.
             failed: set[str] = set()
             for _round in range(10):
-                behind = _behind(factory, [name for name in consumers if name not in failed])
-                handled = sum(_run_one(app, consumer, factory, failed, look=False)
-                              for consumer in list(consumers.values())
-                              if consumer.name in behind)
+                ready = [name for name in consumers if name not in failed
+                         and (limit is None or spent[name] < limit)]
+                behind = _behind(factory, ready)
+                handled = 0
+                for consumer in list(consumers.values()):
+                    if consumer.name not in behind:
+                        continue
+                    left = None if limit is None else limit - spent[consumer.name]
+                    done = _run_one(app, consumer, factory, failed, look=False, limit=left)
+                    spent[consumer.name] += done
+                    handled += done
                 total += handled
                 if not handled:
                     break
-        return total
+        return total, limit is not None and any(n >= limit for n in spent.values())
     finally:
         _running.active = False
 
@@ -332,6 +467,8 @@ def run_consumers(app: Flask | None = None) -> int:
 def replay(name: str | None = None, progress: Callable[[int], Any] | None = None) -> int:
     """Reset consumer ``name`` (or every consumer) and run it again from the first statement.
 
+    Statements an administrator skipped stay skipped (a rebuild equals the incremental
+    path); open failures are forgotten and met again if the statement still fails.
     ``progress`` is called with the number of statements handled after each batch.
     Returns the number of statements handled (summed over consumers).
     """
@@ -357,6 +494,11 @@ def replay(name: str | None = None, progress: Callable[[int], Any] | None = None
             else:
                 cursor.last_seq = 0
                 cursor.last_error = None
+            failures = ConsumerFailure.__table__.c
+            skip = frozenset(session.scalars(sa.select(failures.seq).where(
+                failures.consumer == consumer.name, failures.status == SKIPPED)))
+            session.execute(sa.delete(ConsumerFailure).where(
+                failures.consumer == consumer.name, failures.status == FAILED))
             session.commit()
         finally:
             session.close()
@@ -366,26 +508,141 @@ def replay(name: str | None = None, progress: Callable[[int], Any] | None = None
                 g._lms_session = previous
         while True:
             handled = _run_one(app, consumer, factory, progress=progress,
-                               batch_size=REPLAY_BATCH_SIZE)
+                               batch_size=REPLAY_BATCH_SIZE, skip=skip)
             total += handled
             if handled == 0:
                 break
     return total
 
 
+#: Statuses of a :class:`~lms.xapi.models.ConsumerFailure`.
+FAILED, SKIPPED = "failed", "skipped"
+#: Lag is counted exactly up to this many statements (beyond, "at least").
+PENDING_COUNT_CAP = 1_000_000
+
+
 def consumer_status(app: Flask | None = None) -> list[dict[str, Any]]:
-    """Each registered consumer's cursor, lag and last error (for the CLI and admin)."""
+    """Each registered consumer's cursor, lag and failures (for the CLI, the admin page and
+    monitoring): ``name``, ``last_seq``, ``pending`` (statements stored but not yet
+    handled, counted up to :data:`PENDING_COUNT_CAP`), ``pending_capped``,
+    ``oldest_pending`` (when the oldest of them was stored, or None), ``lag_seconds``
+    (how long it has waited), ``failures`` (open), ``skipped``, ``last_error`` and
+    ``updated`` (the cursor's last move or run)."""
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
-    with get_engine(app).connect() as conn:
-        top = conn.scalar(sa.select(sa.func.max(Statement.seq))) or 0
-        cursors = {row.name: row for row in conn.execute(sa.select(ConsumerCursor))}
+    now = dt.datetime.now(dt.UTC)
+    s = Statement.__table__.c
+    failures = ConsumerFailure.__table__.c
     status = []
-    for name in sorted(_registry(app)):
-        cursor = cursors.get(name)
-        last = cursor.last_seq if cursor else 0
-        status.append({"name": name, "last_seq": last, "pending": max(0, top - last),
-                       "last_error": cursor.last_error if cursor else None})
+    with get_engine(app).connect() as conn:
+        cursors = {row.name: row for row in conn.execute(sa.select(ConsumerCursor))}
+        counts: dict[tuple[str, str], int] = {
+            (name, state): n for name, state, n in conn.execute(
+                sa.select(failures.consumer, failures.status, sa.func.count())
+                .group_by(failures.consumer, failures.status))}
+        for name in sorted(_registry(app)):
+            cursor = cursors.get(name)
+            last = cursor.last_seq if cursor else 0
+            pending = conn.scalar(sa.select(sa.func.count()).select_from(
+                sa.select(s.seq).where(s.seq > last).limit(PENDING_COUNT_CAP).subquery())) or 0
+            oldest = conn.scalar(sa.select(s.stored).where(s.seq > last)
+                                 .order_by(s.seq).limit(1)) if pending else None
+            if oldest is not None and oldest.tzinfo is None:
+                oldest = oldest.replace(tzinfo=dt.UTC)
+            status.append({
+                "name": name, "last_seq": last, "pending": pending,
+                "pending_capped": pending >= PENDING_COUNT_CAP,
+                "oldest_pending": oldest,
+                "lag_seconds": max(0.0, (now - oldest).total_seconds()) if oldest else 0.0,
+                "failures": counts.get((name, FAILED), 0),
+                "skipped": counts.get((name, SKIPPED), 0),
+                "last_error": cursor.last_error if cursor else None,
+                "updated": cursor.updated if cursor else None,
+            })
     return status
+
+
+def list_failures(status: str | None = FAILED, limit: int = 100) -> list[ConsumerFailure]:
+    """Recorded failures, newest first (``status`` None: open and skipped)."""
+    from lms.db import get_session
+
+    query = sa.select(ConsumerFailure).order_by(ConsumerFailure.failed_at.desc(),
+                                                ConsumerFailure.id.desc()).limit(limit)
+    if status is not None:
+        query = query.where(ConsumerFailure.status == status)
+    return list(get_session().scalars(query))
+
+
+def skip_failure(failure_id: int, by: str) -> ConsumerFailure:
+    """Give up a recorded failure for good: the statement stays unhandled by that consumer,
+    and a replay passes it over too. Flushes; the caller commits."""
+    from lms.db import get_session
+
+    failure = get_session().get(ConsumerFailure, failure_id)
+    if failure is None:
+        raise NotFound(f"No recorded consumer failure {failure_id}")
+    failure.status = SKIPPED
+    failure.skipped_at = dt.datetime.now(dt.UTC)
+    failure.skipped_by = (by or "")[:200]
+    get_session().flush()
+    return failure
+
+
+def retry_failure(failure_id: int, app: Flask | None = None) -> str | None:
+    """Hand a recorded statement to its consumer again, now, in its own transaction (the
+    consumer's cursor locked, as a run does). Returns None when it was handled (the failure
+    is then deleted), else the new error (kept on the failure, its attempts counted).
+    """
+    from flask import g
+
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    factory = app.extensions["lms.db"]["sessionmaker"]
+    session: orm.Session = factory()
+    previous = g.get("_lms_session")
+    g._lms_session = session
+    consumer: StatementConsumer | None = None
+    try:
+        failure = session.get(ConsumerFailure, failure_id)
+        if failure is None:
+            raise NotFound(f"No recorded consumer failure {failure_id}")
+        consumer = _registry(app).get(failure.consumer)
+        if consumer is None:
+            raise NotFound(f"No statement consumer named {failure.consumer!r} is registered")
+        name, seq = failure.consumer, failure.seq
+        _lock_cursor(session, name)
+        data = sa.cast(Statement.data, sa.Text).label("data")
+        row = session.execute(
+            sa.select(Statement.seq, Statement.statement_id, data, Statement.stored,
+                      Statement.voided, Statement.verb_id, Statement.activity_id)
+            .where(Statement.seq == seq)).one_or_none()
+        if row is not None:
+            _feed(consumer, [_to_stored(row)])
+        session.execute(sa.delete(ConsumerFailure).where(ConsumerFailure.id == failure_id))
+        session.commit()
+        return None
+    except LmsError:
+        session.rollback()
+        raise
+    except Exception as exc:
+        session.rollback()
+        log.warning("retrying statement %s for consumer %s failed again: %s", failure_id,
+                    getattr(consumer, "name", "?"), exc)
+        detail = traceback.format_exc()[-8000:]
+        other = factory()
+        try:
+            other.execute(sa.update(ConsumerFailure).where(ConsumerFailure.id == failure_id)
+                          .values(error=_error_text(exc), detail=detail,
+                                  failed_at=dt.datetime.now(dt.UTC),
+                                  attempts=ConsumerFailure.attempts + 1))
+            other.commit()
+        finally:
+            other.close()
+        return _error_text(exc)
+    finally:
+        session.close()
+        if previous is None:
+            g.pop("_lms_session", None)
+        else:
+            g._lms_session = previous
 
 
 # --- running after commit -----------------------------------------------------------------
@@ -412,10 +669,51 @@ def _after_commit(session: orm.Session) -> None:
         return
     if not app.config.get("XAPI_CONSUMERS_INLINE", True):
         return
+    run_inline(app)
+
+
+def run_inline(app: Flask) -> None:
+    """The embedded default, after a commit that stored statements: run the consumers in
+    this request, but at most ``XAPI_CONSUMERS_INLINE_LIMIT`` statements each, so the
+    request that stored them is acknowledged promptly whatever backlog there is; whatever
+    is left is drained by one background thread of this process. Never raises: what is
+    stored is stored, and consumers catch up on a later run."""
+    limit = int(app.config.get("XAPI_CONSUMERS_INLINE_LIMIT", BATCH_SIZE))
     try:
-        run_consumers(app)
+        _total, cut_short = _run_rounds(app, max(1, limit))
     except Exception:  # stored is stored: consumers catch up on the next run
         log.exception("running statement consumers after commit failed")
+        return
+    if cut_short:
+        drain_in_background(app)
+
+
+_drain_lock = threading.Lock()
+#: The background drains running, by app (one per app and process at a time).
+_drains: dict[int, threading.Thread] = {}
+
+
+def drain_in_background(app: Flask) -> threading.Thread | None:
+    """Run the consumers until nothing is pending, in a background thread of this process
+    (at most one per app). Returns the thread started, or None when one is running."""
+    with _drain_lock:
+        running = _drains.get(id(app))
+        if running is not None and running.is_alive():
+            return None
+
+        def drain() -> None:
+            try:
+                run_consumers(app)
+            except Exception:  # pragma: no cover - logged; a later commit starts another
+                log.exception("draining the statement consumers' backlog failed")
+            finally:
+                with _drain_lock:
+                    _drains.pop(id(app), None)
+
+        thread = threading.Thread(target=drain, name="lms-consumers-drain", daemon=True)
+        _drains[id(app)] = thread
+        thread.start()
+        return thread
 
 
 def _after_rollback(session: orm.Session) -> None:

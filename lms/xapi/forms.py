@@ -21,6 +21,7 @@ SCOPE_LABELS = {
     "all": _l("Everything in the LRS"),
     "api:read": _l("Read the JSON API (/api/v1)"),
     "api:write": _l("Write through the JSON API (/api/v1)"),
+    "monitor": _l("Read the health of the statement consumers (monitoring)"),
 }
 
 
@@ -36,3 +37,9 @@ class ClientForm(FlaskForm):
 
 class RevokeForm(FlaskForm):
     submit = SubmitField(_l("Revoke"))
+
+
+class ActionForm(FlaskForm):
+    """A button that posts (retry, skip): carries the CSRF token."""
+
+    submit = SubmitField(_l("Go"))

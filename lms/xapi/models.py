@@ -153,11 +153,14 @@ class Credential(Model):
     created: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
-    #: Set on launch credentials (never stored): the only actor and registration allowed.
-    # (plain attributes, not columns)
+    #: Set on launch credentials (never stored): the only actor, registration, activity
+    #: (the launched AU) and cmi5 session allowed. (Plain attributes, not columns.)
+    # No annotations: declarative mapping would take annotated attributes for columns.
     launch_actor = None
     launch_actor_key = None
     launch_registration = None
+    launch_activity = None
+    launch_session = None
 
     @property
     def scopes(self) -> set[str]:
@@ -177,3 +180,34 @@ class ConsumerCursor(Model):
     last_seq: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     updated: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_error: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class ConsumerFailure(Model):
+    """A statement a consumer could not handle: recorded, passed over, shown to admins.
+
+    One poison statement must not stop a ledger for everyone: the runner records the
+    statement with the error and moves the consumer's cursor past it. An administrator
+    retries it (after a fix) or skips it for good (``status`` ``skipped``: a replay passes
+    it over too, so a rebuild stays equal to the incremental path).
+    """
+
+    __tablename__ = "xapi_consumer_failure"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    consumer: Mapped[str] = mapped_column(sa.String(100))
+    seq: Mapped[int] = mapped_column(sa.BigInteger)
+    statement_id: Mapped[str] = mapped_column(sa.String(36))
+    #: "failed" (open: retry or skip) or "skipped" (an administrator gave it up).
+    status: Mapped[str] = mapped_column(sa.String(20), default="failed")
+    error: Mapped[str] = mapped_column(sa.Text)
+    #: The traceback, for whoever fixes the consumer.
+    detail: Mapped[str] = mapped_column(sa.Text, default="")
+    attempts: Mapped[int] = mapped_column(default=1)
+    failed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    skipped_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    skipped_by: Mapped[str | None] = mapped_column(sa.String(200))
+
+    __table_args__ = (
+        sa.UniqueConstraint("consumer", "seq"),
+        sa.Index("ix_xapi_consumer_failure_status", "status", "consumer"),
+    )

@@ -540,16 +540,23 @@ def registration_activities(registration: str, verbs: Iterable[str]) -> set[tupl
 
     One indexed query returning two short columns; :func:`query_statements` would add
     the paging bounds, the StatementRef pass and every statement's whole JSON. Statements
-    whose object is not an Activity are left out.
+    whose object is not an Activity, and statements written with a launch credential, are
+    left out.
     """
     verbs = list(verbs)
     if not verbs or not registration:
         return set()
+    from lms.xapi.launch import launch_home_page
+
     s = Statement
     rows = get_session().execute(
         sa.select(s.verb_id, s.activity_id).where(
             s.registration == registration.lower(), s.verb_id.in_(verbs),
-            s.voided.is_(False), s.activity_id.is_not(None))).all()
+            s.voided.is_(False), s.activity_id.is_not(None),
+            # Not what launched content wrote with its credential (the learner's browser
+            # holds it): a course's progress counts what Lentera itself recorded.
+            sa.or_(s.authority_key.is_(None), ~s.authority_key.startswith(
+                f"account:{launch_home_page()}|", autoescape=True)))).all()
     return {(verb, activity) for verb, activity in rows}
 
 

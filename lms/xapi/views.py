@@ -18,7 +18,7 @@ from werkzeug.exceptions import HTTPException
 
 from lms.db import get_session
 from lms.errors import Forbidden, LmsError, NotFound, ValidationError
-from lms.xapi import auth, documents, service
+from lms.xapi import auth, documents, launch, service
 from lms.xapi.documents import ACTIVITY_PROFILE, AGENT_PROFILE, STATE, DocumentKey
 from lms.xapi.formats import format_statement
 from lms.xapi.multipart import build_multipart, parse_multipart, sha2_matches
@@ -28,6 +28,7 @@ from lms.xapi.validation.common import (
     check_iri,
     check_uuid,
     format_timestamp,
+    load_json,
     parse_timestamp,
 )
 
@@ -215,13 +216,7 @@ def _http_date(value: dt.datetime) -> str:
 
 
 def _parse_json_body() -> Any:
-    body = _body()
-    try:
-        return json.loads(body)
-    except UnicodeDecodeError:
-        raise ValidationError("The request body must be UTF-8 encoded JSON.") from None
-    except ValueError as exc:
-        raise ValidationError(f"The request body is not valid JSON: {exc}") from None
+    return load_json(_body(), "the request body")
 
 
 def _agent_param(name: str, required: bool = True) -> dict[str, Any] | None:
@@ -231,11 +226,7 @@ def _agent_param(name: str, required: bool = True) -> dict[str, Any] | None:
             raise ValidationError(f"The {name} parameter is required (a JSON Agent such as "
                                   '{"mbox": "mailto:budi@example.go.id"}).', field=name)
         return None
-    try:
-        value = json.loads(raw)
-    except ValueError:
-        raise ValidationError(f"The {name} parameter must be a JSON Agent object.",
-                              field=name) from None
+    value = load_json(raw, f"the {name} parameter")
     if name == "agent" and isinstance(value, dict) and value.get("objectType") == "Group":
         check_actor(value, name, Context(g.xapi_version))
     else:
@@ -316,10 +307,7 @@ def _statements_from_body() -> tuple[Any, dict[str, service.AttachmentPart]]:
         if first.content_type.split(";")[0].strip().lower() != "application/json":
             raise ValidationError("The first part of a multipart/mixed statement request "
                                   "must be the statement(s) as application/json.")
-        try:
-            data = json.loads(first.content)
-        except ValueError as exc:
-            raise ValidationError(f"The statement part is not valid JSON: {exc}") from None
+        data = load_json(first.content, "the statement part")
         attachments: dict[str, service.AttachmentPart] = {}
         for i, part in enumerate(parts[1:], start=1):
             sha2 = part.headers.get("x-experience-api-hash")
@@ -348,16 +336,15 @@ def _check_write(statements: list[dict[str, Any]]) -> None:
         _forbid("This client key may not write statements (scope statements/write needed).")
     if credential.launch_actor is not None:
         for i, statement in enumerate(statements):
-            if not isinstance(statement, dict):
-                continue
-            if agent_key(statement.get("actor")) != credential.launch_actor_key:
-                _forbid(f"statements[{i}].actor: this launch credential may only write "
-                        "statements of the learner it was issued for.")
-            registration = (statement.get("context") or {}).get("registration")
-            if str(registration).lower() != credential.launch_registration:
-                _forbid(f"statements[{i}].context.registration: this launch credential may "
-                        f"only write statements with registration "
-                        f"{credential.launch_registration}.")
+            message = launch.refusal(
+                statement, actor_key=credential.launch_actor_key,
+                registration=credential.launch_registration,
+                activity_id=credential.launch_activity, session_id=credential.launch_session,
+                statement_actor_key=agent_key(statement.get("actor"))
+                if isinstance(statement, dict) and isinstance(statement.get("actor"), dict)
+                else None)
+            if message:
+                _forbid(f"statements[{i}].{message}")
             for check in auth.LAUNCH_CHECKS:
                 message = check(statement)
                 if message:
@@ -522,13 +509,7 @@ def _without_answer_keys(value: Any) -> Any:
 
 def _query_from_params(params: dict[str, str]) -> service.StatementQuery:
     if "more" in params:
-        token = params["more"]
-        try:
-            state = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-            base = state["p"]
-            after, upto = int(state["a"]), int(state["u"])
-        except (ValueError, KeyError, TypeError):
-            raise ValidationError("The more parameter is not a link this LRS gave.") from None
+        base, after, upto = _read_more_token(params["more"])
         g.xapi_params = {**base, "format": params.get("format", base.get("format", "exact")),
                          "attachments": params.get("attachments",
                                                    base.get("attachments", "false"))}
@@ -537,7 +518,7 @@ def _query_from_params(params: dict[str, str]) -> service.StatementQuery:
         return query
     agent = _agent_param("agent", required=False)
     limit_raw = params.get("limit", "0")
-    if not limit_raw.isdigit():
+    if not (limit_raw.isascii() and limit_raw.isdigit()):
         raise ValidationError("limit must be a non-negative integer.", field="limit")
     query = service.StatementQuery(
         agent=agent_key(agent) if agent else None,
@@ -557,11 +538,27 @@ def _query_from_params(params: dict[str, str]) -> service.StatementQuery:
     return query
 
 
+def _read_more_token(token: str) -> tuple[dict[str, str], int, int]:
+    """(query parameters, seq to continue after, highest seq) of a ``more`` token this LRS
+    gave; ValidationError for anything else (a 400, never a 500)."""
+    refused = ValidationError("The more parameter is not a link this LRS gave.")
+    try:
+        state = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        base, after, upto = state["p"], state["a"], state["u"]
+    except (ValueError, KeyError, TypeError, RecursionError):
+        raise refused from None
+    if not isinstance(base, dict) or "more" in base or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in base.items()) or not all(
+            isinstance(n, int) and not isinstance(n, bool) and 0 <= n < 2**63
+            for n in (after, upto)):
+        raise refused
+    return base, after, upto
+
+
 def _more_token(params: dict[str, str], after: int, upto: int) -> str:
     base = {k: v for k, v in params.items() if k != "more"}
     if "more" in params:
-        token = params["more"]
-        base = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))["p"]
+        base = _read_more_token(params["more"])[0]
     raw = json.dumps({"p": base, "a": after, "u": upto}, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
@@ -596,7 +593,7 @@ def activities() -> Response:
     _only_params({"activityId"})
     activity_id = _iri_param("activityId")
     activity = service.get_activity(activity_id)
-    if g.xapi_credential.launch_actor is not None:
+    if not auth.can_read_answer_keys(g.xapi_credential):
         activity = _without_answer_keys(activity)
     return _json(activity)
 
@@ -637,11 +634,7 @@ def _document_body() -> tuple[bytes, str]:
     content_type = _content_type() or "application/octet-stream"
     body = _body()
     if content_type.split(";")[0].strip().lower() == "application/json":
-        try:
-            json.loads(body)
-        except ValueError as exc:
-            raise ValidationError(f"The document is declared application/json but is not "
-                                  f"valid JSON: {exc}") from None
+        load_json(body, "the document (declared application/json)")
     return body, content_type
 
 
@@ -678,14 +671,12 @@ def _documents(key: DocumentKey, id_param: str, allowed: set[str], *, write_ok: 
             # 1.0.3 Part Three §3.1: profile writes must say what they expect.
             raise ValidationError("PUT of a profile document needs If-Match (to replace the "
                                   "document you read) or If-None-Match: * (to create it).")
-        documents.save_document(
+        etag = documents.save_document(
             key, document_id, content, content_type, merge=not is_put,
             if_match=if_match, if_none_match=if_none_match,
             require_precondition=is_put and (profile or _is_v2()))
         get_session().commit()
-        doc = documents.get_document(key, document_id)
-        headers = {"ETag": f'"{doc.etag}"'} if doc else {}
-        return Response(status=204, headers=headers)
+        return Response(status=204, headers={"ETag": f'"{etag}"'})
     if method == "DELETE":
         if document_id is None:
             if not delete_many:
@@ -699,7 +690,10 @@ def _documents(key: DocumentKey, id_param: str, allowed: set[str], *, write_ok: 
     raise XapiError(405, f"{method} is not allowed here.")
 
 
-def _check_launch_state(agent: dict[str, Any], registration: str | None) -> None:
+def _check_launch_state(agent: dict[str, Any], activity_id: str,
+                        registration: str | None) -> None:
+    """A launch credential uses only the State of its learner, registration and AU; it
+    reads LMS.LaunchData and never changes it (cmi5 §10)."""
     credential = g.xapi_credential
     if credential.launch_actor is None:
         return
@@ -707,6 +701,16 @@ def _check_launch_state(agent: dict[str, Any], registration: str | None) -> None
             registration != credential.launch_registration:
         _forbid("This launch credential may only use the State of its own learner and "
                 "registration.")
+    if not launch.within(activity_id, credential.launch_activity):
+        _forbid(f"This launch credential may only use the State of the activity it was "
+                f"launched for ({credential.launch_activity}).")
+    if g.xapi_method not in ("GET", "HEAD"):
+        state_id = _params().get("stateId")
+        if state_id is None:
+            _forbid("Launched content may not delete every State document at once.")
+        if state_id in launch.LMS_STATE_DOCUMENTS:
+            _forbid(f"{state_id} is written by the LMS; launched content may read it but "
+                    "not change or delete it (cmi5 §10).")
 
 
 @xapi_bp.route("/activities/state", methods=["GET", "PUT", "POST", "DELETE"])
@@ -716,7 +720,7 @@ def state() -> Response:
     agent = _agent_param("agent")
     assert agent is not None
     registration = _uuid_param("registration")
-    _check_launch_state(agent, registration)
+    _check_launch_state(agent, activity_id, registration)
     key = DocumentKey(STATE, activity_id=activity_id, agent_key=agent_key(agent) or "",
                       registration=registration or "")
     credential = g.xapi_credential
@@ -726,15 +730,26 @@ def state() -> Response:
                       read_ok=auth.can_use_state(credential, False), delete_many=True)
 
 
+def _launch_profile_read(allowed: bool) -> tuple[bool, bool]:
+    """(write_ok, read_ok) of a launch credential on a profile document: reading one
+    document where cmi5 lets the AU read, never writing (403, which cmi5 §11 allows)."""
+    single = g.xapi_method in ("GET", "HEAD") and _params().get("profileId") is not None
+    return False, allowed and single
+
+
 @xapi_bp.route("/activities/profile", methods=["GET", "PUT", "POST", "DELETE"])
 def activity_profile() -> Response:
     """Activity Profile (1.0.3 Part Three §2.7, 2.0 §4.1.6.6)."""
     activity_id = _iri_param("activityId")
     key = DocumentKey(ACTIVITY_PROFILE, activity_id=activity_id)
     credential = g.xapi_credential
+    write_ok = auth.can_use_profiles(credential, True)
+    read_ok = auth.can_use_profiles(credential, False)
+    if credential.launch_actor is not None:
+        write_ok, read_ok = _launch_profile_read(
+            launch.within(activity_id, credential.launch_activity))
     return _documents(key, "profileId", {"activityId", "profileId", "since"},
-                      write_ok=auth.can_use_profiles(credential, True),
-                      read_ok=auth.can_use_profiles(credential, False), profile=True)
+                      write_ok=write_ok, read_ok=read_ok, profile=True)
 
 
 @xapi_bp.route("/agents/profile", methods=["GET", "PUT", "POST", "DELETE"])
@@ -743,6 +758,12 @@ def agent_profile() -> Response:
     agent = _agent_param("agent")
     key = DocumentKey(AGENT_PROFILE, agent_key=agent_key(agent) or "")
     credential = g.xapi_credential
+    write_ok = auth.can_use_profiles(credential, True)
+    read_ok = auth.can_use_profiles(credential, False)
+    if credential.launch_actor is not None:
+        # cmi5 §11: the AU reads the learner's cmi5LearnerPreferences.
+        write_ok, read_ok = _launch_profile_read(
+            key.agent_key == credential.launch_actor_key
+            and _params().get("profileId") in launch.READABLE_AGENT_PROFILES)
     return _documents(key, "profileId", {"agent", "profileId", "since"},
-                      write_ok=auth.can_use_profiles(credential, True),
-                      read_ok=auth.can_use_profiles(credential, False), profile=True)
+                      write_ok=write_ok, read_ok=read_ok, profile=True)

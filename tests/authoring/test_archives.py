@@ -106,3 +106,17 @@ def test_zip_folder_round_trips(tmp_path: Path) -> None:
     target = tmp_path / "back"
     extract_archive(io.BytesIO(buffer.getvalue()), target)
     assert (target / "c" / "sub" / "x.txt").read_text() == "hi"
+
+
+def test_many_small_members_adding_up_to_a_bomb_are_refused_before_writing(
+        tmp_path: Path) -> None:
+    """Each member under 1 MB escapes the per-member ratio; the archive as a whole may not
+    unpack to more than 50 times its size (a 520 KB zip once wrote 451 MB first)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for i in range(40):
+            archive.writestr(f"lesson-{i}.html", b"\0" * (900 * 1024))
+    assert len(buffer.getvalue()) < 200 * 1024
+    with pytest.raises(ArchiveError, match="zip bomb"):
+        _extract(buffer.getvalue(), tmp_path)
+    assert _nothing_written(tmp_path)

@@ -39,18 +39,53 @@ def test_pages_need_sign_in(client) -> None:
     assert response.headers["Location"].startswith("/login?next=/")
 
 
-def test_next_parameter_cannot_redirect_off_site(client, auth, users) -> None:
+@pytest.mark.parametrize("target", [
+    "//evil.example/x", "/%09/evil.example", "/%0a/evil.example", "/%0d%0a/evil.example",
+    "/%5C/evil.example", "/%5Cevil.example", "https://evil.example/", "/%7F/evil.example",
+    "/%20/evil.example", "%2F%2Fevil.example",
+])
+def test_next_parameter_cannot_redirect_off_site(client, auth, users, target) -> None:
+    """Browsers drop tabs and line breaks in URLs and read backslashes as slashes, so each
+    of these would land on evil.example."""
     response = client.post(
-        "/login?next=//evil.example/x",
+        f"/login?next={target}",
         data={"identifier": "learner@test.lentera.local", "password": factories.PASSWORD},
     )
     assert response.headers["Location"] == "/"
+
+
+def test_next_parameter_keeps_a_path_of_this_site(client, auth, users) -> None:
+    response = client.post(
+        "/login?next=/courses/x%3Fa%3D1",
+        data={"identifier": "learner@test.lentera.local", "password": factories.PASSWORD},
+    )
+    assert response.headers["Location"] == "/courses/x?a=1"
 
 
 def test_sign_out(client, auth, users) -> None:
     auth.login("learner@test.lentera.local")
     assert auth.logout().status_code == 302
     assert client.get("/").status_code == 302
+
+
+def _cookie(client, name: str) -> str | None:
+    cookie = client.get_cookie(name)
+    return cookie.value if cookie is not None else None
+
+
+def test_sign_out_ends_the_session_and_remember_cookie_on_the_server(app, client, users):
+    """A session or remember-me cookie copied before sign-out signs nobody in after it."""
+    response = client.post("/login", data={"identifier": "learner@test.lentera.local",
+                                           "password": factories.PASSWORD, "remember": "y"})
+    assert response.status_code == 302
+    session_cookie = _cookie(client, "session")
+    remember_cookie = _cookie(client, "remember_token")
+    assert session_cookie and remember_cookie
+    client.post("/logout")
+    for name, value in (("session", session_cookie), ("remember_token", remember_cookie)):
+        thief = app.test_client()
+        thief.set_cookie(name, value)
+        assert thief.get("/").status_code == 302, name
 
 
 def test_change_password_checks_the_current_one(client, login_as, db) -> None:
@@ -144,3 +179,77 @@ def test_language_switch_to_english(client, login_as, db) -> None:
     assert ">Home<" in client.get("/").get_data(as_text=True)
     db.refresh(user)
     assert user.locale == "en"
+
+
+def _attempt(client, identifier: str, password: str = "wrong-pass-1",
+             address: str | None = None) -> int:
+    headers = {"X-Forwarded-For": address} if address else {}
+    return client.post("/login", data={"identifier": identifier, "password": password},
+                       headers=headers).status_code
+
+
+def test_failed_sign_ins_are_limited_per_account(make_app, users) -> None:
+    """Guessing one person's password is stopped; the same office signing in is not."""
+    app = make_app(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT_ACCOUNT="3 per 15 minutes",
+                   TRUSTED_PROXY_COUNT=1)
+    client = app.test_client()
+    codes = [_attempt(client, "learner@test.lentera.local", address=f"10.0.0.{i}")
+             for i in range(4)]
+    assert codes == [400, 400, 400, 429]  # from four addresses: still the same account
+    # Even the right password waits now; another account from the same address does not.
+    assert _attempt(client, "learner@test.lentera.local", factories.PASSWORD) == 429
+    assert _attempt(client, "HR@test.lentera.local ", factories.PASSWORD,
+                    address="10.0.0.1") == 302
+
+
+def test_thirty_colleagues_behind_one_nat_sign_in_at_eight(make_app, db) -> None:
+    """The defaults let an office of 30 sign in at once from one address, each with a
+    typo or two, while the failures still count toward the address limit."""
+    people = [factories.make_user(email=f"nat{i}@test.lentera.local",
+                                  password=factories.PASSWORD) for i in range(30)]
+    db.commit()
+    app = make_app(RATELIMIT_ENABLED=True)
+    client = app.test_client()
+    codes = []
+    for person in people:
+        codes.append(_attempt(client, person.email))
+        codes.append(_attempt(client, person.email))
+        codes.append(_attempt(client, person.email, factories.PASSWORD))
+        client.post("/logout")
+    assert 429 not in codes
+    assert codes.count(302) == 30
+
+
+def test_the_address_limit_counts_the_real_client_behind_trusted_proxies(make_app, users):
+    app = make_app(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT_ADDRESS="3 per 15 minutes",
+                   TRUSTED_PROXY_COUNT=1)
+    client = app.test_client()
+    attacker = [_attempt(client, f"nobody{i}@x.id", address="203.0.113.9") for i in range(4)]
+    assert attacker[-1] == 429
+    assert _attempt(client, "learner@test.lentera.local", factories.PASSWORD,
+                    address="198.51.100.7") == 302
+
+
+def test_forwarded_for_is_ignored_without_trusted_proxies(make_app, users) -> None:
+    """A client cannot pick a fresh address per attempt by sending X-Forwarded-For."""
+    app = make_app(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT_ADDRESS="3 per 15 minutes")
+    client = app.test_client()
+    codes = [_attempt(client, f"nobody{i}@x.id", address=f"192.0.2.{i}") for i in range(4)]
+    assert codes[-1] == 429
+
+
+def test_limits_are_shared_by_every_worker_through_redis(make_app, users) -> None:
+    """Two app processes (workers, servers) count in one Redis (DB 8 of the test Redis)."""
+    redis = pytest.importorskip("redis")
+    url = "redis://127.0.0.1:6379/8"
+    try:
+        redis.Redis.from_url(url).flushdb()
+    except redis.exceptions.ConnectionError:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    settings = {"RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": url,
+                "LOGIN_RATE_LIMIT_ACCOUNT": "4 per 15 minutes"}
+    first, second = make_app(**settings).test_client(), make_app(**settings).test_client()
+    codes = [_attempt(client, "learner@test.lentera.local")
+             for client in (first, second, first, second, first)]
+    assert codes == [400, 400, 400, 400, 429]
+    redis.Redis.from_url(url).flushdb()

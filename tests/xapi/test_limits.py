@@ -9,7 +9,14 @@ import sqlalchemy as sa
 from lms.xapi import auth
 from lms.xapi.models import Statement
 from tests.xapi.conftest import Xapi, basic
-from tests.xapi.helpers import agent, make_statement, new_id
+from tests.xapi.helpers import (
+    LAUNCHED_AU,
+    agent,
+    launch_header,
+    launched_statement,
+    make_statement,
+    new_id,
+)
 
 
 def count(db):
@@ -88,14 +95,14 @@ def test_revoked_key_is_401(client, xapi_with, db):
 
 def test_launch_credential_is_limited_to_its_learner_and_registration(client, db):
     registration = new_id()
-    launch = Xapi(client, auth.issue_launch_credentials(agent(1), registration))
-    own = make_statement(context={"registration": registration})
+    launch = Xapi(client, launch_header(agent(1), registration))
+    own = launched_statement(registration)
     assert launch.post("statements", own).status_code == 200
-    wrong_actor = make_statement(actor=agent(2), context={"registration": registration})
+    wrong_actor = launched_statement(registration, actor=agent(2))
     assert launch.post("statements", wrong_actor).status_code == 403
-    wrong_registration = make_statement(context={"registration": new_id()})
+    wrong_registration = launched_statement(new_id())
     assert launch.post("statements", wrong_registration).status_code == 403
-    state = (f"activities/state?activityId=http://x.test/a&agent={json.dumps(agent(1))}"
+    state = (f"activities/state?activityId={LAUNCHED_AU}&agent={json.dumps(agent(1))}"
              f"&registration={registration}&stateId=s")
     assert launch.put(state, {"bookmark": 2}).status_code == 204
     other_state = state.replace(registration, new_id())
@@ -126,7 +133,7 @@ def test_launch_credential_never_sees_answer_keys(client, db):
 
     service.store_statements([answered])
     db.commit()
-    launch = Xapi(client, auth.issue_launch_credentials(agent(1), registration))
+    launch = Xapi(client, launch_header(agent(1), registration))
     listed = launch.get("statements").json["statements"]
     assert len(listed) == 1 and "correctResponsesPattern" not in json.dumps(listed)
     one = launch.get(f"statements?statementId={listed[0]['id']}").json

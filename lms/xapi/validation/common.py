@@ -8,10 +8,12 @@ developer can fix the statement without reading the specification.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 from lms.errors import ValidationError
 
@@ -38,6 +40,9 @@ DURATION_RE = re.compile(
     r"(?:T(?:\d+(?:[.,]\d+)?H)?(?:\d+(?:[.,]\d+)?M)?(?:\d+(?:[.,]\d+)?S)?)?|\d+(?:[.,]\d+)?W)$"
 )
 MAX_IRI_LENGTH = 2048
+#: The deepest nesting of objects and arrays a request's JSON may have.
+MAX_JSON_DEPTH = 64
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 @dataclass
@@ -51,7 +56,7 @@ class Context:
         return self.version.startswith("2.")
 
 
-def fail(path: str, rule: str) -> None:
+def fail(path: str, rule: str) -> NoReturn:
     """Raise the validation error for ``path`` breaking ``rule``."""
     raise ValidationError(f"{path}: {rule}", field=path)
 
@@ -165,33 +170,51 @@ def parse_timestamp(value: Any, path: str) -> dt.datetime:
         hours, minutes = int(digits[:2]), int(digits[2:4] or 0)
         tz = dt.timezone(sign * dt.timedelta(hours=hours, minutes=minutes))
     try:
-        return dt.datetime(year, month, day, hour, minute, second, micro, tzinfo=tz)
+        value = dt.datetime(year, month, day, hour, minute, second, micro, tzinfo=tz)
     except ValueError:
         fail(path, "is not a valid date and time")
-    raise AssertionError  # unreachable
+    try:
+        value.astimezone(dt.UTC)
+    except OverflowError:
+        # e.g. 0001-01-01T00:00:00+07:00 is in year 0 in UTC; 9999-12-31T23:00:00-05:00 in
+        # year 10000. Statements are stored and compared in UTC.
+        fail(path, "is outside the dates this LRS can store: in UTC it must fall between "
+                   "0001-01-01 and 9999-12-31")
+    return value
 
 
 def statement_time(value: Any, fallback: dt.datetime) -> dt.datetime:
-    """A stored statement's ``timestamp`` as an aware datetime (naive means UTC), or
-    ``fallback`` (usually its ``stored`` time) when it is missing or unreadable.
+    """When a stored statement's learning happened, for statement consumers: its
+    ``timestamp`` as an aware datetime in UTC (naive means UTC), but never later than
+    ``fallback`` (its ``stored`` time), and ``fallback`` when the timestamp is missing or
+    unreadable.
 
-    For statement consumers. Lenient on purpose: statements were checked with
-    :func:`parse_timestamp` when stored, and a consumer must not stop on one it cannot read.
+    Learning cannot be completed after it was recorded: a timestamp ahead of ``stored`` is
+    a clock running fast or a date made up (9999-12-31 would credit JP in a year no report
+    shows, and dates near the end of the calendar overflow any arithmetic on them), so the
+    stored time stands in. Lenient on purpose: statements were checked with
+    :func:`parse_timestamp` when stored, and a consumer must not stop on one it cannot
+    read. Every consumer dates records with this one function, so they agree, and a
+    replay gives the same dates as the incremental path.
     """
     fallback = fallback if fallback.tzinfo else fallback.replace(tzinfo=dt.UTC)
     if isinstance(value, str):
         try:
             parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
+            parsed = (parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)).astimezone(
+                dt.UTC)
+        except (ValueError, OverflowError):
             return fallback
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+        return min(parsed, fallback)
     return fallback
 
 
 def format_timestamp(value: dt.datetime) -> str:
-    """The LRS's own timestamp form: UTC, millisecond precision, ``Z``."""
+    """The LRS's own timestamp form: UTC, millisecond precision, ``Z``, four-digit years
+    (``strftime("%Y")`` writes year 1 as ``1`` on some platforms)."""
     value = value.astimezone(dt.UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    return (f"{value.year:04d}-{value.month:02d}-{value.day:02d}T{value.hour:02d}:"
+            f"{value.minute:02d}:{value.second:02d}.{value.microsecond // 1000:03d}Z")
 
 
 def check_duration(value: Any, path: str) -> str:
@@ -200,3 +223,76 @@ def check_duration(value: Any, path: str) -> str:
             or value.endswith("T"):
         fail(path, "must be an ISO 8601 duration such as PT1H30M or PT45.5S")
     return value
+
+
+# --- JSON of requests --------------------------------------------------------------------
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is too large for a number")
+    return value
+
+
+def load_json(raw: bytes | str, what: str) -> Any:
+    """Parse the JSON of a request (a statement body, a parameter, a document) strictly:
+    a :class:`ValidationError` (400) naming ``what`` for what is not JSON or cannot be
+    stored: NaN and Infinity (not JSON), numbers beyond a double (1e400), strings with NUL
+    characters (PostgreSQL refuses them) or unpaired surrogates (not Unicode text), and
+    nesting deeper than :data:`MAX_JSON_DEPTH`."""
+    if isinstance(raw, str):
+        raw = raw.encode("utf-8", "surrogatepass")
+    try:
+        # Decoded strictly here: json.loads would let UTF-8-encoded surrogates through.
+        value = json.loads(raw.decode("utf-8"), parse_constant=_no_constant,
+                           parse_float=_finite)
+    except RecursionError:
+        fail(what, f"is nested more than {MAX_JSON_DEPTH} levels deep")
+    except UnicodeDecodeError:
+        fail(what, "must be UTF-8 encoded JSON")
+    except ValueError as exc:
+        fail(what, f"is not valid JSON: {exc}")
+    if b"\\u0000" in raw or _SURROGATE_ESCAPE.search(raw):
+        _check_text(value, what)
+    if raw.count(b"[") + raw.count(b"{") > MAX_JSON_DEPTH:
+        _check_depth(value, what)
+    return value
+
+
+def _check_depth(value: Any, what: str) -> None:
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            fail(what, f"is nested more than {MAX_JSON_DEPTH} levels deep")
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values() if isinstance(v, dict | list))
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item if isinstance(v, dict | list))
+
+
+def _check_text(value: Any, what: str) -> None:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        texts: list[Any] = []
+        if isinstance(item, dict):
+            texts = list(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str):
+            texts = [item]
+        for text in texts:
+            if "\x00" in text:
+                fail(what, "must not contain the NUL character (\\u0000)")
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                fail(what, "must not contain unpaired surrogates (\\ud800-\\udfff): they "
+                           "are not Unicode text")

@@ -5,6 +5,12 @@ attachment with usageType ``http://adlnet.gov/expapi/attachments/signature`` and
 type ``application/octet-stream``. The LRS rejects (400) a JWS that is malformed, uses
 another algorithm, whose payload is not logically equivalent to the statement, or whose
 signature does not verify against the X.509 certificate in its ``x5c`` header.
+
+The certificate is read and the signature checked by ``cryptography`` (OpenSSL). The work
+one signature may cost is bounded before any arithmetic: the certificate at most
+:data:`MAX_CERTIFICATE_BYTES`, an RSA key of :data:`MIN_KEY_BITS` to :data:`MAX_KEY_BITS`
+bits and a public exponent below 2**32. (A key size taken from the request made one 21 KB
+request cost minutes of CPU.)
 """
 
 from __future__ import annotations
@@ -13,16 +19,27 @@ import base64
 import binascii
 import contextlib
 import copy
-import hashlib
 import json
 import re
 from typing import Any
 
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
 from lms.errors import ValidationError
-from lms.xapi.validation import rsa
 from lms.xapi.validation.common import parse_timestamp
 
-ALGORITHMS = {"RS256": "sha256", "RS384": "sha384", "RS512": "sha512"}
+ALGORITHMS: dict[str, type[hashes.HashAlgorithm]] = {
+    "RS256": hashes.SHA256, "RS384": hashes.SHA384, "RS512": hashes.SHA512}
+#: Bounds of the RSA keys this LRS verifies with (bits of the modulus).
+MIN_KEY_BITS = 2048
+MAX_KEY_BITS = 4096
+#: The largest public exponent accepted (65537 is what every signer uses).
+MAX_EXPONENT = 2**32
+#: The largest x5c certificate read (DER bytes).
+MAX_CERTIFICATE_BYTES = 16 * 1024
 DURATION_SECONDS_RE = re.compile(r"(\d+)(?:[.,](\d+))?S$")
 
 
@@ -63,7 +80,7 @@ def check_signature(statement: dict[str, Any], jws: bytes, path: str) -> None:
         header = json.loads(_b64url_decode(header_b64))
         payload = json.loads(_b64url_decode(payload_b64))
         signature = _b64url_decode(signature_b64)
-    except (ValueError, UnicodeDecodeError, binascii.Error):
+    except (ValueError, UnicodeDecodeError, binascii.Error, RecursionError):
         raise ValidationError(f"{path}: the signature is not a JWS in compact serialization "
                               "(header.payload.signature, base64url)", field=path) from None
     if not isinstance(header, dict) or header.get("alg") not in ALGORITHMS:
@@ -83,14 +100,37 @@ def check_signature(statement: dict[str, Any], jws: bytes, path: str) -> None:
                               "one sent", field=path)
     chain = header.get("x5c")
     if chain:
-        try:
-            der = base64.b64decode(chain[0])
-            n, e = rsa.public_key_from_certificate(der)
-        except (ValueError, IndexError, TypeError, binascii.Error):
-            raise ValidationError(f"{path}: the x5c certificate of the JWS cannot be read",
-                                  field=path) from None
+        key = _certificate_key(chain, path)
         signing_input = f"{header_b64}.{payload_b64}".encode()
-        digest = hashlib.new(ALGORITHMS[header["alg"]], signing_input).digest()
-        if not rsa.verify_pkcs1_v15(n, e, signature, digest, ALGORITHMS[header["alg"]]):
+        try:
+            key.verify(signature, signing_input, padding.PKCS1v15(),
+                       ALGORITHMS[header["alg"]]())
+        except InvalidSignature:
             raise ValidationError(f"{path}: the JWS signature does not verify against its "
-                                  "x5c certificate", field=path)
+                                  "x5c certificate", field=path) from None
+
+
+def _certificate_key(chain: Any, path: str) -> rsa.RSAPublicKey:
+    """The RSA public key of the first certificate of an ``x5c`` chain, within bounds."""
+    unreadable = ValidationError(f"{path}: the x5c certificate of the JWS cannot be read",
+                                 field=path)
+    if not isinstance(chain, list) or not isinstance(chain[0], str) \
+            or len(chain[0]) > MAX_CERTIFICATE_BYTES * 4 // 3 + 4:
+        raise unreadable
+    try:
+        der = base64.b64decode(chain[0], validate=True)
+        key = x509.load_der_x509_certificate(der).public_key()
+    except (ValueError, TypeError, UnsupportedAlgorithm, binascii.Error):
+        raise unreadable from None
+    if not isinstance(key, rsa.RSAPublicKey):
+        raise ValidationError(f"{path}: the x5c certificate must hold an RSA key (the JWS "
+                              "algorithms of signed statements are RS256, RS384, RS512)",
+                              field=path)
+    if not MIN_KEY_BITS <= key.key_size <= MAX_KEY_BITS:
+        raise ValidationError(f"{path}: the x5c certificate's RSA key has {key.key_size} "
+                              f"bits; this LRS verifies keys of {MIN_KEY_BITS} to "
+                              f"{MAX_KEY_BITS} bits", field=path)
+    if key.public_numbers().e >= MAX_EXPONENT:
+        raise ValidationError(f"{path}: the x5c certificate's RSA public exponent is too "
+                              "large (use 65537)", field=path)
+    return key

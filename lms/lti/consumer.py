@@ -70,8 +70,11 @@ class GradeConsumer(StatementConsumer):
         if not links:
             return
         from lms.people.actors import user_for_actor
+        from lms.xapi.launch import outside_launch
 
         data = statement.data
+        if outside_launch(data):
+            return  # a cmi5 launch credential may not award what it was not launched for
         user = user_for_actor(data.get("actor"))
         if user is None:
             return

@@ -43,6 +43,7 @@ from sqlalchemy import event, orm
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lms.db import Model, UTCDateTime, get_engine, get_session, utcnow
+from lms.plugins import registry
 
 log = logging.getLogger(__name__)
 
@@ -311,7 +312,8 @@ class ProgressFn(Protocol):
 JobFunc = Callable[[Job, dict[str, Any], ProgressFn], "str | os.PathLike[str] | None"]
 
 #: kind -> function. Process-wide: a Celery worker's app registers the same kinds.
-_JOB_KINDS: dict[str, JobFunc] = {}
+#: (The ``jobs`` registry of lms.plugins.registry.)
+_JOB_KINDS: dict[str, JobFunc] = registry.JOBS
 
 
 def register_job(kind: str, func: JobFunc) -> None:
@@ -326,12 +328,10 @@ def register_job(kind: str, func: JobFunc) -> None:
     """
     if not kind or len(kind) > 100:
         raise ValueError(f"bad job kind {kind!r}")
-    previous = _JOB_KINDS.get(kind)
-    if previous is not None and previous is not func and (
-            getattr(previous, "__qualname__", None) != getattr(func, "__qualname__", None)
-            or getattr(previous, "__module__", None) != getattr(func, "__module__", None)):
-        raise ValueError(f"job kind {kind!r} is registered twice")
-    _JOB_KINDS[kind] = func
+    try:
+        registry.JOBS.add(kind, func)
+    except registry.DuplicateName as exc:
+        raise ValueError(f"job kind {kind!r} is registered twice") from exc
 
 
 def job_kinds() -> dict[str, JobFunc]:

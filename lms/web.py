@@ -28,6 +28,8 @@ from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
+from lms.plugins import registry
+
 csrf = CSRFProtect()
 login_manager = LoginManager()
 limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=False)
@@ -50,7 +52,7 @@ NAV_MODULES: tuple[str, ...] = (
 
 #: Panels of the home page: functions of the signed-in user returning None (nothing to
 #: show) or ``(template name, context)``. Modules add theirs with register_home_panel.
-HOME_PANELS: list[Any] = []
+HOME_PANELS = registry.HOME_PANELS
 
 
 def extend_csp(directive: str, *sources: str) -> None:
@@ -82,9 +84,7 @@ def _extend_policy(policy: str, extra: dict[str, list[str]]) -> str:
 
 def register_home_panel(func: Any) -> Any:
     """Add a panel to the home page (usable as a decorator); see :data:`HOME_PANELS`."""
-    if func not in HOME_PANELS:
-        HOME_PANELS.append(func)
-    return func
+    return HOME_PANELS.add_function(func)
 
 
 def select_locale() -> str:

@@ -27,13 +27,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from lms.authoring import cmi5, drafts, forms, quizedit, results, service
+from lms.authoring import cmi5, drafts, forms, results, service
 from lms.authoring.models import AuthoredCourse
 from lms.courses import service as courses
 from lms.courses.content import media_html, render_markdown
 from lms.db import get_session
 from lms.errors import LmsError, NotFound
 from lms.people.models import Role
+from lms.quizzes import editor as quizedit
 from lms.quizzes.grading import question_type
 
 authoring_bp = Blueprint("authoring", __name__, url_prefix="/authoring")
@@ -447,7 +448,7 @@ def _quiz_edit(authored: AuthoredCourse, name: str) -> Any:
         return redirect(url_for(".module_edit", slug=authored.slug, name=name))
     return render_template("authoring/quiz.html", authored=authored, name=name, form=form,
                            questions=data.get("questions") or [],
-                           types=quizedit.QUESTION_TYPES,
+                           types=quizedit.question_type_labels(),
                            problems=quizedit.check_quiz(data) if data.get("questions") else [])
 
 
@@ -474,7 +475,7 @@ def question_edit(slug: str, name: str, qtype: str | None = None,
         if existing is None:
             raise NotFound(_("No such question in this quiz."))
         qtype = existing["type"]
-    if qtype not in quizedit.QUESTION_TYPES:
+    if qtype not in quizedit.question_type_labels():
         raise NotFound(_("Unknown question type."))
     problems: list[str] = []
     question = existing or {"type": qtype, "points": 1}
@@ -498,7 +499,8 @@ def question_edit(slug: str, name: str, qtype: str | None = None,
             return redirect(url_for(".module_edit", slug=slug, name=name))
     return render_template("authoring/question.html", authored=authored, name=name,
                            quiz=data, q=question, qtype=qtype, qid=qid, problems=problems,
-                           type_label=quizedit.QUESTION_TYPES[qtype]), 400 if problems else 200
+                           type_label=quizedit.question_type_labels()[qtype]), \
+        400 if problems else 200
 
 
 def _new_question_id(questions: list[dict[str, Any]]) -> str:
@@ -787,7 +789,7 @@ def results_page(slug: str) -> Any:
     return render_template("authoring/results.html", authored=authored,
                            summary=results.summary(catalog), learners=results.learners(catalog),
                            quizzes=results.quiz_ids(catalog), items=items,
-                           types=quizedit.QUESTION_TYPES)
+                           types=quizedit.question_type_labels())
 
 
 def _close_expired_attempts(catalog: Any) -> None:

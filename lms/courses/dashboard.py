@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import url_for
 
 from lms.courses import service
+from lms.courses.content_types import module_url
 from lms.courses.models import ModuleProgress
 from lms.db import get_session
 from lms.people.models import User
@@ -31,12 +31,7 @@ def _add_next_steps(user: User, items: list[dict[str, Any]]) -> None:
         module = service.next_module(definition, rows.get(course.id, {}))
         if module is None:
             continue
-        endpoint = "courses.quiz" if module["kind"] == "quiz" else "courses.module"
-        key = "quiz_id" if module["kind"] == "quiz" else "module_id"
-        item["next"] = {
-            "title": module["title"],
-            "url": url_for(endpoint, slug=course.slug, **{key: module["id"]}),
-        }
+        item["next"] = {"title": module["title"], "url": module_url(course.slug, module)}
 
 
 def learner_panel(user: User) -> tuple[str, dict[str, Any]] | None:

@@ -280,9 +280,9 @@ def _plugin_question(value: Any, handler: Any) -> Any:
     """A question of a plugin type validates against that type's own ``model``."""
     kind = value.get("type") if isinstance(value, dict) else None
     if isinstance(kind, str) and kind not in _BUILT_IN_TAGS:
-        from lms.quizzes.grading import question_types
+        from lms.plugins.registry import QUESTION_TYPES
 
-        model = getattr(question_types().get(kind), "model", None)
+        model = getattr(QUESTION_TYPES.get(kind), "model", None)
         if model is not None:
             try:
                 return model.model_validate(value)

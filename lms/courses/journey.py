@@ -7,10 +7,8 @@ the ledger derives progress right after that commit. Verbs per step:
 - start/resume: ``launched`` and ``initialized`` (course); leaving: ``terminated``;
 - opening a lesson: ``experienced`` (module); finishing it: ``completed`` (module) and
   ``progressed`` (course, with the cmi5 progress extension);
-- starting a quiz: ``attempted`` (quiz); sending it: one ``answered`` per question
-  (interaction definition with its correct responses, the response, success, score),
-  then ``passed`` or ``failed`` (quiz; score scaled/raw/min/max, success, completion,
-  duration) and ``progressed`` (course);
+- a quiz's statements: :class:`lms.quizzes.journey.QuizJourney` (the quizzes build on
+  this class);
 - the completion rule met: ``completed`` (course) and ``terminated`` (course).
 """
 
@@ -25,9 +23,6 @@ from lms.courses.models import Course, CourseVersion, Enrollment
 from lms.db import utcnow
 from lms.people.actors import actor_for
 from lms.people.models import User
-from lms.quizzes.grading import question_type
-from lms.quizzes.models import QuizAttempt
-from lms.quizzes.service import GradedQuestion
 
 
 class Journey:
@@ -106,47 +101,6 @@ class Journey:
         statements += self._after_module_done(module["id"])
         if then is not None:
             statements.append(self._module_statement("experienced", then))
-        return st.send(statements)
-
-    def quiz_attempted(self, module: dict[str, Any]) -> list[str]:
-        return st.send([self._module_statement("attempted", module)])
-
-    def quiz_submitted(
-        self, module: dict[str, Any], attempt: QuizAttempt, graded: list[GradedQuestion]
-    ) -> list[str]:
-        """answered (per question), passed/failed (quiz), progressed, maybe completion."""
-        quiz = module["quiz"]
-        quiz_activity = st.module_activity(self.definition, module)
-        statements = []
-        for item in graded:
-            q = item.question
-            qt = question_type(q["type"])
-            result: dict[str, Any] = {
-                "success": item.fraction >= 1,
-                "score": st.score(item.fraction * q["points"], q["points"]),
-            }
-            # A timed-out attempt reports the answers saved before its deadline.
-            result["response"] = qt.xapi_response(q, item.response)
-            statements.append(
-                self._statement(
-                    "answered",
-                    st.question_activity(self.definition, quiz, q),
-                    parent=quiz_activity,
-                    result=result,
-                )
-            )
-        seconds = ((attempt.submitted_at or utcnow()) - attempt.started_at).total_seconds()
-        result = {
-            "score": st.score(attempt.score_raw or 0.0, attempt.score_max or 0.0),
-            "success": bool(attempt.passed),
-            "completion": True,
-            "duration": st.iso_duration(seconds),
-        }
-        statements.append(
-            self._module_statement("passed" if attempt.passed else "failed", module, result)
-        )
-        if attempt.passed:
-            statements += self._after_module_done(module["id"])
         return st.send(statements)
 
     def _done_modules(self) -> set[str]:

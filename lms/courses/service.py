@@ -31,6 +31,7 @@ from lms.courses.models import (
 from lms.db import get_session, utcnow
 from lms.errors import NotFound, ValidationError
 from lms.people.models import User
+from lms.plugins import registry
 
 #: Every PNS has the right to at least 20 JP of competency development a year (PP 11/2017).
 JP_TARGET_PER_YEAR = 20
@@ -499,20 +500,18 @@ def jp_this_year(user: User) -> float:
 
 #: Other modules' JP for a user in a year (offline training, learning reported by other
 #: platforms): functions ``(user, year) -> JP``, added with :func:`register_jp_source`.
-JP_SOURCES: list[Any] = []
+JP_SOURCES = registry.JP_SOURCES
 
 
 def register_jp_source(func: Any) -> Any:
     """Count ``func(user, year)`` in the learner's JP next to the courses' own."""
-    if func not in JP_SOURCES:
-        JP_SOURCES.append(func)
-    return func
+    return JP_SOURCES.add_function(func)
 
 
 def jp_all_learning_this_year(user: User) -> float:
     """JP this year from courses and every registered source: what counts toward 20 JP."""
     year = local_year(utcnow())
-    return jp_this_year(user) + sum(source(user, year) for source in JP_SOURCES)
+    return jp_this_year(user) + sum(source(user, year) for source in JP_SOURCES.values())
 
 
 def transcript(user: User) -> dict[str, Any]:

@@ -89,12 +89,12 @@ def parse_activity_iri(iri: str) -> tuple[str, str | None, str | None] | None:
     return None
 
 
-def _lang(language: str) -> str:
+def language_tag(language: str) -> str:
     return "id-ID" if language == "id" else language
 
 
 def course_activity(definition: dict[str, Any]) -> dict[str, Any]:
-    lang = _lang(definition.get("language", "id"))
+    lang = language_tag(definition.get("language", "id"))
     return {
         "objectType": "Activity",
         "id": course_iri(definition["slug"]),
@@ -107,7 +107,7 @@ def course_activity(definition: dict[str, Any]) -> dict[str, Any]:
 
 
 def module_activity(definition: dict[str, Any], module: dict[str, Any]) -> dict[str, Any]:
-    lang = _lang(definition.get("language", "id"))
+    lang = language_tag(definition.get("language", "id"))
     return {
         "objectType": "Activity",
         "id": module_iri(definition["slug"], module),
@@ -115,22 +115,6 @@ def module_activity(definition: dict[str, Any], module: dict[str, Any]) -> dict[
             "type": ACTIVITY_TYPES.get(module["kind"], ACTIVITY_TYPES["lesson"]),
             "name": {lang: module["title"]},
         },
-    }
-
-
-def question_activity(
-    definition: dict[str, Any], quiz: dict[str, Any], question: dict[str, Any]
-) -> dict[str, Any]:
-    """The question as an interaction activity, WITH its correctResponsesPattern (LRS only)."""
-    from lms.quizzes.grading import question_type
-
-    lang = _lang(definition.get("language", "id"))
-    interaction = question_type(question["type"]).interaction(question, lang)
-    interaction["name"] = {lang: f"{quiz['title']} – {question['id']}"}
-    return {
-        "objectType": "Activity",
-        "id": question_iri(definition["slug"], quiz["id"], question["id"]),
-        "definition": interaction,
     }
 
 
@@ -152,7 +136,7 @@ def make_statement(
     context: dict[str, Any] = {
         "registration": registration,
         "platform": PLATFORM,
-        "language": _lang(definition.get("language", "id")),
+        "language": language_tag(definition.get("language", "id")),
         "contextActivities": {
             "grouping": [
                 {"objectType": "Activity", "id": course["id"], "definition": course["definition"]}

@@ -24,12 +24,12 @@ from flask_login import current_user, login_required
 
 from lms.courses import certificates, service
 from lms.courses.content import render_markdown
+from lms.courses.content_types import module_url
 from lms.courses.journey import Journey
 from lms.courses.models import Course, CourseVersion
 from lms.db import get_session
-from lms.errors import Conflict, NotFound
 from lms.people.models import Role, User
-from lms.quizzes import service as quiz_service
+from lms.plugins import registry
 
 courses_bp = Blueprint("courses", __name__, url_prefix="/courses")
 verify_bp = Blueprint("verify", __name__)
@@ -37,7 +37,8 @@ verify_bp = Blueprint("verify", __name__)
 
 #: Players for module kinds other modules provide (e.g. "cmi5" from authoring):
 #: kind -> function(slug, module) returning the response for the module's page.
-MODULE_PLAYERS: dict[str, Callable[[str, dict[str, Any]], Any]] = {}
+#: (The ``module_players`` registry of lms.plugins.registry.)
+MODULE_PLAYERS = registry.MODULE_PLAYERS
 #: Kinds a learner marks as done by themselves (other kinds report their own completion).
 SELF_PACED_KINDS = frozenset({"lesson", "video", "embed"})
 
@@ -46,9 +47,7 @@ def register_module_player(kind: str, player: Callable[[str, dict[str, Any]], An
     """Let another module play modules of ``kind``; a second player for a kind is an error."""
     if kind in ("lesson", "video", "embed", "quiz"):
         raise ValueError(f"module kind {kind!r} is played by the courses module")
-    if MODULE_PLAYERS.get(kind, player) is not player:
-        raise ValueError(f"a player for module kind {kind!r} is registered already")
-    MODULE_PLAYERS[kind] = player
+    MODULE_PLAYERS.add(kind, player)
 
 
 #: Session key: the lesson whose ``experienced`` statement the redirecting request stored.
@@ -64,11 +63,11 @@ def _experienced_next(enrollment: Any, module: dict[str, Any] | None) -> dict[st
     return module
 
 
-def _allowed_hosts() -> list[str]:
+def allowed_hosts() -> list[str]:
     return list(current_app.config.get("EMBED_ALLOWED_HOSTS") or [])
 
 
-def _asset_url(course: Course, version: CourseVersion) -> Any:
+def asset_url(course: Course, version: CourseVersion) -> Any:
     def url(ref: str) -> str:
         clean = ref.split("#", 1)[0].split("?", 1)[0].lstrip("./")
         return url_for("courses.asset", slug=course.slug, version=version.number, path=clean)
@@ -76,7 +75,7 @@ def _asset_url(course: Course, version: CourseVersion) -> Any:
     return url
 
 
-def _context(slug: str, need_enrolment: bool = True) -> dict[str, Any]:
+def learner_context(slug: str, need_enrolment: bool = True) -> dict[str, Any]:
     """The course as ``current_user`` sees it: an enrolled learner's pinned version (also
     of an archived course), otherwise the current version of a published course."""
     course, version, enrollment = service.learner_view(current_user, slug)
@@ -93,7 +92,7 @@ def _context(slug: str, need_enrolment: bool = True) -> dict[str, Any]:
 
 def _with_frames(response: Any) -> Any:
     """Let lesson pages frame the allowed embed hosts (the default CSP frames nothing)."""
-    sources = " ".join(f"https://{h} https://*.{h}" for h in _allowed_hosts())
+    sources = " ".join(f"https://{h} https://*.{h}" for h in allowed_hosts())
     response.headers["Content-Security-Policy"] = (
         "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
         "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; media-src 'self'; "
@@ -132,7 +131,7 @@ def catalog() -> Any:
 @courses_bp.get("/<slug>")
 @login_required
 def course(slug: str) -> Any:
-    ctx = _context(slug, need_enrolment=False)
+    ctx = learner_context(slug, need_enrolment=False)
     rows = service.module_progress(current_user, ctx["course"]) if ctx["enrollment"] else {}
     progress = service.progress_percent(ctx["definition"], rows)
     completion = service.completion_for(current_user, ctx["course"])
@@ -140,8 +139,8 @@ def course(slug: str) -> Any:
     nxt = service.next_module(ctx["definition"], rows, resume.last_module_id if resume else None)
     description = render_markdown(
         ctx["definition"].get("description", ""),
-        _asset_url(ctx["course"], ctx["version"]),
-        _allowed_hosts(),
+        asset_url(ctx["course"], ctx["version"]),
+        allowed_hosts(),
     )
     return render_template(
         "courses/course.html",
@@ -155,13 +154,14 @@ def course(slug: str) -> Any:
         names=certificates.competency_names(),
         done=service.module_done,
         started=bool(rows),
+        module_url=lambda m: module_url(ctx["course"].slug, m),
     )
 
 
 @courses_bp.post("/<slug>/enrol")
 @login_required
 def enrol(slug: str) -> Any:
-    ctx = _context(slug, need_enrolment=False)
+    ctx = learner_context(slug, need_enrolment=False)
     enrollment, created = service.enrol(current_user, ctx["course"])
     journey = Journey(current_user, ctx["course"], ctx["version"], enrollment)
     if created:
@@ -178,7 +178,7 @@ def enrol(slug: str) -> Any:
 @login_required
 def move_version(slug: str) -> Any:
     """The learner chooses to follow the newest version (records are kept)."""
-    ctx = _context(slug)
+    ctx = learner_context(slug)
     if service.newer_version(ctx["enrollment"]) is None:
         flash(_("You already follow the newest version of this course."), "info")
         return redirect(url_for(".course", slug=slug))
@@ -196,7 +196,7 @@ def move_version(slug: str) -> Any:
 @login_required
 def start(slug: str) -> Any:
     """Start or resume: launched + initialized, then the module to continue with."""
-    ctx = _context(slug)
+    ctx = learner_context(slug)
     rows = service.module_progress(current_user, ctx["course"])
     resume = service.course_progress(current_user, ctx["course"])
     nxt = service.next_module(ctx["definition"], rows, resume.last_module_id if resume else None)
@@ -210,16 +210,14 @@ def start(slug: str) -> Any:
 @courses_bp.post("/<slug>/exit")
 @login_required
 def exit_course(slug: str) -> Any:
-    ctx = _context(slug)
+    ctx = learner_context(slug)
     Journey(current_user, ctx["course"], ctx["version"], ctx["enrollment"]).terminated()
     get_session().commit()
     return redirect(url_for("home.index"))
 
 
 def _module_url(course: Course, module: dict[str, Any]) -> str:
-    if module["kind"] == "quiz":
-        return url_for("courses.quiz", slug=course.slug, quiz_id=module["id"])
-    return url_for("courses.module", slug=course.slug, module_id=module["id"])
+    return module_url(course.slug, module)
 
 
 def _neighbours(definition: dict[str, Any], module_id: str) -> tuple[Any, Any]:
@@ -230,7 +228,7 @@ def _neighbours(definition: dict[str, Any], module_id: str) -> tuple[Any, Any]:
     return prev, nxt
 
 
-def _player(ctx: dict[str, Any], module: dict[str, Any], template: str, **extra: Any) -> Any:
+def module_page(ctx: dict[str, Any], module: dict[str, Any], template: str, **extra: Any) -> Any:
     rows = service.module_progress(current_user, ctx["course"])
     prev, nxt = _neighbours(ctx["definition"], module["id"])
     progress = service.progress_percent(ctx["definition"], rows)
@@ -253,10 +251,11 @@ def _player(ctx: dict[str, Any], module: dict[str, Any], template: str, **extra:
 @courses_bp.get("/<slug>/modules/<module_id>")
 @login_required
 def module(slug: str, module_id: str) -> Any:
-    ctx = _context(slug)
+    ctx = learner_context(slug)
     module = service.find_module(ctx["definition"], module_id)
-    if module["kind"] == "quiz":
-        return redirect(_module_url(ctx["course"], module))
+    own_page = module_url(slug, module)
+    if own_page != url_for("courses.module", slug=slug, module_id=module_id):
+        return redirect(own_page)  # a kind with pages of its own (quizzes)
     player = MODULE_PLAYERS.get(module["kind"])
     if player is not None:
         return player(slug, module)
@@ -264,22 +263,22 @@ def module(slug: str, module_id: str) -> Any:
     if session.pop(EXPERIENCED_KEY, None) != marker:
         Journey(current_user, ctx["course"], ctx["version"], ctx["enrollment"]).experienced(module)
         get_session().commit()
-    asset_url = _asset_url(ctx["course"], ctx["version"])
-    hosts = _allowed_hosts()
-    body = _rendered_lesson(ctx["version"], module, asset_url, hosts)
+    assets = asset_url(ctx["course"], ctx["version"])
+    hosts = allowed_hosts()
+    body = _rendered_lesson(ctx["version"], module, assets, hosts)
     from lms.courses.content import media_html
 
     media = None
     if module["kind"] == "video" and module.get("video"):
-        media = media_html("video", module["video"], asset_url, hosts, module["title"])
+        media = media_html("video", module["video"], assets, hosts, module["title"])
     elif module["kind"] == "embed" and module.get("embed"):
         media = media_html(
-            "embed", module["embed"], asset_url, hosts, module["title"], module.get("height") or 480
+            "embed", module["embed"], assets, hosts, module["title"], module.get("height") or 480
         )
     from markupsafe import Markup
 
     response = current_app.make_response(
-        _player(
+        module_page(
             ctx, module, "courses/module.html", body=body, media=Markup(media) if media else None
         )
     )
@@ -305,7 +304,7 @@ def _rendered_lesson(
 @courses_bp.post("/<slug>/modules/<module_id>/complete")
 @login_required
 def complete_module(slug: str, module_id: str) -> Any:
-    ctx = _context(slug)
+    ctx = learner_context(slug)
     module = service.find_module(ctx["definition"], module_id)
     if module["kind"] not in SELF_PACED_KINDS:
         abort(400)
@@ -344,210 +343,6 @@ def asset(slug: str, version: int, path: str) -> Any:
         "default-src 'none'; style-src 'unsafe-inline'; sandbox"
     )
     return response
-
-
-# --- quizzes ----------------------------------------------------------------------------
-
-
-def _quiz_context(slug: str, quiz_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    ctx = _context(slug)
-    module = service.find_module(ctx["definition"], quiz_id)
-    if module["kind"] != "quiz":
-        raise NotFound(_("No such quiz."))
-    return ctx, module
-
-
-@courses_bp.get("/<slug>/quizzes/<quiz_id>")
-@login_required
-def quiz(slug: str, quiz_id: str) -> Any:
-    ctx, module = _quiz_context(slug, quiz_id)
-    attempts = quiz_service.attempts_for(ctx["enrollment"], quiz_id)
-    for previous in attempts:
-        _close_if_expired(ctx, module, previous)
-    current = quiz_service.open_attempt(attempts)
-    left = quiz_service.attempts_left(module["quiz"], attempts)
-    return _player(
-        ctx,
-        module,
-        "quizzes/intro.html",
-        quiz=module["quiz"],
-        attempts=attempts,
-        current=current,
-        left=left,
-        passed=any(a.passed for a in attempts),
-    )
-
-
-@courses_bp.post("/<slug>/quizzes/<quiz_id>/start")
-@login_required
-def quiz_start(slug: str, quiz_id: str) -> Any:
-    ctx, module = _quiz_context(slug, quiz_id)
-    for previous in quiz_service.attempts_for(ctx["enrollment"], quiz_id):
-        _close_if_expired(ctx, module, previous)
-    attempt, created = quiz_service.start_attempt(
-        current_user.id, ctx["enrollment"], ctx["version"], module["quiz"]
-    )
-    if created:
-        Journey(current_user, ctx["course"], ctx["version"], ctx["enrollment"]).quiz_attempted(
-            module
-        )
-    get_session().commit()
-    return redirect(url_for(".attempt", slug=slug, quiz_id=quiz_id, attempt_id=attempt.uuid))
-
-
-def _attempt_for(ctx: dict[str, Any], quiz_id: str, attempt_id: str) -> Any:
-    from lms.quizzes.models import QuizAttempt
-
-    attempt = get_session().scalar(sa.select(QuizAttempt).where(QuizAttempt.uuid == attempt_id))
-    if (
-        attempt is None
-        or attempt.enrollment_id != ctx["enrollment"].id
-        or attempt.quiz_id != quiz_id
-    ):
-        abort(404)
-    return attempt
-
-
-def _close_if_expired(ctx: dict[str, Any], module: dict[str, Any], attempt: Any) -> None:
-    """End an attempt whose time ran out while its page was closed: the answers saved
-    before the deadline are graded and reported (lms.quizzes.expiry)."""
-    from lms.quizzes.expiry import close_and_report
-
-    if close_and_report(attempt):
-        get_session().commit()
-
-
-def _attempt_quiz(attempt: Any, quiz_id: str) -> dict[str, Any]:
-    """The quiz as it was in the version the attempt began in."""
-    version = get_session().get(CourseVersion, attempt.course_version_id)
-    return service.find_module(service.definition_of(version), quiz_id)["quiz"]
-
-
-@courses_bp.get("/<slug>/quizzes/<quiz_id>/attempts/<attempt_id>")
-@login_required
-def attempt(slug: str, quiz_id: str, attempt_id: str) -> Any:
-    ctx, module = _quiz_context(slug, quiz_id)
-    attempt = _attempt_for(ctx, quiz_id, attempt_id)
-    quiz = _attempt_quiz(attempt, quiz_id)
-    # Time ran out with the page closed: the answers saved by then are graded.
-    _close_if_expired(ctx, module, attempt)
-    if attempt.submitted_at is None:
-        questions = quiz_service.public_questions(attempt, quiz)
-        prompts = {
-            q["id"]: render_markdown(
-                q["prompt"], _asset_url(ctx["course"], ctx["version"]), _allowed_hosts()
-            )
-            for q in questions
-        }
-        return _player(
-            ctx,
-            module,
-            "quizzes/attempt.html",
-            quiz=quiz,
-            attempt=attempt,
-            questions=questions,
-            prompts=prompts,
-            saved=quiz_service.saved_values(attempt),
-            last_saved=quiz_service.last_saved(attempt),
-        )
-    items = quiz_service.review(attempt, quiz)
-    asset_url = _asset_url(ctx["course"], ctx["version"])
-    for item in items:
-        item["prompt"] = render_markdown(item["prompt"], asset_url, _allowed_hosts())
-    attempts = quiz_service.attempts_for(ctx["enrollment"], quiz_id)
-    left = quiz_service.attempts_left(quiz, attempts)
-    return _player(
-        ctx,
-        module,
-        "quizzes/review.html",
-        quiz=quiz,
-        attempt=attempt,
-        items=items,
-        left=left,
-        passed=any(a.passed for a in attempts),
-    )
-
-
-@courses_bp.post("/<slug>/quizzes/<quiz_id>/attempts/<attempt_id>")
-@login_required
-def attempt_submit(slug: str, quiz_id: str, attempt_id: str) -> Any:
-    ctx, module = _quiz_context(slug, quiz_id)
-    attempt = _attempt_for(ctx, quiz_id, attempt_id)
-    quiz = _attempt_quiz(attempt, quiz_id)
-    back = redirect(url_for(".attempt", slug=slug, quiz_id=quiz_id, attempt_id=attempt_id))
-    if attempt.submitted_at is not None:
-        return back
-    if quiz_service.expired(attempt):
-        # Late: what this request carries came after the deadline; the saved answers count.
-        _close_if_expired(ctx, module, attempt)
-        flash(_("Time was up before the answers arrived: the answers saved before the "
-                "deadline were graded."), "warning")
-        return back
-    try:
-        graded = quiz_service.submit_attempt(attempt, quiz, request.form.getlist)
-    except Conflict:  # a second tab or a double click sent it already
-        get_session().rollback()
-        return back
-    module_for_statements = {**module, "quiz": quiz}
-    Journey(current_user, ctx["course"], ctx["version"], ctx["enrollment"]).quiz_submitted(
-        module_for_statements, attempt, graded
-    )
-    get_session().commit()
-    if attempt.passed:
-        flash(_("You passed the quiz with %(score)s%%.", score=_pct(attempt.scaled)), "success")
-    else:
-        flash(
-            _(
-                "Not passed yet: %(score)s%%. Review the feedback and try again.",
-                score=_pct(attempt.scaled),
-            ),
-            "warning",
-        )
-    return redirect(url_for(".attempt", slug=slug, quiz_id=quiz_id, attempt_id=attempt_id))
-
-
-@courses_bp.post("/<slug>/quizzes/<quiz_id>/attempts/<attempt_id>/answers")
-@login_required
-def attempt_save(slug: str, quiz_id: str, attempt_id: str) -> Any:
-    """Save answers as they are given (JSON ``{"rev": n, "answers": {question id: {field:
-    [values]}}}``); the page calls it after each change. Not a submission: no statement."""
-    from flask import jsonify
-
-    from lms.errors import ValidationError
-
-    ctx, _module = _quiz_context(slug, quiz_id)
-    attempt = _attempt_for(ctx, quiz_id, attempt_id)
-    quiz = _attempt_quiz(attempt, quiz_id)
-    payload = _small_json(quiz_service.MAX_SAVE_BYTES)
-    if not isinstance(payload, dict):
-        raise ValidationError(_("An answer could not be read."))
-    saved_at = quiz_service.save_answers(attempt, quiz, payload.get("answers"),
-                                         payload.get("rev"))
-    get_session().commit()
-    from flask_babel import format_time
-
-    return jsonify(saved=True, saved_at=saved_at.isoformat(),
-                   saved_at_text=format_time(saved_at, "medium"))
-
-
-def _small_json(limit: int) -> Any:
-    """The request's JSON body when it is at most ``limit`` bytes and parses; else None
-    (413 for a larger body). Deeply nested JSON is refused, not a crash."""
-    import json
-
-    if request.content_length is not None and request.content_length > limit:
-        abort(413)
-    data = request.stream.read(limit + 1)
-    if len(data) > limit:
-        abort(413)
-    try:
-        return json.loads(data)
-    except (ValueError, RecursionError):
-        return None
-
-
-def _pct(value: float | None) -> str:
-    return f"{(value or 0) * 100:.0f}"
 
 
 # --- records ----------------------------------------------------------------------------

@@ -27,6 +27,8 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+from lms.plugins import registry
+
 _NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
 
 
@@ -59,7 +61,8 @@ class MailCategory:
             return True
 
 
-_CATEGORIES: dict[str, MailCategory] = {}
+#: The ``mail_categories`` registry of lms.plugins.registry.
+_CATEGORIES: dict[str, MailCategory] = registry.MAIL_CATEGORIES
 
 
 def register_category(name: str, label: Any, audience: Any, *, description: Any = "",

@@ -204,7 +204,7 @@ def index() -> Any:
         unit_path = service.org_unit_path_names(position.org_unit)
     from lms.web import HOME_PANELS
 
-    panels = [panel for panel in (func(current_user) for func in HOME_PANELS) if panel]
+    panels = [panel for panel in (func(current_user) for func in HOME_PANELS.values()) if panel]
     return render_template(
         "people/home.html", figures=figures, position=position, unit_path=unit_path, panels=panels
     )

@@ -38,12 +38,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from importlib.metadata import EntryPoint, entry_points
-from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
 from lms.plugins.content import CONTENT_TYPES, PLAYED_BY_COURSES, ContentType
+from lms.plugins.registry import JOBS, MODULE_PLAYERS, DuplicateName, app_registry
 
 log = logging.getLogger(__name__)
 
@@ -56,10 +56,10 @@ GROUPS = ("lms.question_types", "lms.content_types", "lms.statement_consumers", 
 #: predates an entry (a checkout newer than its ``pip install -e .``).
 BUILTINS: dict[str, dict[str, tuple[str, str]]] = {
     "lms.content_types": {
-        "lesson": ("lms.courses", "lms.plugins.builtin:Lesson"),
-        "video": ("lms.courses", "lms.plugins.builtin:Video"),
-        "embed": ("lms.courses", "lms.plugins.builtin:Embed"),
-        "quiz": ("lms.courses", "lms.plugins.builtin:Quiz"),
+        "lesson": ("lms.courses", "lms.courses.content_types:Lesson"),
+        "video": ("lms.courses", "lms.courses.content_types:Video"),
+        "embed": ("lms.courses", "lms.courses.content_types:Embed"),
+        "quiz": ("lms.quizzes", "lms.quizzes.content_types:Quiz"),
         "cmi5": ("lms.authoring", "lms.authoring:Cmi5ContentType"),
     },
     "lms.statement_consumers": {
@@ -72,8 +72,8 @@ BUILTINS: dict[str, dict[str, tuple[str, str]]] = {
         "lti": ("lms.lti", "lms.lti.consumer:GradeConsumer"),
     },
     "lms.jobs": {
-        "courses.certificates": ("lms.courses", "lms.plugins.jobs:certificates_job"),
-        "courses.transcript": ("lms.courses", "lms.plugins.jobs:transcript_job"),
+        "courses.certificates": ("lms.reports", "lms.reports.certificate_jobs:certificates_job"),
+        "courses.transcript": ("lms.reports", "lms.reports.certificate_jobs:transcript_job"),
         "reports.completions": ("lms.reports", "lms.reports.jobs:completions_job"),
         "reports.needs": ("lms.reports", "lms.reports.jobs:needs_job"),
     },
@@ -89,7 +89,12 @@ _WARNED: set[str] = set()
 
 def _entry_points(group: str) -> list[EntryPoint]:
     seen: dict[str, EntryPoint] = {}
-    declared = list(entry_points(group=group))
+    own = BUILTINS.get(group, {})
+    # An installed metadata older than the checkout may name a built-in entry at its old
+    # place: the declaration in BUILTINS wins for Lentera's own names.
+    declared = [ep for ep in entry_points(group=group)
+                if not (ep.name in own and ep.value.startswith("lms.")
+                        and ep.value != own[ep.name][1])]
     pairs = {(ep.name, ep.value) for ep in declared}
     stale = [EntryPoint(name, value, group)
              for name, (_module, value) in BUILTINS.get(group, {}).items()
@@ -153,16 +158,8 @@ def _enabled(group: str, app: Flask) -> dict[str, Any]:
             if (module := _owning_module(group, eps[name], obj)) is None or module in MODULES}
 
 
-def plugin_question_types() -> dict[str, Any]:
-    """The registered question types that are not Lentera's own."""
-    from lms.quizzes.grading import BUILTIN_QUESTION_TYPES, question_types
-
-    return {name: qt for name, qt in question_types().items()
-            if name not in BUILTIN_QUESTION_TYPES}
-
-
-#: One stable player function per content kind (lms.courses.views accepts a player for a
-#: kind once, and every app of the process registers it again).
+#: One stable player function per content kind (every app of the process registers it
+#: again; the registry accepts the very same function twice).
 _PLAYERS: dict[str, Callable[[str, dict[str, Any]], Any]] = {}
 
 
@@ -182,83 +179,65 @@ def _register_content_types(app: Flask) -> None:
         if not isinstance(content_type, ContentType) or content_type.name != name:
             raise PluginError(f"content type {name!r} must be a ContentType whose name is "
                               f"{name!r}")
-        previous = CONTENT_TYPES.get(name)
-        if previous is not None and type(previous) is not type(content_type):
-            raise PluginError(f"two content types are named {name!r}")
-        CONTENT_TYPES[name] = content_type
+        try:
+            CONTENT_TYPES.add(name, content_type)
+        except DuplicateName as exc:
+            raise PluginError(f"two content types are named {name!r}") from exc
         if name in PLAYED_BY_COURSES:
             continue
         if content_type.player is None:
             raise PluginError(f"content type {name!r} has no player")
-        from lms.courses.views import register_module_player
+        MODULE_PLAYERS.add(name, _player(name))
 
-        register_module_player(name, _player(name))
+
+def _is_consumer(obj: Any) -> bool:
+    return not isinstance(obj, type) and (hasattr(obj, "handle") or
+                                          hasattr(obj, "handle_batch"))
 
 
 def _register_consumers(app: Flask) -> None:
-    from lms.xapi.consumers import StatementConsumer, register_consumer, registered_consumers
-
-    already = registered_consumers(app)
+    """The ``lms.statement_consumers`` group into the app's consumer registry (read by
+    lms.xapi.consumers; see :class:`lms.xapi.consumers.StatementConsumer`)."""
+    consumers = app_registry(app, "statement_consumers")
     for name, obj in _enabled("lms.statement_consumers", app).items():
-        if isinstance(obj, type) and type(already.get(name)) is obj:
-            continue  # its module's init_app registered this very consumer (older code)
+        if isinstance(obj, type) and type(consumers.get(name)) is obj:
+            continue  # its module's init_app registered this very consumer
         if isinstance(obj, type):
             consumer = obj()
-        elif callable(obj) and not isinstance(obj, StatementConsumer):
+        elif callable(obj) and not _is_consumer(obj):
             consumer = obj(app)  # a factory: the consumer needs the app's state
         else:
             consumer = obj
-        if not isinstance(consumer, StatementConsumer) or consumer.name != name:
+        if not _is_consumer(consumer) or getattr(consumer, "name", None) != name:
             raise PluginError(f"statement consumer {name!r} must be a StatementConsumer "
                               f"whose name is {name!r}")
-        register_consumer(app, consumer)
+        if name in consumers:
+            raise PluginError(f"a statement consumer named {name!r} is registered already")
+        consumers.add(name, consumer)
 
 
 def _register_jobs(app: Flask) -> None:
-    from lms.tasks import register_job
-
     for name, func in _enabled("lms.jobs", app).items():
         if not callable(func):
             raise PluginError(f"job kind {name!r} must be a function")
+        if not name or len(name) > 100:
+            raise PluginError(f"bad job kind {name!r}")
         try:
-            register_job(name, func)
-        except ValueError as exc:
+            JOBS.add(name, func)
+        except DuplicateName as exc:
             raise PluginError(str(exc)) from exc
 
 
 def init_app(app: Flask) -> None:
-    """Register content types, consumers, job kinds, plugin templates and editor entries;
-    run ``lms.plugins`` hooks."""
-    from jinja2 import ChoiceLoader, FileSystemLoader
-
+    """Load the entry-point groups into the registries (content types, consumers, job
+    kinds; question types load on first use, see lms.quizzes.grading); run the
+    ``lms.plugins`` hooks."""
     _register_content_types(app)
     _register_consumers(app)
     _register_jobs(app)
-
-    folders: list[str] = []
-    for qt in plugin_question_types().values():
-        folder = getattr(qt, "template_folder", None)
-        if folder and str(folder) not in folders:
-            folders.append(str(Path(folder)))
-    if folders:
-        assert app.jinja_loader is not None
-        app.jinja_loader = ChoiceLoader([app.jinja_loader,
-                                         *(FileSystemLoader(f) for f in folders)])
-    _add_editor_entries()
 
     for name, hook in load_group("lms.plugins", instantiate=False).items():
         try:
             hook(app)
         except Exception as exc:
             raise PluginError(f"plugin {name!r} failed to start: {exc}") from exc
-
-
-def _add_editor_entries() -> None:
-    """Offer plugin question types in the quiz builder (lms.authoring.quizedit)."""
-    try:
-        from lms.authoring import quizedit
-    except ImportError:  # pragma: no cover - authoring is part of Lentera
-        return
-    for name, qt in plugin_question_types().items():
-        if getattr(qt, "model", None) is not None and getattr(qt, "from_form", None):
-            quizedit.QUESTION_TYPES.setdefault(name, getattr(qt, "label", name))

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from lms.plugins.registry import Registry, registry
+
 
 class ContentType:
     """One module kind. Subclass it and declare it in ``lms.content_types``:
@@ -27,6 +29,9 @@ class ContentType:
         the request with the course slug and the module's definition (a dict with ``id``,
         ``kind``, ``title`` and the kind's own fields). Types played by the course player
         itself leave it as ``None``.
+    ``url(slug, module)``
+        the address of a module of this kind when it has pages of its own (a quiz's intro
+        page); ``None`` (the default): the module page ``/courses/<slug>/modules/<id>``.
     """
 
     name: str = ""
@@ -34,12 +39,16 @@ class ContentType:
     self_paced: bool = False
     player: Any = None
 
+    def url(self, slug: str, module: dict[str, Any]) -> str | None:
+        return None
+
     def __repr__(self) -> str:
         return f"<ContentType {self.name}>"
 
 
-#: name -> ContentType, filled by :func:`lms.plugins.init_app` from the group.
-CONTENT_TYPES: dict[str, ContentType] = {}
+#: name -> ContentType (the ``content_types`` registry), filled by
+#: :func:`lms.plugins.init_app` from the group.
+CONTENT_TYPES: Registry[ContentType] = registry("content_types")
 #: Kinds the course player (lms.courses.views) plays itself.
 PLAYED_BY_COURSES = frozenset({"lesson", "video", "embed", "quiz"})
 

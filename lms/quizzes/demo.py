@@ -83,7 +83,7 @@ def _window(rng: random.Random) -> dt.datetime:
 
 def _course_attempts(course: Any, learners: list[User], rng: random.Random) -> tuple[int, int]:
     from lms.courses import service as courses
-    from lms.courses.journey import Journey
+    from lms.quizzes.journey import QuizJourney as Journey
 
     chosen = rng.sample(learners, min(LEARNERS_PER_COURSE, len(learners)))
     made = passed = 0
@@ -135,7 +135,7 @@ def _attempt(user: User, course: Any, version: Any, enrollment: Any, module: dic
              ability: float, when: dt.datetime, rng: random.Random, run_out: bool) -> QuizAttempt:
     """One attempt, started, answered (saved as it goes) and submitted at ``when``
     onwards; with ``run_out``, left unsubmitted until the server closes it."""
-    from lms.courses.journey import Journey
+    from lms.quizzes.journey import QuizJourney as Journey
 
     quiz = module["quiz"]
     Journey(user, course, version, enrollment, at=when).quiz_attempted(module)

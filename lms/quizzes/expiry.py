@@ -45,7 +45,7 @@ def close_and_report(attempt: QuizAttempt, now: dt.datetime | None = None) -> bo
     at the deadline). False when it is not due or someone else closed it first. Flushes;
     the caller commits."""
     from lms.courses import service as courses
-    from lms.courses.journey import Journey
+    from lms.quizzes.journey import QuizJourney as Journey
 
     now = now or utcnow()
     if attempt.submitted_at is not None or not service.expired(attempt, now):

@@ -17,6 +17,8 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
+from lms.plugins import registry
+
 #: The xAPI interaction types (xAPI 1.0.3, 9.4.2 / cmi.interaction) used here.
 INTERACTION_ACTIVITY_TYPE = "http://adlnet.gov/expapi/activities/cmi.interaction"
 
@@ -438,15 +440,13 @@ def _num(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
-#: Question types by name. Plugins add theirs with :func:`register_question_type`.
-QUESTION_TYPES: dict[str, QuestionType] = {}
+#: Question types by name: the ``question_types`` registry of lms.plugins.registry.
+QUESTION_TYPES: dict[str, QuestionType] = registry.QUESTION_TYPES
 
 
 def register_question_type(question_type: QuestionType) -> None:
     """Add a question type; a second type with the same name is an error."""
-    if question_type.name in QUESTION_TYPES:
-        raise ValueError(f"question type {question_type.name!r} is already registered")
-    QUESTION_TYPES[question_type.name] = question_type
+    registry.QUESTION_TYPES.add(question_type.name, question_type)
 
 
 #: Lentera's own types; like plugins they register through the ``lms.question_types``
@@ -527,3 +527,9 @@ def question_type(name: str) -> QuestionType:
     _load_question_types()
     found = QUESTION_TYPES.get(name)
     return found if found is not None else MissingQuestionType(name)
+
+
+def plugin_question_types() -> dict[str, QuestionType]:
+    """The registered question types that are not Lentera's own."""
+    return {name: qt for name, qt in question_types().items()
+            if name not in BUILTIN_QUESTION_TYPES}

@@ -72,3 +72,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(client_group)
     app.cli.add_command(xapi_group)
     consumers.init_app(app)
+    # Client keys also open /api/v1 (lms.api asks the registry, not this module).
+    from lms.plugins.registry import API_AUTHENTICATORS
+    from lms.xapi.auth import authenticate_basic
+
+    API_AUTHENTICATORS.add("lrs-client-keys", authenticate_basic)

@@ -27,6 +27,7 @@ from flask import current_app
 
 from lms.db import get_session, utcnow
 from lms.errors import NotFound, ValidationError
+from lms.plugins import registry
 from lms.xapi.models import Credential
 
 #: xAPI scopes (Part Three §4.2) and the JSON API's own.
@@ -220,14 +221,13 @@ CACHE_SECONDS = 10.0
 #: browser): ``check(statement) -> message or None``. A message refuses the whole request
 #: with 403. Modules that launch content add theirs (cmi5 refuses statements of a
 #: session that was abandoned or terminated).
-LAUNCH_CHECKS: list[Any] = []
+LAUNCH_CHECKS = registry.LAUNCH_CHECKS
 
 
 def register_launch_check(check: Any) -> Any:
-    """Run ``check`` on every statement written with a launch credential."""
-    if check not in LAUNCH_CHECKS:
-        LAUNCH_CHECKS.append(check)
-    return check
+    """Run ``check`` on every statement written with a launch credential (an alias of
+    ``lms.plugins.registry.LAUNCH_CHECKS.add_function``)."""
+    return LAUNCH_CHECKS.add_function(check)
 
 
 def can_write_statements(credential: Credential) -> bool:

@@ -33,6 +33,7 @@ from sqlalchemy import event, orm
 
 from lms.db import get_engine, json_loads
 from lms.errors import LmsError, NotFound
+from lms.plugins.registry import app_registry
 from lms.xapi.models import ConsumerCursor, ConsumerFailure, Statement
 from lms.xapi.validation.verbs import VOIDED
 
@@ -115,7 +116,7 @@ class StatementConsumer:
 
 
 def _registry(app: Flask) -> dict[str, StatementConsumer]:
-    return app.extensions.setdefault("lms.xapi.consumers", {})
+    return app_registry(app, "statement_consumers")
 
 
 def register_consumer(app: Flask, consumer: StatementConsumer) -> None:

@@ -345,7 +345,7 @@ def _check_write(statements: list[dict[str, Any]]) -> None:
                 else None)
             if message:
                 _forbid(f"statements[{i}].{message}")
-            for check in auth.LAUNCH_CHECKS:
+            for check in auth.LAUNCH_CHECKS.values():
                 message = check(statement)
                 if message:
                     _forbid(f"statements[{i}]: {message}")

@@ -1,5 +1,6 @@
-"""Lentera's own background job kinds (see :mod:`lms.tasks`): certificate and transcript
-PDFs, built with the public functions of :mod:`lms.courses.certificates`.
+"""Certificate and transcript PDFs as background jobs (see :mod:`lms.tasks`), built with
+the public functions of :mod:`lms.courses.certificates`; here because who may read whose
+papers is the HR reporting scope (:mod:`lms.reports.scope`).
 
 They are declared in the ``lms.jobs`` entry-point group like any plugin's job kind.
 """
@@ -28,10 +29,8 @@ def _may_read(owner: Any, user_id: int) -> bool:
     employee = get_session().get(User, user_id)
     if employee is None:
         return False
-    try:
-        from lms.reports.scope import may_view_employee
-    except ImportError:  # pragma: no cover - a Lentera without the reports module
-        return bool(owner.has_role(Role.ADMIN))
+    from lms.reports.scope import may_view_employee
+
     return bool(may_view_employee(owner, employee))
 
 

@@ -36,6 +36,7 @@ MODULES = (
     "lms.plugins",
     # Forwarding to and pulling from other LRSs; Celery tasks and `lms worker`.
     "lms.forwarding",
+    "lms.jobs",
     "lms.tasks",
     # Keep last: modules add their /api/v1 routes to its blueprint before it registers.
     "lms.api",

@@ -127,3 +127,9 @@ def _instance_secret_key(instance: Path) -> str:
     path.touch(mode=0o600, exist_ok=True)
     path.write_text(key + "\n")
     return key
+
+
+def broker_url(app: Any) -> str:
+    """The Celery broker URL of ``app`` ('' when background work runs in process):
+    ``LMS_CELERY_BROKER_URL``, else ``LMS_REDIS_URL``."""
+    return str(app.config.get("CELERY_BROKER_URL") or app.config.get("REDIS_URL") or "")

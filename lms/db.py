@@ -2,13 +2,25 @@
 
 Services use :func:`get_session` and only ``flush``; views and CLI commands commit once
 (see STYLE.md). The same code runs on SQLite (the embedded default) and PostgreSQL.
+
+What follows a commit is explicit: a service that writes something with consequences
+outside its transaction (statements for the consumers and forwarding, mail in the outbox,
+LTI scores, a background job) calls :func:`after_commit` with a *kind*; when the
+transaction commits, :func:`dispatch` runs every handler registered for that kind
+(:func:`on_commit`), and a rollback drops the queue. Whether a handler runs in this
+process (``inline``: in the request, or a thread it pokes) or is handed to a Celery
+worker (``worker``) is decided in :func:`dispatch` alone: on a worker when a broker is
+configured (:func:`lms.config.broker_url`) and the handler has a worker side.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +28,11 @@ import sqlalchemy as sa
 from flask import Flask, current_app, g
 from sqlalchemy import event, orm
 from sqlalchemy.engine import Engine
+
+from lms.config import broker_url
+from lms.plugins.registry import AFTER_COMMIT, AFTER_COMMIT_WORKERS
+
+log = logging.getLogger(__name__)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -128,6 +145,9 @@ def init_app(app: Flask) -> None:
         "sessionmaker": orm.sessionmaker(bind=engine, expire_on_commit=False),
     }
     app.teardown_appcontext(_close_session)
+    if not event.contains(orm.Session, "after_commit", _after_commit):
+        event.listen(orm.Session, "after_commit", _after_commit)
+        event.listen(orm.Session, "after_soft_rollback", _after_rollback)
 
 
 def get_engine(app: Flask | None = None) -> Engine:
@@ -173,3 +193,110 @@ def current_revision(app: Flask | None = None) -> str | None:
 
     with get_engine(app).connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
+
+
+# --- after commit -------------------------------------------------------------------------
+
+#: Session.info key: the work queued for after this transaction commits.
+_QUEUE = "lms.db.after_commit"
+#: Session.info key: kinds whose queued work the session's owner takes over (see hold).
+_HELD = "lms.db.held"
+
+Handler = Callable[[Flask, list[Any]], None]
+
+
+@dataclass(frozen=True)
+class AfterCommit:
+    """Work that follows a commit: ``inline(app, items)`` runs in this process (in the
+    request, or by poking a thread of it); ``kinds`` are the kinds it follows; ``items``
+    are what :func:`after_commit` was given for them in the transaction (in order, None
+    left out)."""
+
+    name: str
+    kinds: tuple[str, ...]
+    inline: Handler
+
+
+def on_commit(name: str, kinds: tuple[str, ...] | str, inline: Handler,
+              worker: Handler | None = None) -> None:
+    """Register the handler ``name`` for ``kinds``; ``worker(app, items)`` hands the work
+    to a Celery worker instead when a broker is configured. A module calls it in its
+    ``init_app``; handlers run in the order registered."""
+    kinds = (kinds,) if isinstance(kinds, str) else tuple(kinds)
+    AFTER_COMMIT.add(name, AfterCommit(name, kinds, inline))
+    if worker is not None:
+        on_commit_worker(name, worker)
+
+
+def on_commit_worker(name: str, worker: Handler) -> None:
+    """Give the handler ``name`` its worker side (the Celery layer does, for the
+    statement consumers and forwarding)."""
+    AFTER_COMMIT_WORKERS.add(name, worker)
+
+
+def after_commit(kind: str, item: Any = None, session: orm.Session | None = None) -> None:
+    """Queue ``kind`` (with ``item``, if any) for after ``session`` (default: the app
+    context's) commits; nothing runs if it rolls back."""
+    session = session if session is not None else get_session()
+    app, queued = session.info.setdefault(
+        _QUEUE, (current_app._get_current_object(), {}))  # type: ignore[attr-defined]
+    items = queued.setdefault(kind, [])
+    if item is not None:
+        items.append(item)
+
+
+def hold(session: orm.Session, kinds: tuple[str, ...], into: dict[str, list[Any]]) -> None:
+    """When ``session`` commits, move what it queued of ``kinds`` into ``into`` instead of
+    dispatching it: its owner handles that work itself. The statement consumers' runner
+    holds ``statements``: the statements consumers derive (``mastered``...) are fed to the
+    consumers by the runner's next pass, not by a new run from inside this one."""
+    session.info[_HELD] = (kinds, into)
+
+
+def discard(kind: str, session: orm.Session | None = None) -> list[Any]:
+    """Take ``kind`` back out of the queue of ``session`` (default: the app context's);
+    returns its items. (A test uses it to leave a job's start message lost.)"""
+    session = session if session is not None else get_session()
+    entry = session.info.get(_QUEUE)
+    return list(entry[1].pop(kind, ())) if entry is not None else []
+
+
+def queued(session: orm.Session) -> dict[str, list[Any]]:
+    """What ``session`` has queued so far, by kind (for tests and diagnostics)."""
+    return dict(session.info.get(_QUEUE, (None, {}))[1])
+
+
+def dispatch(app: Flask, queued: dict[str, list[Any]]) -> None:
+    """Run the handlers of the ``queued`` kinds: on a worker when ``app`` has a broker
+    and the handler a worker side, else inline. The one place that decides. A failing
+    handler is logged and never fails the commit it follows (what is committed stays
+    committed; the periodic runs and the CLI catch up)."""
+    use_workers = bool(broker_url(app))
+    for handler in list(AFTER_COMMIT.values()):
+        if not any(kind in queued for kind in handler.kinds):
+            continue
+        items = [item for kind in handler.kinds for item in queued.get(kind, ())]
+        run = AFTER_COMMIT_WORKERS.get(handler.name) if use_workers else None
+        try:
+            (run or handler.inline)(app, items)
+        except Exception:
+            log.exception("after-commit handler %s failed", handler.name)
+
+
+def _after_commit(session: orm.Session) -> None:
+    entry = session.info.pop(_QUEUE, None)
+    if entry is None:
+        return
+    app, queued = entry
+    held = session.info.get(_HELD)
+    if held is not None:
+        kinds, into = held
+        for kind in kinds:
+            if kind in queued:
+                into.setdefault(kind, []).extend(queued.pop(kind))
+    if queued:
+        dispatch(app, queued)
+
+
+def _after_rollback(session: orm.Session, _previous: Any = None) -> None:
+    session.info.pop(_QUEUE, None)

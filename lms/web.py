@@ -207,12 +207,7 @@ def init_app(app: Flask) -> None:
         newstyle=True,
     )
 
-    @login_manager.user_loader
-    def load_user(user_id: str) -> Any:
-        from lms.people.auth import load_user_from_session_id
-
-        return load_user_from_session_id(user_id)
-
+    # Who a session's user is: lms.people sets login_manager.user_loader in its init_app.
     @login_manager.unauthorized_handler
     def unauthorized() -> Any:
         from flask import flash, redirect, url_for

@@ -2,8 +2,7 @@
 competency profiles.
 
 Processing is batched: the consumer runner hands over a batch of statements inside the
-transaction that also advances the consumer's cursor (a runner that hands them over one at
-a time gets them buffered and processed just before that transaction commits), and the
+transaction that also advances the consumer's cursor (``handle_batch``), and the
 engine does the work for the whole batch at once: a few indexed queries, and each kind of
 derived row written in one statement (on PostgreSQL, column arrays unnested by the server).
 Statements no rule can match are passed over on their indexed verb and activity, without
@@ -40,7 +39,7 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy import event, orm
+from sqlalchemy import orm
 
 from lms.competency.models import (
     Competency,
@@ -860,54 +859,23 @@ def _actor_key(actor: Any) -> str | None:
 
 # --- the consumer -------------------------------------------------------------------------
 
-_BUFFER_KEY = "lms.competency.buffer"
-
-
 class CompetencyConsumer(StatementConsumer):
-    """The profile engine as a statement consumer (name ``competency``).
-
-    The LRS calls ``handle`` per statement inside the batch transaction; the statements
-    are buffered on that session and processed together just before it commits.
-    """
+    """The profile engine as a statement consumer (name ``competency``): the runner
+    hands it each batch whole (voiding statements included, in stored order). The
+    ``mastered`` statements it stores are derived statements (see
+    :func:`lms.xapi.consumers.run_consumers`)."""
 
     name = CONSUMER_NAME
 
     def __init__(self, engine: ProfileEngine):
         self.engine = engine
 
-    def _buffer(self) -> list[_Entry]:
-        session = get_session()
-        buffer: list[_Entry] | None = session.info.get(_BUFFER_KEY)
-        if buffer is None:
-            buffer = session.info[_BUFFER_KEY] = []
-            event.listen(session, "before_commit", self._before_commit, once=True)
-            event.listen(session, "after_rollback", self._after_rollback, once=True)
-        return buffer
-
-    def _before_commit(self, session: orm.Session) -> None:
-        entries = session.info.pop(_BUFFER_KEY, None)
-        if entries:
-            self.engine.process(entries)
-            session.flush()
-
-    @staticmethod
-    def _after_rollback(session: orm.Session) -> None:
-        session.info.pop(_BUFFER_KEY, None)
-
-    def handle(self, statement: StoredStatement) -> None:
-        self._buffer().append(_Entry(statement))
-
-    def handle_voiding(self, voided_id: str, voiding: StoredStatement) -> None:
-        self._buffer().append(_Entry(voiding, voided_id))
-
     def handle_batch(self, statements: list[StoredStatement]) -> None:
-        """Process a whole batch at once (for runners that hand batches over)."""
         self.engine.process([
             _Entry(s, str(s.data["object"]["id"]).lower() if s.verb_id == VOIDED else None)
             for s in statements])
 
     def reset(self) -> None:
-        get_session().info.pop(_BUFFER_KEY, None)
         self.engine.reset()
 
 

@@ -17,7 +17,12 @@ from typing import Any
 
 from flask import Flask
 
+from lms import db
+
 log = logging.getLogger(__name__)
+
+#: The after-commit handler that forwards new statements (lms.db.on_commit).
+DELIVER = "forwarding.deliver"
 
 
 class _Deliverer:
@@ -54,15 +59,18 @@ class _Deliverer:
                 log.exception("forwarding delivery failed")
 
 
-def _after_store(app: Flask) -> None:
+def wants_delivery(app: Flask) -> bool:
+    """Whether statements just stored should be forwarded (a target exists, delivery in
+    the background is on)."""
     from lms.forwarding.service import has_targets
 
-    if not app.config.get("FORWARDING_BACKGROUND", True) or not has_targets(app):
-        return
-    from lms.tasks import broker_url, dispatch_forwarding
+    return bool(app.config.get("FORWARDING_BACKGROUND", True)) and has_targets(app)
 
-    if broker_url(app):
-        dispatch_forwarding(app)
+
+def _deliver_in_process(app: Flask, _items: list[Any]) -> None:
+    """After a commit that stored statements: wake the delivery thread of this process
+    (with a broker, :mod:`lms.tasks` queues the delivery task instead)."""
+    if not wants_delivery(app):
         return
     deliverer: Any = app.extensions.get("lms.forwarding.deliverer")
     if deliverer is None:
@@ -77,4 +85,5 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("FORWARDING_BACKGROUND", True)
     app.register_blueprint(forwarding_bp)
     app.cli.add_command(forwarding_group)
-    app.extensions.setdefault("lms.xapi.after_store_hooks", []).append(_after_store)
+    # Statements stored by a request, and those the consumers derive (mastered...).
+    db.on_commit(DELIVER, ("statements", "statements.derived"), inline=_deliver_in_process)

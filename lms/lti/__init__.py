@@ -27,7 +27,8 @@ from typing import Any
 
 from flask import Flask, g, session
 from flask.sessions import SecureCookieSessionInterface
-from sqlalchemy import event, orm
+
+from lms import db
 
 log = logging.getLogger(__name__)
 
@@ -123,23 +124,9 @@ class _Sender:
 _broker_paused_until = 0.0
 
 
-def dispatch(app: Flask) -> None:
-    """Start sending newly queued score posts (a Celery task, or the background thread)."""
-    global _broker_paused_until
+def _send_in_process(app: Flask, _items: list[Any]) -> None:
+    """After a commit that queued score posts: wake the sending thread of this process."""
     if not app.config.get("LTI_BACKGROUND", not app.testing):
-        return
-    from lms.tasks import broker_url
-
-    if broker_url(app):
-        if time.monotonic() < _broker_paused_until:
-            return
-        from lms.lti.tasks import send_scores_task
-
-        try:
-            send_scores_task.apply_async(retry=False)
-        except Exception:  # the outbox keeps the rows; the periodic task sends them
-            _broker_paused_until = time.monotonic() + 5
-            log.warning("could not queue the LTI scores task", exc_info=True)
         return
     sender: Any = app.extensions.get("lms.lti.sender")
     if sender is None:
@@ -147,21 +134,27 @@ def dispatch(app: Flask) -> None:
     sender.poke()
 
 
-def _after_commit(db_session: orm.Session) -> None:
-    from lms.lti.ags import PENDING_KEY
+def _send_on_worker(app: Flask, _items: list[Any]) -> None:
+    """After a commit that queued score posts, with a broker: queue the sending task."""
+    global _broker_paused_until
+    if not app.config.get("LTI_BACKGROUND", not app.testing):
+        return
+    if time.monotonic() < _broker_paused_until:
+        return
+    from lms.lti.tasks import send_scores_task
 
-    app = db_session.info.pop(PENDING_KEY, None)
-    if app is not None:
-        try:
-            dispatch(app)
-        except Exception:
-            log.exception("could not start sending LTI scores")
+    try:
+        send_scores_task.apply_async(retry=False)
+    except Exception:  # the outbox keeps the rows; the periodic task sends them
+        _broker_paused_until = time.monotonic() + 5
+        log.warning("could not queue the LTI scores task", exc_info=True)
 
 
-def _after_rollback(db_session: orm.Session, _previous: Any = None) -> None:
-    from lms.lti.ags import PENDING_KEY
+def dispatch(app: Flask) -> None:
+    """Start sending queued score posts now (a Celery task, or the background thread)."""
+    from lms.lti.ags import KIND
 
-    db_session.info.pop(PENDING_KEY, None)
+    db.dispatch(app, {KIND: []})
 
 
 def init_app(app: Flask) -> None:
@@ -182,6 +175,6 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(lti_group)
     app.session_interface = _session_interface(app.session_interface)  # type: ignore[arg-type]
     app.before_request(_frame_for_platform)
-    if not event.contains(orm.Session, "after_commit", _after_commit):
-        event.listen(orm.Session, "after_commit", _after_commit)
-        event.listen(orm.Session, "after_soft_rollback", _after_rollback)
+    from lms.lti.ags import KIND
+
+    db.on_commit("lti.scores.send", KIND, inline=_send_in_process, worker=_send_on_worker)

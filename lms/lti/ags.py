@@ -23,7 +23,7 @@ from urllib.parse import urlsplit, urlunsplit
 import sqlalchemy as sa
 from flask import Flask, current_app
 
-from lms.db import get_session, utcnow
+from lms.db import after_commit, get_session, utcnow
 from lms.lti import claims as c
 from lms.lti import keys, net
 from lms.lti.models import (
@@ -39,8 +39,8 @@ from lms.lti.models import (
 
 log = logging.getLogger(__name__)
 
-#: Session info key: the app whose outbox got rows in this transaction (send after commit).
-PENDING_KEY = "lms.lti.scores_pending"
+#: The after-commit kind (lms.db.after_commit) of queued score posts.
+KIND = "lti.scores"
 ADL_SCORED = "http://adlnet.gov/expapi/verbs/scored"
 SCORE_MEDIA_TYPE = "application/vnd.ims.lis.v1.score+json"
 LINEITEM_MEDIA_TYPE = "application/vnd.ims.lis.v2.lineitem+json"
@@ -71,7 +71,7 @@ def queue_score(link: LtiResourceLink, user_id: int, sub: str, statement_id: str
                        comment=comment[:500], status=QUEUED)
     session.add(row)
     session.flush()
-    session.info[PENDING_KEY] = current_app._get_current_object()  # type: ignore[attr-defined]
+    after_commit(KIND, session=session)
     return row
 
 
@@ -352,7 +352,7 @@ def retry(post_id: int) -> LtiScorePost | None:
         return None
     row.status, row.attempts, row.next_attempt, row.lease_until = QUEUED, 0, None, None
     get_session().flush()
-    get_session().info[PENDING_KEY] = current_app._get_current_object()  # type: ignore[attr-defined]
+    after_commit(KIND)
     return row
 
 
@@ -364,7 +364,7 @@ def retry_failed() -> int:
         .values(status=QUEUED, attempts=0, next_attempt=None, lease_until=None)
         .execution_options(synchronize_session=False))
     if result.rowcount:  # type: ignore[attr-defined]
-        session.info[PENDING_KEY] = current_app._get_current_object()  # type: ignore[attr-defined]
+        after_commit(KIND, session=session)
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 

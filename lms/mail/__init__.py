@@ -27,10 +27,10 @@ import time
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import event, orm
 
+from lms import db
 from lms.mail.categories import category_label, register_category
-from lms.mail.service import PENDING_KEY, absolute_url, queue_mail, recipient_locale
+from lms.mail.service import KIND, absolute_url, queue_mail, recipient_locale
 
 __all__ = ["queue_mail", "register_category", "category_label", "recipient_locale",
            "absolute_url", "init_app"]
@@ -101,23 +101,9 @@ class _Sender:
 _broker_paused_until = 0.0
 
 
-def dispatch(app: Flask) -> None:
-    """Start delivery of newly committed mail (a Celery task or the background thread)."""
-    global _broker_paused_until
+def _send_in_process(app: Flask, _items: list[Any]) -> None:
+    """After a commit that queued mail: wake the sending thread of this process."""
     if not app.config.get("MAIL_BACKGROUND", not app.testing):
-        return
-    from lms.tasks import broker_url
-
-    if broker_url(app):
-        if time.monotonic() < _broker_paused_until:
-            return
-        from lms.mail.tasks import send_task
-
-        try:
-            send_task.apply_async(retry=False)
-        except Exception:  # the outbox keeps it; `lms mail send` or the next commit sends
-            _broker_paused_until = time.monotonic() + 5
-            log.warning("could not queue the e-mail task", exc_info=True)
         return
     sender: Any = app.extensions.get("lms.mail.sender")
     if sender is None:
@@ -125,17 +111,25 @@ def dispatch(app: Flask) -> None:
     sender.poke()
 
 
-def _after_commit(session: orm.Session) -> None:
-    app = session.info.pop(PENDING_KEY, None)
-    if app is not None:
-        try:
-            dispatch(app)
-        except Exception:
-            log.exception("could not start e-mail delivery")
+def _send_on_worker(app: Flask, _items: list[Any]) -> None:
+    """After a commit that queued mail, with a broker: queue the sending task."""
+    global _broker_paused_until
+    if not app.config.get("MAIL_BACKGROUND", not app.testing):
+        return
+    if time.monotonic() < _broker_paused_until:
+        return
+    from lms.mail.tasks import send_task
+
+    try:
+        send_task.apply_async(retry=False)
+    except Exception:  # the outbox keeps it; `lms mail send` or the next commit sends
+        _broker_paused_until = time.monotonic() + 5
+        log.warning("could not queue the e-mail task", exc_info=True)
 
 
-def _after_rollback(session: orm.Session) -> None:
-    session.info.pop(PENDING_KEY, None)
+def dispatch(app: Flask) -> None:
+    """Start delivery of committed mail now (a Celery task or the background thread)."""
+    db.dispatch(app, {KIND: []})
 
 
 def init_app(app: Flask) -> None:
@@ -149,7 +143,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(notifications_bp)
     app.add_template_filter(category_label, "mail_category")
     app.cli.add_command(mail_group)
-    if not event.contains(orm.Session, "after_commit", _after_commit):
-        event.listen(orm.Session, "after_commit", _after_commit)
-        event.listen(orm.Session, "after_soft_rollback",
-                     lambda session, _previous: _after_rollback(session))
+    db.on_commit("mail.send", KIND, inline=_send_in_process, worker=_send_on_worker)

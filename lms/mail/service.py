@@ -23,15 +23,15 @@ import nh3
 import sqlalchemy as sa
 from flask import Flask, current_app
 
-from lms.db import get_session, utcnow
+from lms.db import after_commit, get_session, utcnow
 from lms.errors import ValidationError
 from lms.mail.categories import MailCategory, categories, get_category
 from lms.mail.models import FAILED, QUEUED, SENDING, SENT, MailOptOut, OutboxMessage
 
 log = logging.getLogger(__name__)
 
-#: Session.info key: the app whose outbox got rows in the current transaction.
-PENDING_KEY = "lms.mail.pending"
+#: The after-commit kind (lms.db.after_commit) of new rows in the outbox.
+KIND = "mail"
 _ADDRESS = re.compile(r"^[^@\s<>,;\"']+@[^@\s<>,;\"']+\.[^@\s<>,;\"']+$|"
                       r"^[^@\s<>,;\"']+@localhost$")
 
@@ -99,7 +99,7 @@ def queue_mail(to: Any, subject: str, text: str, *, html: str | None = None,
         category=found.name, status=QUEUED, attempts=0, key=key)
     session.add(message)
     session.flush()
-    session.info[PENDING_KEY] = current_app._get_current_object()  # type: ignore[attr-defined]
+    after_commit(KIND, session=session)
     return message
 
 
@@ -336,5 +336,5 @@ def retry(message_id: int) -> OutboxMessage | None:
         return None
     row.status, row.attempts, row.next_attempt, row.lease_until = QUEUED, 0, None, None
     get_session().flush()
-    get_session().info[PENDING_KEY] = current_app._get_current_object()  # type: ignore[attr-defined]
+    after_commit(KIND)
     return row

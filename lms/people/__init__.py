@@ -6,7 +6,11 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    from lms.people.auth import load_user_from_session_id
     from lms.people.views import admin_bp, auth_bp, home_bp
+    from lms.web import login_manager
+
+    login_manager.user_loader(load_user_from_session_id)
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(home_bp)

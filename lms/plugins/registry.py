@@ -39,6 +39,10 @@ The registries (name: what an entry is; who adds; who reads):
 ``api_authenticators``
     ``authenticate(header) -> credential | None`` for HTTP Basic client keys on /api/v1;
     lms.xapi; read by lms.api.
+``after_commit``, ``after_commit_workers``
+    what follows a commit (:class:`lms.db.AfterCommit`) and its worker side; lms.xapi
+    (consumers), lms.forwarding, lms.mail, lms.lti, lms.jobs; read by
+    :func:`lms.db.dispatch`.
 
 Statement consumers are per app (a consumer may hold the app's state): their registry is
 :func:`app_registry` ``(app, "statement_consumers")``, filled by the modules' ``init_app``
@@ -133,6 +137,8 @@ NAMES: dict[str, Callable[[Any, Any], bool]] = {
     "launch_checks": _same,
     "mail_categories": lambda a, b: a is b or getattr(a, "owner", 1) == getattr(b, "owner", 2),
     "api_authenticators": _same,
+    "after_commit": _same,
+    "after_commit_workers": _same,
 }
 
 QUESTION_TYPES: Registry[Any] = registry("question_types")
@@ -144,6 +150,8 @@ JP_SOURCES: Registry[Callable[[Any, int], float]] = registry("jp_sources")
 LAUNCH_CHECKS: Registry[Callable[[Any], Any]] = registry("launch_checks")
 MAIL_CATEGORIES: Registry[Any] = registry("mail_categories")
 API_AUTHENTICATORS: Registry[Callable[[str], Any]] = registry("api_authenticators")
+AFTER_COMMIT: Registry[Any] = registry("after_commit")
+AFTER_COMMIT_WORKERS: Registry[Callable[..., None]] = registry("after_commit_workers")
 
 
 def app_registry(app: Any, name: str) -> Registry[Any]:

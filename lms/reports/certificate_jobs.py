@@ -12,7 +12,8 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from lms.tasks import Job, JobError
+from lms.jobs.models import Job
+from lms.jobs.service import JobError
 
 
 def _may_read(owner: Any, user_id: int) -> bool:

@@ -15,7 +15,8 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from lms.tasks import Job, JobError
+from lms.jobs.models import Job
+from lms.jobs.service import JobError
 
 COMPLETIONS = "reports.completions"
 NEEDS = "reports.needs"

@@ -256,7 +256,7 @@ def _shown_job() -> Any:
     raw = request.args.get("job", "")
     if not raw.isdigit():
         return None
-    from lms.tasks import Job
+    from lms.jobs.models import Job
 
     job = get_session().get(Job, int(raw))
     if job is None or job.owner_id != current_user.id or not job.kind.startswith("reports."):
@@ -267,7 +267,7 @@ def _shown_job() -> Any:
 def _submitted(kind: str, params: dict[str, Any], page: str) -> Any:
     """Queue an export job for the signed-in user; answer the page's script with the job's
     status (202), or a browser without scripts with the page that follows the job."""
-    from lms.tasks import job_response, submit_job
+    from lms.jobs.service import job_response, submit_job
 
     if not CsrfForm().validate_on_submit():
         abort(400)

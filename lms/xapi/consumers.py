@@ -29,9 +29,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, current_app
-from sqlalchemy import event, orm
+from sqlalchemy import orm
 
-from lms.db import get_engine, json_loads
+from lms.db import dispatch, get_engine, hold, json_loads, on_commit
 from lms.errors import LmsError, NotFound
 from lms.plugins.registry import app_registry
 from lms.xapi.models import ConsumerCursor, ConsumerFailure, Statement
@@ -400,9 +400,6 @@ def _record_error(session_factory: Any, name: str, exc: Exception) -> None:
         session.close()
 
 
-_running = threading.local()
-
-
 def _behind(session_factory: Any, names: list[str]) -> set[str]:
     """The consumers among ``names`` with statements after their cursor: one look for all
     (a run after each request's commit would otherwise ask once per consumer)."""
@@ -432,37 +429,53 @@ def run_consumers(app: Flask | None = None, *, limit: int | None = None) -> int:
 
 
 def _run_rounds(app: Flask | None, limit: int | None) -> tuple[int, bool]:
-    """:func:`run_consumers`; also whether some consumer stopped at ``limit``."""
+    """:func:`run_consumers`; also whether some consumer stopped at ``limit``.
+
+    A pass feeds every consumer that is behind. Statements a consumer stores while it
+    handles a batch (the competency engine's ``mastered``) are *derived*: their commit
+    does not start another run (:func:`lms.db.hold` keeps them for this one); the runner
+    makes one more pass so every consumer sees them, and forwarding follows them
+    (after-commit kind ``statements.derived``). Derived statements derive nothing further
+    (the engine passes over statements about competencies), so the passes end.
+    """
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
     consumers = _registry(app)
-    if not consumers or getattr(_running, "active", False):
+    if not consumers:
         return 0, False
-    _running.active = True
-    try:
-        factory = app.extensions["lms.db"]["sessionmaker"]
-        total = 0
-        spent: dict[str, int] = dict.fromkeys(consumers, 0)
-        with app.app_context():
-            # Rounds until quiet: a consumer may itself store statements for the others.
-            failed: set[str] = set()
-            for _round in range(10):
-                ready = [name for name in consumers if name not in failed
-                         and (limit is None or spent[name] < limit)]
-                behind = _behind(factory, ready)
-                handled = 0
-                for consumer in list(consumers.values()):
-                    if consumer.name not in behind:
-                        continue
-                    left = None if limit is None else limit - spent[consumer.name]
-                    done = _run_one(app, consumer, factory, failed, look=False, limit=left)
-                    spent[consumer.name] += done
-                    handled += done
-                total += handled
-                if not handled:
-                    break
-        return total, limit is not None and any(n >= limit for n in spent.values())
-    finally:
-        _running.active = False
+    derived: dict[str, list[Any]] = {}
+    plain = app.extensions["lms.db"]["sessionmaker"]
+
+    def factory() -> orm.Session:
+        session: orm.Session = plain()
+        hold(session, ("statements",), derived)
+        return session
+
+    total = 0
+    any_derived = False
+    spent: dict[str, int] = dict.fromkeys(consumers, 0)
+    failed: set[str] = set()
+    with app.app_context():
+        for _pass in range(len(consumers) + 1):
+            derived.clear()
+            ready = [name for name in consumers if name not in failed
+                     and (limit is None or spent[name] < limit)]
+            behind = _behind(factory, ready)
+            for consumer in list(consumers.values()):
+                if consumer.name not in behind:
+                    continue
+                left = None if limit is None else limit - spent[consumer.name]
+                done = _run_one(app, consumer, factory, failed, look=False, limit=left)
+                spent[consumer.name] += done
+                total += done
+            if "statements" not in derived:
+                break
+            any_derived = True
+        else:  # pragma: no cover - a consumer deriving from derived statements
+            log.warning("statement consumers still derive statements after %d passes; "
+                        "the next run continues", len(consumers) + 1)
+        if any_derived:
+            dispatch(app, {"statements.derived": []})
+    return total, limit is not None and any(n >= limit for n in spent.values())
 
 
 def replay(name: str | None = None, progress: Callable[[int], Any] | None = None) -> int:
@@ -649,28 +662,16 @@ def retry_failure(failure_id: int, app: Flask | None = None) -> str | None:
 # --- running after commit -----------------------------------------------------------------
 
 
-def _after_commit(session: orm.Session) -> None:
-    from lms.xapi.service import PENDING_FLAG
+#: The after-commit handler that feeds the consumers (lms.db.on_commit); with a broker,
+#: lms.tasks gives it its worker side (a queued run).
+CONSUME = "xapi.consumers"
 
-    app = session.info.pop(PENDING_FLAG, None)
-    if app is None:
-        return
-    # Other work that follows new statements (forwarding): each hook queues or wakes it.
-    for hook in app.extensions.get("lms.xapi.after_store_hooks", ()):
-        try:
-            hook(app)
-        except Exception:  # stored is stored: the periodic run catches up
-            log.exception("an after-store hook failed")
-    dispatch = app.extensions.get("lms.xapi.dispatch")
-    if dispatch is not None:  # a broker is configured (lms.tasks): workers run consumers
-        try:
-            dispatch(app)
-        except Exception:  # the broker is away: the workers' periodic run catches up
-            log.exception("queueing the statement consumers failed")
-        return
-    if not app.config.get("XAPI_CONSUMERS_INLINE", True):
-        return
-    run_inline(app)
+
+def _consume_in_process(app: Flask, _items: list[Any]) -> None:
+    """After a commit that stored statements, without a broker: :func:`run_inline`
+    (unless ``XAPI_CONSUMERS_INLINE`` is off: then only ``lms xapi consume`` runs them)."""
+    if app.config.get("XAPI_CONSUMERS_INLINE", True):
+        run_inline(app)
 
 
 def run_inline(app: Flask) -> None:
@@ -717,15 +718,6 @@ def drain_in_background(app: Flask) -> threading.Thread | None:
         return thread
 
 
-def _after_rollback(session: orm.Session) -> None:
-    from lms.xapi.service import PENDING_FLAG
-
-    session.info.pop(PENDING_FLAG, None)
-
-
 def init_app(app: Flask) -> None:
-    """Run consumers after every commit that stored statements (the embedded default)."""
-    if not getattr(init_app, "_listening", False):
-        event.listen(orm.Session, "after_commit", _after_commit)
-        event.listen(orm.Session, "after_soft_rollback", lambda s, _t: _after_rollback(s))
-        init_app._listening = True  # type: ignore[attr-defined]
+    """Run the consumers after every commit that stored statements (lms.db)."""
+    on_commit(CONSUME, "statements", inline=_consume_in_process)

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy import orm
 
-from lms.db import get_session
+from lms.db import after_commit, get_session
 from lms.errors import Conflict, ValidationError
 from lms.xapi.models import Activity, Attachment, Statement, StatementActivity, StatementAgent
 from lms.xapi.validation import Context, check_statement
@@ -28,8 +28,6 @@ from lms.xapi.validation.attachments import SIGNATURE_USAGE
 from lms.xapi.validation.common import format_timestamp, parse_timestamp
 from lms.xapi.validation.verbs import VOIDED
 
-#: Session flag set when statements were stored: consumers run after the commit.
-PENDING_FLAG = "xapi_statements_stored"
 #: The most statements one query page returns (a client's ``limit`` is capped to it).
 MAX_PAGE = 500
 
@@ -340,8 +338,8 @@ def store_statements(statements: list[dict[str, Any]], authority: dict[str, Any]
         _merge_definitions(session, inserted)
     _store_attachment_content(session, parts)
     if inserted:
-        # The app whose consumers run after this session commits.
-        session.info[PENDING_FLAG] = current_app._get_current_object()  # type: ignore[attr-defined]
+        # The consumers and forwarding follow the commit (lms.db.after_commit).
+        after_commit("statements", session=session)
     return ids
 
 

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask_babel import gettext
 
 from lms import tasks
-from lms.db import get_session, utcnow
+from lms.db import discard, get_session, utcnow
 from lms.tasks import Job, JobError, register_job, submit_job
 
 REDIS = "redis://127.0.0.1:6379/7"
@@ -174,7 +174,7 @@ def test_a_job_whose_process_died_is_shown_as_interrupted_and_can_run_again(
         app: Any, client: Any, users: dict[str, Any], login_as: Any) -> None:
     job = submit_job("test.report", {}, user=users["learner"], commit=False)
     job.status, job.updated = "running", utcnow() - dt.timedelta(hours=1)
-    get_session().info.pop(tasks._JOBS_PENDING)
+    discard("jobs")
     get_session().commit()
     job_id = job.id
     login_as("learner")
@@ -207,7 +207,7 @@ def test_with_a_broker_jobs_go_to_the_workers(make_app: Any, users: dict[str, An
         assert _job(job.id).status == "done"
 
         lost = _job(submit_job("test.report", {}, user=users["learner"], commit=False).id)
-        get_session().info.pop(tasks._JOBS_PENDING)
+        discard("jobs")
         lost.updated = utcnow() - dt.timedelta(minutes=5)
         get_session().commit()
         client.delete(queue)

@@ -187,14 +187,6 @@ def upgrade_database(app: Flask | None = None) -> None:
     command.upgrade(alembic_config(app), "heads")
 
 
-def current_revision(app: Flask | None = None) -> str | None:
-    """The Alembic revision the database is at (None when it was never initialised)."""
-    from alembic.runtime.migration import MigrationContext
-
-    with get_engine(app).connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
-
-
 # --- after commit -------------------------------------------------------------------------
 
 #: Session.info key: the work queued for after this transaction commits.

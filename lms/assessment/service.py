@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -333,9 +334,9 @@ def _scale_value(raw: Any, code: str) -> int | None:
     return int(text)
 
 
-def parse_answers(round_: AssessmentRound, form: Any) -> dict[str, dict[str, Any]]:
-    """Answers from a submitted questionnaire form (fields ``a-<code>-<level>.<i>``, each
-    0..3). Every indicator must be answered."""
+def parse_answers(round_: AssessmentRound, form: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+    """Answers from the fields of a submitted questionnaire (``a-<code>-<level>.<i>``,
+    each 0..3), as plain name -> text. Every indicator must be answered."""
     result: dict[str, dict[str, Any]] = {}
     missing = 0
     for section in questionnaire(round_.competencies):
@@ -366,16 +367,16 @@ def _check_open(entry: AssessmentRater, rater: User) -> None:
         raise ValidationError(_("This assessment round is closed."))
 
 
-def submit(entry: AssessmentRater, rater: User, form: Any) -> dict[str, int]:
-    """Check and store a rater's answers: the saved draft with what ``form`` adds (a
-    whole questionnaire or its last page); every indicator must be answered. Returns the
-    level per competency."""
+def submit(entry: AssessmentRater, rater: User, form: Mapping[str, str]) -> dict[str, int]:
+    """Check and store a rater's answers: the saved draft with what ``form`` (field name
+    -> text) adds (a whole questionnaire or its last page); every indicator must be
+    answered. Returns the level per competency."""
     _check_open(entry, rater)
     merged = {f"a-{code}-{key}": str(value)
               for code, answers in draft_answers(entry).items() for key, value in answers.items()}
     for code in entry.round.competencies:
         prefix = f"a-{code}-"
-        for name in form.keys() if hasattr(form, "keys") else []:
+        for name in form:
             if isinstance(name, str) and name.startswith(prefix):
                 value = form.get(name, "")
                 if _scale_value(value, code) is not None:
@@ -397,8 +398,9 @@ def draft_answers(entry: AssessmentRater) -> dict[str, dict[str, int]]:
                 sa.select(AssessmentDraft).where(AssessmentDraft.rater_entry_id == entry.id))}
 
 
-def save_draft(entry: AssessmentRater, rater: User, code: str, form: Any) -> dict[str, int]:
-    """Save the answers ``form`` gives for competency ``code`` (one page of the
+def save_draft(entry: AssessmentRater, rater: User, code: str,
+               form: Mapping[str, str]) -> dict[str, int]:
+    """Save the answers ``form`` (field name -> text) gives for competency ``code`` (one page of the
     questionnaire); unanswered indicators stay open. Returns what is saved. Flushes."""
     _check_open(entry, rater)
     if code not in entry.round.competencies:

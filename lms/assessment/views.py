@@ -255,17 +255,17 @@ def fill_save(entry_id: int) -> Any:
     if not CsrfForm().validate_on_submit():
         abort(400)
     sections = service.questionnaire(entry.round.competencies)
+    fields = request.form.to_dict()
     go = str(request.form.get("go", "submit"))[:20]
     if "page" in request.form:
         page = _page_number(request.form.get("page"), len(sections))
         if page <= len(sections):
             service.save_draft(entry, current_user, sections[page - 1].competency.code,
-                               request.form)
+                               fields)
     else:
         page = len(sections) + 1
     if go == "submit":
-        service.submit(entry, current_user, request.form if "page" not in request.form
-                       else {})
+        service.submit(entry, current_user, fields if "page" not in request.form else {})
         get_session().commit()
         if entry.pending_validation:
             flash(_("Thank you: the assessment was submitted. It counts once HR has "

@@ -48,7 +48,7 @@ from lms.courses import statements as st
 from lms.courses.format import LoadedCourse
 from lms.db import get_session, utcnow
 from lms.errors import Conflict, Forbidden, NotFound, ValidationError
-from lms.people.models import Role, User
+from lms.people.models import User
 
 NS = "{https://w3id.org/xapi/profiles/cmi5/v1/CourseStructure.xsd}"
 MOVE_ON = ("Passed", "Completed", "CompletedAndPassed", "CompletedOrPassed", "NotApplicable")
@@ -538,11 +538,6 @@ def _statement(actor: dict[str, Any], verb_iri: str, verb: str, object_id: str,
     return statement
 
 
-def user_may_launch(user: User, slug: str) -> bool:
-    return user.is_authenticated and (user.has_role(Role.LEARNER, Role.TRAINER, Role.ADMIN,
-                                                    Role.HR))
-
-
 # --- moveOn ------------------------------------------------------------------------------
 
 
@@ -702,7 +697,3 @@ class Cmi5Consumer(StatementConsumer):  # type: ignore[misc,valid-type]
         get_session().execute(sa.delete(Cmi5Status))
         get_session().flush()
 
-
-def launches_of(user_id: int, registration: str) -> list[Cmi5Launch]:
-    return list(get_session().scalars(sa.select(Cmi5Launch).where(
-        Cmi5Launch.user_id == user_id, Cmi5Launch.registration == registration)))

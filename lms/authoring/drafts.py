@@ -22,7 +22,6 @@ from flask import current_app
 
 from lms.courses.format import (
     _FRONT_MATTER,
-    CourseFormatError,
     LoadedCourse,
     load_course_folder,
 )
@@ -212,6 +211,3 @@ def move_module(folder: Path, name: str, offset: int) -> None:
     data["modules"] = modules
     write_course_yaml(folder, data)
 
-
-def format_errors(exc: CourseFormatError) -> list[str]:
-    return [str(e) for e in exc.errors]

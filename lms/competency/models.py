@@ -137,9 +137,6 @@ class Competency(Model):
         back_populates="competency", order_by="ProficiencyLevel.level",
         cascade="all, delete-orphan", lazy="selectin")
 
-    def level_row(self, level: int) -> ProficiencyLevel | None:
-        return next((row for row in self.levels if row.level == level), None)
-
     def __repr__(self) -> str:
         return f"<Competency {self.code}>"
 

@@ -870,7 +870,12 @@ class ProfileRow:
 
     @property
     def gap(self) -> int:
+        """Levels still missing to the position's standard (0: met or none required)."""
         return max(0, self.required - self.level)
+
+    def raised_by(self, level: int) -> bool:
+        """Whether reaching ``level`` (a course's or a route's) narrows this gap."""
+        return self.gap > 0 and level > self.level
 
 
 @dataclass
@@ -890,7 +895,10 @@ class Profile:
 
     @property
     def gaps(self) -> list[ProfileRow]:
-        return [row for row in self.rows if row.gap > 0]
+        """The rows with a gap, biggest gap first (then by competency code): the order
+        recommendations, plans and the profile page all use."""
+        return sorted((row for row in self.rows if row.gap > 0),
+                      key=lambda r: (-r.gap, r.competency.code))
 
 
 def job_person_match(rows: Iterable[ProfileRow]) -> int | None:
@@ -953,7 +961,7 @@ def recommended_courses(user: User, limit: int = 6) -> list[dict[str, Any]]:
     """Courses that close the employee's gaps, biggest gap first, one entry per course."""
     profile = build_profile(user)
     picked: dict[str, dict[str, Any]] = {}
-    for row in sorted(profile.gaps, key=lambda r: (-r.gap, r.competency.code)):
+    for row in profile.gaps:
         for course in row.courses:
             entry = picked.setdefault(course.course_iri, {
                 "iri": course.course_iri, "slug": course.slug, "title": course.title,

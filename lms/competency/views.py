@@ -175,7 +175,7 @@ def home_panel(user: Any) -> tuple[str, dict[str, Any]] | None:
     profile = service.build_profile(user)
     if not profile.rows:
         return None
-    gaps = sorted(profile.gaps, key=lambda r: (-r.gap, r.competency.code))[:3]
+    gaps = profile.gaps[:3]
     return "competency/_home_panel.html", {"profile": profile, "gaps": gaps}
 
 

@@ -212,14 +212,6 @@ def catalog_facets() -> dict[str, list[str]]:
     return {"topics": sorted(topics), "competencies": sorted(codes), "levels": levels}
 
 
-def get_course(slug: str) -> Course:
-    """The published course ``slug`` or NotFound."""
-    course = get_session().scalar(sa.select(Course).where(Course.slug == slug))
-    if course is None or not course.published:
-        raise NotFound(f"No course {slug}.")
-    return course
-
-
 def course_with_version(slug: str) -> tuple[Course, CourseVersion]:
     """The published course ``slug`` and its current version, in one query, or NotFound."""
     row = (
@@ -413,11 +405,6 @@ def progress_percent(definition: dict[str, Any], rows: dict[str, ModuleProgress]
         return 100.0
     done = sum(1 for m in required if module_done(m, rows.get(m["id"])))
     return round(100.0 * done / len(required), 1)
-
-
-def rule_met(definition: dict[str, Any], rows: dict[str, ModuleProgress]) -> bool:
-    """True when the course's completion rule holds for these module records."""
-    return all(module_done(m, rows.get(m["id"])) for m in required_modules(definition))
 
 
 def next_module(

@@ -17,6 +17,7 @@ import datetime as dt
 import math
 import re
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from statistics import mean
 from typing import Any
@@ -185,8 +186,8 @@ def get_for_respondent(evaluation_id: int, user: User) -> Evaluation:
     return row
 
 
-def parse_answers(level: int, form: Any) -> dict[str, int]:
-    """Every question answered with 1..5, from a mapping of ``q_<id>`` fields."""
+def parse_answers(level: int, form: Mapping[str, str]) -> dict[str, int]:
+    """Every question answered with 1..5, from the ``q_<id>`` fields (name -> text)."""
     answers: dict[str, int] = {}
     for qid, _text in questions(level):
         raw = str(form.get(f"q_{qid}", "") or "").strip()

@@ -57,7 +57,7 @@ def respond(evaluation_id: int) -> Any:
             status = 400
         else:
             try:
-                answers = service.parse_answers(row.level, request.form)
+                answers = service.parse_answers(row.level, request.form.to_dict())
                 service.answer(row, current_user, answers, form.comment.data or "")
             except ValidationError as exc:
                 if row.status == "done" or exc.field is None:

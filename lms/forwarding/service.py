@@ -173,13 +173,6 @@ def get_target(target_id: int) -> ForwardTarget:
     return target
 
 
-def get_source(source_id: int) -> PullSource:
-    source = get_session().get(PullSource, source_id)
-    if source is None:
-        raise NotFound("No such pull source")
-    return source
-
-
 def list_targets() -> list[ForwardTarget]:
     return list(get_session().scalars(sa.select(ForwardTarget).order_by(ForwardTarget.name)))
 

@@ -24,7 +24,7 @@ from lms.db import get_session, utcnow
 from lms.errors import NotFound, ValidationError
 from lms.lti import claims as c
 from lms.lti import keys
-from lms.lti.launch import Launch, LaunchRefused, Target, _display_name, _resolve, tool_url
+from lms.lti.launch import Launch, LaunchRefused, Target, _display_name, _resolve
 from lms.lti.models import LtiDeepLink
 
 #: How long an instructor may take to pick content.
@@ -230,6 +230,3 @@ def respond(row: LtiDeepLink, choices: list[str]) -> Response:
     get_session().flush()
     return Response(return_url=row.return_url, jwt=signed, items=items)
 
-
-def picker_url(token: str) -> str:
-    return tool_url(f"/lti/deep-link/{token}")

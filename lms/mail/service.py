@@ -270,11 +270,6 @@ def _due(now: dt.datetime) -> Any:
         sa.and_(OutboxMessage.status == SENDING, OutboxMessage.lease_until < now))
 
 
-def pending_count(now: dt.datetime | None = None) -> int:
-    return int(get_session().scalar(sa.select(sa.func.count()).select_from(OutboxMessage)
-                                    .where(_due(now or utcnow()))) or 0)
-
-
 def send_pending(limit: int = 200, now: dt.datetime | None = None) -> dict[str, int]:
     """Send the due messages (at most ``limit``); commits after each one.
 

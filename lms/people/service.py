@@ -15,7 +15,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from lms import signals
 from lms.db import get_session, utcnow
-from lms.errors import Conflict, NotFound, ValidationError
+from lms.errors import Conflict, ValidationError
 from lms.people.models import (
     CHILD_KIND,
     OrgUnit,
@@ -118,14 +118,6 @@ def find_user(identifier: str) -> User | None:
         return session.scalar(sa.select(User).where(User.email == identifier.lower()))
     digits = "".join(ch for ch in identifier if ch.isdigit())
     return session.scalar(sa.select(User).where(User.nip == digits)) if digits else None
-
-
-def get_user_by_nip(nip: str) -> User:
-    """The user with this NIP, or NotFound."""
-    user = get_session().scalar(sa.select(User).where(User.nip == nip))
-    if user is None:
-        raise NotFound(_("No employee has NIP %(nip)s.", nip=nip))
-    return user
 
 
 def authenticate(identifier: str, password: str) -> User | None:
@@ -356,11 +348,6 @@ def org_tree() -> list[OrgUnit]:
 
     walk(None)
     return ordered
-
-
-def subtree_ids(unit: OrgUnit) -> sa.Select[tuple[int]]:
-    """A SELECT of the ids of ``unit`` and every unit below it."""
-    return sa.select(OrgUnit.id).where(OrgUnit.path.startswith(unit.path, autoescape=True))
 
 
 def create_position(

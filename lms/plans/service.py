@@ -92,7 +92,7 @@ def propose(employee: User, year: int, today: dt.date | None = None) -> list[dic
 
     today = today or dt.date.today()
     profile = competency.build_profile(employee)
-    gaps = sorted(profile.gaps, key=lambda r: (-r.gap, r.competency.code))
+    gaps = profile.gaps
     items: list[dict[str, Any]] = []
     covered: set[int] = set()
     for course in competency.recommended_courses(employee, limit=50):
@@ -107,7 +107,7 @@ def propose(employee: User, year: int, today: dt.date | None = None) -> list[dic
     routes = routes_by_competency()
     for row in gaps:
         options = [r for r in routes.get(row.competency.id, [])
-                   if r.kind != "course" and r.level > row.level]
+                   if r.kind != "course" and row.raised_by(r.level)]
         options.sort(key=lambda r: (r.level < row.required, abs(r.level - row.required)))
         if options:
             route = options[0]

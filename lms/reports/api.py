@@ -33,7 +33,7 @@ def api_report_summary() -> Any:
     """The dashboard's figures for the scope and filters."""
     try:
         scope = _scope()
-        filters = service.parse_filters(request.args, scope)
+        filters = service.parse_filters(request.args.to_dict(), scope)
         data = service.dashboard(scope, filters)
     except LmsError as exc:
         return _error(exc)
@@ -60,7 +60,7 @@ def api_report_completions() -> Any:
     """Completion records of the scope, one page at a time."""
     try:
         scope = _scope()
-        filters = service.parse_filters(request.args, scope)
+        filters = service.parse_filters(request.args.to_dict(), scope)
         page = max(1, request.args.get("page", 1, type=int) or 1)
         per_page = min(MAX_PER_PAGE, max(1, request.args.get("per_page", 100, type=int) or 100))
         query = service.records_query(scope, filters, search=request.args.get("q", ""),

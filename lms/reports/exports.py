@@ -13,7 +13,7 @@ import datetime as dt
 import io
 import itertools
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from flask_babel import gettext as _
@@ -188,8 +188,8 @@ def xlsx_file(sheets: Iterable[tuple[str, list[str], Iterable[list[Any]]]],
 # --- AKPK workbook ---------------------------------------------------------------------------
 
 
-def cost_per_jp(args: Any) -> float | None:
-    """The cost per JP of a page's ``cost`` argument (``150.000`` or ``150000,5``), else
+def cost_per_jp(args: Mapping[str, str]) -> float | None:
+    """The cost per JP of the ``cost`` query-string value (``150.000`` or ``150000,5``), else
     the configured default (``REPORTS_COST_PER_JP``), else None."""
     from flask import current_app
 

@@ -6,7 +6,6 @@ close each gap and what they would cost."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -520,6 +519,3 @@ def plan_rows(items: list[Need], cost_per_jp: float | None) -> list[dict[str, An
             })
     return rows
 
-
-def today_stamp() -> str:
-    return dt.date.today().isoformat()

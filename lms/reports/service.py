@@ -13,7 +13,7 @@ ledger) and ``jp_credit`` (any other learning with the JP result extension, by
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -91,8 +91,9 @@ def _local_bounds(first: dt.date, last: dt.date) -> tuple[dt.datetime, dt.dateti
     return start, end.astimezone(dt.UTC)
 
 
-def parse_filters(args: Any, scope: Scope) -> Filters:
-    """Filters from query-string ``args`` (``unit``, ``kind``, ``from``, ``to``), checked
+def parse_filters(args: Mapping[str, str], scope: Scope) -> Filters:
+    """Filters from query-string values ``args`` (name -> text: ``unit``, ``kind``,
+    ``from``, ``to``), checked
     against ``scope``. Bad values raise ValidationError naming the field."""
     filters = Filters()
     unit_id = (args.get("unit") or "").strip()
@@ -635,8 +636,9 @@ def records_query(scope: Scope, filters: Filters, *, search: str = "",
     return query.order_by(order, records.c.statement_id)
 
 
-def records_from_args(scope: Scope, args: Any) -> tuple[sa.Select, Filters, dict[str, Any]]:
-    """The completion records query of a page's (or a job's) query-string ``args``
+def records_from_args(scope: Scope, args: Mapping[str, str],
+                      ) -> tuple[sa.Select, Filters, dict[str, Any]]:
+    """The completion records query of a page's (or a job's) query-string values ``args``
     (filters, ``q``, ``sort``, ``dir``): the query, the filters and the table's state."""
     filters = parse_filters(args, scope)
     sort = args.get("sort", "completed_at") or "completed_at"

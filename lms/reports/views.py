@@ -88,7 +88,7 @@ def _helpers() -> dict[str, Any]:
 @role_required(Role.HR)
 def dashboard() -> Any:
     scope = _scope()
-    filters = service.parse_filters(request.args, scope)
+    filters = service.parse_filters(request.args.to_dict(), scope)
     data = service.dashboard(scope, filters)
     args = filters.args()
     chart = {
@@ -119,7 +119,7 @@ def heatmap() -> Any:
     rendered (``?fragment=1``: the table alone), because counting gaps reads every
     profile row of the scope; on its own it is a page (for browsers without scripts)."""
     scope = _scope()
-    filters = service.parse_filters(request.args, scope)
+    filters = service.parse_filters(request.args.to_dict(), scope)
     heat = service.gap_heatmap(scope, filters)
     args = filters.args()
     if request.args.get("fragment"):
@@ -135,7 +135,7 @@ def heatmap() -> Any:
 @role_required(Role.HR)
 def employees() -> Any:
     scope = _scope()
-    filters = service.parse_filters(request.args, scope)
+    filters = service.parse_filters(request.args.to_dict(), scope)
     drill = request.args.get("drill", "all")
     if drill not in service.DRILLS:
         drill = "all"
@@ -228,7 +228,7 @@ def employee_transcript_pdf(nip: str) -> Any:
 
 
 def _records_query(scope: Scope) -> tuple[Any, service.Filters, dict[str, Any]]:
-    return service.records_from_args(scope, request.args)
+    return service.records_from_args(scope, request.args.to_dict())
 
 
 @reports_bp.get("/completions")
@@ -285,7 +285,7 @@ def completions_export() -> Any:
     fmt = request.form.get("format", "")
     if fmt not in report_jobs.FORMATS:
         abort(400)
-    service.records_from_args(_scope(), request.args)  # bad filters: 4xx now, not a job
+    service.records_from_args(_scope(), request.args.to_dict())  # bad filters: 4xx now, not a job
     args = {k: v for k, v in request.args.to_dict().items() if k != "job"}
     return _submitted(report_jobs.COMPLETIONS, {"format": fmt, "args": args},
                       "reports.completions")
@@ -328,14 +328,14 @@ def _send_xlsx(handle: Any, name: str) -> Any:
 
 
 def _cost_per_jp() -> float | None:
-    return exports.cost_per_jp(request.args)
+    return exports.cost_per_jp(request.args.to_dict())
 
 
 @reports_bp.get("/needs")
 @role_required(Role.HR)
 def needs_page() -> Any:
     scope = _scope()
-    filters = service.parse_filters(request.args, scope)
+    filters = service.parse_filters(request.args.to_dict(), scope)
     category = request.args.get("category") or None
     items = needs.needs(scope, filters)
     cost = _cost_per_jp()
@@ -370,7 +370,7 @@ def _competency_choices() -> list[Any]:
 @role_required(Role.HR)
 def needs_xlsx() -> Any:
     scope = _scope()
-    filters = service.parse_filters(request.args, scope)
+    filters = service.parse_filters(request.args.to_dict(), scope)
     handle = exports.xlsx_file(exports.needs_sheets(scope, filters, _cost_per_jp()))
     return _send_xlsx(handle, f"akpk-{filters.year}.xlsx")
 
@@ -380,7 +380,7 @@ def needs_xlsx() -> Any:
 def needs_export() -> Any:
     """The AKPK workbook as a background job, with the page's filters and cost per JP."""
     scope = _scope()
-    service.parse_filters(request.args, scope)  # bad filters: 4xx now, not a job
+    service.parse_filters(request.args.to_dict(), scope)  # bad filters: 4xx now, not a job
     _cost_per_jp()
     args = {k: v for k, v in request.args.to_dict().items() if k != "job"}
     return _submitted(report_jobs.NEEDS, {"args": args}, "reports.needs_page")

@@ -576,6 +576,3 @@ def get_activity(activity_id: str) -> dict[str, Any]:
         activity["definition"] = definition
     return activity
 
-
-def statement_json(statement: dict[str, Any]) -> str:
-    return json.dumps(statement, separators=(",", ":"), ensure_ascii=False)

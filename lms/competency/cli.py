@@ -35,7 +35,7 @@ def rebuild_command() -> None:
     get_session().rollback()
     with click.progressbar(length=total, label="Replaying statements") as bar:
         handled = rebuild_profiles(progress=bar.update)
-        bar.update(max(0, bar.length - bar.pos))
+        bar.update(max(0, (bar.length or 0) - bar.pos))
     click.echo(f"Profiles rebuilt from {handled} statements.")
 
 

@@ -30,7 +30,7 @@ def load_demo() -> str:
     service.apply_default_standards(fresh)
     ids = {c.code: c.id for c in session.scalars(sa.select(Competency))}
     for position in fresh:
-        levels = {}
+        levels: dict[int, int] = {}
         for fragment, code, level in TECHNICAL:
             if fragment.lower() in position.name.lower():
                 levels[ids[code]] = max(level, levels.get(ids[code], 0))

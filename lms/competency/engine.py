@@ -79,7 +79,7 @@ COMPETENCY_TYPE = "http://adlnet.gov/expapi/activities/objective"
 
 def level_extension() -> str:
     """The result extension that carries the level in emitted statements."""
-    return current_app.config["BASE_URL"] + "/competency/xapi/level"
+    return cast("str", current_app.config["BASE_URL"] + "/competency/xapi/level")
 
 
 def _aware(value: dt.datetime) -> dt.datetime:
@@ -96,7 +96,9 @@ class _Queries:
     more than running them on small batches."""
 
     def __init__(self, dialect: str) -> None:
-        expanding = lambda name: sa.bindparam(name, expanding=True)  # noqa: E731
+        def expanding(name: str) -> sa.BindParameter[Any]:
+            return sa.bindparam(name, expanding=True)
+
         self.configuration = sa.select(
             Framework.id, Framework.policy,
             sa.select(sa.func.max(EvidenceRule.id)).scalar_subquery(),
@@ -167,7 +169,7 @@ class _BulkInsert:
         if self.arrays:
             from sqlalchemy.dialects import postgresql
 
-            pg = postgresql.dialect()
+            pg = postgresql.dialect()  # type: ignore[no-untyped-call]
             quote = pg.identifier_preparer.quote
             types = {c: re.sub(r"\(\d+\)", "", table.c[c].type.compile(dialect=pg))
                      for c in columns}
@@ -439,7 +441,7 @@ class ProfileEngine:
                     continue
                 answers = self._answers(session, batch, user_id, rule.activity_iri,
                                         registration, entry.seq)
-                outcome = items_level(rule, answers)
+                outcome: tuple[int, float | None] | None = items_level(rule, answers)
             else:
                 outcome = judge(rule, data)
             if outcome is None:
@@ -496,17 +498,17 @@ class ProfileEngine:
         answers: dict[str, tuple[int, bool]] = {}
         cached = (batch.answers_cache or {}).get((user_id, quiz))
         if cached is not None:
-            rows = [(q, ok, seq) for reg, q, ok, seq in cached
-                    if reg == registration and seq < before_seq]
+            rows: list[Any] = [(q, ok, seq) for reg, q, ok, seq in cached
+                               if reg == registration and seq < before_seq]
             mine = batch.items_by_quiz.get((user_id, quiz), [])
         else:
-            rows = session.execute(
+            rows = list(session.execute(
                 sa.select(QuizItemResult.question_iri, QuizItemResult.success,
                           QuizItemResult.statement_seq)
                 .where(QuizItemResult.user_id == user_id, QuizItemResult.quiz_iri == quiz,
                        QuizItemResult.registration == registration,
                        QuizItemResult.statement_seq < before_seq,
-                       QuizItemResult.voided.is_(False))).all()
+                       QuizItemResult.voided.is_(False))).all())
             # Written items are in the query's result; add those not written yet.
             mine = [r for r in batch.items if r["user_id"] == user_id and r["quiz_iri"] == quiz]
         pending = [(r["question_iri"], r["success"], r["statement_seq"]) for r in mine
@@ -531,7 +533,7 @@ class ProfileEngine:
                 sa.select(Statement.ref_id, Statement.statement_id).where(
                     Statement.ref_id.in_(ids), Statement.verb_id == VOIDED)
                 .order_by(Statement.seq)):
-            if found.get(ref_id) is None:
+            if ref_id is not None and found.get(ref_id) is None:
                 found[ref_id] = statement_id
         batch.voiding.update(found)
 
@@ -629,7 +631,7 @@ class ProfileEngine:
         cursor = session.get(ConsumerCursor, CONSUMER_NAME)
         if cursor is None or not cursor.last_seq:
             return 0
-        conditions = []
+        conditions: list[sa.ColumnElement[bool]] = []
         for match, iri in set(patterns):
             if match == "prefix":
                 escaped = iri.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -695,14 +697,14 @@ class ProfileEngine:
         competency_ids = {c for _u, c in chunk}
         evidence: dict[tuple[int, int], list[EvidenceItem]] = defaultdict(list)
         params = {"users": sorted(user_ids), "competencies": sorted(competency_ids)}
-        for row in session.execute(self.q.active_evidence, params):
-            pair = (row.user_id, row.competency_id)
+        for ev in session.execute(self.q.active_evidence, params):
+            pair = (ev.user_id, ev.competency_id)
             if pair in wanted:
                 evidence[pair].append(EvidenceItem(
-                    level=row.level, weight=row.weight, source=str(row.source),
-                    seq=row.statement_seq, occurred=_aware(row.occurred),
-                    statement_id=row.statement_id))
-        existing = {(r.user_id, r.competency_id): r
+                    level=ev.level, weight=ev.weight, source=str(ev.source),
+                    seq=ev.statement_seq, occurred=_aware(ev.occurred),
+                    statement_id=ev.statement_id))
+        existing: dict[tuple[int, int], Any] = {(r.user_id, r.competency_id): r
                     for r in session.execute(self.q.profiles, params)
                     if (r.user_id, r.competency_id) in wanted}
         writes: list[dict[str, Any]] = []
@@ -881,4 +883,4 @@ class CompetencyConsumer(StatementConsumer):
 
 def get_engine() -> ProfileEngine:
     """The app's profile engine."""
-    return current_app.extensions["lms.competency.engine"]
+    return cast("ProfileEngine", current_app.extensions["lms.competency.engine"])

@@ -126,7 +126,8 @@ def scaled_score(result: dict[str, Any] | None) -> float | None:
     if isinstance(scaled, int | float) and not isinstance(scaled, bool):
         return float(scaled)
     raw, low, high = score.get("raw"), score.get("min", 0), score.get("max")
-    if all(isinstance(v, int | float) for v in (raw, low, high)) and high > low:
+    if (isinstance(raw, int | float) and isinstance(low, int | float)
+            and isinstance(high, int | float) and high > low):
         return (float(raw) - float(low)) / (float(high) - float(low))
     return None
 

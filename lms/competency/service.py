@@ -127,7 +127,7 @@ def _check_framework(data: Any) -> dict[str, Any]:
         if kind not in types:
             raise ValidationError(_("Competency %(code)s: the type must be one of %(types)s.",
                                     code=code, types=", ".join(sorted(types))), field="type")
-        levels = []
+        levels: list[dict[str, Any]] = []
         for row in item.get("levels") or []:
             try:
                 level = int(row.get("level"))
@@ -307,9 +307,10 @@ def set_policy(framework: Framework, policy: dict[str, Any]) -> int:
     framework.policy = normalize_policy(policy)
     session = get_session()
     session.flush()
-    pairs = set(session.execute(
+    pairs: set[tuple[int, int]] = {(user_id, competency_id) for user_id, competency_id in
+                                   session.execute(
         sa.select(Evidence.user_id, Evidence.competency_id).join(Competency)
-        .where(Competency.framework_id == framework.id).distinct()))
+        .where(Competency.framework_id == framework.id).distinct())}
     engine = get_engine()
     engine.forget_configuration()
     try:
@@ -357,7 +358,9 @@ def set_requirements(position: Position, levels: dict[int, int]) -> None:
 
 
 def standard_defaults() -> dict[str, Any]:
-    return json.loads((DATA_DIR / "standard-defaults.json").read_text("utf-8"))
+    defaults: dict[str, Any] = json.loads(
+        (DATA_DIR / "standard-defaults.json").read_text("utf-8"))
+    return defaults
 
 
 def default_levels(position: Position) -> dict[str, int]:
@@ -487,7 +490,9 @@ def import_standards_csv(content: bytes, *, apply: bool = True) -> StandardImpor
         result.changes.setdefault(position_id, {})[competencies[code]] = int(level_text)
     if apply and not result.errors:
         for position_id, levels in result.changes.items():
-            set_requirements(session.get(Position, position_id), levels)
+            position = session.get(Position, position_id)
+            if position is not None:  # checked above; a position deleted meanwhile is left
+                set_requirements(position, levels)
     return result
 
 
@@ -548,7 +553,7 @@ def _check_rule(spec: RuleSpec) -> RuleSpec:
             raise ValidationError(_("Give at least one band: a minimum score from 0 to 1 and "
                                     "a level from 1 to 5."), field="bands")
         spec.bands = sorted(bands)
-        spec.level = max(b[1] for b in bands)
+        spec.level = max(int(b[1]) for b in bands)
     else:
         spec.bands = None
     if criterion != Criterion.SCORE_MIN:
@@ -719,7 +724,7 @@ def _derive(course: dict[str, Any], competencies: dict[str, Competency]
             specs[f"quiz:{quiz['iri']}:items:{code}"] = RuleSpec(
                 name=f"{title}: {quiz.get('title') or quiz['iri']}",
                 activity_iri=str(quiz["iri"]), match="exact", criterion=Criterion.ITEMS.value,
-                competency_id=competencies[code].id, level=max(b[1] for b in bands),
+                competency_id=competencies[code].id, level=max(int(b[1]) for b in bands),
                 source=EvidenceSource.COURSE.value, bands=bands, items=sorted(questions))
     return specs, sorted(set(unknown))
 
@@ -802,8 +807,8 @@ def supervisors_of(employee: User) -> list[User]:
         .where(PositionAssignment.end_date.is_(None), Position.kind.in_(MANAGERIAL_KINDS),
                Position.org_unit_id.in_(ancestors), User.id != employee.id,
                User.active.is_(True))).all()
-    rows.sort(key=lambda r: (-len(r[1] or ""), r[0].name))
-    return [user for user, _path in rows]
+    ordered = sorted(rows, key=lambda r: (-len(r[1] or ""), r[0].name))
+    return [user for user, _path in ordered]
 
 
 def is_supervisor_of(viewer: User, employee: User) -> bool:
@@ -994,12 +999,12 @@ def profile_dump(user_ids: Iterable[int] | None = None) -> str:
         out[nips.get(row.user_id) or str(row.user_id)]["levels"][codes[row.competency_id]] = [
             row.level, row.progress, row.evidence_count, row.achieved_statement_id,
             row.achieved_at.isoformat() if row.achieved_at else None]
-    for row in session.execute(q_evidence):
-        out[nips.get(row.user_id) or str(row.user_id)]["evidence"].append([
-            row.statement_id, keys[row.rule_id], versions[row.rule_id],
-            codes[row.competency_id], row.level, row.weight, str(row.source),
-            row.occurred.isoformat() if row.occurred else None, row.score,
-            row.withdrawn, row.withdrawn_by])
+    for ev in session.execute(q_evidence):
+        out[nips.get(ev.user_id) or str(ev.user_id)]["evidence"].append([
+            ev.statement_id, keys[ev.rule_id], versions[ev.rule_id],
+            codes[ev.competency_id], ev.level, ev.weight, str(ev.source),
+            ev.occurred.isoformat() if ev.occurred else None, ev.score,
+            ev.withdrawn, ev.withdrawn_by])
     for value in out.values():
         value["evidence"].sort(key=lambda e: (e[0], e[1]))
     return json.dumps(out, sort_keys=True, ensure_ascii=False, separators=(",", ":"))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from flask import (
@@ -78,7 +78,7 @@ def _employee(nip: str) -> User:
         abort(404)
     if not service.can_view_profile(current_user, user):
         abort(403)
-    return user
+    return cast("User", user)
 
 
 # --- profiles ------------------------------------------------------------------------------

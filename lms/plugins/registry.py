@@ -52,7 +52,7 @@ and the ``lms.statement_consumers`` group, read by lms.xapi.consumers.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 T = TypeVar("T")
 
@@ -161,7 +161,7 @@ def app_registry(app: Any, name: str) -> Registry[Any]:
     found = app.extensions.get(key)
     if found is None:
         found = app.extensions[key] = Registry(name)
-    return found
+    return cast("Registry[Any]", found)
 
 
 def iter_registries() -> Iterator[Registry[Any]]:

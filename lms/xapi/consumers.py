@@ -180,11 +180,13 @@ def _lock_cursor(session: orm.Session, name: str) -> int:
         # sync per batch (most of the time of a small batch).
         session.execute(sa.text("SET LOCAL synchronous_commit = off"))
     table = ConsumerCursor.__table__
-    return session.execute(_dialect_insert(session)(table)
-                           .values(name=name, last_seq=0, updated=dt.datetime.now(dt.UTC))
-                           .on_conflict_do_update(index_elements=["name"],
-                                                  set_={"updated": dt.datetime.now(dt.UTC)})
-                           .returning(table.c.last_seq)).scalar_one()
+    last_seq: int = session.execute(
+        _dialect_insert(session)(table)
+        .values(name=name, last_seq=0, updated=dt.datetime.now(dt.UTC))
+        .on_conflict_do_update(index_elements=["name"],
+                               set_={"updated": dt.datetime.now(dt.UTC)})
+        .returning(table.c.last_seq)).scalar_one()
+    return last_seq
 
 
 def _feed(consumer: StatementConsumer, statements: list[StoredStatement]) -> None:

@@ -98,5 +98,7 @@ def format_statement(statement: dict[str, Any], fmt: str, accept: list[str]) -> 
     if fmt == "ids":
         return _statement_ids(statement)
     if fmt == "canonical":
-        return _canonical(copy.deepcopy(statement), language_chooser(accept))
+        canonical: dict[str, Any] = _canonical(copy.deepcopy(statement),
+                                               language_chooser(accept))
+        return canonical
     return statement

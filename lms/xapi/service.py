@@ -331,9 +331,9 @@ def store_statements(statements: list[dict[str, Any]], authority: dict[str, Any]
         for key in _agent_keys(statement):
             agent_rows.append({"agent_key": key, "seq": seq})
     if activity_rows:
-        session.execute(sa.insert(StatementActivity.__table__), activity_rows)
+        session.execute(sa.insert(StatementActivity), activity_rows)
     if agent_rows:
-        session.execute(sa.insert(StatementAgent.__table__), agent_rows)
+        session.execute(sa.insert(StatementAgent), agent_rows)
     if define:
         _merge_definitions(session, inserted)
     _store_attachment_content(session, parts)
@@ -357,11 +357,11 @@ def _json_copy(value: Any) -> Any:
 
 def _dialect_insert(session: Any) -> Any:
     """The INSERT construct with ON CONFLICT support for the session's database."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
     if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
+        return postgresql.insert
+    return sqlite.insert
 
 
 def _check_resent(session: Any, statements: list[dict[str, Any]], dated: set[str]) -> None:
@@ -555,7 +555,7 @@ def registration_activities(registration: str, verbs: Iterable[str]) -> set[tupl
             # holds it): a course's progress counts what Lentera itself recorded.
             sa.or_(s.authority_key.is_(None), ~s.authority_key.startswith(
                 f"account:{launch_home_page()}|", autoescape=True)))).all()
-    return {(verb, activity) for verb, activity in rows}
+    return {(verb, activity) for verb, activity in rows if activity is not None}
 
 
 def get_attachment_contents(statements: list[dict[str, Any]]) -> dict[str, Attachment]:

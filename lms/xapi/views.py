@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qsl
 
 from flask import Blueprint, Response, current_app, g, request
@@ -59,18 +59,18 @@ class XapiError(LmsError):
 def _header(name: str) -> str | None:
     overrides = g.get("xapi_headers")
     if overrides is not None and name.lower() in overrides:
-        return overrides[name.lower()]
+        return cast("str | None", overrides[name.lower()])
     return request.headers.get(name)
 
 
 def _params() -> dict[str, str]:
-    return g.xapi_params
+    return cast("dict[str, str]", g.xapi_params)
 
 
 def _body() -> bytes:
     if g.get("xapi_body") is None:
         g.xapi_body = request.get_data(cache=False)
-    return g.xapi_body
+    return cast("bytes", g.xapi_body)
 
 
 def _content_type() -> str:
@@ -78,7 +78,7 @@ def _content_type() -> str:
 
 
 def _is_v2() -> bool:
-    return g.get("xapi_version", "1.0.3").startswith("2.")
+    return str(g.get("xapi_version", "1.0.3")).startswith("2.")
 
 
 @xapi_bp.before_request
@@ -231,7 +231,7 @@ def _agent_param(name: str, required: bool = True) -> dict[str, Any] | None:
         check_actor(value, name, Context(g.xapi_version))
     else:
         check_agent(value, name, Context(g.xapi_version))
-    return value
+    return cast("dict[str, Any] | None", value)
 
 
 def _bool_param(name: str) -> bool:
@@ -494,7 +494,7 @@ def _for_reader(statement: dict[str, Any], credential: Any) -> dict[str, Any]:
     """
     if credential.launch_actor is None:
         return statement
-    return _without_answer_keys(statement)
+    return cast("dict[str, Any]", _without_answer_keys(statement))
 
 
 def _without_answer_keys(value: Any) -> Any:
@@ -565,10 +565,10 @@ def _more_token(params: dict[str, str], after: int, upto: int) -> str:
 
 def _may_read(row: Any, access: str, credential: Any) -> bool:
     if credential.launch_actor is not None:
-        return (row.actor_key == credential.launch_actor_key
-                and row.registration == credential.launch_registration)
+        return bool(row.actor_key == credential.launch_actor_key
+                    and row.registration == credential.launch_registration)
     if access == "mine":
-        return row.authority_key == agent_key(credential.authority)
+        return bool(row.authority_key == agent_key(credential.authority))
     return True
 
 

@@ -8,7 +8,7 @@ identified (one IFI); its members are Agents, never Groups.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 from lms.xapi.validation.common import (
     Context,
@@ -55,7 +55,7 @@ def check_agent(value: Any, path: str, ctx: Context) -> dict[str, Any]:
     if "name" in value:
         check_string(value["name"], f"{path}.name")
     check_ifi(value, path, required=True)
-    return value
+    return cast("dict[str, Any]", value)
 
 
 def check_group(value: Any, path: str, ctx: Context) -> dict[str, Any]:
@@ -79,7 +79,7 @@ def check_group(value: Any, path: str, ctx: Context) -> dict[str, Any]:
         fail(f"{path}.member", "is required (with at least one Agent) for an anonymous "
                                "Group, that is a Group without mbox, mbox_sha1sum, openid "
                                "or account")
-    return value
+    return cast("dict[str, Any]", value)
 
 
 def check_actor(value: Any, path: str, ctx: Context) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 from lms.xapi.validation.common import (
     Context,
@@ -43,7 +43,7 @@ def check_attachment(value: Any, path: str, ctx: Context) -> dict[str, Any]:
     if value["usageType"] == SIGNATURE_USAGE and content_type != "application/octet-stream":
         fail(f"{path}.contentType", "of a signature attachment must be "
                                     "application/octet-stream")
-    return value
+    return cast("dict[str, Any]", value)
 
 
 def check_attachments(value: Any, path: str, ctx: Context) -> list[dict[str, Any]]:

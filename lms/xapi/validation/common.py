@@ -13,7 +13,7 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 
 from lms.errors import ValidationError
 
@@ -120,7 +120,7 @@ def check_iri(value: Any, path: str) -> str:
 def check_irl(value: Any, path: str) -> str:
     """IRLs (§4.4): an IRI that resolves, so its scheme must be a network one."""
     check_iri(value, path)
-    return value
+    return cast("str", value)
 
 
 def check_language_tag(value: Any, path: str) -> str:
@@ -180,7 +180,7 @@ def parse_timestamp(value: Any, path: str) -> dt.datetime:
         # year 10000. Statements are stored and compared in UTC.
         fail(path, "is outside the dates this LRS can store: in UTC it must fall between "
                    "0001-01-01 and 9999-12-31")
-    return value
+    return cast("dt.datetime", value)
 
 
 def statement_time(value: Any, fallback: dt.datetime) -> dt.datetime:

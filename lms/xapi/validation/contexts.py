@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from lms.xapi.validation.agents import check_actor, check_agent, check_group
 from lms.xapi.validation.common import (
@@ -40,7 +40,7 @@ def check_context_activities(value: Any, path: str, ctx: Context) -> dict[str, A
             fail(f"{path}.{key}", "must be an Activity or a list of Activities")
         for i, item in enumerate(items):
             check_activity(item, f"{path}.{key}[{i}]", ctx)
-    return value
+    return cast("dict[str, Any]", value)
 
 
 def _check_relevant_types(item: dict[str, Any], path: str) -> None:
@@ -110,4 +110,4 @@ def check_context(value: Any, path: str, ctx: Context, statement_object: dict[st
                 fail(f"{ipath}.group", 'must be a Group (objectType "Group")')
             check_group(group, f"{ipath}.group", ctx)
             _check_relevant_types(item, ipath)
-    return value
+    return cast("dict[str, Any]", value)

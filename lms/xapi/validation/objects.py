@@ -3,7 +3,7 @@ SubStatement and StatementRef, told apart by ``objectType`` (default Activity)."
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from lms.xapi.validation.agents import check_agent, check_group
 from lms.xapi.validation.common import (
@@ -76,7 +76,7 @@ def check_definition(value: Any, path: str, ctx: Context) -> dict[str, Any]:
             seen.add(component["id"])
             if "description" in component:
                 check_language_map(component["description"], f"{cpath}.description")
-    return value
+    return cast("dict[str, Any]", value)
 
 
 def check_activity(value: Any, path: str, ctx: Context) -> dict[str, Any]:
@@ -87,14 +87,14 @@ def check_activity(value: Any, path: str, ctx: Context) -> dict[str, Any]:
     check_iri(value["id"], f"{path}.id")
     if "definition" in value:
         check_definition(value["definition"], f"{path}.definition", ctx)
-    return value
+    return cast("dict[str, Any]", value)
 
 
 def check_statement_ref(value: Any, path: str, ctx: Context) -> dict[str, Any]:
     """Statement references (§2.4.4.3): objectType "StatementRef" and a UUID ``id``."""
     check_object(value, path, ("objectType", "id"), ("objectType", "id"))
     check_uuid(value["id"], f"{path}.id")
-    return value
+    return cast("dict[str, Any]", value)
 
 
 def check_statement_object(value: Any, path: str, ctx: Context, *,

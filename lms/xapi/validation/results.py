@@ -3,7 +3,7 @@ response, duration and extensions."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from lms.xapi.validation.common import (
     Context,
@@ -33,7 +33,7 @@ def check_score(value: Any, path: str) -> dict[str, Any]:
             fail(f"{path}.raw", "must not be less than score.min")
         if high is not None and raw > high:
             fail(f"{path}.raw", "must not be greater than score.max")
-    return value
+    return cast("dict[str, Any]", value)
 
 
 def check_result(value: Any, path: str, ctx: Context) -> dict[str, Any]:
@@ -50,4 +50,4 @@ def check_result(value: Any, path: str, ctx: Context) -> dict[str, Any]:
         check_duration(value["duration"], f"{path}.duration")
     if "extensions" in value:
         check_extensions(value["extensions"], f"{path}.extensions")
-    return value
+    return cast("dict[str, Any]", value)

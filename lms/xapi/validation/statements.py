@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 from lms.xapi.validation.agents import check_actor, check_agent, check_group
 from lms.xapi.validation.attachments import check_attachments
@@ -64,7 +64,7 @@ def check_substatement(value: Any, path: str, ctx: Context) -> dict[str, Any]:
                 fail(f"{path}.{key}", "is not allowed in a SubStatement")
     check_object(value, path, SUBSTATEMENT_KEYS, ("objectType", "actor", "verb", "object"))
     _check_core(value, path, ctx, sub=True)
-    return value
+    return cast("dict[str, Any]", value)
 
 
 def check_statement(value: Any, path: str = "statement", ctx: Context | None = None,
@@ -83,4 +83,4 @@ def check_statement(value: Any, path: str = "statement", ctx: Context | None = N
         version = value["version"]
         if not isinstance(version, str) or not VERSION_RE.match(version):
             fail(f"{path}.version", 'must be "1.0.x" or "2.0.x" (for example "1.0.3")')
-    return value
+    return cast("dict[str, Any]", value)

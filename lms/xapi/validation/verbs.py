@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from lms.xapi.validation.common import Context, check_iri, check_language_map, check_object
 
@@ -15,4 +15,4 @@ def check_verb(value: Any, path: str, ctx: Context) -> dict[str, Any]:
     check_iri(value["id"], f"{path}.id")
     if "display" in value:
         check_language_map(value["display"], f"{path}.display")
-    return value
+    return cast("dict[str, Any]", value)

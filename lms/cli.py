@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from importlib import import_module
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 from flask import Flask, current_app
@@ -31,7 +31,7 @@ def main() -> None:
     """Entry point of the ``lms`` console script."""
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     click.secho(message, fg="red", err=True)
     sys.exit(1)
 
@@ -136,7 +136,7 @@ def import_employees_command(file: Path, dry_run: bool) -> None:
         return
     with click.progressbar(length=len(preview.rows), label="Importing") as bar:
         result = importer.apply_import(preview, progress=bar.update)
-        bar.update(bar.length - bar.pos)
+        bar.update((bar.length or 0) - bar.pos)
     get_session().commit()
     click.echo(
         f"Imported: {result.created} created, {result.updated} updated, "

@@ -102,7 +102,7 @@ def select_locale() -> str:
     locale = getattr(user, "locale", None) if user is not None else None
     if locale not in languages:
         locale = session.get("locale")
-    return locale if locale in languages else default
+    return str(locale) if locale in languages else str(default)
 
 
 def _translations() -> Any:
@@ -201,7 +201,8 @@ def init_app(app: Flask) -> None:
     # Templates call gettext a few dozen times per page; Flask-Babel looks up its domain,
     # locale and catalog cache on every call. Take the catalog once per request (and
     # again only if the locale changes, e.g. after signing in).
-    app.jinja_env.install_gettext_callables(
+    # (jinja2.ext.i18n, which Flask-Babel enables, adds this method to the environment.)
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=lambda s: _translations().ugettext(s),
         ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
         newstyle=True,

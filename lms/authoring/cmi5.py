@@ -605,8 +605,10 @@ class Cmi5Consumer(StatementConsumer):  # type: ignore[misc,valid-type]
         from lms.courses import service as courses
 
         package_ids = [r.package_id for r in rows]
-        package = package_for_version(courses.pinned_version(enrollment))
-        if package.id not in package_ids:  # the AU is not in the version the learner follows
+        version = courses.pinned_version(enrollment)
+        package: Cmi5Package | None = package_for_version(version)
+        # The AU is not in the version the learner follows:
+        if package is None or package.id not in package_ids:
             package = session.scalar(sa.select(Cmi5Package)
                                      .where(Cmi5Package.id.in_(package_ids))
                                      .order_by(Cmi5Package.id.desc()).limit(1))

@@ -375,6 +375,7 @@ def save_upload(authored: AuthoredCourse, user: User, filename: str, data: bytes
     """
     name = _SAFE_NAME.sub("-", PurePosixPath(filename or "").name).strip(".-").lower()
     suffix = PurePosixPath(name).suffix
+    magic: bytes | None
     if suffix in IMAGE_SUFFIXES:
         limit, magic = MAX_IMAGE_BYTES, IMAGE_SUFFIXES[suffix]
     elif suffix in VIDEO_SUFFIXES:

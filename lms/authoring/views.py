@@ -183,7 +183,7 @@ def course(slug: str) -> Any:
     authored = _editable(slug)
     catalog = service.catalog_course(authored)
     modules: list[dict[str, Any]] = []
-    loaded, errors = (None, [])
+    loaded, errors = (None, list[Any]())
     package = None
     if authored.kind == "course":
         folder = _folder(authored)
@@ -277,7 +277,7 @@ def cover(slug: str) -> Any:
     if form.validate_on_submit():
         upload = form.cover.data
         data = None
-        if upload is not None and getattr(upload, "filename", ""):
+        if upload is not None and getattr(upload, "filename", None):
             from lms.courses.format import MAX_COVER_BYTES
 
             try:

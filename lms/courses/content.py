@@ -9,11 +9,12 @@ the output is sanitised with nh3 as a second line of defence.
 from __future__ import annotations
 
 from html import escape
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qs, urlsplit
 
 import nh3
 from markdown_it import MarkdownIt
+from markdown_it.renderer import RendererHTML
 from markupsafe import Markup
 from mdit_py_plugins.front_matter import front_matter_plugin
 
@@ -125,7 +126,8 @@ def media_html(
 def _parser(asset_url: Any, allowed_hosts: list[str]) -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
     md.enable("table").enable("strikethrough").use(front_matter_plugin)
-    default_fence = md.renderer.rules.get("fence")
+    renderer = cast(RendererHTML, md.renderer)
+    default_fence = renderer.rules.get("fence")
 
     def fence(tokens: Any, idx: int, options: Any, env: Any) -> str:
         token = tokens[idx]
@@ -142,8 +144,9 @@ def _parser(asset_url: Any, allowed_hosts: list[str]) -> MarkdownIt:
             return f"[{alt}]"
         return f'<img src="{escape(asset_url(src), quote=True)}" alt="{alt}" loading="lazy">'
 
-    md.renderer.rules["fence"] = fence
-    md.renderer.rules["image"] = image
+    rules: dict[str, Any] = renderer.rules
+    rules["fence"] = fence
+    rules["image"] = image
     return md
 
 

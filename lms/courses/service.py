@@ -106,7 +106,8 @@ def import_course(loaded: LoadedCourse, source: str = "") -> ImportOutcome:
     session.flush()
     _copy_assets(loaded)
     course_version_published.send(
-        current_app._get_current_object(), course=published_payload(course, version)
+        current_app._get_current_object(),  # type: ignore[attr-defined]
+        course=published_payload(course, version),
     )
     return ImportOutcome(course, version, status)
 
@@ -439,7 +440,7 @@ def my_courses(user: User) -> list[dict[str, Any]]:
         c.course_id: c
         for c in session.scalars(sa.select(Completion).where(Completion.user_id == user.id))
     }
-    items = []
+    items: list[dict[str, Any]] = []
     for enrollment in enrollments:
         p = progress.get(enrollment.course_id)
         c = completions.get(enrollment.course_id)

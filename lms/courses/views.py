@@ -396,6 +396,7 @@ def certificate(number: str) -> Any:
     if completion.user_id != current_user.id and not current_user.has_role(Role.HR, Role.ADMIN):
         abort(403)
     user = get_session().get(User, completion.user_id)
+    assert user is not None  # a completion's user is kept (foreign key)
     pdf = certificates.certificate_pdf(
         completion,
         user,

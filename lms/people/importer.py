@@ -18,6 +18,7 @@ import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
@@ -350,7 +351,8 @@ def apply_import(
             progress(len(chunk) // 2)
     for chunk in _chunks(updates, 1000):
         session.execute(sa.update(User), chunk)
-    ids = dict(session.execute(sa.select(User.nip, User.id).where(User.nip.is_not(None))).all())
+    ids: dict[Any, int] = dict(
+        session.execute(sa.select(User.nip, User.id).where(User.nip.is_not(None))).all())
     new_ids = [ids[r["nip"]] for r in inserts]
     for chunk in _chunks(new_ids, 1000):
         session.execute(sa.insert(UserRole), [{"user_id": i, "role": Role.LEARNER} for i in chunk])
@@ -387,7 +389,8 @@ def apply_import(
         positions_created=positions_created,
         created_user_ids=new_ids,
     )
-    signals.employees_imported.send(current_app._get_current_object(), result=result)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    signals.employees_imported.send(app, result=result)
     return result
 
 
@@ -401,7 +404,8 @@ def _unit_paths() -> dict[tuple[str, ...], int]:
     by_id = {r.id: r for r in rows}
     paths: dict[tuple[str, ...], int] = {}
     for r in rows:
-        names, node = [], r
+        names: list[str] = []
+        node: Any = r
         while node is not None:
             names.append(node.name)
             node = by_id.get(node.parent_id) if node.parent_id else None

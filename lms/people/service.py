@@ -169,7 +169,8 @@ def create_user(
     session = get_session()
     session.add(user)
     session.flush()
-    signals.user_created.send(current_app._get_current_object(), user=user)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    signals.user_created.send(app, user=user)
     return user
 
 

@@ -163,7 +163,8 @@ def question_from_form(qtype: str, question_id: str, get: Callable[[str], str | 
         q["normalize_space"] = get("normalize_space") == "1"
     elif qtype == "matching":
         sources, targets = getlist("pair_source"), getlist("pair_target")
-        rows, shown = [], []
+        pairs: list[tuple[str, str]] = []
+        shown = []
         for i in range(max(len(sources), len(targets))):
             s = sources[i].strip() if i < len(sources) else ""
             t = targets[i].strip() if i < len(targets) else ""
@@ -174,12 +175,12 @@ def question_from_form(qtype: str, question_id: str, get: Callable[[str], str | 
                 problems.append(str(_l("Pair %(n)s is left half empty: give both the item and "
                                        "its match.", n=i + 1)))
                 continue
-            rows.append((s, t))
+            pairs.append((s, t))
         # Shown again as typed (half-empty pairs too) when the question cannot be saved.
         q["_shown_pairs"] = shown
-        ids = _ids(getlist("pair_id"), len(rows), "p")
+        ids = _ids(getlist("pair_id"), len(pairs), "p")
         q["pairs"] = [{"id": pid, "source": s, "target": t}
-                      for pid, (s, t) in zip(ids, rows, strict=True)]
+                      for pid, (s, t) in zip(ids, pairs, strict=True)]
     elif qtype == "ordering":
         texts = [t.strip() for t in getlist("item_text") if t.strip()]
         ids = _ids(getlist("item_id"), len(texts), "i")

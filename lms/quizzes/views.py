@@ -98,6 +98,7 @@ def _close_if_expired(ctx: dict[str, Any], module: dict[str, Any], attempt: Any)
 def _attempt_quiz(attempt: Any, quiz_id: str) -> dict[str, Any]:
     """The quiz as it was in the version the attempt began in."""
     version = get_session().get(CourseVersion, attempt.course_version_id)
+    assert version is not None  # an attempt's version is kept (foreign key)
     return service.find_module(service.definition_of(version), quiz_id)["quiz"]
 
 

@@ -72,7 +72,7 @@ def api_report_completions() -> Any:
     return jsonify({
         "page": page, "per_page": per_page, "total": total,
         "items": [{
-            "completed_on": exports.local_date(r.completed_at).isoformat(),
+            "completed_on": str(exports.local_date(r.completed_at)),
             "nip": r.nip, "name": r.name, "org_unit": r.unit, "position": r.position,
             "title": r.title, "kind": r.kind, "provider": r.provider, "jp": float(r.jp),
             "certificate_number": r.certificate} for r in rows],
@@ -93,7 +93,7 @@ def api_report_employee(nip: str) -> Any:
         "position": user.position.name if user.position else None,
         "jp_target_per_year": data["target"],
         "jp_by_year": [{"year": y, "jp": jp} for y, jp in data["jp_by_year"].items()],
-        "records": [{"completed_on": exports.local_date(i.completed_at).isoformat(),
+        "records": [{"completed_on": str(exports.local_date(i.completed_at)),
                      "title": i.course_title, "kind": i.kind, "provider": i.provider,
                      "jp": i.jp, "certificate_number": i.certificate_number}
                     for i in data["completions"]],

@@ -71,7 +71,7 @@ def check_scope() -> Any:
     if endpoint in EMPLOYEE_ENDPOINTS:
         nip = (request.view_args or {}).get("nip")
         viewer = _hr_viewer() if nip else None
-        if viewer is None or nip == viewer.nip:
+        if viewer is None or not nip or nip == viewer.nip:
             return None
         return _check_employee(viewer, nip, api=endpoint.startswith("api."))
     if endpoint in CERTIFICATE_ENDPOINTS:

@@ -224,7 +224,7 @@ def category_counts(scope: Scope, filters: Filters) -> dict[str, int]:
     ratio = query.c.achieved * 100 / query.c.required
     category = sa.case((ratio >= JPM_OPTIMAL, "optimal"), (ratio >= JPM_CUKUP, "cukup"),
                        else_="kurang")
-    counts = dict(get_session().execute(
+    counts: dict[str, int] = dict(get_session().execute(
         sa.select(category, sa.func.count()).select_from(query).group_by(category)).all())
     return {key: counts.get(key, 0) for key in ("optimal", "cukup", "kurang")}
 

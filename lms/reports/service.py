@@ -149,7 +149,7 @@ def jp_records() -> sa.Subquery:
     Columns: ``user_id, completed_at, title, kind, provider, jp, certificate,
     statement_id, source`` (``course`` or ``other``).
     """
-    course = sa.select(
+    course: Any = sa.select(
         Completion.user_id.label("user_id"),
         Completion.completed_at.label("completed_at"),
         Completion.course_title.label("title"),
@@ -581,7 +581,7 @@ def page_rows(query: sa.Select, page: int, per_page: int = 25) -> tuple[list[Any
     total = session.scalar(sa.select(sa.func.count()).select_from(
         query.order_by(None).subquery())) or 0
     rows = session.execute(query.limit(per_page).offset((max(1, page) - 1) * per_page)).all()
-    return rows, total
+    return list(rows), total
 
 
 # --- completion records --------------------------------------------------------------------

@@ -303,9 +303,11 @@ def fill_enrolments() -> None:
     for user_id, when, completed in session.execute(_enrolments()):
         year, _month = local_year_month(when)
         enrolled.setdefault((user_id, year), []).append((when, bool(completed)))
-    batch = []
+    batch: list[dict[str, Any]] = []
     for (user_id, year), enrolments in enrolled.items():
-        batch.append(_row(user_id, year, (), enrolments))
+        row = _row(user_id, year, (), enrolments)
+        if row is not None:
+            batch.append(row)
         if len(batch) >= 5000:
             session.execute(sa.insert(jp_summary_table), batch)
             batch = []

@@ -90,7 +90,7 @@ def dashboard() -> Any:
     scope = _scope()
     filters = service.parse_filters(request.args.to_dict(), scope)
     data = service.dashboard(scope, filters)
-    args = filters.args()
+    args: dict[str, Any] = filters.args()
     chart = {
         "months": {
             "labels": [m[0] for m in data.months],
@@ -121,7 +121,7 @@ def heatmap() -> Any:
     scope = _scope()
     filters = service.parse_filters(request.args.to_dict(), scope)
     heat = service.gap_heatmap(scope, filters)
-    args = filters.args()
+    args: dict[str, Any] = filters.args()
     if request.args.get("fragment"):
         response = current_app.make_response(render_template(
             "reports/_heatmap.html", heat=heat, args=args, page_endpoint="reports.dashboard"))
@@ -274,7 +274,8 @@ def _submitted(kind: str, params: dict[str, Any], page: str) -> Any:
     job = submit_job(kind, params, user=current_user._get_current_object())
     if request.accept_mimetypes.best == "application/json":
         return job_response(job)
-    return redirect(url_for(page, job=job.id, **request.args.to_dict()))
+    args: dict[str, Any] = request.args.to_dict()
+    return redirect(url_for(page, job=job.id, **args))
 
 
 @reports_bp.post("/completions/export")
@@ -286,7 +287,7 @@ def completions_export() -> Any:
     if fmt not in report_jobs.FORMATS:
         abort(400)
     service.records_from_args(_scope(), request.args.to_dict())  # bad filters: 4xx now, not a job
-    args = {k: v for k, v in request.args.to_dict().items() if k != "job"}
+    args: dict[str, Any] = {k: v for k, v in request.args.to_dict().items() if k != "job"}
     return _submitted(report_jobs.COMPLETIONS, {"format": fmt, "args": args},
                       "reports.completions")
 
@@ -382,7 +383,7 @@ def needs_export() -> Any:
     scope = _scope()
     service.parse_filters(request.args.to_dict(), scope)  # bad filters: 4xx now, not a job
     _cost_per_jp()
-    args = {k: v for k, v in request.args.to_dict().items() if k != "job"}
+    args: dict[str, Any] = {k: v for k, v in request.args.to_dict().items() if k != "job"}
     return _submitted(report_jobs.NEEDS, {"args": args}, "reports.needs_page")
 
 

@@ -67,7 +67,8 @@ class StoredStatement:
             raise ValueError("a stored statement needs its data or its JSON text")
         self.seq = seq
         self.id = id
-        self.stored = stored
+        #: When the LRS stored it (the runner always knows; a hand-made one: now).
+        self.stored: dt.datetime = stored if stored is not None else dt.datetime.now(dt.UTC)
         self.voided = voided
         self._data = data
         self._raw = raw

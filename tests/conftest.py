@@ -84,28 +84,70 @@ def _empty_tables(app: Flask) -> None:
                 conn.execute(table.delete())
 
 
+@pytest.fixture(scope="session")
+def _apps(_schema: None, database_url: str, instance_dir: Path) -> Iterator[tuple[Flask, Flask]]:
+    """The app under test and its twin, built once per run (building an app compiles
+    some 800 URL rules: most of a small test's time when it was done twice per test)."""
+    from lms.db import get_engine
+
+    config = _test_config(database_url, instance_dir)
+    apps = (create_app(config), create_app(config))
+    yield apps
+    for one in apps:
+        get_engine(one).dispose()
+
+
+class _AppState:
+    """What a test may change on an app and the next test must not see: its config, its
+    extensions (threads, caches), its statement consumers, the competency engine's
+    cached rules."""
+
+    def __init__(self, app: Flask):
+        from lms.plugins.registry import app_registry
+
+        self.app = app
+        self.config = dict(app.config)
+        self.extensions = dict(app.extensions)
+        self.consumers = dict(app_registry(app, "statement_consumers"))
+
+    def restore(self) -> None:
+        from lms.plugins.registry import app_registry
+
+        app = self.app
+        app.config.clear()
+        app.config.update(self.config)
+        for key in set(app.extensions) - set(self.extensions):
+            del app.extensions[key]
+        app.extensions.update(self.extensions)
+        consumers = app_registry(app, "statement_consumers")
+        consumers.clear()
+        consumers.update(self.consumers)
+        engine = app.extensions.get("lms.competency.engine")
+        if engine is not None:
+            engine.forget_configuration()
+
+
 @pytest.fixture
-def app(_schema: None, database_url: str, instance_dir: Path) -> Iterator[Flask]:
+def app(_apps: tuple[Flask, Flask]) -> Iterator[Flask]:
     """The app under test, serving the ``client``; the test body runs in an app context of
     a twin app on the same database.
 
     Flask reuses an already pushed context of the *same* app for test-client requests, so
     ``g`` (the signed-in user, the database session) would leak from one request to the
     next. With a twin, each request gets a fresh context as in production, and the test's
-    own session (``db``) sees only what requests committed.
+    own session (``db``) sees only what requests committed. Both are built once per run;
+    after each test the tables are emptied and what the test changed on the apps
+    (config, extensions, consumers) is put back.
     """
-    config = _test_config(database_url, instance_dir)
-    app = create_app(config)
-    twin = create_app(config)
+    app, twin = _apps
+    states = [_AppState(app), _AppState(twin)]
     with twin.app_context():
         yield app
         get_session().rollback()
         get_session().close()
     _empty_tables(twin)
-    from lms.db import get_engine
-
-    get_engine(app).dispose()
-    get_engine(twin).dispose()
+    for state in states:
+        state.restore()
 
 
 @pytest.fixture

@@ -59,3 +59,107 @@ def import_sample_course(name: str = "komunikasi-efektif", hosts: Any = None) ->
                                     source="test")
     get_session().commit()
     return outcome.course
+
+
+# --- one maker per module: the main object, valid and committed-ready -----------------------
+# Each flushes what it makes into the test's session (the caller commits when a request
+# must see it); ``**overrides`` change the defaults.
+
+
+def make_frameworks() -> dict[str, Any]:
+    """competency: the shipped frameworks (committed); competencies by code."""
+    from lms.competency import service
+    from lms.db import get_session
+
+    service.load_shipped_frameworks()
+    get_session().commit()
+    return {c.code: c for c in service.all_competencies()}
+
+
+def make_enrollment(user: User | None = None, course: Any = None) -> Any:
+    """courses: ``user`` enrolled in ``course`` (default: a new learner, the sample
+    course)."""
+    from lms.courses import service as courses
+
+    enrollment, _created = courses.enrol(user or make_user(),
+                                         course or import_sample_course())
+    return enrollment
+
+
+def make_client_key(scopes: str = "statements/write statements/read",
+                    name: str = "test client") -> tuple[str, str]:
+    """xapi: a client key with ``scopes`` (committed); (key, secret)."""
+    from lms.db import get_session
+    from lms.xapi import auth
+
+    credential, secret = auth.create_credential(name, scopes)
+    get_session().commit()
+    return credential.key, secret
+
+
+def make_statement(user: User | None = None, verb: str = "completed",
+                   activity: str = "http://lentera.test/courses/contoh", **extra: Any) -> str:
+    """xapi: one statement stored through the LRS and committed (consumers run); its id."""
+    from tests.helpers import send, statement
+
+    return send(statement(user or make_user(), verb, activity, **extra))[0]
+
+
+def make_self_assessment(employee: User | None = None, codes: list[str] | None = None) -> Any:
+    """assessment: a self-assessment round of ``employee``; its rater entry."""
+    from lms.assessment import service
+
+    employee = employee or make_user()
+    return service.start_self(employee, codes or service.default_codes(employee)
+                              or ["M.01"])
+
+
+def make_mail(to: Any = None, **overrides: Any) -> Any:
+    """mail: a message in the outbox."""
+    from lms.mail import queue_mail
+
+    fields: dict[str, Any] = {"subject": "Uji", "text": "Isi pesan uji."}
+    fields.update(overrides)
+    return queue_mail(to or make_user(), fields.pop("subject"), fields.pop("text"), **fields)
+
+
+def make_job(kind: str, params: dict[str, Any] | None = None, user: User | None = None,
+             commit: bool = False) -> Any:
+    """jobs: a job of a registered ``kind`` (not started unless ``commit``)."""
+    from lms.jobs.service import submit_job
+
+    return submit_job(kind, params or {}, user=user or make_user(), commit=commit)
+
+
+def make_forward_target(**overrides: Any) -> Any:
+    """forwarding: a target LRS (nothing listens at its address)."""
+    from lms.forwarding.service import create_target
+
+    fields: dict[str, Any] = {"name": f"LRS {next(_seq)}",
+                              "endpoint": "http://127.0.0.1:9/xapi/",
+                              "username": "kunci", "password": "rahasia"}
+    fields.update(overrides)
+    return create_target(fields.pop("name"), fields.pop("endpoint"), fields.pop("username"),
+                         fields.pop("password"), **fields)
+
+
+def make_topic(by: User | None = None, title: str | None = None) -> Any:
+    """community: a topic space (by an admin unless ``by``)."""
+    from lms.community import service
+
+    return service.create_topic(title or f"Topik {next(_seq)}", "Ruang diskusi uji.",
+                                by or make_user(roles=["admin"]))
+
+
+def make_plan(employee: User, creator: User, year: int = 2026) -> Any:
+    """plans: a draft development plan from the employee's gaps."""
+    from lms.plans import service
+
+    return service.create_from_gaps(employee, creator, year)
+
+
+def make_lti_key() -> Any:
+    """lti: the tool's signing key."""
+    from lms.lti.keys import create_key
+
+    return create_key()

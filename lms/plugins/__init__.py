@@ -85,6 +85,18 @@ class PluginError(RuntimeError):
 
 
 _WARNED: set[str] = set()
+#: The installed entry points per group: reading every distribution's metadata takes a
+#: while and does not change while the process runs (every app of it asks again).
+_INSTALLED: dict[str, list[EntryPoint]] = {}
+_READ_METADATA = entry_points
+
+
+def _installed(group: str) -> list[EntryPoint]:
+    if entry_points is not _READ_METADATA:  # replaced (a test): no caching
+        return list(entry_points(group=group))
+    if group not in _INSTALLED:
+        _INSTALLED[group] = list(entry_points(group=group))
+    return _INSTALLED[group]
 
 
 def _entry_points(group: str) -> list[EntryPoint]:
@@ -92,7 +104,7 @@ def _entry_points(group: str) -> list[EntryPoint]:
     own = BUILTINS.get(group, {})
     # An installed metadata older than the checkout may name a built-in entry at its old
     # place: the declaration in BUILTINS wins for Lentera's own names.
-    declared = [ep for ep in entry_points(group=group)
+    declared = [ep for ep in _installed(group)
                 if not (ep.name in own and ep.value.startswith("lms.")
                         and ep.value != own[ep.name][1])]
     pairs = {(ep.name, ep.value) for ep in declared}

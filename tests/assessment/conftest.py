@@ -14,6 +14,7 @@ from lms.db import get_session
 from lms.people import service as people
 from lms.people.models import PositionKind
 from tests import factories
+from tests.helpers import login  # noqa: F401  (shared helper)
 
 
 @pytest.fixture
@@ -46,12 +47,6 @@ def org(app: Any) -> dict[str, Any]:
     competency.set_requirements(staff_pos, {ids["M.01"]: 3, ids["M.03"]: 2})
     get_session().commit()
     return made
-
-
-def login(client: Any, user: Any) -> None:
-    with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
-        session["_fresh"] = True
 
 
 def answers_for(codes: dict[str, int]) -> dict[str, str]:

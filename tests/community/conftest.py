@@ -15,6 +15,7 @@ from lms.people import service as people
 from lms.people.models import PositionKind
 from tests import factories
 from tests.courses.conftest import FIXTURES, HOSTS
+from tests.helpers import login  # noqa: F401  (shared helper)
 
 
 @pytest.fixture
@@ -71,8 +72,3 @@ def community(app: Any, users: dict[str, Any], tmp_path: Any) -> dict[str, Any]:
         "hr": users["hr"],
     }
 
-
-def login(client: Any, user: Any) -> None:
-    with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
-        session["_fresh"] = True

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import pytest
@@ -10,7 +9,7 @@ import sqlalchemy as sa
 
 from lms.competency import service
 from lms.db import get_session
-from lms.xapi.service import store_statements
+from tests.helpers import actor, send, statement, void  # noqa: F401  (shared helpers)
 
 BASE = "http://lentera.test"
 ADL = "http://adlnet.gov/expapi/verbs/"
@@ -24,20 +23,6 @@ def frameworks(app: Any) -> dict[str, Any]:
     service.load_shipped_frameworks()
     get_session().commit()
     return {c.code: c for c in service.all_competencies()}
-
-
-def actor(user: Any) -> dict[str, Any]:
-    return {"objectType": "Agent", "name": user.name,
-            "account": {"homePage": BASE, "name": user.nip}}
-
-
-def statement(user_or_actor: Any, verb: str, activity: str, **extra: Any) -> dict[str, Any]:
-    who = user_or_actor if isinstance(user_or_actor, dict) else actor(user_or_actor)
-    data = {"id": str(uuid.uuid4()), "actor": who,
-            "verb": {"id": ADL + verb, "display": {"en-US": verb}},
-            "object": {"objectType": "Activity", "id": activity}}
-    data.update(extra)
-    return data
 
 
 def completed(user: Any, activity: str = COURSE, **extra: Any) -> dict[str, Any]:
@@ -57,21 +42,6 @@ def quiz_result(user: Any, scaled: float, registration: str, quiz: str = QUIZ
     return statement(user, verb, quiz, result={"score": {"scaled": scaled},
                                                "success": scaled >= 0.7},
                      context={"registration": registration})
-
-
-def void(statement_id: str) -> dict[str, Any]:
-    return {"id": str(uuid.uuid4()),
-            "actor": {"objectType": "Agent", "mbox": "mailto:hr@lentera.test"},
-            "verb": {"id": ADL + "voided", "display": {"en-US": "voided"}},
-            "object": {"objectType": "StatementRef", "id": statement_id}}
-
-
-def send(*statements: dict[str, Any]) -> list[str]:
-    """Store statements and commit: the consumers run right after the commit."""
-    ids = store_statements(list(statements))
-    get_session().commit()
-    get_session().expire_all()
-    return ids
 
 
 def level_of(user: Any, code: str) -> int:

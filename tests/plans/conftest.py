@@ -11,8 +11,8 @@ import pytest
 from lms.competency import service as competency
 from lms.db import get_session
 from lms.reports.needs import RouteSpec, add_route
-from lms.xapi.service import store_statements
 from tests.assessment.conftest import login, org  # noqa: F401  (fixture)
+from tests.helpers import send  # noqa: F401  (shared helper)
 
 BASE = "http://lentera.test"
 COURSE = f"{BASE}/courses/integritas-asn"
@@ -35,13 +35,6 @@ def completed(user: Any, activity: str) -> dict[str, Any]:
             "actor": {"objectType": "Agent", "account": {"homePage": BASE, "name": user.nip}},
             "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"},
             "object": {"objectType": "Activity", "id": activity}}
-
-
-def send(*statements: dict[str, Any]) -> list[str]:
-    ids = store_statements(list(statements))
-    get_session().commit()
-    get_session().expire_all()
-    return ids
 
 
 __all__ = ["login", "org"]

@@ -13,15 +13,10 @@ from lms.competency import service as competency
 from lms.db import get_session
 from lms.people import service as people
 from lms.people.models import PositionKind
-from lms.xapi.service import store_statements
 from tests import factories
+from tests.helpers import actor, send  # noqa: F401  (shared helpers)
 
 BASE = "http://lentera.test"
-
-
-def actor(user: Any) -> dict[str, Any]:
-    return {"objectType": "Agent", "name": user.name,
-            "account": {"homePage": BASE, "name": user.nip}}
 
 
 def completed_with_jp(user: Any, activity: str, jp: float, when: dt.datetime | None = None,
@@ -38,12 +33,6 @@ def completed_with_jp(user: Any, activity: str, jp: float, when: dt.datetime | N
     }
     data.update(extra)
     return data
-
-
-def send(*statements: dict[str, Any]) -> list[str]:
-    ids = store_statements(list(statements))
-    get_session().commit()
-    return ids
 
 
 @pytest.fixture

@@ -40,9 +40,41 @@ def _test_config(database_url: str, instance: Path, **extra: Any) -> dict[str, A
     return config
 
 
+def _worker_database(url: str, worker: str) -> str:
+    """Under pytest-xdist, each worker has a database of its own on the same PostgreSQL
+    server: the configured database's name with the worker's suffix (``test_gw0``),
+    created when missing."""
+    base, _sep, name = url.rpartition("/")
+    name, _q, query = name.partition("?")
+    mine = f"{name}_{worker}"
+    engine = create_db_engine(url)
+    try:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            exists = conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                                 {"n": mine})
+            if not exists:
+                conn.execute(sa.text(f'CREATE DATABASE "{mine}"'))
+    finally:
+        engine.dispose()
+    return f"{base}/{mine}" + (f"?{query}" if query else "")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """With pytest-xdist (``-n 2 --dist loadgroup``): the browser tests share one worker
+    (one Chromium, one live server), and so do the scale tests (one Redis)."""
+    for item in items:
+        if item.get_closest_marker("browser") is not None:
+            item.add_marker(pytest.mark.xdist_group("browser"))
+        elif "tests/scale/" in item.nodeid:
+            item.add_marker(pytest.mark.xdist_group("scale"))
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = os.environ.get("LMS_TEST_DATABASE_URL")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if url and worker and url.startswith("postgresql"):
+        url = _worker_database(url, worker)
     if url:
         engine = create_db_engine(url)
         with engine.begin() as conn:

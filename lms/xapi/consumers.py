@@ -9,8 +9,11 @@ stopped; other consumers and the LRS carry on. :func:`replay` resets a consumer 
 it from the first statement (``lms xapi replay``).
 
 In the embedded default, consumers run in-process right after the commit of a
-transaction that stored statements (an ``after_commit`` hook on the session), so a page
-that stores a statement and commits sees the derived data on the next request.
+transaction that stored statements (``store_statements`` queues the after-commit kind
+``statements``; :func:`lms.db.dispatch` runs :data:`CONSUME`'s handler), so a page that
+stores a statement and commits sees the derived data on the next request. With a broker,
+the same handler queues a run on a worker instead (see docs/architecture.md, "After a
+commit").
 
 Ordering on PostgreSQL: ``seq`` comes from a sequence, so a transaction that took seq 10
 may commit after one that took seq 11. A consumer therefore stops at a gap in ``seq``

@@ -377,13 +377,23 @@ def default_levels(position: Position) -> dict[str, int]:
     return {code: max(base, overrides.get(code, 0)) for code in codes}
 
 
+def _positions_under(unit_path: str | None) -> sa.Select:
+    """Positions whose org unit lies under the materialised path ``unit_path`` (every
+    position when None): how an HR user's scope reaches the position standards."""
+    query = sa.select(Position).join(OrgUnit, OrgUnit.id == Position.org_unit_id)
+    if unit_path is not None:
+        query = query.where(OrgUnit.path.startswith(unit_path, autoescape=True))
+    return query
+
+
 def apply_default_standards(positions: Iterable[Position] | None = None, *,
-                            overwrite: bool = False) -> int:
+                            overwrite: bool = False, unit_path: str | None = None) -> int:
     """Give positions without a standard (or every position, with ``overwrite``) the
-    default levels of their kind; return how many positions changed."""
+    default levels of their kind; return how many positions changed. ``unit_path`` limits
+    it to the positions of that part of the organisation."""
     session = get_session()
     if positions is None:
-        positions = session.scalars(sa.select(Position).order_by(Position.id)).all()
+        positions = session.scalars(_positions_under(unit_path).order_by(Position.id)).all()
     ids = {c.code: c.id for c in session.scalars(sa.select(Competency))}
     with_standard = set(session.scalars(sa.select(PositionRequirement.position_id).distinct()))
     changed = 0
@@ -401,8 +411,9 @@ def apply_default_standards(positions: Iterable[Position] | None = None, *,
 STANDARD_FIELDS = ["position_id", "org_unit", "position", "competency", "level"]
 
 
-def standards_csv() -> str:
-    """Every position's required levels, one row per (position, competency)."""
+def standards_csv(unit_path: str | None = None) -> str:
+    """Every position's required levels, one row per (position, competency); only the
+    positions under ``unit_path`` when given."""
     session = get_session()
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -413,6 +424,8 @@ def standards_csv() -> str:
         .join(PositionRequirement, PositionRequirement.position_id == Position.id)
         .join(Competency, Competency.id == PositionRequirement.competency_id)
         .join(OrgUnit, OrgUnit.id == Position.org_unit_id)
+        .where(sa.true() if unit_path is None
+               else OrgUnit.path.startswith(unit_path, autoescape=True))
         .order_by(Position.id, Competency.code))
     for row in rows:
         writer.writerow(list(row))
@@ -428,9 +441,11 @@ class StandardImport:
     rows: int = 0
 
 
-def import_standards_csv(content: bytes, *, apply: bool = True) -> StandardImport:
+def import_standards_csv(content: bytes, *, apply: bool = True,
+                         unit_path: str | None = None) -> StandardImport:
     """Read required levels from CSV (position_id, or org_unit + position; competency code;
-    level 0..5). Nothing is written when any row is wrong."""
+    level 0..5). Nothing is written when any row is wrong. With ``unit_path`` only the
+    positions under that part of the organisation can be named: any other is unknown."""
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -443,8 +458,10 @@ def import_standards_csv(content: bytes, *, apply: bool = True) -> StandardImpor
                                 "position_id (or position with org_unit)."))
     session = get_session()
     competencies = {c.code: c.id for c in session.scalars(sa.select(Competency))}
-    positions = session.execute(sa.select(Position.id, Position.name, OrgUnit.name)
-                                .join(OrgUnit)).all()
+    query = sa.select(Position.id, Position.name, OrgUnit.name).join(OrgUnit)
+    if unit_path is not None:
+        query = query.where(OrgUnit.path.startswith(unit_path, autoescape=True))
+    positions = session.execute(query).all()
     by_id = {p.id for p in positions}
     by_name: dict[str, list[int]] = defaultdict(list)
     by_unit_name: dict[tuple[str, str], int] = {}

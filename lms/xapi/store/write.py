@@ -67,10 +67,11 @@ WITH given AS (
     SELECT * FROM unnest(%(statement_id)s::varchar[], %(actor_key)s::varchar[],
                          %(verb_id)s::varchar[], %(activity_id)s::varchar[],
                          %(object_agent_key)s::varchar[], %(ref_id)s::varchar[],
-                         %(registration)s::varchar[], %(timestamp)s::timestamptz[],
-                         %(data)s::text[]::jsonb[])
+                         %(registration)s::varchar[], %(timestamp)s::timestamptz[])
         WITH ORDINALITY AS g(statement_id, actor_key, verb_id, activity_id, object_agent_key,
-                             ref_id, registration, "timestamp", data, n)
+                             ref_id, registration, "timestamp", n)
+    -- The statements come as one JSON array: one parameter, nothing to escape per element.
+    JOIN jsonb_array_elements(%(data)s::jsonb) WITH ORDINALITY AS d(data, n) USING (n)
 ), inserted AS (
     INSERT INTO xapi_statement (statement_id, actor_key, verb_id, activity_id,
                                 object_agent_key, ref_id, registration, authority_key,
@@ -100,7 +101,7 @@ def _write_postgresql(session: Any, batch: Batch) -> dict[str, int]:
     rows = batch.rows
     params: dict[str, Any] = {name: [row[name] for row in rows] for name in _COLUMNS}
     params["timestamp"] = [row["timestamp"] for row in rows]
-    params["data"] = [dumps(row["data"]) for row in rows]
+    params["data"] = "[" + ",".join([dumps(row["data"]) for row in rows]) + "]"
     params["authority_key"] = rows[0]["authority_key"]
     params["stored"] = rows[0]["stored"]
     a_statement: list[str] = []

@@ -43,10 +43,6 @@ MAX_IRI_LENGTH = 2048
 #: The deepest nesting of objects and arrays a request's JSON may have.
 MAX_JSON_DEPTH = 64
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
-#: A JSON string (in valid JSON text), and every byte but brackets: the nesting depth of
-#: parsed text is read from its brackets outside strings.
-_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 #: Text orjson would read differently from the standard library (integers beyond 64 bits).
 _LONG_NUMBER = re.compile(rb"\d{19}")
 
@@ -272,7 +268,7 @@ def load_json(raw: bytes | str, what: str) -> Any:
             fail(what, f"is not valid JSON: {exc}")
     if b"\\u0000" in raw or _SURROGATE_ESCAPE.search(raw):
         _check_text(value, what)
-    if raw.count(b"[") + raw.count(b"{") > MAX_JSON_DEPTH and _depth(raw) > MAX_JSON_DEPTH:
+    if raw.count(b"[") + raw.count(b"{") > MAX_JSON_DEPTH and _too_deep(value, 1):
         fail(what, f"is nested more than {MAX_JSON_DEPTH} levels deep")
     return value
 
@@ -293,17 +289,17 @@ def _fast_loads(raw: bytes) -> Any:
         return _NOT_PARSED
 
 
-def _depth(raw: bytes) -> int:
-    """The deepest nesting of objects and arrays in valid JSON text ``raw``."""
-    depth = deepest = 0
-    for byte in _JSON_STRING.sub(b"", raw).translate(None, _NOT_BRACKETS):
-        if byte in (91, 123):  # [ {
-            depth += 1
-            if depth > deepest:
-                deepest = depth
-        else:
-            depth -= 1
-    return deepest
+def _too_deep(value: Any, depth: int) -> bool:
+    """Whether objects and arrays nest deeper than :data:`MAX_JSON_DEPTH` in ``value`` (at
+    ``depth``). Recursion stops at that depth, and visits containers only."""
+    if depth > MAX_JSON_DEPTH:
+        return True
+    if not isinstance(value, dict | list):
+        return False
+    for item in value.values() if isinstance(value, dict) else value:
+        if isinstance(item, dict | list) and _too_deep(item, depth + 1):
+            return True
+    return False
 
 
 def _check_text(value: Any, what: str) -> None:

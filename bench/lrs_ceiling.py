@@ -108,7 +108,7 @@ def free_port() -> int:
 
 
 def load() -> str:
-    return "load %.2f %.2f %.2f" % os.getloadavg()
+    return "load {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
 
 
 def recreate_database(pg: str, name: str) -> str:
@@ -159,6 +159,22 @@ def prepare_lentera(url: str, work: Path) -> tuple[dict[str, str], str]:
                          capture_output=True, text=True).stdout.split()
     token = base64.b64encode(f"{out[-2]}:{out[-1]}".encode()).decode()
     return env, f"Basic {token}"
+
+
+def group_cpu(pgid: int) -> float:
+    """CPU seconds used so far by the processes of process group ``pgid``."""
+    total = 0
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
 
 
 def run_wrk(port: int, bodies: Path, auth: str, seconds: int, connections: int,
@@ -222,12 +238,13 @@ def main() -> int:
     try:
         start(["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
                "--appendonly", "no", "--dir", str(work)], env)
-        start([str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{bare_port}",
+        bare_server = start([str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{bare_port}",
                "--timeout", "120", "bench.bare_lrs:create_app()"],
               {**os.environ, "PYTHONPATH": str(ROOT), "BARE_DATABASE_URL": bare_url})
-        start([str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{lentera_port}",
-               "--timeout", "120", "lms:create_app()"], env)
-        start([str(BIN / "lms"), "worker", "-c", "1", "--loglevel", "warning"], env)
+        lentera_server = start([str(BIN / "gunicorn"), "-w", "2", "-b",
+                                f"127.0.0.1:{lentera_port}", "--timeout", "120",
+                                "lms:create_app()"], env)
+        worker = start([str(BIN / "lms"), "worker", "-c", "1", "--loglevel", "warning"], env)
         wait_http(f"http://127.0.0.1:{lentera_port}/xapi/about")
         wait_http(f"http://127.0.0.1:{bare_port}/xapi/statements")
         print(f"Statements of {size:.0f} bytes; wrk -t1 -c{args.connections} "
@@ -239,16 +256,30 @@ def main() -> int:
             run_wrk(port, single, auth, 3, args.connections, script)
             run_wrk(port, batch, auth, 3, args.connections, script)
         figures: dict[tuple[str, str], list[float]] = {}
+        #: CPU ms per statement: (kind, process) -> per round.
+        cpu: dict[tuple[str, str], list[float]] = {}
+        groups = {"bare": {"gunicorn": bare_server.pid},
+                  "lentera": {"gunicorn": lentera_server.pid, "worker": worker.pid}}
         errors = 0
         for round_ in range(1, args.rounds + 1):
             for kind, bodies, per in (("single", single, 1), ("batch100", batch, 100)):
                 for name, port in servers.items():
+                    used = {p: group_cpu(pid) for p, pid in groups[name].items()}
                     rate, bad = run_wrk(port, bodies, auth, args.seconds, args.connections,
                                         script)
+                    stored = rate * per * args.seconds
+                    if name == "lentera":  # the worker catches up before the next run
+                        time.sleep(2)
+                    per_statement = {p: (group_cpu(pid) - used[p]) * 1000 / max(stored, 1)
+                                     for p, pid in groups[name].items()}
+                    for p, ms in per_statement.items():
+                        cpu.setdefault((kind, f"{name} {p}"), []).append(ms)
                     errors += bad
                     figures.setdefault((kind, name), []).append(rate * per)
                     print(f"round {round_} {kind:8} {name:8} {rate * per:9.0f} statements/s "
-                          f"({rate:.1f} requests/s, {bad} errors)  {load()}", flush=True)
+                          f"({rate:.1f} requests/s, {bad} errors; CPU ms per statement: "
+                          + ", ".join(f"{p} {ms:.2f}" for p, ms in per_statement.items())
+                          + f")  {load()}", flush=True)
         print(f"\nMedians of {args.rounds} rounds ({load()}):")
         print(f"{'':10} {'ceiling':>10} {'Lentera':>10} {'ratio':>6}")
         for kind in ("single", "batch100"):
@@ -258,6 +289,9 @@ def main() -> int:
                                             figures[(kind, "bare")], strict=True)]
             print(f"{kind:10} {bare:10.0f} {lentera:10.0f} {lentera / bare:6.2f}   "
                   f"(per round: {', '.join(f'{r:.2f}' for r in ratios)})")
+        print("CPU ms per statement (medians; PostgreSQL not counted):")
+        for (kind, process), values in cpu.items():
+            print(f"  {kind:8} {process:16} {statistics.median(values):6.2f}")
         print(f"errors: {errors}")
         print("command:", " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]))
         return 0 if errors == 0 else 1

@@ -7,7 +7,10 @@ Builds a fresh database, then posts ``--singles`` single statements and ``--batc
 batches of 100 (the statements of ``bench/lrs_ceiling.py``) through the WSGI app in
 process (the Flask test client: no network, no gunicorn), consumers left to a worker as
 in production (none runs here). Prints the time per request and the functions that take
-it (own time and cumulative), with the load average. Never asserts.
+it (own time and cumulative), with the load average. First, without the profiler, the
+CPU time (``time.process_time``) and wall time per single POST of Lentera and of the bare
+ceiling (``bench/bare_lrs.py``) in the same process: the CPU is what the app itself costs,
+whatever the machine's load. Never asserts.
 """
 
 from __future__ import annotations
@@ -40,7 +43,8 @@ def main() -> int:
     args = parser.parse_args()
 
     url = recreate_database(args.pg, args.database)
-    os.environ.update({"LMS_DATABASE_URL": url, "LMS_BASE_URL": "http://127.0.0.1",
+    bare_url = recreate_database(args.pg, f"{args.database}_bare")
+    os.environ.update({"LMS_DATABASE_URL": url, "BARE_DATABASE_URL": bare_url, "LMS_BASE_URL": "http://127.0.0.1",
                        "LMS_INSTANCE_PATH": tempfile.mkdtemp(prefix="lentera-profile-"),
                        "LMS_SECRET_KEY": "bench", "LMS_RATELIMIT_ENABLED": "false"})
     from lms import create_app
@@ -60,6 +64,22 @@ def main() -> int:
     rng = random.Random(7)
     singles = [json.dumps(statement(rng)) for _ in range(args.singles)]
     batches = [json.dumps([statement(rng) for _ in range(100)]) for _ in range(args.batches)]
+    from bench import bare_lrs
+
+    bare_lrs.create_schema(bare_url)
+    spare = [json.dumps(statement(rng)) for _ in range(args.singles)]
+    for name, wsgi in (("bare", bare_lrs.create_app()), ("Lentera", app)):
+        test = wsgi.test_client()
+        for body in spare[:20]:
+            test.post("/xapi/statements", data=body, headers=headers)
+        cpu, wall = time.process_time(), time.perf_counter()
+        for body in spare[20:]:
+            assert test.post("/xapi/statements", data=body, headers=headers).status_code == 200
+        n = len(spare) - 20
+        print(f"{name:8} single POST: CPU {(time.process_time() - cpu) / n * 1000:.2f} ms, "
+              f"wall {(time.perf_counter() - wall) / n * 1000:.2f} ms per request "
+              f"(no profiler, {n} requests)  ({load()})")
+
     client = app.test_client()
     for body in singles[:20] + batches[:1]:  # warm up
         assert client.post("/xapi/statements", data=body, headers=headers).status_code == 200

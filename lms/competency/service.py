@@ -45,6 +45,7 @@ from lms.competency.policy import (
 from lms.competency.rules import default_bands
 from lms.db import get_session, utcnow
 from lms.errors import NotFound, ValidationError
+from lms.people.actors import actor_keys
 from lms.people.models import MANAGERIAL_KINDS, OrgUnit, Position, PositionAssignment, User
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -1014,24 +1015,12 @@ def profile_dump(user_ids: Iterable[int] | None = None) -> str:
     return json.dumps(out, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
-def _actor_keys(user: Any) -> list[str]:
-    """The LRS actor keys a user's statements can carry (NIP account, e-mail, its hash)."""
-    base = current_app.config["BASE_URL"]
-    keys = [f"account:{base}|user:{user.id}"]
-    if user.nip:
-        keys.append(f"account:{base}|{user.nip}")
-    if user.email:
-        keys.append(f"mbox:mailto:{user.email}")
-        keys.append("mbox_sha1sum:" + hashlib.sha1(f"mailto:{user.email}".encode()).hexdigest())
-    return keys
-
-
 def credit_earlier_statements(user: User) -> int:
     """Judge the statements stored before ``user`` existed (by their NIP account, e-mail
     and its hash) so their profile is what a rebuild would give. Returns how many."""
     from lms.competency.engine import get_engine
 
-    return get_engine().reprocess_actor_keys(_actor_keys(user))
+    return get_engine().reprocess_actor_keys(actor_keys(user))
 
 
 def credit_earlier_statements_of(user_ids: list[int]) -> int:
@@ -1045,7 +1034,7 @@ def credit_earlier_statements_of(user_ids: list[int]) -> int:
         rows = session.execute(sa.select(User.id, User.nip, User.email).where(
             User.id.in_(user_ids[start:start + 1000])))
         for row in rows:
-            keys.extend(_actor_keys(row))
+            keys.extend(actor_keys(row))
     engine = get_engine()
     return sum(engine.reprocess_actor_keys(keys[start:start + 4000])
                for start in range(0, len(keys), 4000))

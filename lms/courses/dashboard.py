@@ -25,9 +25,13 @@ def _add_next_steps(user: User, items: list[dict[str, Any]]) -> None:
         )
     ):
         rows.setdefault(row.course_id, {})[row.module_id] = row
+    versions = service.pinned_versions([item["enrollment"] for item in items])
     for item in items:
         course = item["course"]
-        definition = service.definition_of(service.pinned_version(item["enrollment"]))
+        version = versions.get(item["enrollment"].id)
+        if version is None:
+            continue
+        definition = service.definition_of(version)
         module = service.next_module(definition, rows.get(course.id, {}))
         if module is None:
             continue

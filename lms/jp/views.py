@@ -418,6 +418,7 @@ def hr_conversion() -> Any:
             return redirect(url_for("jp.hr_conversion")), 303
     return render_template("jp/conversion.html", lines=submissions.conversion_table(),
                            types=[t for t in kinds.TYPES.values() if not t.classroom],
+                           types_by_id=kinds.TYPES,
                            form=CsrfForm(), error=error, values=request.form), (
         400 if error else 200)
 

@@ -160,11 +160,14 @@ def verified_records(scope: Any, year: int | None = None) -> Iterator[Record]:
                      document=document, source="training")
 
 
-def payload(record: Record, person_id: str = "") -> dict[str, Any]:
+def payload(record: Record, person_id: str = "", instansi_id: str | None = None
+            ) -> dict[str, Any]:
     """The ``kursus/save`` body of a record (dates dd-mm-yyyy)."""
     kind = kinds.TYPES[record.type_id]
+    if instansi_id is None:
+        instansi_id = str(current_app.config.get("SIASN_INSTANSI_ID") or "")
     return {
-        "instansiId": str(current_app.config.get("SIASN_INSTANSI_ID") or ""),
+        "instansiId": instansi_id,
         "institusiPenyelenggara": record.provider,
         "jenisDiklatId": str(record.type_id),
         "jenisKursus": "",
@@ -209,6 +212,7 @@ class SiasnClient:
         if not (self.api and self.token_url and self.sso_url):
             raise SiasnError("SIASN is not configured (LMS_SIASN_API_URL, LMS_SIASN_TOKEN_URL, "
                              "LMS_SIASN_SSO_URL)")
+        self.instansi_id = str(config.get("SIASN_INSTANSI_ID") or "")
         self.consumer_key = str(config.get("SIASN_CONSUMER_KEY") or "")
         self.consumer_secret = decrypt_secret(str(config.get("SIASN_CONSUMER_SECRET") or ""),
                                               app)
@@ -345,7 +349,8 @@ def push(scope: Any, client: SiasnClient, year: int | None = None) -> PushResult
                 session.add(row)
                 session.commit()
             if row.siasn_id is None:
-                body = payload(record, client.person_id(record.user.nip or ""))
+                body = payload(record, client.person_id(record.user.nip or ""),
+                               client.instansi_id)
                 if row.attempts:
                     # An earlier try may have reached SIASN: look before sending again.
                     for entry in client.course_history(record.user.nip or ""):

@@ -92,7 +92,7 @@ def statement_pdf(data: JpStatement) -> bytes:
     if len(rows) == 1:
         rows.append(["–", "Belum ada pembelajaran terverifikasi", "", ""])
     rows.append(["", Paragraph("<b>Jumlah</b>", small), "", jp_text(data.jp)])
-    story.append(_table(rows, [3.2 * cm, 8.6 * cm, 3.4 * cm, 1.8 * cm]))
+    story.append(_table(rows, [3.6 * cm, 8.4 * cm, 3.2 * cm, 1.8 * cm]))
     if data.pending:
         story += [Spacer(1, 0.4 * cm),
                   Paragraph("Diajukan, belum dihitung", styles["Heading2"])]
@@ -101,7 +101,7 @@ def statement_pdf(data: JpStatement) -> bytes:
             rows.append([tanggal(item.completed_at), Paragraph(_esc(item.title), small),
                          Paragraph(STATUS_NAMES.get(item.status, item.status), small),
                          jp_text(item.jp)])
-        story.append(_table(rows, [3.2 * cm, 8.6 * cm, 3.4 * cm, 1.8 * cm]))
+        story.append(_table(rows, [3.6 * cm, 8.4 * cm, 3.2 * cm, 1.8 * cm]))
     story += [Spacer(1, 0.6 * cm), Paragraph(
         "Hak pengembangan kompetensi paling sedikit 20 JP setahun (PP 11/2017 pasal 203 "
         "ayat 4 sebagaimana diubah PP 17/2020); 1 JP = 45 menit. Hanya pembelajaran yang "

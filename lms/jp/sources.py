@@ -18,6 +18,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from lms.courses.models import Completion
+from lms.jp.models import JpSubmission
 from lms.reports.models import JpCredit, TrainingParticipant
 
 
@@ -38,17 +39,23 @@ def credited_records() -> sa.Subquery:
         Completion.statement_id.label("statement_id"),
         sa.literal_column("''").label("activity_iri"),
     )
-    other = sa.select(
-        JpCredit.user_id,
-        JpCredit.completed_at,
-        JpCredit.title,
-        JpCredit.kind,
-        JpCredit.provider,
-        JpCredit.jp,
-        TrainingParticipant.certificate_number,
-        JpCredit.statement_id,
-        JpCredit.activity_iri,
-    ).outerjoin(TrainingParticipant, TrainingParticipant.statement_id == JpCredit.statement_id)
+    other = (
+        sa.select(
+            JpCredit.user_id,
+            JpCredit.completed_at,
+            JpCredit.title,
+            JpCredit.kind,
+            JpCredit.provider,
+            JpCredit.jp,
+            sa.func.coalesce(TrainingParticipant.certificate_number,
+                             JpSubmission.certificate_number),
+            JpCredit.statement_id,
+            JpCredit.activity_iri,
+        )
+        .outerjoin(TrainingParticipant,
+                   TrainingParticipant.statement_id == JpCredit.statement_id)
+        .outerjoin(JpSubmission, JpSubmission.statement_id == JpCredit.statement_id)
+    )
     return sa.union_all(course, other).subquery("jp_records")
 
 

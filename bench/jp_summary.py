@@ -75,7 +75,8 @@ def main() -> None:
             session = get_session()
             users = []
             for n, count in enumerate((args.small, args.large)):
-                user = people.create_user(name=f"Pegawai {count}", nip=f"199001012015011{n + 1:03d}",
+                user = people.create_user(name=f"Pegawai {count}",
+                                          nip=f"199001012015011{n + 1:03d}",
                                           email=f"p{n}@bench.lentera.local")
                 users.append((user, count))
             session.commit()

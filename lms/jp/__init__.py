@@ -34,8 +34,10 @@ DEFAULTS = {
 
 
 def init_app(app: Flask) -> None:
-    from lms.jp import api  # noqa: F401  (adds its routes to the API blueprint)
-    from lms.jp import models  # noqa: F401
+    from lms.jp import (
+        api,  # noqa: F401  (adds its routes to the API blueprint)
+        models,  # noqa: F401
+    )
     from lms.jp.notify import register
     from lms.jp.views import home_panel, jp_bp
     from lms.web import register_home_panel

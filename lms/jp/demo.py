@@ -40,7 +40,7 @@ def load_demo() -> str:
         return "JP: no demo people; skipped."
     today = dt.date.today()
     start = max(dt.date(today.year, 1, 2), today - dt.timedelta(days=20))
-    made = []
+    made: list[JpSubmission] = []
     for person in competency.search_employees("", limit=60):
         if len(made) >= 2:
             break

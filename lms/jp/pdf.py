@@ -77,10 +77,9 @@ def statement_pdf(data: JpStatement) -> bytes:
         Spacer(1, 0.3 * cm),
     ]
     percents = data.mix_percent()
-    story.append(Paragraph(
-        "Komposisi 10:20:70 — terstruktur {a}% · dari orang lain {b}% · di tempat kerja "
-        "{c}%".format(a=percents.get(10, 0), b=percents.get(20, 0), c=percents.get(70, 0)),
-        small))
+    ten, twenty, seventy = (percents.get(route, 0) for route in (10, 20, 70))
+    story.append(Paragraph(f"Komposisi 10:20:70 — terstruktur {ten}% · dari orang lain "
+                           f"{twenty}% · di tempat kerja {seventy}%", small))
     story += [Spacer(1, 0.4 * cm), Paragraph("Sumber JP terverifikasi", styles["Heading2"])]
     rows: list[list[Any]] = [["Tanggal", "Pembelajaran", "Sumber", "JP"]]
     for item in data.items:

@@ -138,15 +138,16 @@ def verified_records(scope: Any, year: int | None = None) -> Iterator[Record]:
                      end=submission.end_date, hours=max(1, round(hours)), jp=submission.jp,
                      certificate_number=submission.certificate_number or "",
                      document=certificate_path(submission), source="submission")
-    query = (sa.select(TrainingParticipant, Training, User)
+    trainings = (sa.select(TrainingParticipant, Training, User)
              .join(Training, Training.id == TrainingParticipant.training_id)
              .join(emp, emp.c.user_id == TrainingParticipant.user_id)
              .join(User, User.id == TrainingParticipant.user_id)
              .where(Training.voided_at.is_(None)))
     if year is not None:
-        query = query.where(Training.end_date >= dt.date(year, 1, 1),
-                            Training.end_date <= dt.date(year, 12, 31))
-    for participant, training, user in session.execute(query.order_by(TrainingParticipant.id)):
+        trainings = trainings.where(Training.end_date >= dt.date(year, 1, 1),
+                                    Training.end_date <= dt.date(year, 12, 31))
+    for participant, training, user in session.execute(
+            trainings.order_by(TrainingParticipant.id)):
         document = None
         if training.certificate_file:
             path = training_dir(training) / training.certificate_file

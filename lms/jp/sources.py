@@ -15,6 +15,8 @@ these records, so a total read from the summary equals the sum of the records.
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 
 from lms.courses.models import Completion
@@ -28,7 +30,7 @@ def credited_records() -> sa.Subquery:
     Columns: ``user_id, completed_at, title, kind, provider, jp, certificate,
     statement_id, activity_iri``.
     """
-    course = sa.select(
+    course: Any = sa.select(
         Completion.user_id.label("user_id"),
         Completion.completed_at.label("completed_at"),
         Completion.course_title.label("title"),

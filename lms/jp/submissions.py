@@ -538,7 +538,7 @@ def void(submission: JpSubmission, hr: User, reason: str) -> None:
         raise ValidationError(_("Say why the record is voided."), field="reason")
     from lms.people.actors import actor_for
 
-    voiding = {"id": str(uuid.uuid4()), "actor": actor_for(hr),
+    voiding: dict[str, Any] = {"id": str(uuid.uuid4()), "actor": actor_for(hr),
                "verb": {"id": VOIDED, "display": {"en-US": "voided", "id-ID": "membatalkan"}},
                "object": {"objectType": "StatementRef", "id": submission.statement_id}}
     _store([voiding])

@@ -252,7 +252,8 @@ def submission_edit(submission_id: int) -> Any:
                   "provider": submission.provider,
                   "start_date": submission.start_date.isoformat(),
                   "end_date": submission.end_date.isoformat(),
-                  "amount": f"{submission.hours if submission.hours is not None else submission.jp_claimed:g}",
+                  "amount": "{:g}".format(submission.hours if submission.hours is not None
+                                          else submission.jp_claimed or 0),
                   "unit": "hours" if submission.hours is not None else "jp",
                   "certificate_number": submission.certificate_number or "",
                   "certificate_url": submission.certificate_url or "",

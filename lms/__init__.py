@@ -30,6 +30,8 @@ MODULES = (
     "lms.evaluation",
     "lms.community",
     "lms.credentials",
+    # JP: the one JP service, learning submitted for JP and its verification, SIASN.
+    "lms.jp",
     # Lentera as an LTI 1.3 tool of other platforms (launch, deep linking, grades).
     "lms.lti",
     # Plugins (entry points): after the registries they add to, before the API.

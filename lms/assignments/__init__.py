@@ -1,0 +1,45 @@
+"""Mandatory learning: HR assigns courses, learning programs and offline training to
+audiences with due dates, reminders and compliance reports (see docs/assignments.md).
+
+- :mod:`lms.assignments.models`, :mod:`lms.assignments.audience` (who is in an audience),
+  :mod:`lms.assignments.service` (members, statuses, compliance, programs),
+  :mod:`lms.assignments.ledger` (the ``assignments`` statement consumer),
+  :mod:`lms.assignments.remind` (reminders and escalation through the outbox),
+  :mod:`lms.assignments.views` (``/assignments``), :mod:`lms.assignments.api`
+  (``/api/v1/assignments``), :mod:`lms.assignments.cli` (``lms assignments``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from lms import signals
+    from lms.assignments import api  # noqa: F401  (adds its routes to the API blueprint)
+    from lms.assignments import models  # noqa: F401
+    from lms.assignments import tasks  # noqa: F401  (registers the Celery task)
+    from lms.assignments.cli import assignments_group
+    from lms.assignments.remind import register
+    from lms.assignments.views import assignments_bp, home_panel
+    from lms.web import HOME_PANELS
+
+    app.register_blueprint(assignments_bp)
+    app.cli.add_command(assignments_group)
+    register()  # its kinds of e-mail (lms.mail)
+    # Assigned learning comes first on the learner's home.
+    if home_panel not in HOME_PANELS:
+        HOME_PANELS.insert(0, home_panel)
+    # Dynamic audiences: people who move in get the assignment at once (the nightly
+    # ``lms assignments sync`` is the safety net).
+    for signal in (signals.user_created, signals.employees_imported,
+                   signals.position_changed):
+        signal.connect(_people_changed, weak=False)
+
+
+def _people_changed(sender: Any, **kwargs: Any) -> None:
+    from lms.assignments.service import sync_open
+
+    sync_open()

@@ -30,7 +30,7 @@ from lms.people.auth import role_required
 from lms.people.models import POSITION_KIND_LABELS, OrgUnit, Position, PositionKind, Role, User
 from lms.people.service import org_tree
 from lms.reports.scope import Scope, scope_for
-from lms.web import paginate, select_choices
+from lms.web import Page, paginate, select_choices
 
 assignments_bp = Blueprint("assignments", __name__, url_prefix="/assignments")
 PER_PAGE = 50
@@ -220,8 +220,13 @@ def people(assignment_id: int) -> Any:
     if status is not None and status not in service.STATUSES:
         abort(400)
     unit = _unit_arg()
-    page = paginate(service.people(assignment, scope, status=status, unit=unit), _page(),
-                    PER_PAGE)
+    query = service.people(assignment, scope, status=status, unit=unit)
+    session = get_session()
+    total = session.scalar(sa.select(sa.func.count()).select_from(
+        query.order_by(None).subquery())) or 0
+    number = _page()
+    page = Page(list(session.execute(query.limit(PER_PAGE).offset((number - 1) * PER_PAGE))),
+                number, PER_PAGE, total)
     return render_template("assignments/people.html", assignment=assignment, page=page,
                            status=status, unit=unit, statuses=service.STATUSES)
 

@@ -18,6 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from sqlalchemy import orm
 from flask import current_app
 from flask_babel import gettext as _
 
@@ -226,6 +227,16 @@ def rules_of(assignment: Assignment) -> dict[str, Any]:
 # --- members ------------------------------------------------------------------------------
 
 
+def latest_cycle() -> Any:
+    """A condition on ``AssignmentMember``: the row is the person's latest cycle (no later
+    one exists). An anti-join on the unique (assignment, user, cycle) index, linear in the
+    members, whatever the planner's estimates after a bulk insert."""
+    later = orm.aliased(AssignmentMember)
+    return ~sa.exists(sa.select(later.id).where(
+        later.assignment_id == AssignmentMember.assignment_id,
+        later.user_id == AssignmentMember.user_id, later.cycle > AssignmentMember.cycle))
+
+
 def _first_due(assignment: Assignment, joined: dt.date) -> dt.date:
     if assignment.due_days is not None:
         return joined + dt.timedelta(days=assignment.due_days)
@@ -268,14 +279,9 @@ def sync(assignment: Assignment, on: dt.date | None = None) -> SyncResult:
     session = get_session()
     scope = scope_of_unit(assignment.org_unit_id)
     wanted = set(session.scalars(aud.members_query(rules_of(assignment), scope)))
-    latest = (sa.select(AssignmentMember.user_id, sa.func.max(AssignmentMember.cycle))
-              .where(AssignmentMember.assignment_id == assignment.id)
-              .group_by(AssignmentMember.user_id).subquery())
     rows = session.execute(
         sa.select(AssignmentMember.id, AssignmentMember.user_id, AssignmentMember.left_at)
-        .join(latest, sa.and_(latest.c.user_id == AssignmentMember.user_id,
-                              latest.c[1] == AssignmentMember.cycle))
-        .where(AssignmentMember.assignment_id == assignment.id)).all()
+        .where(AssignmentMember.assignment_id == assignment.id, latest_cycle())).all()
     current = {r.user_id: r for r in rows}
     new_ids = [u for u in wanted if u not in current]
     back = [current[u].id for u in wanted if u in current and current[u].left_at is not None]
@@ -302,7 +308,8 @@ def sync(assignment: Assignment, on: dt.date | None = None) -> SyncResult:
 
 def enrol(assignment: Assignment, user_ids: list[int]) -> int:
     """Enrol these people in the assigned course (or the program's courses) unless they
-    are already: through the ORM, so the enrolment hooks (JP summary) see every row."""
+    are already: bulk inserts, and the JP summary's share of each enrolment added in bulk
+    (:func:`lms.reports.summary.enrolments_added`), as the enrolment hook would."""
     from lms.courses.models import Course, Enrollment
 
     session = get_session()
@@ -314,22 +321,27 @@ def enrol(assignment: Assignment, user_ids: list[int]) -> int:
     else:
         return 0
     made = 0
+    now = utcnow()
     for course_id in course_ids:
         course = session.get(Course, course_id)
         if course is None or not course.published:
             continue
+        added: list[int] = []
         for start in range(0, len(user_ids), CHUNK):
             chunk = user_ids[start:start + CHUNK]
             have = set(session.scalars(sa.select(Enrollment.user_id).where(
                 Enrollment.course_id == course_id, Enrollment.user_id.in_(chunk))))
-            for user_id in chunk:
-                if user_id in have:
-                    continue
-                session.add(Enrollment(user_id=user_id, course_id=course_id,
-                                       registration=str(uuid.uuid4()),
-                                       course_version=course.version))
-                made += 1
-            session.flush()
+            rows = [{"user_id": u, "course_id": course_id, "registration": str(uuid.uuid4()),
+                     "enrolled_at": now, "course_version": course.version}
+                    for u in chunk if u not in have]
+            if rows:
+                session.execute(sa.insert(Enrollment), rows)
+                added += [r["user_id"] for r in rows]
+        # A bulk insert runs no ORM hook: the JP summary counts them here, in bulk.
+        from lms.reports import summary
+
+        summary.enrolments_added(course_id, added, now)
+        made += len(added)
     return made
 
 
@@ -343,16 +355,10 @@ def roll_cycles(assignment: Assignment, on: dt.date | None = None) -> int:
     session = get_session()
     added = 0
     while True:
-        latest = (sa.select(AssignmentMember.user_id.label("user_id"),
-                            sa.func.max(AssignmentMember.cycle).label("cycle"))
-                  .where(AssignmentMember.assignment_id == assignment.id)
-                  .group_by(AssignmentMember.user_id).subquery())
         rows = session.execute(
             sa.select(AssignmentMember.user_id, AssignmentMember.cycle,
                       AssignmentMember.due_date)
-            .join(latest, sa.and_(latest.c.user_id == AssignmentMember.user_id,
-                                  latest.c.cycle == AssignmentMember.cycle))
-            .where(AssignmentMember.assignment_id == assignment.id,
+            .where(AssignmentMember.assignment_id == assignment.id, latest_cycle(),
                    AssignmentMember.left_at.is_(None),
                    AssignmentMember.due_date < on)).all()
         if not rows:
@@ -450,18 +456,12 @@ def members_with_status(assignment: Assignment, on: dt.date | None = None,
     on = on or today()
     completed = completed_expr(assignment)
     started = started_expr(assignment)
-    latest = (sa.select(AssignmentMember.user_id.label("user_id"),
-                        sa.func.max(AssignmentMember.cycle).label("cycle"))
-              .where(AssignmentMember.assignment_id == assignment.id)
-              .group_by(AssignmentMember.user_id).subquery())
     query = (sa.select(AssignmentMember.id.label("member_id"),
                        AssignmentMember.user_id, AssignmentMember.cycle,
                        AssignmentMember.due_date, AssignmentMember.left_at,
                        completed.label("completed_at"),
                        status_case(assignment, on, completed, started).label("status"))
-             .join(latest, sa.and_(latest.c.user_id == AssignmentMember.user_id,
-                                   latest.c.cycle == AssignmentMember.cycle))
-             .where(AssignmentMember.assignment_id == assignment.id))
+             .where(AssignmentMember.assignment_id == assignment.id, latest_cycle()))
     if not include_left:
         # People who left stay in the figures only with what they completed.
         query = query.where(sa.or_(AssignmentMember.left_at.is_(None), completed.is_not(None)))

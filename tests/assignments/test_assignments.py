@@ -63,6 +63,10 @@ def test_preview_then_assign_to_one_opd(client, login_as, org, course):
     enrolled = set(get_session().scalars(sa.select(Enrollment.user_id).where(
         Enrollment.course_id == course.id)))
     assert {org["a1"].id, org["a2"].id} <= enrolled
+    # The bulk enrolment kept the JP summary exactly as the enrolment hook would.
+    from lms.reports import summary
+
+    assert summary.differences() == []
 
 
 def test_learner_sees_assignment_first_and_overdue(client, auth, org, course, users):
@@ -249,3 +253,25 @@ def test_yearly_cycle(app, org, course):
     counts = service.compliance(assignment, scope, later)
     # The new cycle: last year's completion does not count for it.
     assert counts[service.ON_TIME] == 0 and counts[service.ASSIGNED] == 2
+
+
+def test_bulk_enrolment_keeps_the_jp_summary(app, org, course):
+    from lms.courses.models import Enrollment
+    from lms.reports import summary
+
+    # Budi completed the course before (a summary row with a credit exists); Ani was
+    # enrolled already; the others have no row yet.
+    send(course_completed(org["a2"], course.slug))
+    from lms.courses import service as courses
+
+    courses.enrol(org["a1"], course)
+    get_session().commit()
+    service.create_assignment(service.AssignmentSpec(
+        title="", target_kind="course", target_id=course.id,
+        rules={"units": [org["pemda"].id]}, due_days=30),
+        by=org["hr_all"], scope=service.scope_of_unit(org["pemda"].id))
+    get_session().commit()
+    enrolled = get_session().scalars(sa.select(Enrollment.user_id).where(
+        Enrollment.course_id == course.id)).all()
+    assert len(enrolled) == len(set(enrolled)) >= 4
+    assert summary.differences() == []

@@ -551,10 +551,12 @@ def my_assignments(user: User, on: dt.date | None = None) -> list[dict[str, Any]
     session = get_session()
     out = []
     for assignment in session.scalars(
-            sa.select(Assignment).join(AssignmentMember,
-                                       AssignmentMember.assignment_id == Assignment.id)
-            .where(AssignmentMember.user_id == user.id, AssignmentMember.left_at.is_(None),
-                   Assignment.archived_at.is_(None)).distinct()):
+            sa.select(Assignment).where(
+                Assignment.archived_at.is_(None),
+                Assignment.id.in_(sa.select(AssignmentMember.assignment_id).where(
+                    AssignmentMember.user_id == user.id,
+                    AssignmentMember.left_at.is_(None))))
+            .order_by(Assignment.id)):
         row = session.execute(members_with_status(assignment, on).where(
             AssignmentMember.user_id == user.id)).first()
         if row is None:

@@ -145,7 +145,7 @@ def parse_days(text: str, field: str) -> str:
         out.append(int(part))
     if len(out) > 6:
         raise ValidationError(_("At most six reminders."), field=field)
-    return ",".join(str(d) for d in sorted(set(out), reverse=True))
+    return ",".join(str(d) for d in sorted(set(out), reverse=field == "remind_before"))
 
 
 def days_of(text: str) -> list[int]:

@@ -105,19 +105,20 @@ def main() -> None:
             target_id=outcome.course.id, rules={"units": [root.id]}, due_date=due,
             enrol_now=True, remind_before="7,1", remind_after="3"), by=None, scope=scope)
         session.commit()
+        service.enrol_missing(assignment)
         counts = service.compliance(assignment, scope)
         report("assign to everyone, enrol at once", time.perf_counter() - start,
                f"{counts['total']:,} assigned")
 
         start = time.perf_counter()
-        synced = service.sync_all()
+        synced = service.sync_all(commit=True)
         totals = remind.remind_all()
         session.commit()
         report("nightly run (sync + reminders)", time.perf_counter() - start,
                f"{totals['reminders']:,} reminders queued, {synced['joined']} joined")
 
         start = time.perf_counter()
-        service.sync_all()
+        service.sync_all(commit=True)
         again = remind.remind_all()
         session.commit()
         report("nightly run again the same day", time.perf_counter() - start,

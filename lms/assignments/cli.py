@@ -35,7 +35,7 @@ def sync_command(on_text: str | None) -> None:
     cycle of yearly ones."""
     from lms.assignments.service import sync_all
 
-    totals = sync_all(_day(on_text))
+    totals = sync_all(_day(on_text), commit=True)
     get_session().commit()
     click.echo(f"assignments {totals['assignments']}, joined {totals['joined']}, "
                f"left {totals['left']}, new cycles {totals['cycles']}")
@@ -53,7 +53,7 @@ def remind_command(on_text: str | None, no_sync: bool) -> None:
 
     on = _day(on_text)
     if not no_sync:
-        sync_all(on)
+        sync_all(on, commit=True)
     totals = remind_all(on)
     get_session().commit()
     click.echo(f"assignments {totals['assignments']}, reminders queued "

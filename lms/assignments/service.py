@@ -213,8 +213,37 @@ def create_assignment(spec: AssignmentSpec, *, by: User | None, scope: Scope) ->
     )
     session.add(assignment)
     session.flush()
-    sync(assignment)
+    # Members now; enrolments after the caller's commit (enrol_missing), in chunks.
+    sync(assignment, enrol_now=False)
     return assignment
+
+
+def enrol_missing(assignment: Assignment, *, commit: bool = True) -> int:
+    """Enrol the current members not enrolled yet (an assignment that enrols at once):
+    after it is created, and nightly as the safety net. Commits every 1,000 people."""
+    if not assignment.enrol_now or assignment.archived_at is not None or \
+            assignment.target_kind == TRAINING:
+        return 0
+    from lms.courses.models import Enrollment
+
+    session = get_session()
+    course_ids = ([assignment.course_id] if assignment.target_kind == COURSE else
+                  list(session.scalars(sa.select(ProgramItem.course_id).where(
+                      ProgramItem.program_id == assignment.program_id,
+                      ProgramItem.kind == COURSE))))
+    made = 0
+    for course_id in course_ids:
+        missing = list(session.scalars(
+            sa.select(AssignmentMember.user_id).where(
+                AssignmentMember.assignment_id == assignment.id,
+                AssignmentMember.left_at.is_(None), latest_cycle(),
+                ~sa.exists(sa.select(Enrollment.id).where(
+                    Enrollment.user_id == AssignmentMember.user_id,
+                    Enrollment.course_id == course_id)))
+            .order_by(AssignmentMember.user_id)))
+        if missing:
+            made += enrol(assignment, missing, commit=commit)
+    return made
 
 
 def rules_of(assignment: Assignment) -> dict[str, Any]:
@@ -266,7 +295,8 @@ class SyncResult:
     enrolled: int = 0
 
 
-def sync(assignment: Assignment, on: dt.date | None = None) -> SyncResult:
+def sync(assignment: Assignment, on: dt.date | None = None, *, enrol_now: bool = True
+         ) -> SyncResult:
     """Bring the members of ``assignment`` in line with its audience today.
 
     People newly in the audience get a row (due ``due_days`` after today, or the fixed
@@ -299,17 +329,24 @@ def sync(assignment: Assignment, on: dt.date | None = None) -> SyncResult:
             session.execute(sa.update(AssignmentMember).where(
                 AssignmentMember.id.in_(ids[start:start + CHUNK])).values(left_at=value))
     result.joined, result.rejoined, result.left = len(new_ids), len(back), len(gone)
-    if assignment.enrol_now and (new_ids or back):
+    if enrol_now and assignment.enrol_now and (new_ids or back):
         result.enrolled = enrol(assignment, new_ids + [u for u in wanted if u in current
                                                        and current[u].left_at is not None])
     session.flush()
     return result
 
 
-def enrol(assignment: Assignment, user_ids: list[int]) -> int:
+ENROL_CHUNK = 1000
+
+
+def enrol(assignment: Assignment, user_ids: list[int], *, commit: bool = False) -> int:
     """Enrol these people in the assigned course (or the program's courses) unless they
     are already: bulk inserts, and the JP summary's share of each enrolment added in bulk
-    (:func:`lms.reports.summary.enrolments_added`), as the enrolment hook would."""
+    (:func:`lms.reports.summary.enrolments_added`), as the enrolment hook would.
+
+    ``commit``: commit after every 1,000 people (the summary locks each employee until the
+    transaction ends, and PostgreSQL holds a bounded number of locks per transaction);
+    what a crash leaves undone, :func:`enrol_missing` does the next night."""
     from lms.courses.models import Course, Enrollment
 
     session = get_session()
@@ -326,22 +363,24 @@ def enrol(assignment: Assignment, user_ids: list[int]) -> int:
         course = session.get(Course, course_id)
         if course is None or not course.published:
             continue
-        added: list[int] = []
-        for start in range(0, len(user_ids), CHUNK):
-            chunk = user_ids[start:start + CHUNK]
+        version = course.version
+        for start in range(0, len(user_ids), ENROL_CHUNK):
+            chunk = user_ids[start:start + ENROL_CHUNK]
             have = set(session.scalars(sa.select(Enrollment.user_id).where(
                 Enrollment.course_id == course_id, Enrollment.user_id.in_(chunk))))
             rows = [{"user_id": u, "course_id": course_id, "registration": str(uuid.uuid4()),
-                     "enrolled_at": now, "course_version": course.version}
+                     "enrolled_at": now, "course_version": version}
                     for u in chunk if u not in have]
-            if rows:
-                session.execute(sa.insert(Enrollment), rows)
-                added += [r["user_id"] for r in rows]
-        # A bulk insert runs no ORM hook: the JP summary counts them here, in bulk.
-        from lms.reports import summary
+            if not rows:
+                continue
+            session.execute(sa.insert(Enrollment), rows)
+            # A bulk insert runs no ORM hook: the JP summary counts them here, in bulk.
+            from lms.reports import summary
 
-        summary.enrolments_added(course_id, added, now)
-        made += len(added)
+            summary.enrolments_added(course_id, [r["user_id"] for r in rows], now)
+            made += len(rows)
+            if commit:
+                session.commit()
     return made
 
 
@@ -374,17 +413,22 @@ def roll_cycles(assignment: Assignment, on: dt.date | None = None) -> int:
         session.flush()
 
 
-def sync_all(on: dt.date | None = None) -> dict[str, int]:
-    """Every open assignment: members, then yearly cycles (the nightly run)."""
-    totals = {"assignments": 0, "joined": 0, "left": 0, "cycles": 0}
+def sync_all(on: dt.date | None = None, *, commit: bool = False) -> dict[str, int]:
+    """Every open assignment: members, then yearly cycles (the nightly run). With
+    ``commit`` (the nightly command and task), each assignment is committed and its
+    missing enrolments are made, 1,000 per commit."""
+    totals = {"assignments": 0, "joined": 0, "left": 0, "cycles": 0, "enrolled": 0}
     session = get_session()
     for assignment in session.scalars(sa.select(Assignment).where(
             Assignment.archived_at.is_(None)).order_by(Assignment.id)):
-        outcome = sync(assignment, on)
+        outcome = sync(assignment, on, enrol_now=False)
         totals["assignments"] += 1
         totals["joined"] += outcome.joined + outcome.rejoined
         totals["left"] += outcome.left
         totals["cycles"] += roll_cycles(assignment, on)
+        if commit:
+            session.commit()
+            totals["enrolled"] += enrol_missing(assignment, commit=True)
     return totals
 
 

@@ -13,7 +13,7 @@ def nightly_task() -> dict[str, int]:
     from lms.assignments.service import sync_all
     from lms.db import get_session
 
-    totals = sync_all()
+    totals = sync_all(commit=True)
     totals.update(remind_all())
     get_session().commit()
     return totals

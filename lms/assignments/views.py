@@ -133,6 +133,7 @@ def new() -> Any:
                 created = service.create_assignment(
                     spec, by=current_user._get_current_object(), scope=scope)
                 get_session().commit()
+                service.enrol_missing(created)
                 flash(_("Assignment saved: %(n)d people assigned.",
                         n=service.compliance(created, scope)["total"]), "success")
                 return redirect(url_for("assignments.detail", assignment_id=created.id))

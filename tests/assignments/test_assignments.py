@@ -266,11 +266,13 @@ def test_bulk_enrolment_keeps_the_jp_summary(app, org, course):
 
     courses.enrol(org["a1"], course)
     get_session().commit()
-    service.create_assignment(service.AssignmentSpec(
+    made = service.create_assignment(service.AssignmentSpec(
         title="", target_kind="course", target_id=course.id,
         rules={"units": [org["pemda"].id]}, due_days=30),
         by=org["hr_all"], scope=service.scope_of_unit(org["pemda"].id))
     get_session().commit()
+    assert service.enrol_missing(made) >= 3
+    assert service.enrol_missing(made) == 0
     enrolled = get_session().scalars(sa.select(Enrollment.user_id).where(
         Enrollment.course_id == course.id)).all()
     assert len(enrolled) == len(set(enrolled)) >= 4

@@ -111,16 +111,12 @@ class _Outbox:
         return count
 
 
-def _opted_out(category: str, user_ids: list[int]) -> set[int]:
+def _opted_out(category: str) -> set[int]:
+    """Everyone who turned ``category`` off (a short list: most people keep their mail)."""
     from lms.mail.models import MailOptOut
 
-    out: set[int] = set()
-    session = get_session()
-    for start in range(0, len(user_ids), 5000):
-        out.update(session.scalars(sa.select(MailOptOut.user_id).where(
-            MailOptOut.category == category,
-            MailOptOut.user_id.in_(user_ids[start:start + 5000]))))
-    return out
+    return set(get_session().scalars(sa.select(MailOptOut.user_id).where(
+        MailOptOut.category == category)))
 
 
 def _valid(user: Any) -> bool:
@@ -136,32 +132,40 @@ def remind_assignment(assignment: Assignment, on: dt.date, outbox: _Outbox) -> d
         AssignmentMember.left_at.is_(None), AssignmentMember.due_date >= low,
         AssignmentMember.due_date <= high)
     sub = query.subquery()
-    rows = session.execute(sa.select(sub.c.member_id, sub.c.user_id, sub.c.due_date)
-                           .where(sub.c.completed_at.is_(None))).all()
+    # The recipients' addresses come with the members: no lists of ids sent back.
+    rows = session.execute(
+        sa.select(sub.c.member_id, sub.c.user_id, sub.c.due_date, User.id, User.name,
+                  User.email, User.active, User.locale)
+        .join(User, User.id == sub.c.user_id)
+        .where(sub.c.completed_at.is_(None))).all()
     if not rows:
         return {"reminders": 0, "escalations": 0}
-    member_ids = [r.member_id for r in rows]
     sent: dict[int, set[str]] = defaultdict(set)
-    for start in range(0, len(member_ids), 5000):
-        for member_id, stage in session.execute(sa.select(
-                ReminderSent.member_id, ReminderSent.stage).where(
-                ReminderSent.member_id.in_(member_ids[start:start + 5000]))):
-            sent[member_id].add(stage)
+    for member_id, stage in session.execute(
+            sa.select(ReminderSent.member_id, ReminderSent.stage)
+            .join(AssignmentMember, AssignmentMember.id == ReminderSent.member_id)
+            .where(AssignmentMember.assignment_id == assignment.id,
+                   AssignmentMember.due_date >= low, AssignmentMember.due_date <= high)):
+        sent[member_id].add(stage)
     marks: list[dict[str, Any]] = []
     to_remind: list[tuple[Any, str, dt.date]] = []
     overdue_for_escalation: list[Any] = []
     now = utcnow()
+    due_stages_of: dict[dt.date, list[str]] = {}
+    escalate_from = (None if assignment.escalate_after is None
+                     else dt.timedelta(days=assignment.escalate_after))
     for row in rows:
-        done = sent.get(row.member_id, set())
-        due_stages = [(day, name) for day, name in stages(assignment, row.due_date)
-                      if day <= on]
-        if due_stages and due_stages[-1][1] not in done:
-            to_remind.append((row, due_stages[-1][1], row.due_date))
-            for _day, name in due_stages:
-                if name not in done:
-                    marks.append({"member_id": row.member_id, "stage": name, "sent_at": now})
-        if (assignment.escalate_after is not None and "esc" not in done
-                and on >= row.due_date + dt.timedelta(days=assignment.escalate_after)):
+        names = due_stages_of.get(row.due_date)
+        if names is None:
+            names = due_stages_of[row.due_date] = [
+                name for day, name in stages(assignment, row.due_date) if day <= on]
+        done = sent.get(row.member_id, ())
+        if names and names[-1] not in done:
+            to_remind.append((row, names[-1], row.due_date))
+            marks.extend({"member_id": row.member_id, "stage": name, "sent_at": now}
+                         for name in names if name not in done)
+        if (escalate_from is not None and "esc" not in done
+                and on >= row.due_date + escalate_from):
             overdue_for_escalation.append(row)
             marks.append({"member_id": row.member_id, "stage": "esc", "sent_at": now})
     reminders = _send_reminders(assignment, to_remind, on, outbox)
@@ -186,15 +190,14 @@ def _send_reminders(assignment: Assignment, items: list[tuple[Any, str, dt.date]
                     on: dt.date, outbox: _Outbox) -> int:
     if not items:
         return 0
-    users = _users([r.user_id for r, _s, _d in items])
-    off = _opted_out(REMINDER, list(users))
+    off = _opted_out(REMINDER) if items else set()
     link = service.target_url_absolute(assignment)
     title = service.target_title(assignment)
     texts: dict[tuple[str, str, dt.date], tuple[str, str]] = {}
     count = 0
     for row, stage, due in items:
-        user = users.get(row.user_id)
-        if user is None or not _valid(user) or user.id in off:
+        user = row  # the member's row carries id, name, email, active and locale
+        if not _valid(user) or user.id in off:
             continue
         locale = recipient_locale(user)
         key = (locale, stage[0], due)
@@ -270,7 +273,7 @@ def _escalate(assignment: Assignment, rows: list[Any], outbox: _Outbox) -> int:
             if supervisor_id != row.user_id:
                 per_supervisor[supervisor_id].append(row)
     bosses = _users(list(per_supervisor))
-    off = _opted_out(ESCALATION, list(bosses))
+    off = _opted_out(ESCALATION)
     title = service.target_title(assignment)
     count = 0
     for supervisor_id, late in per_supervisor.items():

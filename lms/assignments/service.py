@@ -242,7 +242,8 @@ def enrol_missing(assignment: Assignment, *, commit: bool = True) -> int:
                     Enrollment.course_id == course_id)))
             .order_by(AssignmentMember.user_id)))
         if missing:
-            made += enrol(assignment, missing, commit=commit)
+            made += enrol(assignment, missing, commit=commit, missing=True,
+                          only_course=course_id)
     return made
 
 
@@ -339,14 +340,16 @@ def sync(assignment: Assignment, on: dt.date | None = None, *, enrol_now: bool =
 ENROL_CHUNK = 1000
 
 
-def enrol(assignment: Assignment, user_ids: list[int], *, commit: bool = False) -> int:
+def enrol(assignment: Assignment, user_ids: list[int], *, commit: bool = False,
+          missing: bool = False, only_course: int | None = None) -> int:
     """Enrol these people in the assigned course (or the program's courses) unless they
     are already: bulk inserts, and the JP summary's share of each enrolment added in bulk
     (:func:`lms.reports.summary.enrolments_added`), as the enrolment hook would.
 
     ``commit``: commit after every 1,000 people (the summary locks each employee until the
     transaction ends, and PostgreSQL holds a bounded number of locks per transaction);
-    what a crash leaves undone, :func:`enrol_missing` does the next night."""
+    what a crash leaves undone, :func:`enrol_missing` does the next night. ``missing``:
+    the caller knows none of them is enrolled (no check per chunk)."""
     from lms.courses.models import Course, Enrollment
 
     session = get_session()
@@ -357,6 +360,8 @@ def enrol(assignment: Assignment, user_ids: list[int], *, commit: bool = False) 
             ProgramItem.program_id == assignment.program_id, ProgramItem.kind == COURSE))]
     else:
         return 0
+    if only_course is not None:
+        course_ids = [c for c in course_ids if c == only_course]
     made = 0
     now = utcnow()
     for course_id in course_ids:
@@ -366,8 +371,9 @@ def enrol(assignment: Assignment, user_ids: list[int], *, commit: bool = False) 
         version = course.version
         for start in range(0, len(user_ids), ENROL_CHUNK):
             chunk = user_ids[start:start + ENROL_CHUNK]
-            have = set(session.scalars(sa.select(Enrollment.user_id).where(
-                Enrollment.course_id == course_id, Enrollment.user_id.in_(chunk))))
+            have = set() if missing else set(session.scalars(sa.select(
+                Enrollment.user_id).where(Enrollment.course_id == course_id,
+                                          Enrollment.user_id.in_(chunk))))
             rows = [{"user_id": u, "course_id": course_id, "registration": str(uuid.uuid4()),
                      "enrolled_at": now, "course_version": version}
                     for u in chunk if u not in have]

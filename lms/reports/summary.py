@@ -414,9 +414,10 @@ def enrolments_added(course_id: int, user_ids: list[int], when: dt.datetime) -> 
                 "SELECT pg_advisory_xact_lock(:ns, u) FROM unnest(CAST(:ids AS integer[])) "
                 "AS u ORDER BY u"), {"ns": LOCK_NAMESPACE, "ids": chunk})
         completed = set(session.scalars(sa.select(JpCourseCredit.user_id).where(
-            JpCourseCredit.course_id == course_id, JpCourseCredit.user_id.in_(chunk))))
+            JpCourseCredit.course_id == course_id,
+            _among(JpCourseCredit.user_id, chunk, dialect))))
         existing = set(session.scalars(sa.select(table.c.user_id).where(
-            table.c.year == year, table.c.user_id.in_(chunk))))
+            table.c.year == year, _among(table.c.user_id, chunk, dialect))))
         for done in (True, False):
             group = [u for u in chunk if u in existing and (u in completed) == done]
             if not group:
@@ -428,7 +429,7 @@ def enrolments_added(course_id: int, user_ids: list[int], when: dt.datetime) -> 
                 values[month_enrolled_completed(month)] = (
                     table.c[month_enrolled_completed(month)] + 1)
             session.execute(sa.update(table).where(
-                table.c.year == year, table.c.user_id.in_(group)).values(values))
+                table.c.year == year, _among(table.c.user_id, group, dialect)).values(values))
         rows = []
         for user_id in chunk:
             if user_id in existing:
@@ -440,3 +441,13 @@ def enrolments_added(course_id: int, user_ids: list[int], when: dt.datetime) -> 
             rows.append(row)
         if rows:
             session.execute(sa.insert(table), rows)
+
+
+def _among(column: Any, ids: list[int], dialect: Any) -> Any:
+    """``column IN ids``: one array parameter on PostgreSQL (cheap to send for thousands of
+    ids), a plain IN list elsewhere."""
+    if dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        return column == sa.any_(sa.bindparam(None, list(ids), type_=ARRAY(sa.Integer)))
+    return column.in_(ids)

@@ -34,12 +34,21 @@ def init_app(app: Flask) -> None:
         HOME_PANELS.insert(0, home_panel)
     # Dynamic audiences: people who move in get the assignment at once (the nightly
     # ``lms assignments sync`` is the safety net).
-    for signal in (signals.user_created, signals.employees_imported,
-                   signals.position_changed):
-        signal.connect(_people_changed, weak=False)
+    for signal in (signals.user_created, signals.position_changed):
+        signal.connect(_person_changed, weak=False)
+    signals.employees_imported.connect(_people_imported, weak=False)
 
 
-def _people_changed(sender: Any, **kwargs: Any) -> None:
+def _person_changed(sender: Any, user: Any = None, **kwargs: Any) -> None:
+    """One person created or moved: their rows only (cheap at any size)."""
+    from lms.assignments.service import sync_person
+
+    if user is not None and getattr(user, "id", None) is not None:
+        sync_person(user.id)
+
+
+def _people_imported(sender: Any, **kwargs: Any) -> None:
+    """An import may move thousands: every open assignment in bulk."""
     from lms.assignments.service import sync_open
 
     sync_open()

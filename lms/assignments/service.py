@@ -37,7 +37,7 @@ from lms.assignments.models import (
 )
 from lms.db import get_session, utcnow
 from lms.errors import Forbidden, NotFound, ValidationError
-from lms.people.models import OrgUnit, User
+from lms.people.models import OrgUnit, PositionAssignment, User
 from lms.reports.scope import EVERYONE, Scope
 
 #: Status names, in the order reports show them.
@@ -438,13 +438,48 @@ def sync_all(on: dt.date | None = None, *, commit: bool = False) -> dict[str, in
     return totals
 
 
+def sync_person(user_id: int, on: dt.date | None = None) -> int:
+    """After one person changed (moved, placed, created): each open assignment's row of
+    theirs brought in line, one indexed query per assignment; enrols them where the
+    assignment enrols at once. Returns how many assignments changed for them."""
+    on = on or today()
+    session = get_session()
+    changed = 0
+    for assignment in session.scalars(sa.select(Assignment).where(
+            Assignment.archived_at.is_(None)).order_by(Assignment.id)):
+        scope = scope_of_unit(assignment.org_unit_id)
+        inside = session.scalar(aud.members_query(rules_of(assignment), scope).where(
+            PositionAssignment.user_id == user_id).limit(1)) is not None
+        row = session.scalar(sa.select(AssignmentMember).where(
+            AssignmentMember.assignment_id == assignment.id,
+            AssignmentMember.user_id == user_id, latest_cycle()))
+        if inside and row is None:
+            due = _first_due(assignment, on)
+            session.add(AssignmentMember(
+                assignment_id=assignment.id, user_id=user_id, cycle=0, joined_at=on,
+                window_start=_window(assignment, due), due_date=due, due_end=due_end(due)))
+        elif inside and row.left_at is not None:
+            row.left_at = None
+        elif not inside and row is not None and row.left_at is None:
+            row.left_at = on
+        else:
+            continue
+        changed += 1
+        session.flush()
+        if inside and assignment.enrol_now:
+            enrol(assignment, [user_id])
+    return changed
+
+
 def sync_open() -> None:
-    """After people changed (created, imported, moved): every open assignment, so
-    someone who moved into an audience has the assignment at once."""
+    """After an import (which may move thousands at once): every open assignment in
+    bulk, inside the importer's transaction. Enrolments of the newcomers wait for the
+    nightly run (:func:`enrol_missing`, 1,000 per commit); they see the assignment at
+    once."""
     session = get_session()
     for assignment in session.scalars(sa.select(Assignment).where(
             Assignment.archived_at.is_(None))):
-        sync(assignment)
+        sync(assignment, enrol_now=False)
 
 
 # --- status -------------------------------------------------------------------------------

@@ -613,7 +613,7 @@ def import_employees_submit() -> Any:
         "admin/import_preview.html",
         preview=preview,
         filename=form.file.data.filename,
-        confirm=ImportConfirmForm(token=token),
+        confirm=ImportConfirmForm(formdata=None, token=token),
     ), (200 if preview.ok else 400)
 
 

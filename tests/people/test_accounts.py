@@ -46,7 +46,10 @@ def test_import_invites_then_one_activates_and_signs_in(client, login_as, auth):
         content_type="multipart/form-data")
     token = re.search(r'name="token" type="hidden" value="([^"]+)"',
                       upload.get_data(as_text=True)).group(1)
-    assert "Kirim undangan melalui surel ke setiap pegawai baru" in upload.get_data(as_text=True)
+    page = upload.get_data(as_text=True)
+    assert "Kirim undangan melalui surel ke setiap pegawai baru" in page
+    # Ticked by default.
+    assert re.search(r'<input checked[^>]*id="invite"|id="invite"[^>]*checked', page)
     done = client.post("/admin/import/confirm", data={"token": token, "invite": "y"},
                        follow_redirects=True)
     page = done.get_data(as_text=True)

@@ -101,10 +101,11 @@ class _Outbox:
         from lms.mail.models import OutboxMessage
         from lms.mail.service import PENDING_KEY
 
+        from lms.db import bulk_insert
+
         session = get_session()
         count = len(self.rows)
-        for start in range(0, count, CHUNK):
-            session.execute(sa.insert(OutboxMessage), self.rows[start:start + CHUNK])
+        bulk_insert(OutboxMessage, self.rows)
         if count:
             session.info[PENDING_KEY] = current_app._get_current_object()  # type: ignore[attr-defined]
         self.rows = []
@@ -170,8 +171,9 @@ def remind_assignment(assignment: Assignment, on: dt.date, outbox: _Outbox) -> d
             marks.append({"member_id": row.member_id, "stage": "esc", "sent_at": now})
     reminders = _send_reminders(assignment, to_remind, on, outbox)
     escalations = _escalate(assignment, overdue_for_escalation, outbox)
-    for start in range(0, len(marks), CHUNK):
-        session.execute(sa.insert(ReminderSent), marks[start:start + CHUNK])
+    from lms.db import bulk_insert
+
+    bulk_insert(ReminderSent, marks)
     return {"reminders": reminders, "escalations": escalations}
 
 

@@ -35,7 +35,7 @@ from lms.assignments.models import (
     ProgramCompletion,
     ProgramItem,
 )
-from lms.db import get_session, utcnow
+from lms.db import bulk_insert, get_session, utcnow
 from lms.errors import Forbidden, NotFound, ValidationError
 from lms.people.models import OrgUnit, PositionAssignment, User
 from lms.reports.scope import EVERYONE, Scope
@@ -319,12 +319,11 @@ def sync(assignment: Assignment, on: dt.date | None = None, *, enrol_now: bool =
     gone = [r.id for u, r in current.items() if u not in wanted and r.left_at is None]
     due = _first_due(assignment, on)
     window = _window(assignment, due)
-    for start in range(0, len(new_ids), CHUNK):
-        session.execute(sa.insert(AssignmentMember), [
-            {"assignment_id": assignment.id, "user_id": u, "cycle": 0, "joined_at": on,
-             "window_start": window, "due_date": due, "due_end": due_end(due),
-             "left_at": None}
-            for u in new_ids[start:start + CHUNK]])
+    ends = due_end(due)
+    bulk_insert(AssignmentMember, [
+        {"assignment_id": assignment.id, "user_id": u, "cycle": 0, "joined_at": on,
+         "window_start": window, "due_date": due, "due_end": ends, "left_at": None}
+        for u in new_ids])
     for ids, value in ((back, None), (gone, on)):
         for start in range(0, len(ids), CHUNK):
             session.execute(sa.update(AssignmentMember).where(
@@ -379,7 +378,7 @@ def enrol(assignment: Assignment, user_ids: list[int], *, commit: bool = False,
                     for u in chunk if u not in have]
             if not rows:
                 continue
-            session.execute(sa.insert(Enrollment), rows)
+            bulk_insert(Enrollment, rows)
             # A bulk insert runs no ORM hook: the JP summary counts them here, in bulk.
             from lms.reports import summary
 

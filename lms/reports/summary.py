@@ -36,7 +36,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from lms.courses.models import Enrollment
-from lms.db import get_session
+from lms.db import bulk_insert, get_session
 from lms.reports.models import (
     MONTHS,
     JpCourseCredit,
@@ -440,7 +440,7 @@ def enrolments_added(course_id: int, user_ids: list[int], when: dt.datetime) -> 
             row["enrolled_completed"] = row[month_enrolled_completed(month)] = share
             rows.append(row)
         if rows:
-            session.execute(sa.insert(table), rows)
+            bulk_insert(table, rows)
 
 
 def _among(column: Any, ids: list[int], dialect: Any) -> Any:

@@ -32,6 +32,8 @@ MODULES = (
     "lms.credentials",
     # JP: the one JP service, learning submitted for JP and its verification, SIASN.
     "lms.jp",
+    # Mandatory learning assigned by HR (after mail, reports and credentials it uses).
+    "lms.assignments",
     # Lentera as an LTI 1.3 tool of other platforms (launch, deep linking, grades).
     "lms.lti",
     # Plugins (entry points): after the registries they add to, before the API.

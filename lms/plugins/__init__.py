@@ -67,6 +67,7 @@ BUILTINS: dict[str, dict[str, tuple[str, str]]] = {
         "cmi5": ("lms.authoring", "lms.authoring.cmi5:Cmi5Consumer"),
         "competency": ("lms.competency", "lms.competency:competency_consumer"),
         "jp-credits": ("lms.reports", "lms.reports.training:JpLedger"),
+        "assignments": ("lms.assignments", "lms.assignments.ledger:AssignmentsLedger"),
         "plans": ("lms.plans", "lms.plans.tracking:PlanTracker"),
         "evaluation": ("lms.evaluation", "lms.evaluation.consumer:EvaluationConsumer"),
         "lti": ("lms.lti", "lms.lti.consumer:GradeConsumer"),

@@ -17,7 +17,7 @@ from tests.courses.conftest import course, course_dir  # noqa: F401  (fixtures)
 OWN = {
     "lms.content_types": {"lesson", "video", "embed", "quiz", "cmi5"},
     "lms.statement_consumers": {"courses", "cmi5", "competency", "jp-credits", "plans",
-                                "evaluation", "lti"},
+                                "evaluation", "lti", "assignments"},
     "lms.jobs": {"courses.certificates", "courses.transcript", "reports.completions",
                  "reports.needs"},
 }

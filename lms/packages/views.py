@@ -17,7 +17,7 @@ import datetime as dt
 import json
 import re
 from decimal import Decimal
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from flask import (
@@ -32,6 +32,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from werkzeug.security import safe_join
 from flask_login import current_user, login_required
 
 from lms.authoring.forms import CODE_RULE
@@ -186,10 +187,10 @@ def _bridge(launch: Any) -> bytes:
     data = json.dumps({"cmi": launch.initial}, separators=(",", ":"))
     # Inside <script>: nothing may close the element or open a comment.
     data = data.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    static = url_for("static", filename="")
+    client = url_for("static", filename="vendor/scorm-again/cross-frame-api.min.js")
+    bridge = url_for("static", filename="js/packages/bridge.js")
     return (f'<script>window.__lenteraScorm={data};</script>'
-            f'<script src="{static}vendor/scorm-again/cross-frame-api.min.js"></script>'
-            f'<script src="{static}js/packages/bridge.js"></script>').encode()
+            f'<script src="{client}"></script><script src="{bridge}"></script>').encode()
 
 
 @packages_bp.get("/run/<token>/<path:path>")
@@ -212,15 +213,18 @@ def content(token: str, path: str) -> Any:
     if package is None:
         abort(404)
     folder = service.packages_root() / package.folder
-    response = send_from_directory(folder, rel.as_posix(), max_age=0)
     if rel.suffix.lower() in HTML_SUFFIXES:
-        response.direct_passthrough = False
-        body = response.get_data()
+        file = safe_join(str(folder), rel.as_posix())
+        if file is None or not Path(file).is_file():
+            abort(404)
+        body = Path(file).read_bytes()
         bridge = _bridge(launch)
         match = _HEAD.search(body[:65536])
         body = body[:match.end()] + bridge + body[match.end():] if match else bridge + body
-        response.set_data(body)
+        response = current_app.response_class(body, mimetype="text/html")
         response.headers["Cache-Control"] = "no-store"
+    else:
+        response = send_from_directory(folder, rel.as_posix(), max_age=0)
     origin = current_app.config["BASE_URL"]
     response.headers["Content-Security-Policy"] = (
         f"sandbox {SANDBOX}; "

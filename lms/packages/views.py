@@ -32,8 +32,8 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from werkzeug.security import safe_join
 from flask_login import current_user, login_required
+from werkzeug.security import safe_join
 
 from lms.authoring.forms import CODE_RULE
 from lms.courses import service as courses

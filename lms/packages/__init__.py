@@ -38,6 +38,20 @@ def init_app(app: Flask) -> None:
     from lms.packages.views import packages_bp
     from lms.web import FRAMEABLE_ENDPOINTS
 
+    app.config.setdefault("PACKAGES_CONTENT_ORIGIN", "")
     app.register_blueprint(packages_bp)
+    app.before_request(_content_host_only)
     FRAMEABLE_ENDPOINTS.add("packages.content")
     register_zip_importer("scorm", is_scorm, import_scorm_zip)
+
+
+def _content_host_only() -> Any:
+    """On the content origin (``PACKAGES_CONTENT_ORIGIN``) only package files and static
+    files are served: nothing of Lentera's own pages answers there."""
+    from flask import abort, request
+
+    from lms.packages.views import on_content_host
+
+    if on_content_host() and request.endpoint not in ("packages.content", "static"):
+        abort(404)
+    return None

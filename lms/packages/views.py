@@ -52,6 +52,25 @@ _HEAD = re.compile(rb"<head(\s[^>]*)?>", re.IGNORECASE)
 SANDBOX = "allow-scripts allow-forms allow-popups allow-modals"
 
 
+def content_origin() -> str:
+    """The separate origin package files are served from (``PACKAGES_CONTENT_ORIGIN``, e.g.
+    ``https://konten.lentera.example``: another host name pointing at the same server), or
+    "" to serve them from Lentera's own host in an opaque-origin sandbox."""
+    return str(current_app.config.get("PACKAGES_CONTENT_ORIGIN") or "").rstrip("/")
+
+
+def on_content_host() -> bool:
+    origin = content_origin()
+    return bool(origin) and request.host_url.rstrip("/") == origin
+
+
+def frame_sandbox() -> str:
+    """The iframe's sandbox: with a content origin of its own the package's frames share
+    that origin (so a SCORM Driver frameset can talk to its inner frames) and still cannot
+    reach Lentera's cookies or pages; without one every document gets an opaque origin."""
+    return SANDBOX + (" allow-same-origin" if content_origin() else "")
+
+
 def _trainer() -> None:
     if not current_user.has_role(Role.TRAINER, Role.ADMIN):
         abort(403)
@@ -135,10 +154,10 @@ def play(slug: str, module_id: str) -> Any:
     modules = definition["modules"]
     index = next(i for i, m in enumerate(modules) if m["id"] == module_id)
     base = current_app.config["BASE_URL"]
-    launch_file = sco["href"] + (sco.get("parameters") or "")
     config = {
         "version": package.version,
-        "contentUrl": url_for("packages.content", token=prepared["token"], path=launch_file),
+        "contentUrl": content_origin() + url_for("packages.content", token=prepared["token"],
+                                                 path=LAUNCH_PAGE),
         "endpoint": f"{base}/xapi/",
         "auth": prepared["credential"],
         "actor": prepared["actor"],
@@ -173,8 +192,12 @@ def play(slug: str, module_id: str) -> Any:
     response = current_app.make_response(render_template(
         "packages/player.html", course=course, definition=definition, modules=modules,
         current=modules[index], sco=sco, package=package, done=done, config=config,
-        scorm_build=scorm_build, prepared=prepared, index=index))
+        scorm_build=scorm_build, prepared=prepared, index=index, sandbox=frame_sandbox()))
     response.headers["Cache-Control"] = "no-store"
+    if content_origin():
+        from lms.web import extend_csp
+
+        extend_csp("frame-src", content_origin())
     return response
 
 
@@ -193,9 +216,33 @@ def _bridge(launch: Any) -> bytes:
             f'<script src="{client}"></script><script src="{bridge}"></script>').encode()
 
 
+#: The page Lentera puts at the top of the package's frame (under the package's own
+#: token, so on the package's origin): it holds the SCORM API bridge and opens the SCO in
+#: a frame of its own. A SCO that looks for the API in its parent windows first (ADL's
+#: algorithm, Rustici's SCORM Driver) finds it here, on its own origin, before reaching
+#: Lentera's page, which it cannot read.
+LAUNCH_PAGE = "__lentera_launch.html"
+
+
+def _launch_page(launch: Any, href: str, title: str) -> bytes:
+    from markupsafe import escape
+
+    return (b'<!doctype html><html lang="id"><head><meta charset="utf-8">'
+            b'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            + f"<title>{escape(title)}</title>".encode()
+            + b"<style>html,body{margin:0;padding:0;height:100%;overflow:hidden}"
+              b"iframe{border:0;width:100%;height:100%;display:block}</style>"
+            + _bridge(launch) + b"</head><body>"
+            + f'<iframe src="{escape(href)}" title="{escape(title)}" allow="fullscreen">'
+              f"</iframe>".encode()
+            + b"</body></html>")
+
+
 @packages_bp.get("/run/<token>/<path:path>")
 def content(token: str, path: str) -> Any:
     """A file of the launched package, for the launch's token only, sandboxed."""
+    if content_origin() and not on_content_host():
+        abort(404)  # with a content origin, package files are never served from Lentera's
     launch = service.launch_by_token(token)
     if launch is None:
         abort(404)
@@ -213,7 +260,14 @@ def content(token: str, path: str) -> Any:
     if package is None:
         abort(404)
     folder = service.packages_root() / package.folder
-    if rel.suffix.lower() in HTML_SUFFIXES:
+    if rel.as_posix() == LAUNCH_PAGE:
+        index = int(sco.module_id.split("-", 1)[1]) - 1
+        item = package.structure["scos"][index]
+        response = current_app.response_class(
+            _launch_page(launch, item["href"] + (item.get("parameters") or ""),
+                         item["title"]), mimetype="text/html")
+        response.headers["Cache-Control"] = "no-store"
+    elif rel.suffix.lower() in HTML_SUFFIXES:
         file = safe_join(str(folder), rel.as_posix())
         if file is None or not Path(file).is_file():
             abort(404)
@@ -225,15 +279,19 @@ def content(token: str, path: str) -> Any:
         response.headers["Cache-Control"] = "no-store"
     else:
         response = send_from_directory(folder, rel.as_posix(), max_age=0)
-    origin = current_app.config["BASE_URL"]
+    sandbox = SANDBOX + (" allow-same-origin" if on_content_host() else "")
+    here = request.host_url.rstrip("/")  # 'self' of a sandboxed document, spelled out
     response.headers["Content-Security-Policy"] = (
-        f"sandbox {SANDBOX}; "
-        f"default-src 'self' {origin} data: blob:; "
-        f"script-src 'self' {origin} 'unsafe-inline' 'unsafe-eval' blob:; "
-        f"style-src 'self' {origin} 'unsafe-inline'; "
-        f"img-src 'self' {origin} data: blob:; media-src 'self' {origin} data: blob:; "
-        f"font-src 'self' {origin} data:; connect-src 'self' {origin}; "
-        "form-action 'none'; base-uri 'self'; frame-ancestors 'self'"
+        f"sandbox {sandbox}; "
+        f"default-src 'self' {here} data: blob:; "
+        f"script-src 'self' {here} 'unsafe-inline' 'unsafe-eval' blob:; "
+        f"style-src 'self' {here} 'unsafe-inline'; img-src 'self' {here} data: blob:; "
+        f"media-src 'self' {here} data: blob:; font-src 'self' {here} data:; "
+        f"connect-src 'self' {here}; "
+        # No frame-ancestors: a SCO's own frames sit inside the sandbox, whose opaque
+        # origin no source expression matches. The files are only reachable under the
+        # launch's unguessable token, and run sandboxed wherever they are framed.
+        "form-action 'none'; base-uri 'self'"
     )
     response.headers["Access-Control-Allow-Origin"] = "*"
     response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"

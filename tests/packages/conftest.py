@@ -9,6 +9,8 @@ import io
 import zipfile
 from typing import Any
 
+import pytest
+
 SCO_12 = """<!doctype html>
 <html lang="id"><head><meta charset="utf-8"><title>{title}</title></head>
 <body><h1>{title}</h1>
@@ -206,3 +208,13 @@ def zip_with(members: list[tuple[Any, str | bytes]]) -> bytes:
         for info, data in members:
             archive.writestr(info, data)
     return buffer.getvalue()
+
+
+@pytest.fixture
+def content_origin(live_server: Any) -> Any:
+    """Package files served from an origin of their own: ``localhost`` for the live
+    server on 127.0.0.1 (another host name, so another origin and another cookie jar)."""
+    origin = live_server.url.replace("127.0.0.1", "localhost")
+    live_server.app.config["PACKAGES_CONTENT_ORIGIN"] = origin
+    yield origin
+    live_server.app.config["PACKAGES_CONTENT_ORIGIN"] = ""

@@ -19,6 +19,8 @@ class PackageImportForm(FlaskForm):
                                       "same short name to publish a new version."))
     title = StringField(_l("Title"), validators=[Optional(), Length(max=200)],
                         description=_l("Leave empty to use the title in the package."))
+    summary = TextAreaField(_l("Summary"), validators=[Optional(), Length(max=1000)],
+                            description=_l("Leave empty to use the description in the package."))
     topic = StringField(_l("Topic"), validators=[DataRequired(), Length(max=100)])
     jp = DecimalField(_l("Learning hours (JP)"), places=1,
                       validators=[DataRequired(), NumberRange(min=0.5, max=200)])

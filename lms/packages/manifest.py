@@ -69,13 +69,15 @@ class Manifest:
     #: 2004 imsss:controlMode of the organization (choice / flow), default both allowed
     control: dict[str, bool]
     has_sequencing: bool
+    language: str = ""  # LOM general/language, e.g. "en-US" ("" when not stated)
 
     def as_dict(self) -> dict[str, Any]:
         return {"identifier": self.identifier, "version": self.version,
                 "edition": self.edition, "title": self.title,
                 "description": self.description, "organization": self.organization,
                 "scos": [s.as_dict() for s in self.scos], "tree": self.tree,
-                "control": self.control, "has_sequencing": self.has_sequencing}
+                "control": self.control, "has_sequencing": self.has_sequencing,
+                "language": self.language}
 
 
 def _local(tag: Any) -> str:
@@ -290,14 +292,16 @@ def parse_manifest(xml: bytes, files: set[str] | None = None) -> Manifest:
     lom = _descendant(root, "lom")
     general = _child(lom, "general") if lom is not None else None
     description = ""
+    language = ""
     if general is not None:
         metadata_title = _langstring(_child(general, "title"))
         description = _langstring(_child(general, "description"))
+        language = _child_text(general, "language")[:20]
     title = _child_text(org, "title") or metadata_title or identifier
     return Manifest(identifier=identifier[:200], version=version, edition=edition,
                     title=title[:200], description=description[:2000],
                     organization=org.get("identifier") or "", scos=scos, tree=tree,
-                    control=control, has_sequencing=has_sequencing)
+                    control=control, has_sequencing=has_sequencing, language=language)
 
 
 _DURATION = re.compile(r"^P(?:\d+Y)?(?:\d+M)?(?:\d+D)?(?:T(?:\d+H)?(?:\d+M)?(?:\d+(?:\.\d+)?S)?)?$")

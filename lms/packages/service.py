@@ -76,8 +76,15 @@ def is_scorm_zip(names: list[str]) -> bool:
     return any(n == MANIFEST for n in names)
 
 
+def course_language(tag: str) -> str:
+    """The course's language code from a LOM language tag ("en-US" -> "en"); "id" when
+    the package does not say or says something unusable."""
+    code = (tag or "").strip().lower()[:2]
+    return code if len(code) == 2 and code.isalpha() else "id"
+
+
 def import_package(source: Any, user: User | None, *, slug: str, jp: float, topic: str,
-                   competencies: list[dict[str, Any]], title: str = "",
+                   competencies: list[dict[str, Any]], title: str = "", summary: str = "",
                    cover: tuple[str, bytes] | None = None, cover_alt: str = "",
                    ) -> tuple[ScormPackage, Any]:
     """Import a SCORM zip as course ``slug`` (new, or a new version of a SCORM course).
@@ -97,7 +104,7 @@ def import_package(source: Any, user: User | None, *, slug: str, jp: float, topi
                                    "is not a SCORM package. Nothing was imported."))
         manifest = parse_manifest(manifest_path.read_bytes(), set(files))
         return _store(manifest, folder, user, slug=slug, jp=jp, topic=topic,
-                      competencies=competencies, title=title, cover=cover,
+                      competencies=competencies, title=title, summary=summary, cover=cover,
                       cover_alt=cover_alt)
     except BaseException:
         shutil.rmtree(target, ignore_errors=True)
@@ -121,7 +128,7 @@ def _check_owner(slug: str, user: User | None) -> None:
 
 
 def _store(manifest: Any, folder: str, user: User | None, *, slug: str, jp: float,
-           topic: str, competencies: list[dict[str, Any]], title: str,
+           topic: str, competencies: list[dict[str, Any]], title: str, summary: str,
            cover: tuple[str, bytes] | None, cover_alt: str) -> tuple[ScormPackage, Any]:
     from lms.courses import service as courses
     from lms.courses.format import CourseFile
@@ -132,9 +139,12 @@ def _store(manifest: Any, folder: str, user: User | None, *, slug: str, jp: floa
         f"SCORM 2004 {manifest.edition}".strip()
     meta: dict[str, Any] = {
         "slug": slug, "title": title,
-        "summary": (manifest.description or title)[:1000],
-        "description": manifest.description, "jp": jp, "level": "dasar",
-        "language": "id", "topic": topic, "tags": ["scorm"],
+        # The summary the trainer gives, else the package's description, else what it is.
+        "summary": (summary.strip() or manifest.description
+                    or f"{version_label} · {len(manifest.scos)} SCO")[:1000],
+        "description": manifest.description if summary.strip() else "",
+        "jp": jp, "level": "dasar",
+        "language": course_language(manifest.language), "topic": topic, "tags": ["scorm"],
         "competencies": competencies,
         "completion": {"modules": "all", "quizzes": "none"},
     }

@@ -112,7 +112,8 @@ def index() -> Any:
                     package, version = service.import_package(
                         form.package.data.stream, current_user, slug=form.slug.data.strip(),
                         jp=float(form.jp.data or Decimal(1)), topic=form.topic.data.strip(),
-                        competencies=targets, title=form.title.data or "", cover=cover,
+                        competencies=targets, title=form.title.data or "",
+                        summary=form.summary.data or "", cover=cover,
                         cover_alt=form.cover_alt.data or "")
                 except LmsError as exc:
                     get_session().rollback()

@@ -102,6 +102,22 @@ def test_scorm_12_suspend_resume_on_another_device_and_complete(
     else:  # the package's frame cannot read Lentera's page (another origin)
         assert page.locator("#scorm-frame").get_attribute("src").startswith(
             live_server.url.replace("127.0.0.1", "localhost"))
+    # The package's scripts cannot read the learner's cookies nor Lentera's pages.
+    sco = next(f for f in page.frames if f.url.endswith("/sco1.html"))
+    probe = sco.evaluate("""async (base) => {
+        const out = {cookie: "", pages: []};
+        try { out.cookie = document.cookie; } catch (e) { out.cookie = "blocked"; }
+        for (const url of ["/courses/", base + "/courses/", base + "/packages/"]) {
+            try {
+                const r = await fetch(url, {credentials: "include"});
+                const text = await r.text();
+                out.pages.push(r.status + ":" + text.includes("Peserta Uji"));
+            } catch (e) { out.pages.push("blocked"); }
+        }
+        return out;
+    }""", live_server.url)
+    assert probe["cookie"] in ("", "blocked")  # no session cookie readable
+    assert all(p == "blocked" or p.endswith(":false") for p in probe["pages"]), probe
     frame.get_by_role("button", name="Tunda").click()
     page.get_by_text("Bagian ini selesai.").wait_for()
 

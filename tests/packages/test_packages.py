@@ -77,6 +77,11 @@ def test_unsafe_or_missing_launch_files_are_refused_in_indonesian(
         assert needle in str(refused.value.message)
 
 
+def test_the_course_language_comes_from_the_package() -> None:
+    assert [service.course_language(t) for t in ("en-US", "id", "", "x-none", "EN")] == \
+        ["en", "id", "id", "id", "en"]
+
+
 def test_broken_xml_and_entities_are_refused(app: Any) -> None:
     with app.test_request_context():
         for xml in (b"<manifest><organizations>", b"<!DOCTYPE m [<!ENTITY a 'x'>]><m>&a;</m>"):
@@ -97,6 +102,7 @@ def test_the_import_form_makes_a_course_with_one_module_per_sco(
     assert response.status_code == 303
     course = db.scalar(sa.select(Course).where(Course.slug == "etika-scorm"))
     assert course.jp == 2 and course.competencies == [{"code": "M.05", "level": 2}]
+    assert course.summary == "SCORM 1.2 · 2 SCO" and course.language == "id"
     page = client.get("/courses/etika-scorm").get_data(as_text=True)
     assert "Pelajaran 1" in page and "Pelajaran 2" in page
     # The same zip again changes nothing; another one is version 2.

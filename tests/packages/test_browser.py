@@ -175,3 +175,30 @@ def test_scorm_2004_flow_navigation_moves_to_the_next_sco(
         Statement.verb_id == ADL + "scored")).all()
     assert scored and scored[0]["result"]["score"] == {"raw": 100, "min": 0, "max": 100,
                                                       "scaled": 1}
+
+
+def test_scorm_12_contents_list_saves_and_moves_between_scos(
+        page: Any, live_server: Any, people: dict[str, Any], tmp_path: Path) -> None:
+    import_package(page, tmp_path, scorm12_zip(scos=2), "etika-multi", "multi.zip")
+    sign_in(page, "peserta@scorm.lentera.local")
+    page.goto("/courses/etika-multi")
+    page.get_by_role("button", name="Daftar gratis").click()
+    page.wait_for_url("**/packages/etika-multi/sco-1")
+    frame = sco_frame(page)
+    frame.get_by_label("Berapa JP minimal setahun?").fill("19")
+    frame.get_by_role("button", name="Jawab").click()
+    page.get_by_text("Kemajuan Anda tersimpan.").wait_for()
+    # Leaving by the contents list suspends the part first: it resumes with its answer.
+    page.locator("#scorm-toc").get_by_role("link", name="Pelajaran 2").click()
+    page.wait_for_url("**/packages/etika-multi/sco-2")
+    assert sco_frame(page).locator("#entry").inner_text() == "Masuk: ab-initio"
+    page.get_by_role("link", name="Bagian sebelumnya").click()
+    page.wait_for_url("**/packages/etika-multi/sco-1")
+    again = sco_frame(page)
+    again.locator("#entry").filter(has_text="Masuk: resume").wait_for()
+    assert again.locator("#saved").inner_text() == "Tersimpan: jawaban=19"
+    get_session().expire_all()
+    failed = get_session().scalars(sa.select(Statement.data).where(
+        Statement.verb_id == ADL + "responded")).all()
+    assert failed and failed[0]["result"] == {"response": "19", "success": False}
+    assert failed[0]["object"]["definition"]["correctResponsesPattern"] == ["20"]

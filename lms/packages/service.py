@@ -291,9 +291,13 @@ def launch(user: User, package: ScormPackage, sco_row: ScormSco, sco: dict[str, 
         or (package.version == "1.2" and previous.get("exit") in ("", None)
             and (previous.get("cmi") or {}).get("cmi.core.lesson_status")
             not in ("completed", "passed", "failed")))
-    if resume:
+    limit = sco.get("attempt_limit")
+    # SCORM 2004 limitConditions attemptLimit: once every attempt is used, the last one
+    # opens for review (nothing the learner does then is recorded).
+    exhausted = not resume and bool(limit) and len(attempts) >= int(limit or 0)
+    if resume or exhausted:
         attempt = attempts[-1]
-        cmi = {k: v for k, v in (previous.get("cmi") or {}).items()
+        cmi = {k: v for k, v in ((previous or {}).get("cmi") or {}).items()
                if isinstance(k, str) and isinstance(v, (str, int, float))}
     else:
         attempt = f"{sco_row.sco_iri}/attempt/{uuid.uuid4()}"
@@ -303,8 +307,8 @@ def launch(user: User, package: ScormPackage, sco_row: ScormSco, sco: dict[str, 
         cmi = {}
     learner_id = str(getattr(user, "nip", "") or user.id)
     done = _status(registration, sco_row.id)
-    credit_mode = ("no-credit", "review") if done is not None and done.satisfied and not resume \
-        else ("credit", "normal")
+    credit_mode = ("no-credit", "review") if exhausted or (
+        done is not None and done.satisfied and not resume) else ("credit", "normal")
     if package.version == "1.2":
         fixed = {
             "cmi.core.student_id": learner_id, "cmi.core.student_name": student_name(user),
@@ -346,7 +350,7 @@ def launch(user: User, package: ScormPackage, sco_row: ScormSco, sco: dict[str, 
     return {"token": token, "launch": record, "resume": resume, "attempt": attempt,
             "attempt_number": attempts.index(attempt) + 1, "initial": initial,
             "actor": actor, "credential": credential, "sco_iri": sco_row.sco_iri,
-            "mode": credit_mode[1],
+            "mode": credit_mode[1], "exhausted": exhausted, "attempt_limit": limit,
             "reported": (previous.get("reported") or {}) if resume and previous else {}}
 
 

@@ -169,6 +169,7 @@ def play(slug: str, module_id: str) -> Any:
         "courseIri": f"{base}/courses/{slug}",
         "initial": prepared["initial"],
         "resume": prepared["resume"],
+        "mode": prepared["mode"],
         "reported": prepared["reported"],
         "masteryOverride": package.version == "1.2" and sco.get("mastery_score") is not None,
         "flow": package.structure.get("control", {}).get("flow", True),

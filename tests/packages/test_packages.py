@@ -294,3 +294,29 @@ def test_the_launch_credential_writes_only_about_its_sco(
                           _statement(first, "completed", other)])
     assert db.scalar(sa.select(Completion)) is None
     assert db.scalar(sa.select(sa.func.count()).select_from(ScormLaunch)) == 1
+
+
+def test_a_used_up_attempt_limit_opens_the_last_attempt_for_review(
+        app: Any, db: Any, client: Any, login_as: Any) -> None:
+    login_as("trainer")
+    assert _import(client, scorm2004_zip(), slug="etika-2004").status_code == 303
+    login_as("learner")
+    client.post("/courses/etika-2004/enrol")
+    attempts = []
+    for _ in range(3):  # attemptLimit="3" in the manifest
+        cfg = _launch(client, slug="etika-2004")
+        assert cfg["mode"] == "normal"
+        attempts.append(cfg["attempt"])
+        url = ("/xapi/activities/state?stateId=" + quote(service.ATTEMPT_STATE, safe="")
+               + "&activityId=" + quote(cfg["attempt"], safe="")
+               + "&agent=" + quote(json.dumps(cfg["actor"]), safe="")
+               + "&registration=" + cfg["registration"])
+        done = {"exit": "normal", "cmi": {"cmi.location": "akhir"}}
+        assert client.put(url, data=json.dumps(done), headers={
+            **XAPI, "Authorization": cfg["auth"]}).status_code == 204
+    assert len(set(attempts)) == 3
+    page = client.get("/packages/etika-2004/sco-1").get_data(as_text=True)
+    assert "Anda sudah memakai semua 3 percobaan" in page
+    cfg = json.loads(page.split('id="scorm-launch">', 1)[1].split("</script>", 1)[0])
+    assert cfg["attempt"] == attempts[-1] and cfg["initial"]["cmi.mode"] == "review"
+    assert cfg["initial"]["cmi.location"] == "akhir"

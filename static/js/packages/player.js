@@ -33,6 +33,8 @@
   window.API = api;  /* for a SCO that finds the API by walking up (not across the sandbox) */
   api.loadFromFlattenedJSON(cfg.initial, "");
 
+  /* Review (the part is done, or every attempt is used): the SCO runs, nothing is kept. */
+  var review = cfg.mode === "review";
   var started = Date.now();
   var initialized = false;
   var finished = false;
@@ -223,6 +225,7 @@
   }
 
   function persist(terminating, forceSuspend) {
+    if (review) { return queue; }
     var v = flat();
     var exit = forceSuspend ? "suspend" : (v[M.exit] || "");
     var doc = {
@@ -266,6 +269,7 @@
   api.on(M.init, function () {
     if (initialized) { return; }
     initialized = true;
+    if (review) { return; }
     var first = [statement(cfg.resume ? "resumed" : "initialized")];
     queue = queue.then(function () {
       return send("statements", { method: "POST", headers: { "Content-Type": "application/json" },

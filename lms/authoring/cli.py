@@ -31,7 +31,8 @@ ZIP_IMPORTERS: dict[str, tuple[Callable[[list[str]], bool],
 def register_zip_importer(name: str, detect: Callable[[list[str]], bool],
                           run: Callable[[Path, dict[str, Any]], Any]) -> None:
     """Let ``lms import-courses FILE.zip`` import zips ``detect`` recognises with ``run``
-    (which prints what it did and raises LmsError when the zip is refused)."""
+    (which prints what it did and raises LmsError when the zip is refused; with
+    ``options["check"]`` it only checks the zip and keeps nothing)."""
     ZIP_IMPORTERS[name] = (detect, run)
 
 
@@ -81,13 +82,12 @@ def wrap_import_courses(app: Flask) -> None:
         importer = _importer_for(path)
         try:
             if importer is not None:
-                if check:
-                    click.secho(f"{path}: --check is not available for this kind of package.",
-                                fg="red", err=True)
-                    sys.exit(2)
                 importer(path, {"slug": slug, "title": title, "jp": jp, "topic": topic,
-                                "competency": competency})
-                get_session().commit()
+                                "competency": competency, "check": check})
+                if check:
+                    get_session().rollback()
+                else:
+                    get_session().commit()
                 return
             with path.open("rb") as handle:
                 if check:

@@ -30,7 +30,15 @@ def _competencies(values: tuple[str, ...]) -> list[dict[str, Any]]:
 
 
 def import_scorm_zip(path: Path, options: dict[str, Any]) -> str:
-    """Import one SCORM zip; returns the line to print. Raises LmsError when refused."""
+    """Import one SCORM zip (with ``check``: only check it); returns the course slug.
+    Raises LmsError when refused."""
+    if options.get("check"):
+        with path.open("rb") as handle:
+            manifest = service.check_package(handle)
+        label = "SCORM 1.2" if manifest.version == "1.2" else \
+            f"SCORM 2004 {manifest.edition}".strip()
+        click.echo(f"{path.name}: valid {label} package, {len(manifest.scos)} item(s).")
+        return ""
     with path.open("rb") as handle:
         package, version = service.import_package(
             handle, None, slug=options.get("slug") or _slug_of(path),

@@ -111,6 +111,21 @@ def import_package(source: Any, user: User | None, *, slug: str, jp: float, topi
         raise
 
 
+def check_package(source: Any) -> Any:
+    """Check a SCORM zip as the import does (archive rules, manifest, launch files) and
+    keep nothing; returns the manifest. Raises ValidationError with the reason."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="scorm-check-") as tmp:
+        target = Path(tmp) / "package"
+        files = extract_archive(source, target)
+        manifest_path = target / MANIFEST
+        if not manifest_path.is_file():
+            raise ManifestError(_l("This zip has no imsmanifest.xml at its top level, so it "
+                                   "is not a SCORM package. Nothing was imported."))
+        return parse_manifest(manifest_path.read_bytes(), set(files))
+
+
 def _check_owner(slug: str, user: User | None) -> None:
     from lms.courses.models import Course
 

@@ -156,6 +156,10 @@ def test_import_courses_cli_dispatches_scorm_zips(app: Any, db: Any, runner: Any
                                                   tmp_path: Path) -> None:
     path = tmp_path / "Etika ASN 2004.zip"
     path.write_bytes(scorm2004_zip())
+    checked = runner.invoke(args=["import-courses", str(path), "--check"])
+    assert checked.exit_code == 0, checked.output
+    assert "valid SCORM 2004 4th package, 2 item(s)" in checked.output
+    assert db.scalar(sa.select(sa.func.count()).select_from(ScormPackage)) == 0
     result = runner.invoke(args=["import-courses", str(path), "--jp", "3",
                                  "--competency", "M.05:2"])
     assert result.exit_code == 0, result.output

@@ -147,7 +147,10 @@ def test_a_huge_member_is_refused(app: Any, db: Any, client: Any, login_as: Any)
 
 
 def test_learners_may_not_import(client: Any, login_as: Any) -> None:
+    login_as("trainer")
+    assert 'href="/packages/">Paket SCORM</a>' in client.get("/").get_data(as_text=True)
     login_as("learner")
+    assert "Paket SCORM" not in client.get("/").get_data(as_text=True)
     assert client.get("/packages/").status_code == 403
     assert _import(client, scorm12_zip()).status_code == 403
 

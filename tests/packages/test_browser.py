@@ -138,6 +138,8 @@ def test_scorm_12_suspend_resume_on_another_device_and_complete(
     device.wait_for_url("**/courses/etika-scorm12")
     device.get_by_text("Diselesaikan pada").wait_for()
     assert device.get_by_role("link", name="Unduh sertifikat").is_visible()
+    if origin == "sandbox":
+        shoot(device, "course-completed")
     other.close()
 
     get_session().expire_all()
@@ -147,6 +149,13 @@ def test_scorm_12_suspend_resume_on_another_device_and_complete(
         assert ADL + verb in verbs, verb
     completion = get_session().scalar(sa.select(Completion))
     assert completion is not None and completion.jp == 2
+    # The competency engine took the completion as evidence for the course's target.
+    from lms.competency.models import Competency, Evidence
+
+    evidence = get_session().scalar(sa.select(Evidence).join(
+        Competency, Competency.id == Evidence.competency_id).where(
+        Competency.code == "M.05", Evidence.user_id == people["learner"].id))
+    assert evidence is not None and evidence.level == 2
     page.goto("/competency/")
     assert page.get_by_text("M.05").first.is_visible()
 

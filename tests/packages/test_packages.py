@@ -327,3 +327,23 @@ def test_a_used_up_attempt_limit_opens_the_last_attempt_for_review(
     cfg = json.loads(page.split('id="scorm-launch">', 1)[1].split("</script>", 1)[0])
     assert cfg["attempt"] == attempts[-1] and cfg["initial"]["cmi.mode"] == "review"
     assert cfg["initial"]["cmi.location"] == "akhir"
+
+
+def test_a_cover_image_goes_with_the_course(app: Any, db: Any, client: Any,
+                                             login_as: Any) -> None:
+    png = bytes.fromhex("89504e470d0a1a0a") + b"\0" * 32
+    login_as("trainer")
+    response = _import(client, scorm12_zip(), cover=(io.BytesIO(png), "sampul.png"),
+                       cover_alt="Kantor BKPSDM")
+    assert response.status_code == 303
+    course = db.scalar(sa.select(Course).where(Course.slug == "etika-scorm"))
+    assert course.cover == "gambar/sampul.png" and course.cover_alt == "Kantor BKPSDM"
+    with client.get(f"/courses/etika-scorm/files/1/{course.cover}") as image:
+        assert image.status_code == 200 and image.data == png
+    # Not an image: refused, nothing kept.
+    login_as("trainer")
+    refused = _import(client, scorm12_zip(), slug="etika-lain",
+                      cover=(io.BytesIO(b"bukan gambar"), "sampul.png"))
+    assert refused.status_code == 400 and "Sampul berupa gambar" in refused.get_data(
+        as_text=True)
+    assert db.scalar(sa.select(Course).where(Course.slug == "etika-lain")) is None

@@ -21,6 +21,8 @@ MODULES = (
     "lms.courses",
     "lms.quizzes",
     "lms.authoring",
+    # SCORM 1.2 / 2004 packages as courses (after authoring: its zip importer).
+    "lms.packages",
     "lms.reports",
     # The development loop: e-mail outbox first (the others notify through it), then
     # assessment, development plans, training evaluation, community, portable credentials.

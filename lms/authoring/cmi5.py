@@ -572,6 +572,28 @@ def check_session_statement(statement: dict[str, Any]) -> str | None:
     return None
 
 
+def check_session_open(session_id: str) -> str | None:
+    """For the LRS (a launch session check, :func:`lms.xapi.auth.register_session_check`):
+    why the launch credential of this session no longer works, or None.
+
+    After the session was abandoned, or terminated and the grace period for statements on
+    their way has passed (cmi5 §9.3.8), the credential is refused for every request: a
+    new session needs a new launch."""
+    record = get_session().scalar(sa.select(Cmi5Launch)
+                                  .where(Cmi5Launch.session_id == session_id))
+    if record is None or record.ended is None:
+        return None
+    if record.ended == "abandoned":
+        return (f"cmi5 session {session_id} was abandoned; its launch credential no longer "
+                "works. Launch the AU again.")
+    grace = float(current_app.config.get("CMI5_TERMINATED_GRACE_SECONDS", 60))
+    if record.ended_at is not None and \
+            (utcnow() - _aware(record.ended_at)).total_seconds() > grace:
+        return (f"cmi5 session {session_id} was terminated; its launch credential no longer "
+                "works. Launch the AU again.")
+    return None
+
+
 def _parse_time(value: Any) -> dt.datetime | None:
     if not isinstance(value, str):
         return None

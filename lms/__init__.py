@@ -21,6 +21,8 @@ MODULES = (
     "lms.courses",
     "lms.quizzes",
     "lms.authoring",
+    # H5P packages as course modules (after authoring: its archive checks).
+    "lms.h5p",
     "lms.reports",
     # The development loop: e-mail outbox first (the others notify through it), then
     # assessment, development plans, training evaluation, community, portable credentials.

@@ -126,7 +126,7 @@ class LessonFrontMatter(_Strict):
         None, description="Module id; defaults to the file name without extension"
     )
     title: Text
-    kind: Literal["lesson", "video", "embed"] = "lesson"
+    kind: Literal["lesson", "video", "embed", "h5p"] = "lesson"
     minutes: int | None = Field(None, ge=1, le=600, description="Expected study time")
     video: str | None = Field(
         None,
@@ -136,6 +136,9 @@ class LessonFrontMatter(_Strict):
         None, description="kind embed: an https URL on an allowed host (H5P, forms...)"
     )
     height: int = Field(480, ge=200, le=2000, description="Height of the embedded frame in pixels")
+    h5p: str | None = Field(
+        None, description="kind h5p: an .h5p file in the course folder, played by Lentera"
+    )
 
     @model_validator(mode="after")
     def _media_matches_kind(self) -> LessonFrontMatter:
@@ -143,6 +146,8 @@ class LessonFrontMatter(_Strict):
             raise ValueError("a video lesson needs 'video' [video_required]")
         if self.kind == "embed" and not self.embed:
             raise ValueError("an embed lesson needs 'embed' [embed_required]")
+        if self.kind == "h5p" and not self.h5p:
+            raise ValueError("an h5p lesson needs 'h5p', an .h5p file [h5p_required]")
         return self
 
 
@@ -743,6 +748,20 @@ def _load_lesson(
             assets,
             VIDEO_SUFFIXES,
         )
+    if front.h5p:
+        if "://" in front.h5p or front.h5p.startswith("//"):
+            errors.append(
+                FormatError(
+                    rel, located.line_of(("h5p",)), "h5p",
+                    f"{front.h5p}: an H5P package must be a file in the course folder",
+                    "file_exists",
+                )
+            )
+        else:
+            _check_media_ref(
+                front.h5p, folder, rel, located.line_of(("h5p",)), "h5p", allowed_hosts,
+                errors, assets, (".h5p",),
+            )
     if front.embed and not embed_host_allowed(front.embed, allowed_hosts):
         errors.append(
             FormatError(
@@ -762,6 +781,7 @@ def _load_lesson(
         "video": front.video,
         "embed": front.embed,
         "height": front.height,
+        **({"h5p": front.h5p} if front.h5p else {}),
         "body": body,
     }
 
@@ -860,7 +880,7 @@ def load_course_folder(
     if course.cover:
         _check_cover(course.cover, folder, course_rel, located.line_of(("cover",)), errors, assets)
     ids = {m["id"]: m["kind"] for m in modules}
-    for key, kinds in (("modules", {"lesson", "video", "embed"}), ("quizzes", {"quiz"})):
+    for key, kinds in (("modules", {"lesson", "video", "embed", "h5p"}), ("quizzes", {"quiz"})):
         wanted = getattr(course.completion, key)
         if isinstance(wanted, list):
             for i, module_id in enumerate(wanted):

@@ -61,10 +61,12 @@ BUILTINS: dict[str, dict[str, tuple[str, str]]] = {
         "embed": ("lms.courses", "lms.plugins.builtin:Embed"),
         "quiz": ("lms.courses", "lms.plugins.builtin:Quiz"),
         "cmi5": ("lms.authoring", "lms.authoring:Cmi5ContentType"),
+        "h5p": ("lms.h5p", "lms.h5p:H5PContentType"),
     },
     "lms.statement_consumers": {
         "courses": ("lms.courses", "lms.courses.ledger:LearningLedger"),
         "cmi5": ("lms.authoring", "lms.authoring.cmi5:Cmi5Consumer"),
+        "h5p": ("lms.h5p", "lms.h5p.consumer:H5PConsumer"),
         "competency": ("lms.competency", "lms.competency:competency_consumer"),
         "jp-credits": ("lms.reports", "lms.reports.training:JpLedger"),
         "plans": ("lms.plans", "lms.plans.tracking:PlanTracker"),

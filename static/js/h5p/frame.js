@@ -1,0 +1,80 @@
+// The H5P player frame (sandboxed: an opaque origin without Lentera's cookies).
+// Plays the package with h5p-standalone and sends the xAPI statements H5P emits to the
+// LRS with the launch credential of this module, as the launched learner, in the
+// learner's registration and launch session. Tells the page around it (postMessage)
+// whether each statement was recorded and when the activity was completed.
+(function () {
+  "use strict";
+  var SESSION_EXT = "https://w3id.org/xapi/cmi5/context/extensions/sessionid";
+  var cfg = null;
+  try {
+    cfg = JSON.parse(decodeURIComponent(location.hash.slice(1)));
+  } catch (e) {
+    cfg = null;
+  }
+  var errorBox = document.getElementById("h5p-error");
+  if (!cfg || !cfg.auth || !window.H5PStandalone) {
+    errorBox.hidden = false;
+    errorBox.textContent = "H5P tidak dapat dimuat.";
+    return;
+  }
+  history.replaceState(null, "", location.pathname); // the credential leaves the address
+
+  function tell(kind, detail) {
+    window.parent.postMessage({ source: "lentera-h5p", kind: kind, detail: detail || null },
+                              cfg.parent);
+  }
+
+  function completes(statement) {
+    var verb = (statement.verb && statement.verb.id) || "";
+    var result = statement.result || {};
+    var root = statement.object && statement.object.id === cfg.activity;
+    return root && (/\/(completed|passed)$/.test(verb) || result.completion === true);
+  }
+
+  var queue = Promise.resolve();
+  function send(original) {
+    var verb = (original.verb && original.verb.id) || "";
+    if (/\/interacted$/.test(verb)) return; // every click: noise for the record
+    var statement = JSON.parse(JSON.stringify(original));
+    statement.actor = cfg.actor;
+    var context = statement.context || {};
+    context.registration = cfg.registration;
+    context.extensions = context.extensions || {};
+    context.extensions[SESSION_EXT] = cfg.session;
+    statement.context = context;
+    delete statement.authority;
+    queue = queue.then(function () {
+      return fetch(cfg.endpoint + "statements", {
+        method: "POST",
+        headers: { "Authorization": cfg.auth, "X-Experience-API-Version": "1.0.3",
+                   "Content-Type": "application/json" },
+        body: JSON.stringify(statement)
+      }).then(function (response) {
+        if (!response.ok) throw new Error("LRS " + response.status);
+        tell(completes(statement) ? "completed" : "recorded", verb);
+      }).catch(function () {
+        tell("failed", verb);
+      });
+    });
+  }
+
+  var container = document.getElementById("h5p-container");
+  new window.H5PStandalone.H5P(container, {
+    h5pJsonPath: cfg.content,
+    frameJs: cfg.player + "/frame.bundle.js",
+    frameCss: cfg.player + "/styles/h5p.css",
+    xAPIObjectIRI: cfg.activity,
+    frame: false, copyright: false, export: false, embed: false, icon: false,
+    fullScreen: false
+  }).then(function () {
+    window.H5P.externalDispatcher.on("xAPI", function (event) {
+      send(event.data.statement);
+    });
+    tell("ready");
+  }).catch(function () {
+    errorBox.hidden = false;
+    errorBox.textContent = "H5P tidak dapat dimuat.";
+    tell("error");
+  });
+})();

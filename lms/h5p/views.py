@@ -172,5 +172,5 @@ def content(key: str, path: str) -> Any:
 @h5p_bp.get("/player/<path:path>")
 def player(path: str) -> Any:
     """The vendored h5p-standalone player (main and frame bundles, styles, fonts)."""
-    return _send(Path(current_app.static_folder or "static") / "vendor" / "h5p-standalone",
-                 path)
+    return _send(Path(current_app.static_folder or "static") / "vendor" / "h5p-standalone"
+                 / "dist", path)

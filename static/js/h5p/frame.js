@@ -3,7 +3,32 @@
 // LRS with the launch credential of this module, as the launched learner, in the
 // learner's registration and launch session. Tells the page around it (postMessage)
 // whether each statement was recorded and when the activity was completed.
+
+// The frame is an opaque origin, where reading localStorage or sessionStorage throws;
+// H5P reads them (its copy and paste), so they are kept in memory for this page here.
 (function () {
+  "use strict";
+  function memoryStorage() {
+    var items = {};
+    return {
+      getItem: function (k) { return Object.prototype.hasOwnProperty.call(items, k) ? items[k] : null; },
+      setItem: function (k, v) { items[k] = String(v); },
+      removeItem: function (k) { delete items[k]; },
+      clear: function () { items = {}; },
+      key: function (i) { return Object.keys(items)[i] || null; },
+      get length() { return Object.keys(items).length; }
+    };
+  }
+  ["localStorage", "sessionStorage"].forEach(function (name) {
+    try {
+      void window[name];
+    } catch (e) {
+      Object.defineProperty(window, name, { value: memoryStorage(), configurable: true });
+    }
+  });
+})();
+
+window.addEventListener("load", function () {
   "use strict";
   var SESSION_EXT = "https://w3id.org/xapi/cmi5/context/extensions/sessionid";
   var cfg = null;
@@ -65,6 +90,7 @@
     frameJs: cfg.player + "/frame.bundle.js",
     frameCss: cfg.player + "/styles/h5p.css",
     xAPIObjectIRI: cfg.activity,
+    embedType: "div", // the frame is the sandbox already; no second frame inside it
     frame: false, copyright: false, export: false, embed: false, icon: false,
     fullScreen: false
   }).then(function () {
@@ -72,9 +98,10 @@
       send(event.data.statement);
     });
     tell("ready");
-  }).catch(function () {
+  }).catch(function (error) {
+    console.error("H5P", error);
     errorBox.hidden = false;
     errorBox.textContent = "H5P tidak dapat dimuat.";
     tell("error");
   });
-})();
+});

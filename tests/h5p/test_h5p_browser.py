@@ -91,3 +91,15 @@ def test_h5p_true_false_plays_records_and_completes(
     frame.get_by_text("Benar", exact=True).click()
     frame.get_by_role("button", name="Periksa").click()
     _check_recorded(page)
+
+
+def test_the_sample_courses_h5p_package_plays_records_and_completes(
+        page: Any, learner: Any, live_server: Any, runner: Any, tmp_path: Path,
+        sample_h5p: bytes) -> None:
+    frame = _play(page, runner, tmp_path, sample_h5p)
+    question = frame.get_by_text("Hadiah dari pemohon izin")
+    question.wait_for()
+    assert question.is_visible()
+    frame.get_by_text("Benar", exact=True).click()
+    frame.get_by_role("button", name="Periksa").click()
+    _check_recorded(page)

@@ -625,6 +625,22 @@ def _check_media_ref(
     assets[PurePosixPath(ref).as_posix().lstrip("./")] = target
 
 
+def _check_h5p(ref: str, folder: Path, rel: str, line: int, errors: list[FormatError]) -> None:
+    """An .h5p file of the course is a package H5P can play (lms.h5p.package checks it)."""
+    target = _asset_path(folder, ref)
+    if target is None or not target.is_file() or target.suffix.lower() != ".h5p":
+        return  # reported by _check_media_ref
+    from lms.errors import LmsError
+    from lms.h5p.package import MAX_BYTES, check_bytes
+
+    if target.stat().st_size > MAX_BYTES:
+        return  # the course format's own size limit reports it
+    try:
+        check_bytes(target.read_bytes())
+    except LmsError as exc:
+        errors.append(FormatError(rel, line, "h5p", f"{ref}: {exc.message}", "h5p_package"))
+
+
 def image_content_matches(suffix: str, data: bytes) -> bool:
     """True when an image file's bytes are of the type its suffix names."""
     suffix = suffix.lower()
@@ -762,6 +778,7 @@ def _load_lesson(
                 front.h5p, folder, rel, located.line_of(("h5p",)), "h5p", allowed_hosts,
                 errors, assets, (".h5p",),
             )
+            _check_h5p(front.h5p, folder, rel, located.line_of(("h5p",)), errors)
     if front.embed and not embed_host_allowed(front.embed, allowed_hosts):
         errors.append(
             FormatError(

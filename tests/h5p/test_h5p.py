@@ -184,3 +184,15 @@ def test_another_learner_and_a_missing_package(
     page = client.get("/courses/latihan-h5p/modules/01-latihan")
     assert page.status_code == 200 and "Berkas H5P modul ini tidak ditemukan" in \
         page.get_data(as_text=True)
+
+
+def test_a_course_folder_with_a_broken_h5p_package_is_refused(
+        app: Any, db: Any, runner: Any, tmp_path: Path) -> None:
+    folder = course_folder(tmp_path, h5p_file({"content/content.json": {}}))
+    result = runner.invoke(args=["import-courses", str(folder)])
+    assert result.exit_code != 0
+    assert "latihan.h5p" in result.output and "h5p.json" in result.output
+    db.expire_all()
+    from lms.courses.models import Course
+
+    assert db.scalar(sa.select(sa.func.count()).select_from(Course)) == 0

@@ -90,6 +90,10 @@ def _play(slug: str, module: dict[str, Any]) -> Any:
     base = current_app.config["BASE_URL"]
     frame_url = None
     if error is None:
+        from lms.courses.journey import Journey
+
+        # Opened: the module is in progress, like a lesson that was opened.
+        Journey(current_user, course, version, enrollment).experienced(module)
         activity = activity_iri(slug, module["id"])
         actor = actor_for(current_user)
         session_id = str(uuid.uuid4())

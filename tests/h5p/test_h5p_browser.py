@@ -13,10 +13,11 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from playwright.sync_api import expect
 
 from lms.courses.models import Completion
 from lms.db import get_session
-from lms.xapi.models import Statement
+from lms.xapi.models import Document, Statement
 from tests import factories
 from tests.h5p.conftest import course_folder
 
@@ -103,3 +104,15 @@ def test_the_sample_courses_h5p_package_plays_records_and_completes(
     frame.get_by_text("Benar", exact=True).click()
     frame.get_by_role("button", name="Periksa").click()
     _check_recorded(page)
+    # Opened again (another page, or another device): the answer given is still there,
+    # kept in the LRS State API for this learner, registration and activity.
+    for _ in range(25):
+        get_session().expire_all()
+        doc = get_session().scalar(sa.select(Document).where(Document.document_id == "h5p.state"))
+        if doc is not None:
+            break
+        page.wait_for_timeout(200)
+    assert doc is not None and b"answer" in doc.content
+    page.goto("/courses/latihan-h5p/modules/01-latihan")
+    expect(page.frame_locator("#h5p-frame").get_by_role("radio", name="Benar")) \
+        .to_have_attribute("aria-checked", "true")

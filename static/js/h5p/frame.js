@@ -84,24 +84,71 @@ window.addEventListener("load", function () {
     });
   }
 
-  var container = document.getElementById("h5p-container");
-  new window.H5PStandalone.H5P(container, {
-    h5pJsonPath: cfg.content,
-    frameJs: cfg.player + "/frame.bundle.js",
-    frameCss: cfg.player + "/styles/h5p.css",
-    xAPIObjectIRI: cfg.activity,
-    embedType: "div", // the frame is the sandbox already; no second frame inside it
-    frame: false, copyright: false, export: false, embed: false, icon: false,
-    fullScreen: false
-  }).then(function () {
-    window.H5P.externalDispatcher.on("xAPI", function (event) {
-      send(event.data.statement);
+  // The learner's place in the content (H5P's "current state") is kept in the LRS State
+  // API, per learner, registration and activity: read before the content starts, written
+  // after each statement, every 15 seconds when it changed, and when the page is left.
+  var STATE_ID = "h5p.state";
+  var stateUrl = cfg.endpoint + "activities/state?" + new URLSearchParams({
+    stateId: STATE_ID, activityId: cfg.activity, agent: JSON.stringify(cfg.actor),
+    registration: cfg.registration
+  }).toString();
+  var stateHeaders = { "Authorization": cfg.auth, "X-Experience-API-Version": "1.0.3" };
+  var lastSaved = null;
+  function saveState(keepalive) {
+    var instance = window.H5P && window.H5P.instances && window.H5P.instances[0];
+    if (!instance || typeof instance.getCurrentState !== "function") return;
+    var state;
+    try {
+      state = JSON.stringify(instance.getCurrentState() || {});
+    } catch (e) {
+      return;
+    }
+    if (state === lastSaved) return;
+    lastSaved = state;
+    fetch(stateUrl, {
+      method: "PUT", keepalive: !!keepalive, body: state,
+      headers: Object.assign({ "Content-Type": "application/json" }, stateHeaders)
+    }).catch(function () { lastSaved = null; });
+  }
+
+  fetch(stateUrl, { headers: stateHeaders }).then(function (response) {
+    return response.ok ? response.text() : null;
+  }).catch(function () {
+    return null;
+  }).then(start);
+
+  function start(saved) {
+    lastSaved = saved;
+    var container = document.getElementById("h5p-container");
+    new window.H5PStandalone.H5P(container, {
+      h5pJsonPath: cfg.content,
+      // As H5P core reads it: the state of the content (sub-content 0) as a JSON string.
+      contentUserData: saved ? [{ state: saved }] : undefined,
+      // H5P core restores a state only when saving is on; with no user and no AJAX
+      // address it saves nothing itself (saveState above does).
+      saveFreq: 15,
+      frameJs: cfg.player + "/frame.bundle.js",
+      frameCss: cfg.player + "/styles/h5p.css",
+      xAPIObjectIRI: cfg.activity,
+      embedType: "div", // the frame is the sandbox already; no second frame inside it
+      frame: false, copyright: false, export: false, embed: false, icon: false,
+      fullScreen: false
+    }).then(function () {
+      window.H5P.externalDispatcher.on("xAPI", function (event) {
+        send(event.data.statement);
+        setTimeout(saveState, 0);
+      });
+      setInterval(saveState, 15000);
+      document.addEventListener("visibilitychange", function () {
+        if (document.visibilityState === "hidden") saveState(true);
+      });
+      window.addEventListener("pagehide", function () { saveState(true); });
+      tell("ready");
+    }).catch(function (error) {
+      console.error("H5P", error);
+      errorBox.hidden = false;
+      errorBox.textContent = "H5P tidak dapat dimuat.";
+      tell("error");
     });
-    tell("ready");
-  }).catch(function (error) {
-    console.error("H5P", error);
-    errorBox.hidden = false;
-    errorBox.textContent = "H5P tidak dapat dimuat.";
-    tell("error");
-  });
+  }
 });

@@ -657,6 +657,12 @@ def preview(slug: str, module_id: str | None = None) -> Any:
         elif current["kind"] == "embed" and front.get("embed"):
             media = Markup(media_html("embed", front["embed"], asset_url, hosts,
                                       current["title"], front.get("height") or 480))
+        elif current["kind"] == "h5p" and front.get("h5p"):
+            from lms.h5p.views import preview_frame
+
+            target = (folder / str(front["h5p"])).resolve()
+            if target.is_file() and target.is_relative_to(folder.resolve()):
+                media = preview_frame(target, current["title"])
     response = current_app.make_response(render_template(
         "authoring/preview.html", authored=authored, modules=modules, current=current,
         body=body, media=media, questions=questions, prompts=prompts,

@@ -127,6 +127,31 @@ def _play(slug: str, module: dict[str, Any]) -> Any:
                            frame_url=frame_url, error=error, next_module=nxt, body=body)
 
 
+def preview_frame(path: Path, title: str) -> Any:
+    """The player frame of a trainer's preview (authoring): the package plays, and nothing
+    is recorded (no credential, no statements, no saved state). Markup, or a message when
+    the package cannot be played."""
+    from markupsafe import Markup, escape
+
+    try:
+        key, _manifest = package.extracted(path)
+    except LmsError as exc:
+        return Markup('<div class="alert alert-danger" role="alert">{}</div>').format(
+            exc.message)
+    base = current_app.config["BASE_URL"]
+    config = {
+        "preview": True, "parent": base, "title": title,
+        "content": f"{base}{url_for('h5p.content', key=key, path='')}".rstrip("/"),
+        "player": f"{base}{url_for('h5p.player', path='')}".rstrip("/"),
+    }
+    src = url_for("h5p.frame", key=key) + "#" + quote(json.dumps(config,
+                                                                 separators=(",", ":")),
+                                                      safe="")
+    return Markup('<iframe class="h5p-frame w-100 border rounded" id="h5p-frame" src="{}" '
+                  'title="{}" sandbox="allow-scripts allow-popups"></iframe>').format(
+        src, escape(title))
+
+
 def _cors(response: Any) -> Any:
     response.headers["Access-Control-Allow-Origin"] = "*"
     response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"

@@ -38,6 +38,11 @@ def test_a_trainer_adds_an_h5p_module(
     assert saved.status_code == 302
     editor = client.get(f"/authoring/{SLUG}/modules/{name}").get_data(as_text=True)
     assert f'value="{path}"' in editor and 'id="lesson-problems"' not in editor
+    # The trainer's preview plays the draft's package and records nothing (no credential).
+    preview = client.get(f"/authoring/{SLUG}/preview/{name.rsplit('.', 1)[0]}")
+    html = preview.get_data(as_text=True)
+    assert preview.status_code == 200 and 'id="h5p-frame" src="/h5p/frame/' in html
+    assert "%22preview%22%3Atrue" in html and "auth" not in html.split('id="h5p-frame"')[1][:600]
     assert client.post(f"/authoring/{SLUG}/publish").status_code == 302
     definition = db.scalar(sa.select(CourseVersion.definition))
     module = definition["modules"][0]

@@ -38,7 +38,8 @@ window.addEventListener("load", function () {
     cfg = null;
   }
   var errorBox = document.getElementById("h5p-error");
-  if (!cfg || !cfg.auth || !window.H5PStandalone) {
+  var preview = !!(cfg && cfg.preview); // a trainer's preview: nothing is recorded
+  if (!cfg || (!cfg.auth && !preview) || !window.H5PStandalone) {
     errorBox.hidden = false;
     errorBox.textContent = "H5P tidak dapat dimuat.";
     return;
@@ -59,6 +60,7 @@ window.addEventListener("load", function () {
 
   var queue = Promise.resolve();
   function send(original) {
+    if (preview) return;
     var verb = (original.verb && original.verb.id) || "";
     if (/\/interacted$/.test(verb)) return; // every click: noise for the record
     var statement = JSON.parse(JSON.stringify(original));
@@ -95,6 +97,7 @@ window.addEventListener("load", function () {
   var stateHeaders = { "Authorization": cfg.auth, "X-Experience-API-Version": "1.0.3" };
   var lastSaved = null;
   function saveState(keepalive) {
+    if (preview) return;
     var instance = window.H5P && window.H5P.instances && window.H5P.instances[0];
     if (!instance || typeof instance.getCurrentState !== "function") return;
     var state;
@@ -111,11 +114,12 @@ window.addEventListener("load", function () {
     }).catch(function () { lastSaved = null; });
   }
 
-  fetch(stateUrl, { headers: stateHeaders }).then(function (response) {
-    return response.ok ? response.text() : null;
-  }).catch(function () {
-    return null;
-  }).then(start);
+  (preview ? Promise.resolve(null) : fetch(stateUrl, { headers: stateHeaders }))
+    .then(function (response) {
+      return response && response.ok ? response.text() : null;
+    }).catch(function () {
+      return null;
+    }).then(start);
 
   function start(saved) {
     lastSaved = saved;

@@ -46,6 +46,7 @@ _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 #: Text orjson would read differently from the standard library (integers beyond 64 bits).
 _LONG_NUMBER = re.compile(rb"\d{19}")
 
+_orjson: Any
 try:
     import orjson as _orjson
 except ImportError:  # pragma: no cover - the standard library parses the same

@@ -199,6 +199,9 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=10, help="length of each wrk run")
     parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--consumers", choices=("worker", "off"), default="worker",
+                        help="Lentera's consumers on a Celery worker (default), or off: "
+                             "ingest alone (no broker, nothing run after the commit)")
     parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432")
     parser.add_argument("--prefix", default="bench_ceiling",
                         help="database names: <prefix>_bare and <prefix>_lentera")
@@ -225,7 +228,10 @@ def main() -> int:
     create_schema(bare_url)
     env, auth = prepare_lentera(lentera_url, work)
     redis_port, bare_port, lentera_port = free_port(), free_port(), free_port()
-    env["LMS_CELERY_BROKER_URL"] = f"redis://127.0.0.1:{redis_port}/0"
+    if args.consumers == "worker":
+        env["LMS_CELERY_BROKER_URL"] = f"redis://127.0.0.1:{redis_port}/0"
+    else:
+        env["LMS_XAPI_CONSUMERS_INLINE"] = "false"
     logs = (work / "services.log").open("w")
     processes: list[subprocess.Popen[Any]] = []
 
@@ -236,20 +242,26 @@ def main() -> int:
         return process
 
     try:
-        start(["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
-               "--appendonly", "no", "--dir", str(work)], env)
+        if args.consumers == "worker":
+            start(["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1",
+                   "--save", "", "--appendonly", "no", "--dir", str(work)], env)
         bare_server = start([str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{bare_port}",
                "--timeout", "120", "bench.bare_lrs:create_app()"],
               {**os.environ, "PYTHONPATH": str(ROOT), "BARE_DATABASE_URL": bare_url})
         lentera_server = start([str(BIN / "gunicorn"), "-w", "2", "-b",
                                 f"127.0.0.1:{lentera_port}", "--timeout", "120",
                                 "lms:create_app()"], env)
-        worker = start([str(BIN / "lms"), "worker", "-c", "1", "--loglevel", "warning"], env)
+        worker = None
+        if args.consumers == "worker":
+            worker = start([str(BIN / "lms"), "worker", "-c", "1", "--loglevel", "warning"],
+                           env)
         wait_http(f"http://127.0.0.1:{lentera_port}/xapi/about")
         wait_http(f"http://127.0.0.1:{bare_port}/xapi/statements")
+        consumers = ("Lentera's consumers on a Celery worker" if worker is not None
+                     else "Lentera's consumers off (ingest alone)")
         print(f"Statements of {size:.0f} bytes; wrk -t1 -c{args.connections} "
-              f"-d{args.seconds}s; gunicorn -w 2 each; PostgreSQL; Lentera's consumers on a "
-              f"Celery worker. {load()}")
+              f"-d{args.seconds}s; gunicorn -w 2 each; PostgreSQL; {consumers}. {load()}",
+              flush=True)
         servers = {"bare": bare_port, "lentera": lentera_port}
         # Warm both up (imports, caches, the first pages of each table).
         for port in servers.values():
@@ -259,7 +271,9 @@ def main() -> int:
         #: CPU ms per statement: (kind, process) -> per round.
         cpu: dict[tuple[str, str], list[float]] = {}
         groups = {"bare": {"gunicorn": bare_server.pid},
-                  "lentera": {"gunicorn": lentera_server.pid, "worker": worker.pid}}
+                  "lentera": {"gunicorn": lentera_server.pid}}
+        if worker is not None:
+            groups["lentera"]["worker"] = worker.pid
         errors = 0
         for round_ in range(1, args.rounds + 1):
             for kind, bodies, per in (("single", single, 1), ("batch100", batch, 100)):
@@ -268,7 +282,7 @@ def main() -> int:
                     rate, bad = run_wrk(port, bodies, auth, args.seconds, args.connections,
                                         script)
                     stored = rate * per * args.seconds
-                    if name == "lentera":  # the worker catches up before the next run
+                    if worker is not None and name == "lentera":  # the worker catches up
                         time.sleep(2)
                     per_statement = {p: (group_cpu(pid) - used[p]) * 1000 / max(stored, 1)
                                      for p, pid in groups[name].items()}

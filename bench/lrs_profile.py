@@ -26,11 +26,50 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.lrs_ceiling import load, recreate_database, statement  # noqa: E402
+
+
+def steps_without_database(app: Any, rng: random.Random, rounds: int = 50) -> None:
+    """CPU per batch of 100 of the store steps that need no database, cumulatively."""
+    from lms.xapi.store.identify import identify
+    from lms.xapi.store.index import activity_ids, agent_keys
+    from lms.xapi.store.write import dumps
+    from lms.xapi.validation import Context, check_statement
+    from lms.xapi.validation.common import load_json
+
+    raw = json.dumps([statement(rng) for _ in range(100)]).encode()
+    authority = {"objectType": "Agent", "account": {"homePage": "https://x.test", "name": "c"}}
+
+    def parse() -> Any:
+        return load_json(raw, "the request body")
+
+    def validate() -> Any:
+        data = parse()
+        for i, item in enumerate(data):
+            check_statement(item, f"statements[{i}]", Context())
+        return data
+
+    def prepare() -> Any:
+        data = validate()
+        identify(data, authority, Context())
+        for item in data:
+            activity_ids(item)
+            agent_keys(item)
+        return "[" + ",".join(dumps(item) for item in data) + "]"
+
+    with app.app_context():
+        for name, step in (("parse", parse), ("+ validate", validate),
+                           ("+ identify, index rows, serialise", prepare)):
+            started = time.process_time()
+            for _ in range(rounds):
+                step()
+            print(f"batch of 100, no database, {name}: CPU "
+                  f"{(time.process_time() - started) / rounds * 1000:.2f} ms  ({load()})")
 
 
 def main() -> int:
@@ -79,6 +118,8 @@ def main() -> int:
         print(f"{name:8} single POST: CPU {(time.process_time() - cpu) / n * 1000:.2f} ms, "
               f"wall {(time.perf_counter() - wall) / n * 1000:.2f} ms per request "
               f"(no profiler, {n} requests)  ({load()})")
+
+    steps_without_database(app, rng)
 
     client = app.test_client()
     for body in singles[:20] + batches[:1]:  # warm up

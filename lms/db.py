@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +83,10 @@ except ImportError:  # pragma: no cover - the standard library parses the same
 #: Text orjson would read differently from the standard library: integers beyond 64 bits
 #: (orjson makes them floats; any run of 19+ digits is sent to the standard library) and
 #: numbers beyond a double (orjson refuses them).
-_NOT_FOR_ORJSON = re.compile(rb"\d{19}")
+#: (Every digit mapped to "0", then 19 zeros looked for: several times faster than a
+#: regular expression, which cost more than parsing the statement.)
+_DIGITS_TO_ZERO = bytes(48 if 48 <= b <= 57 else b for b in range(256))
+_NOT_FOR_ORJSON = b"0" * 19
 
 
 def json_loads(data: Any) -> Any:
@@ -93,7 +95,7 @@ def json_loads(data: Any) -> Any:
     :func:`json.loads` does, and the standard library otherwise."""
     if _orjson is not None:
         raw = data.encode() if isinstance(data, str) else bytes(data)
-        if not _NOT_FOR_ORJSON.search(raw):
+        if _NOT_FOR_ORJSON not in raw.translate(_DIGITS_TO_ZERO):
             try:
                 return _orjson.loads(raw)
             except _orjson.JSONDecodeError:

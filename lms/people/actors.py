@@ -64,10 +64,10 @@ def _find(key: str) -> User | None:
     if kind != "mbox_sha1sum" or len(value) != 40:
         return None
     # Only a scan can match a hash; e-mail counts are small (one row per employee).
-    for user_id, email in session.execute(
+    for user_id, address in session.execute(
         sa.select(User.id, User.email).where(User.email.is_not(None))
     ):
-        if hashlib.sha1(f"mailto:{email}".encode()).hexdigest() == value:
+        if hashlib.sha1(f"mailto:{address}".encode()).hexdigest() == value:
             return session.get(User, user_id)
     return None
 

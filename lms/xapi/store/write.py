@@ -10,7 +10,7 @@ the same statement (Part Three §2.1.1/§2.1.2), else :class:`~lms.errors.Confli
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 
@@ -20,6 +20,7 @@ from lms.xapi.store.identify import Batch
 from lms.xapi.store.index import activity_ids, agent_keys
 from lms.xapi.validation.common import parse_timestamp
 
+_orjson: Any
 try:
     import orjson as _orjson
 except ImportError:  # pragma: no cover - the standard library writes the same JSON
@@ -40,10 +41,12 @@ def dumps(value: Any) -> str:
 def dialect_insert(session: Any) -> Any:
     """The INSERT construct with ON CONFLICT support for the session's database."""
     if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        return postgresql_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert
 
 
 def write(session: Any, batch: Batch) -> dict[str, int]:
@@ -123,13 +126,13 @@ def _write_postgresql(session: Any, batch: Batch) -> dict[str, int]:
 
 def _write_core(session: Any, batch: Batch) -> dict[str, int]:
     # Core inserts (the table, not the ORM entity): no unit-of-work overhead per row.
-    table = Statement.__table__
+    table = cast(sa.Table, Statement.__table__)
     result = session.execute(
         dialect_insert(session)(table).on_conflict_do_nothing(index_elements=["statement_id"])
         .returning(table.c.seq, table.c.statement_id), batch.rows)
     seq_of = {row[1]: row[0] for row in result}
-    activity_rows = []
-    agent_rows = []
+    activity_rows: list[dict[str, Any]] = []
+    agent_rows: list[dict[str, Any]] = []
     for statement in batch.statements:
         seq = seq_of.get(statement["id"])
         if seq is None:
@@ -137,9 +140,9 @@ def _write_core(session: Any, batch: Batch) -> dict[str, int]:
         activity_rows.extend({"activity_id": a, "seq": seq} for a in activity_ids(statement))
         agent_rows.extend({"agent_key": k, "seq": seq} for k in agent_keys(statement))
     if activity_rows:
-        session.execute(sa.insert(StatementActivity.__table__), activity_rows)
+        session.execute(sa.insert(cast(sa.Table, StatementActivity.__table__)), activity_rows)
     if agent_rows:
-        session.execute(sa.insert(StatementAgent.__table__), agent_rows)
+        session.execute(sa.insert(cast(sa.Table, StatementAgent.__table__)), agent_rows)
     return seq_of
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,7 +100,10 @@ except ImportError:  # pragma: no cover - the standard library parses the same
 #: Text orjson would read differently from the standard library: integers beyond 64 bits
 #: (orjson makes them floats; any run of 19+ digits is sent to the standard library) and
 #: numbers beyond a double (orjson refuses them).
-_NOT_FOR_ORJSON = re.compile(rb"\d{19}")
+#: (Every digit mapped to "0", then 19 zeros looked for: several times faster than a
+#: regular expression, which cost more than parsing the statement.)
+_DIGITS_TO_ZERO = bytes(48 if 48 <= b <= 57 else b for b in range(256))
+_NOT_FOR_ORJSON = b"0" * 19
 
 
 def json_loads(data: Any) -> Any:
@@ -110,7 +112,7 @@ def json_loads(data: Any) -> Any:
     :func:`json.loads` does, and the standard library otherwise."""
     if _orjson is not None:
         raw = data.encode() if isinstance(data, str) else bytes(data)
-        if not _NOT_FOR_ORJSON.search(raw):
+        if _NOT_FOR_ORJSON not in raw.translate(_DIGITS_TO_ZERO):
             try:
                 return _orjson.loads(raw)
             except _orjson.JSONDecodeError:
@@ -292,3 +294,26 @@ def _after_commit(session: orm.Session) -> None:
 
 def _after_rollback(session: orm.Session, _previous: Any = None) -> None:
     session.info.pop(_QUEUE, None)
+
+
+def bulk_insert(table: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert many plain rows into ``table`` (a Table or a model) in the current
+    transaction: PostgreSQL's COPY (tens of thousands of rows a second, no statement to
+    build), an ordinary multi-row INSERT elsewhere. Rows hold the columns' Python values
+    (aware datetimes for timestamp columns); no ORM hook runs."""
+    if not rows:
+        return
+    table = getattr(table, "__table__", table)
+    session = get_session()
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        session.execute(sa.insert(table), rows)
+        return
+    columns = list(rows[0])
+    names = ", ".join(connection.dialect.identifier_preparer.quote(c) for c in columns)
+    target = connection.dialect.identifier_preparer.format_table(table)
+    raw = connection.connection.driver_connection
+    assert raw is not None  # a live connection of the session
+    with raw.cursor() as cursor, cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([row[c] for c in columns])

@@ -382,6 +382,7 @@ def module_edit(slug: str, name: str) -> Any:
         form.video.data = front.get("video", "")
         form.embed.data = front.get("embed", "")
         form.height.data = front.get("height", drafts.DEFAULT_HEIGHT)
+        form.h5p.data = front.get("h5p", "")
         form.body.data = module["body"]
     elif form.validate_on_submit():
         front = {k: v for k, v in module["front"].items() if k == "id"}
@@ -396,6 +397,8 @@ def module_edit(slug: str, name: str) -> Any:
             front["embed"] = form.embed.data.strip()
             if form.height.data and form.height.data != drafts.DEFAULT_HEIGHT:
                 front["height"] = form.height.data
+        if form.kind.data == "h5p" and (form.h5p.data or "").strip():
+            front["h5p"] = form.h5p.data.strip()
         body = (form.body.data or "").replace("\r\n", "\n")
         drafts.write_lesson_file(folder / name, front, body)
         service.record(authored, current_user, "lesson_saved", f"{name}: {front['title']}")
@@ -411,6 +414,14 @@ def _module_problems(authored: AuthoredCourse, name: str) -> list[str]:
     _loaded, errors = service.check_draft(authored)
     return [f"{e.where + ': ' if e.where else ''}{e.message} (line {e.line})"
             for e in errors if e.file.endswith("/" + name)]
+
+
+def _questions_with_defaults(questions: Any) -> list[dict[str, Any]]:
+    """The questions of a draft as the course format reads them: a file written by hand or
+    by another tool may leave out what has a default (``points`` is 1)."""
+    if not isinstance(questions, list):
+        return []
+    return [{"points": 1.0, **q} for q in questions if isinstance(q, dict)]
 
 
 def _quiz_edit(authored: AuthoredCourse, name: str) -> Any:
@@ -447,7 +458,7 @@ def _quiz_edit(authored: AuthoredCourse, name: str) -> Any:
         flash(_("Quiz settings saved."), "success")
         return redirect(url_for(".module_edit", slug=authored.slug, name=name))
     return render_template("authoring/quiz.html", authored=authored, name=name, form=form,
-                           questions=data.get("questions") or [],
+                           questions=_questions_with_defaults(data.get("questions")),
                            types=quizedit.question_type_labels(),
                            problems=quizedit.check_quiz(data) if data.get("questions") else [])
 
@@ -563,6 +574,9 @@ def upload(slug: str) -> Any:
     get_session().commit()
     if wants_json:
         return jsonify(path=path, url=url_for(".draft_file", slug=slug, path=path))
+    if path.endswith(".h5p"):
+        return _back_with(_("H5P package uploaded as %(path)s. Choose the kind \"Interactive H5P "
+                            "package\" and enter this file name.", path=path), "success")
     return _back_with(_("Uploaded. Use it in Markdown as: ![description](%(path)s)", path=path),
                       "success")
 
@@ -633,7 +647,7 @@ def preview(slug: str, module_id: str | None = None) -> Any:
     if current["kind"] == "quiz":
         rng = random.Random(0)
         quiz = current["quiz"]
-        for number, q in enumerate(quiz.get("questions") or [], start=1):
+        for number, q in enumerate(_questions_with_defaults(quiz.get("questions")), start=1):
             try:
                 qt = question_type(q["type"])
                 public = qt.public(q, qt.layout(q, rng, bool(quiz.get("shuffle_choices"))))
@@ -653,6 +667,12 @@ def preview(slug: str, module_id: str | None = None) -> Any:
         elif current["kind"] == "embed" and front.get("embed"):
             media = Markup(media_html("embed", front["embed"], asset_url, hosts,
                                       current["title"], front.get("height") or 480))
+        elif current["kind"] == "h5p" and front.get("h5p"):
+            from lms.h5p.views import preview_frame
+
+            target = (folder / str(front["h5p"])).resolve()
+            if target.is_file() and target.is_relative_to(folder.resolve()):
+                media = preview_frame(target, current["title"])
     response = current_app.make_response(render_template(
         "authoring/preview.html", authored=authored, modules=modules, current=current,
         body=body, media=media, questions=questions, prompts=prompts,

@@ -27,9 +27,9 @@ The registries (name: what an entry is; who adds; who reads):
 ``home_panels``
     ``panel(user) -> (template, context) | None`` of the home page; any module; read by
     lms.people.views.
-``jp_sources``
-    ``source(user, year) -> JP`` counted next to the courses' own; lms.reports; read by
-    lms.courses.service.
+``zip_importers``
+    ``(detect(member names) -> bool, import(path, options))`` of a kind of zip that
+    ``lms import-courses`` takes; lms.packages (SCORM); read by lms.authoring.cli.
 ``launch_checks``
     ``check(statement) -> message | None`` on statements of a launch credential;
     lms.authoring (cmi5); read by lms.xapi.views.
@@ -73,22 +73,30 @@ class Registry(dict[str, T], Generic[T]):
         self.name = name
         self._same = same
 
-    def add(self, name: str, entry: T) -> T:
+    def add(self, name: str, entry: T, *, first: bool = False) -> T:
         """Add ``entry`` under ``name``; the same entry again is a no-op, another one an
-        error (:class:`DuplicateName`). Returns ``entry`` (usable as a decorator)."""
+        error (:class:`DuplicateName`). ``first`` puts a new entry before the others
+        (assigned learning leads the home page). Returns ``entry`` (usable as a
+        decorator)."""
         if not name or not isinstance(name, str):
             raise ValueError(f"an entry of the {self.name} registry needs a name")
         previous = self.get(name)
         if previous is not None and not self._same(previous, entry):
             raise DuplicateName(f"{name!r} is registered in {self.name} already "
                                 f"({previous!r}); refusing {entry!r}")
-        self[name] = entry
+        if first and previous is None:
+            rest = list(self.items())
+            self.clear()
+            self[name] = entry
+            self.update(rest)
+        else:
+            self[name] = entry
         return entry
 
-    def add_function(self, func: T) -> T:
+    def add_function(self, func: T, *, first: bool = False) -> T:
         """Add a function under its dotted name (for registries that are lists of
-        functions: home panels, JP sources, launch checks). A decorator."""
-        return self.add(function_name(func), func)
+        functions: home panels, launch checks). A decorator."""
+        return self.add(function_name(func), func, first=first)
 
     def entries(self) -> list[T]:
         return list(self.values())
@@ -133,8 +141,8 @@ NAMES: dict[str, Callable[[Any, Any], bool]] = {
     "module_players": _same,
     "jobs": _same_function,
     "home_panels": _same,
-    "jp_sources": _same,
     "launch_checks": _same,
+    "zip_importers": _same,
     "mail_categories": lambda a, b: a is b or getattr(a, "owner", 1) == getattr(b, "owner", 2),
     "api_authenticators": _same,
     "after_commit": _same,
@@ -146,8 +154,9 @@ CONTENT_TYPES: Registry[Any] = registry("content_types")
 MODULE_PLAYERS: Registry[Callable[[str, dict[str, Any]], Any]] = registry("module_players")
 JOBS: Registry[Callable[..., Any]] = registry("jobs")
 HOME_PANELS: Registry[Callable[[Any], Any]] = registry("home_panels")
-JP_SOURCES: Registry[Callable[[Any, int], float]] = registry("jp_sources")
 LAUNCH_CHECKS: Registry[Callable[[Any], Any]] = registry("launch_checks")
+ZIP_IMPORTERS: Registry[tuple[Callable[[list[str]], bool], Callable[..., Any]]] = registry(
+    "zip_importers")
 MAIL_CATEGORIES: Registry[Any] = registry("mail_categories")
 API_AUTHENTICATORS: Registry[Callable[[str], Any]] = registry("api_authenticators")
 AFTER_COMMIT: Registry[Any] = registry("after_commit")

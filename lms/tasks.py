@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import time
 from typing import Any
 
 import click
@@ -67,6 +68,7 @@ from lms.jobs.service import (  # noqa: F401
     submit_job,
     wait_for_jobs,
 )
+from lms.mail import SEND
 from lms.xapi.consumers import CONSUME
 
 log = logging.getLogger(__name__)
@@ -164,6 +166,32 @@ def run_consumers_task() -> int:
     except Exception:  # Redis away: the run below is still right
         log.warning("could not clear the queued-run marker", exc_info=True)
     return run_consumers(app)
+
+
+@celery.task(name="lms.mail.send", acks_late=True, base=_AppTask)
+def send_mail_task() -> dict[str, int]:
+    """Send every due outbox message; a second delivery of the task is harmless."""
+    from lms.mail.service import send_pending
+
+    return send_pending()
+
+
+#: After the broker refused a mail task: don't ask it again before this (monotonic) time.
+_mail_paused_until = 0.0
+
+
+def _queue_mail(app: Flask, _items: list[Any]) -> None:
+    """After a commit that queued mail, with a broker: queue the sending task."""
+    global _mail_paused_until
+    if not app.config.get("MAIL_BACKGROUND", not app.testing):
+        return
+    if time.monotonic() < _mail_paused_until:
+        return
+    try:
+        send_mail_task.apply_async(retry=False)
+    except Exception:  # the outbox keeps it; `lms mail send` or the next commit sends
+        _mail_paused_until = time.monotonic() + 5
+        log.warning("could not queue the e-mail task", exc_info=True)
 
 
 @celery.task(name="lms.forwarding.deliver", acks_late=True, base=_AppTask)
@@ -320,6 +348,7 @@ def init_app(app: Flask) -> None:
     # With a broker, the consumers and forwarding run on workers (lms.db.dispatch asks).
     on_commit_worker(CONSUME, _queue_consumers)
     on_commit_worker(DELIVER, _queue_delivery)
+    on_commit_worker(SEND, _queue_mail)
     if not broker_url(app):
         return
     configure(app)

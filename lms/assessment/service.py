@@ -37,7 +37,6 @@ from lms.competency import service as competency
 from lms.competency.models import Competency, Criterion, EvidenceSource
 from lms.db import get_session, utcnow
 from lms.errors import Forbidden, NotFound, ValidationError
-from lms.people.actors import actor_for
 from lms.people.models import (
     MANAGERIAL_KINDS,
     OrgUnit,
@@ -46,6 +45,7 @@ from lms.people.models import (
     Role,
     User,
 )
+from lms.xapi.actors import actor_for
 
 VERB_SCORED = "http://adlnet.gov/expapi/verbs/scored"
 ACTIVITY_TYPE = "http://adlnet.gov/expapi/activities/assessment"

@@ -89,7 +89,7 @@ class AssignmentsLedger(StatementConsumer):  # type: ignore[misc,valid-type]
         found = fact_of(data)
         if found is None:
             return
-        from lms.people.actors import user_for_actor
+        from lms.xapi.actors import user_for_actor
         from lms.xapi.validation.common import statement_time
 
         user = user_for_actor(data.get("actor"))

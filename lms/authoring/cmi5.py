@@ -493,7 +493,7 @@ def close_previous_sessions(user: User, au_row: Cmi5Au, au: dict[str, Any], regi
     and registration that has no ``terminated`` statement is abandoned; the LMS records
     ``abandoned`` for it (with the session id and its duration, §9.5.4.2). Returns the
     session ids abandoned."""
-    from lms.people.actors import actor_for
+    from lms.xapi.actors import actor_for
     from lms.xapi.service import StatementQuery, query_statements, store_statements
 
     session = get_session()
@@ -618,8 +618,8 @@ def launch(user: User, package: Cmi5Package, module_id: str, registration: str,
     "abandoned": [session ids]}``; ``content_url`` is the absolute URL of the package's
     root folder (ending in ``/``).
     """
-    from lms.people.actors import actor_for
     from lms.xapi import documents
+    from lms.xapi.actors import actor_for
     from lms.xapi.service import store_statements
     from lms.xapi.validation.agents import agent_key
 
@@ -697,7 +697,7 @@ def _ensure_learner_preferences(user: User, agent_key: str) -> None:
 
 def fetch_token(token: str) -> dict[str, str]:
     """The fetch URL (cmi5 §8.2): the auth token once, then error-code 1."""
-    from lms.people.actors import actor_for
+    from lms.xapi.actors import actor_for
 
     session = get_session()
     record = session.scalar(sa.select(Cmi5Launch).where(Cmi5Launch.token_hash == _hash(token)))

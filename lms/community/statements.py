@@ -17,8 +17,8 @@ from flask import current_app
 
 from lms.community.models import Space, Thread, ThreadKind
 from lms.db import utcnow
-from lms.people.actors import actor_for
 from lms.people.models import User
+from lms.xapi.actors import actor_for
 
 ADL = "http://adlnet.gov/expapi/verbs/"
 VERBS = {

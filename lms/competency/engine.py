@@ -768,7 +768,7 @@ class ProfileEngine:
         """Store a ``mastered`` statement for each level reached, so other systems (and
         the national HR system) learn of it. Ids are derived from the employee, the
         competency, the level and the decisive statement: announcing twice is a no-op."""
-        from lms.people.actors import actor_for
+        from lms.xapi.actors import actor_for
         from lms.xapi.models import Statement
         from lms.xapi.service import lentera_authority, store_statements
 

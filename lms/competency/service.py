@@ -45,8 +45,8 @@ from lms.competency.policy import (
 from lms.competency.rules import default_bands
 from lms.db import get_session, utcnow
 from lms.errors import NotFound, ValidationError
-from lms.people.actors import actor_keys
 from lms.people.models import MANAGERIAL_KINDS, OrgUnit, Position, PositionAssignment, User
+from lms.xapi.actors import actor_keys
 
 DATA_DIR = Path(__file__).parent / "data"
 FRAMEWORK_FILES = ("asn-manajerial-sosiokultural.json", "teknis-contoh-pemda.json")

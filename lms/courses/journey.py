@@ -21,8 +21,8 @@ from lms.courses import service
 from lms.courses import statements as st
 from lms.courses.models import Course, CourseVersion, Enrollment
 from lms.db import utcnow
-from lms.people.actors import actor_for
 from lms.people.models import User
+from lms.xapi.actors import actor_for
 
 
 class Journey:

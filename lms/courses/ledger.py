@@ -190,7 +190,7 @@ class LearningLedger(StatementConsumer):  # type: ignore[misc,valid-type]
             # A launch credential sits in the learner's browser: what it writes about a
             # course or module (anything but its own AU) earns nothing.
             return
-        from lms.people.actors import user_for_actor
+        from lms.xapi.actors import user_for_actor
 
         user = user_for_actor(data.get("actor"))
         if user is None:

@@ -35,7 +35,7 @@ class EvaluationConsumer(StatementConsumer):
         subj = service.subject_for_iri(str(obj.get("id") or ""))
         if subj is None:
             return
-        from lms.people.actors import user_for_actor
+        from lms.xapi.actors import user_for_actor
 
         user = user_for_actor(data.get("actor"))
         if user is None:

@@ -224,7 +224,7 @@ def answer(row: Evaluation, respondent: User, answers: dict[str, int], comment: 
 
 def store_statement(row: Evaluation, respondent: User, answers: dict[str, int],
                     comment: str, moment: dt.datetime) -> str:
-    from lms.people.actors import actor_for
+    from lms.xapi.actors import actor_for
     from lms.xapi.service import store_statements
 
     base = base_url()

@@ -68,7 +68,7 @@ def play(slug: str, module: dict[str, Any]) -> Any:
 @login_required
 def _play(slug: str, module: dict[str, Any]) -> Any:
     from lms.courses import service as courses
-    from lms.people.actors import actor_for
+    from lms.xapi.actors import actor_for
     from lms.xapi.auth import issue_launch_credentials
 
     course, version, enrollment = courses.learner_view(current_user, slug)

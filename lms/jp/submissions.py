@@ -311,7 +311,7 @@ def _store_file(submission: JpSubmission, checked: tuple[str, bytes]) -> None:
 
 def _statement(submission: JpSubmission, actor: User, verb: str, *,
                reason: str = "", result: dict[str, Any] | None = None) -> dict[str, Any]:
-    from lms.people.actors import actor_for
+    from lms.xapi.actors import actor_for
 
     en, idn = VERB_NAMES[verb]
     employee = get_session().get(User, submission.user_id)
@@ -536,7 +536,7 @@ def void(submission: JpSubmission, hr: User, reason: str) -> None:
     reason = " ".join((reason or "").split())[:1000]
     if not reason:
         raise ValidationError(_("Say why the record is voided."), field="reason")
-    from lms.people.actors import actor_for
+    from lms.xapi.actors import actor_for
 
     voiding: dict[str, Any] = {"id": str(uuid.uuid4()), "actor": actor_for(hr),
                "verb": {"id": VOIDED, "display": {"en-US": "voided", "id-ID": "membatalkan"}},

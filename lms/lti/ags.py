@@ -241,8 +241,8 @@ def post_score(row: LtiScorePost) -> str:
 def _store_scored(row: LtiScorePost) -> None:
     """The ``scored`` statement: what the platform's gradebook now shows for the learner."""
     from lms.lti.launch import context_iri
-    from lms.people.actors import actor_for
     from lms.people.models import User
+    from lms.xapi.actors import actor_for
     from lms.xapi.service import store_statements
 
     user = get_session().get(User, row.user_id)

@@ -69,7 +69,7 @@ class GradeConsumer(StatementConsumer):
             LtiResourceLink.activity_iri == statement.activity_id)))
         if not links:
             return
-        from lms.people.actors import user_for_actor
+        from lms.xapi.actors import user_for_actor
         from lms.xapi.launch import outside_launch
 
         data = statement.data

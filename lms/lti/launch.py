@@ -666,7 +666,7 @@ def _store_launched(launch: Launch, user: User, target: Target | None, course: A
                     version: Any, module: dict[str, Any] | None, context: LtiContext | None,
                     enrollment: Any) -> None:
     """The ``launched`` statement of this launch, through the LRS."""
-    from lms.people.actors import actor_for
+    from lms.xapi.actors import actor_for
     from lms.xapi.service import store_statements
 
     base = current_app.config["BASE_URL"]

@@ -23,7 +23,6 @@ from __future__ import annotations
 import atexit
 import logging
 import threading
-import time
 from typing import Any
 
 from flask import Flask
@@ -98,7 +97,9 @@ class _Sender:
                 return
 
 
-_broker_paused_until = 0.0
+
+#: The after-commit handler that sends the outbox (lms.db.on_commit).
+SEND = "mail.send"
 
 
 def _send_in_process(app: Flask, _items: list[Any]) -> None:
@@ -111,29 +112,12 @@ def _send_in_process(app: Flask, _items: list[Any]) -> None:
     sender.poke()
 
 
-def _send_on_worker(app: Flask, _items: list[Any]) -> None:
-    """After a commit that queued mail, with a broker: queue the sending task."""
-    global _broker_paused_until
-    if not app.config.get("MAIL_BACKGROUND", not app.testing):
-        return
-    if time.monotonic() < _broker_paused_until:
-        return
-    from lms.mail.tasks import send_task
-
-    try:
-        send_task.apply_async(retry=False)
-    except Exception:  # the outbox keeps it; `lms mail send` or the next commit sends
-        _broker_paused_until = time.monotonic() + 5
-        log.warning("could not queue the e-mail task", exc_info=True)
-
-
 def dispatch(app: Flask) -> None:
     """Start delivery of committed mail now (a Celery task or the background thread)."""
     db.dispatch(app, {KIND: []})
 
 
 def init_app(app: Flask) -> None:
-    from lms.mail import tasks  # noqa: F401  (registers the Celery task)
     from lms.mail.cli import mail_group
     from lms.mail.views import mail_bp, notifications_bp
 
@@ -143,4 +127,5 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(notifications_bp)
     app.add_template_filter(category_label, "mail_category")
     app.cli.add_command(mail_group)
-    db.on_commit("mail.send", KIND, inline=_send_in_process, worker=_send_on_worker)
+    # With a broker, lms.tasks gives it its worker side (the lms.mail.send task).
+    db.on_commit(SEND, KIND, inline=_send_in_process)

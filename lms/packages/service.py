@@ -290,7 +290,7 @@ def student_name(user: User) -> str:
 def launch(user: User, package: ScormPackage, sco_row: ScormSco, sco: dict[str, Any],
            registration: str) -> dict[str, Any]:
     """Start or resume an attempt of a SCO; returns what the player page needs."""
-    from lms.people.actors import actor_for
+    from lms.xapi.actors import actor_for
     from lms.xapi.auth import issue_launch_credentials
     from lms.xapi.validation.agents import agent_key
 

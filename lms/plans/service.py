@@ -20,7 +20,6 @@ from lms.competency import service as competency
 from lms.competency.models import Competency
 from lms.db import get_session, utcnow
 from lms.errors import Conflict, Forbidden, NotFound, ValidationError
-from lms.people.actors import actor_for, actor_keys
 from lms.people.models import OrgUnit, Position, PositionAssignment, Role, User
 from lms.plans.models import (
     AGREED,
@@ -29,6 +28,7 @@ from lms.plans.models import (
     PlanItem,
     PlanStatus,
 )
+from lms.xapi.actors import actor_for, actor_keys
 
 ADL = "http://adlnet.gov/expapi/verbs/"
 COMPLETED = ADL + "completed"

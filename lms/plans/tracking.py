@@ -71,7 +71,7 @@ class PlanTracker(StatementConsumer):
             open_items.setdefault(item.activity_iri, []).append(item)
         if not open_items:
             return
-        from lms.people.actors import user_for_actor
+        from lms.xapi.actors import user_for_actor
 
         for statement, activity in completions:
             items = [i for i in open_items.get(activity, []) if i.done_statement_id is None]

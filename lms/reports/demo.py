@@ -62,7 +62,7 @@ def _course_history(employees: list[User]) -> int:
     statements (the ledger derives the completions)."""
     from lms.courses import service as courses
     from lms.courses.models import Course
-    from lms.people.actors import actor_for
+    from lms.xapi.actors import actor_for
     from lms.xapi.service import store_statements
 
     session = get_session()

@@ -318,7 +318,7 @@ def _sync_rules(training: Training, old: list[dict[str, Any]], by: User | None) 
 
 
 def _voiding(statement_id: str, by: User | None) -> dict[str, Any]:
-    from lms.people.actors import actor_for
+    from lms.xapi.actors import actor_for
 
     actor = actor_for(by) if by is not None else {
         "objectType": "Agent", "name": "Lentera",
@@ -529,7 +529,7 @@ def preview_participants(training: Training, text: str, scope: Scope) -> Partici
 
 def participant_statement(training: Training, user: User, statement_id: str) -> dict[str, Any]:
     """The ``completed`` statement that records ``user``'s participation."""
-    from lms.people.actors import actor_for
+    from lms.xapi.actors import actor_for
 
     finished = dt.datetime.combine(training.end_date, dt.time(16, 0), LOCAL_TZ)
     definition: dict[str, Any] = {
@@ -646,7 +646,7 @@ class JpLedger(StatementConsumer):  # type: ignore[misc,valid-type]
         jp = ((data.get("result") or {}).get("extensions") or {}).get(jp_extension())
         if isinstance(jp, bool) or not isinstance(jp, int | float) or not 0 < jp <= MAX_JP:
             return
-        from lms.people.actors import user_for_actor
+        from lms.xapi.actors import user_for_actor
 
         user = user_for_actor(data.get("actor"))
         if user is None:
@@ -692,7 +692,7 @@ class JpLedger(StatementConsumer):  # type: ignore[misc,valid-type]
         slug = completed_course_slug(data)
         if slug is None:
             return
-        from lms.people.actors import user_for_actor
+        from lms.xapi.actors import user_for_actor
 
         user = user_for_actor(data.get("actor"))
         if user is None:

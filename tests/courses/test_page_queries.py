@@ -9,8 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from lms.db import get_engine, get_session
-from lms.people.actors import actor_for
 from lms.xapi import service as lrs
+from lms.xapi.actors import actor_for
 from tests import factories
 
 PAGES = ["/", "/courses/", "/competency/", "/courses/transcript"]

@@ -11,8 +11,8 @@ import pytest
 from lms.courses.statements import course_iri
 from lms.db import get_session
 from lms.people import service as people
-from lms.people.actors import actor_for
 from lms.people.models import PositionKind
+from lms.xapi.actors import actor_for
 from lms.xapi.service import store_statements
 from tests import factories
 

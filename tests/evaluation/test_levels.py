@@ -14,8 +14,8 @@ from lms.courses.statements import course_iri
 from lms.evaluation import service
 from lms.evaluation.models import Evaluation, EvaluationResult
 from lms.mail.models import OutboxMessage
-from lms.people.actors import actor_for
 from lms.quizzes.models import QuizAttempt
+from lms.xapi.actors import actor_for
 from lms.xapi.models import Statement
 from lms.xapi.service import store_statements
 from tests import factories
@@ -312,11 +312,11 @@ def test_course_page_hint_template(app: Any, db: Any, client: Any, login_as: Any
 
 def test_mail_after_commit_goes_to_the_broker_when_one_is_configured(
         make_app: Any, db: Any, monkeypatch: Any) -> None:
-    from lms.mail import tasks
+    from lms import tasks
     from lms.mail.service import queue_mail
 
     calls: list[Any] = []
-    monkeypatch.setattr(tasks.send_task, "apply_async", lambda **kw: calls.append(kw))
+    monkeypatch.setattr(tasks.send_mail_task, "apply_async", lambda **kw: calls.append(kw))
     other = make_app(MAIL_BACKGROUND=True, CELERY_BROKER_URL="redis://127.0.0.1:6399/0")
     with other.app_context():
         from lms.db import get_session

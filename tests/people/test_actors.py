@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from lms.people.actors import actor_for, actor_keys, user_for_actor
+from lms.xapi.actors import actor_for, actor_keys, user_for_actor
 from lms.xapi.validation.agents import agent_key
 from tests import factories
 

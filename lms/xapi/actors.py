@@ -97,7 +97,7 @@ def user_for_actor(actor: dict[str, Any] | None) -> User | None:
     return user
 
 
-_CACHE = "lms.people.actor_users"
+_CACHE = "lms.xapi.actor_users"
 
 
 @sa.event.listens_for(orm.Session, "after_commit")

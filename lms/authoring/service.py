@@ -397,9 +397,11 @@ def save_upload(authored: AuthoredCourse, user: User, filename: str, data: bytes
         raise ValidationError(_l("The file's content does not match its type %(type)s.",
                                  type=suffix), field="file")
     if suffix == ".h5p":  # its h5p.json, libraries and files, checked before it is kept
-        from lms.h5p.package import check_bytes
+        from lms.plugins.content import content_type
 
-        check_bytes(data)
+        kind = content_type("h5p")
+        if kind is not None:
+            kind.check_package(data)
     folder = drafts.draft_dir(authored.slug) / "gambar"
     folder.mkdir(parents=True, exist_ok=True)
     stem, n = PurePosixPath(name).stem or "file", 1

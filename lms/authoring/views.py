@@ -668,11 +668,12 @@ def preview(slug: str, module_id: str | None = None) -> Any:
             media = Markup(media_html("embed", front["embed"], asset_url, hosts,
                                       current["title"], front.get("height") or 480))
         elif current["kind"] == "h5p" and front.get("h5p"):
-            from lms.h5p.views import preview_frame
+            from lms.plugins.content import content_type
 
+            kind = content_type("h5p")
             target = (folder / str(front["h5p"])).resolve()
-            if target.is_file() and target.is_relative_to(folder.resolve()):
-                media = preview_frame(target, current["title"])
+            if kind is not None and target.is_file() and target.is_relative_to(folder.resolve()):
+                media = kind.preview(target, current["title"])
     response = current_app.make_response(render_template(
         "authoring/preview.html", authored=authored, modules=modules, current=current,
         body=body, media=media, questions=questions, prompts=prompts,

@@ -626,17 +626,21 @@ def _check_media_ref(
 
 
 def _check_h5p(ref: str, folder: Path, rel: str, line: int, errors: list[FormatError]) -> None:
-    """An .h5p file of the course is a package H5P can play (lms.h5p.package checks it)."""
+    """An .h5p file of the course is a package H5P can play (the h5p content type checks
+    it)."""
     target = _asset_path(folder, ref)
     if target is None or not target.is_file() or target.suffix.lower() != ".h5p":
         return  # reported by _check_media_ref
     from lms.errors import LmsError
-    from lms.h5p.package import MAX_BYTES, check_bytes
+    from lms.plugins.content import content_type
 
-    if target.stat().st_size > MAX_BYTES:
+    kind = content_type("h5p")  # the h5p module checks its packages
+    if kind is None or kind.package_max_bytes is None:
+        return
+    if target.stat().st_size > kind.package_max_bytes:
         return  # the course format's own size limit reports it
     try:
-        check_bytes(target.read_bytes())
+        kind.check_package(target.read_bytes())
     except LmsError as exc:
         errors.append(FormatError(rel, line, "h5p", f"{ref}: {exc.message}", "h5p_package"))
 

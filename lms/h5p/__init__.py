@@ -12,6 +12,7 @@ completing statement of the activity into the module's completion, like a lesson
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -31,6 +32,23 @@ class H5PContentType(ContentType):
         from lms.h5p.views import play
 
         return play(slug, module)
+
+    @property
+    def package_max_bytes(self) -> int:  # type: ignore[override]
+        from lms.h5p.package import MAX_BYTES
+
+        return MAX_BYTES
+
+    def check_package(self, data: bytes) -> None:
+        """h5p.json, libraries and files (lms.h5p.package)."""
+        from lms.h5p.package import check_bytes
+
+        check_bytes(data)
+
+    def preview(self, path: Path, title: str) -> Any:
+        from lms.h5p.views import preview_frame
+
+        return preview_frame(path, title)
 
 
 def init_app(app: Flask) -> None:

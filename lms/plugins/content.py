@@ -8,6 +8,7 @@ declared in the group like a plugin's, so the registry below is the one list of 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from lms.plugins.registry import Registry, registry
@@ -32,14 +33,28 @@ class ContentType:
     ``url(slug, module)``
         the address of a module of this kind when it has pages of its own (a quiz's intro
         page); ``None`` (the default): the module page ``/courses/<slug>/modules/<id>``.
+    ``package_max_bytes``, ``check_package(data)``
+        for a kind played from a package file of the course (an .h5p): its size limit
+        (``None``: the kind has no package) and a check that raises
+        :class:`lms.errors.LmsError` when the file cannot be played (the course format
+        and the editor call it before a file is kept);
+    ``preview(path, title)``
+        markup of a trainer's preview of such a package (``None``: no preview).
     """
 
     name: str = ""
     label: Any = ""
     self_paced: bool = False
     player: Any = None
+    package_max_bytes: int | None = None
 
     def url(self, slug: str, module: dict[str, Any]) -> str | None:
+        return None
+
+    def check_package(self, data: bytes) -> None:
+        return None
+
+    def preview(self, path: Path, title: str) -> Any:
         return None
 
     def __repr__(self) -> str:

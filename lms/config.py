@@ -14,6 +14,10 @@ from typing import Any
 
 from flask import Flask
 
+#: Every PNS has the right to at least 20 JP a year (PP 11/2017 art. 203(4), as amended
+#: by PP 17/2020): the target the JP answer (lms.jp) and the HR reports measure against.
+JP_TARGET = 20
+
 #: The repository root: templates/, static/ and courses/ live beside the package.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 

@@ -311,9 +311,12 @@ def competency_page(code: str) -> Any:
 def _standards_scope_path() -> str | None:
     """The org-unit path prefix whose position standards the signed-in HR user may see and
     change (None: the whole organisation)."""
-    from lms.reports.scope import scope_for
+    from lms.plugins.registry import HR_SCOPE
 
-    return scope_for(current_user).path
+    scope_path = HR_SCOPE.get("path")
+    if scope_path is None:  # no HR scopes in this app: nothing to scope by is no licence
+        abort(403)
+    return scope_path(current_user)
 
 
 def _position_in_scope(position_id: int) -> Position:

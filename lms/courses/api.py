@@ -70,16 +70,16 @@ def api_transcript(nip: str) -> Any:
     user = get_session().scalar(sa.select(User).where(User.nip == nip))
     if user is None:
         return api_error(404, "not_found", _("No employee with NIP %(nip)s.", nip=nip))
-    from lms.jp import service as jp_service
+    from lms.plugins.registry import JP
 
-    data = jp_service.transcript(user)
+    data = JP["transcript"](user)
     return jsonify(
         {
             "nip": user.nip,
             "name": user.name,
             "jp_target_per_year": data["target"],
             "jp_by_year": [{"year": y, "jp": jp} for y, jp in data["jp_by_year"].items()],
-            "jp_this_year": jp_service.jp_total(user, data["this_year"]),
+            "jp_this_year": JP["jp_total"](user, data["this_year"]),
             "records": [
                 {"completed_at": r.completed_at.isoformat().replace("+00:00", "Z"),
                  "title": r.title, "kind": r.kind, "provider": r.provider, "jp": r.jp,

@@ -41,9 +41,9 @@ def _add_next_steps(user: User, items: list[dict[str, Any]]) -> None:
 def learner_panel(user: User) -> tuple[str, dict[str, Any]] | None:
     """Home panel (see lms.web.register_home_panel) for anyone who learns."""
     items = service.my_courses(user)
-    from lms.jp import service as jp_service
+    from lms.plugins.registry import JP
 
-    jp = jp_service.jp_total(user, jp_service.this_year())
+    jp = JP["jp_total"](user, JP["this_year"]())
     active = [i for i in items if i["completion"] is None][:4]
     _add_next_steps(user, active)
     done = [i for i in items if i["completion"] is not None]

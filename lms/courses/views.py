@@ -28,7 +28,6 @@ from lms.courses.content_types import module_url
 from lms.courses.journey import Journey
 from lms.courses.models import Course, CourseVersion
 from lms.db import get_session
-from lms.jp import service as jp_service
 from lms.people.models import Role, User
 from lms.plugins import registry
 
@@ -355,7 +354,7 @@ def mine() -> Any:
     return render_template(
         "courses/mine.html",
         items=service.my_courses(current_user),
-        jp=jp_service.jp_total(current_user, jp_service.this_year()),
+        jp=registry.JP["jp_total"](current_user, registry.JP["this_year"]()),
         target=service.JP_TARGET_PER_YEAR,
     )
 
@@ -376,7 +375,7 @@ def _transcript_user(nip: str | None) -> User:
 @login_required
 def transcript(nip: str | None = None) -> Any:
     user = _transcript_user(nip)
-    return render_template("courses/transcript.html", **jp_service.transcript(user))
+    return render_template("courses/transcript.html", **registry.JP["transcript"](user))
 
 
 @courses_bp.get("/transcript.pdf")
@@ -384,7 +383,7 @@ def transcript(nip: str | None = None) -> Any:
 @login_required
 def transcript_pdf(nip: str | None = None) -> Any:
     user = _transcript_user(nip)
-    pdf = certificates.transcript_pdf(jp_service.transcript(user))
+    pdf = certificates.transcript_pdf(registry.JP["transcript"](user))
     return _pdf(pdf, f"riwayat-belajar-{user.nip or user.id}.pdf")
 
 

@@ -37,14 +37,21 @@ def init_app(app: Flask) -> None:
     from lms.jp import (
         api,  # noqa: F401  (adds its routes to the API blueprint)
         models,  # noqa: F401
+        service,
+        sources,
     )
     from lms.jp.notify import register
     from lms.jp.views import home_panel, jp_bp
+    from lms.plugins.registry import JP
     from lms.web import register_home_panel
 
     for name, value in DEFAULTS.items():
         app.config.setdefault(name, value)
     app.register_blueprint(jp_bp)
+    # The one JP answer, for the courses' and the HR reports' pages (below lms.jp).
+    for answer in (service.jp_total, service.this_year, service.transcript,
+                   sources.credited_records, sources.credited_amounts):
+        JP.add(answer.__name__, answer)
     register_home_panel(home_panel)
     register()  # its kinds of e-mail (lms.mail)
     from lms.jp import cli

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask import current_app
 
+from lms.config import JP_TARGET as CONFIG_JP_TARGET
 from lms.db import get_session, utcnow
 from lms.jp import kinds
 from lms.jp.sources import credited_records
@@ -31,9 +32,8 @@ from lms.reports.models import jp_summary_table
 from lms.reports.summary import DECIMALS, year_bounds
 
 LOCAL_TZ = ZoneInfo("Asia/Jakarta")
-#: Every PNS has the right to at least 20 JP a year (PP 11/2017 art. 203(4), as amended
-#: by PP 17/2020).
-JP_TARGET = 20
+#: At least 20 JP a year (lms.config.JP_TARGET, also read by the HR reports).
+JP_TARGET = CONFIG_JP_TARGET
 
 VERIFIED = "verified"
 PENDING = "pending"

@@ -30,6 +30,13 @@ The registries (name: what an entry is; who adds; who reads):
 ``zip_importers``
     ``(detect(member names) -> bool, import(path, options))`` of a kind of zip that
     ``lms import-courses`` takes; lms.packages (SCORM); read by lms.authoring.cli.
+``jp``
+    the one JP answer, by function name (``jp_total(user, year)``, ``this_year()``,
+    ``transcript(user)``, ``credited_records()``, ``credited_amounts()``); lms.jp; read
+    by lms.courses (learner pages) and lms.reports (HR pages), which lms.jp builds on.
+``hr_scope``
+    ``path(user) -> org-unit path | None`` of the HR reporting scope; lms.reports; read by
+    lms.competency (position standards).
 ``launch_checks``
     ``check(statement) -> message | None`` on statements of a launch credential;
     lms.authoring (cmi5); read by lms.xapi.views.
@@ -142,6 +149,8 @@ NAMES: dict[str, Callable[[Any, Any], bool]] = {
     "jobs": _same_function,
     "home_panels": _same,
     "launch_checks": _same,
+    "jp": _same_function,
+    "hr_scope": _same_function,
     "zip_importers": _same,
     "mail_categories": lambda a, b: a is b or getattr(a, "owner", 1) == getattr(b, "owner", 2),
     "api_authenticators": _same,
@@ -155,6 +164,8 @@ MODULE_PLAYERS: Registry[Callable[[str, dict[str, Any]], Any]] = registry("modul
 JOBS: Registry[Callable[..., Any]] = registry("jobs")
 HOME_PANELS: Registry[Callable[[Any], Any]] = registry("home_panels")
 LAUNCH_CHECKS: Registry[Callable[[Any], Any]] = registry("launch_checks")
+JP: Registry[Callable[..., Any]] = registry("jp")
+HR_SCOPE: Registry[Callable[[Any], str | None]] = registry("hr_scope")
 ZIP_IMPORTERS: Registry[tuple[Callable[[list[str]], bool], Callable[..., Any]]] = registry(
     "zip_importers")
 MAIL_CATEGORIES: Registry[Any] = registry("mail_categories")

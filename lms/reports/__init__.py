@@ -17,8 +17,10 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    from lms.plugins.registry import HR_SCOPE
     from lms.reports import api  # noqa: F401  (adds its routes to the API blueprint)
     from lms.reports.guard import check_scope
+    from lms.reports.scope import scope_path
     from lms.reports.views import home_panel, reports_bp
     from lms.web import register_home_panel
 
@@ -26,6 +28,7 @@ def init_app(app: Flask) -> None:
     # Its statement consumer (jp-credits, lms.reports.training.JpLedger) is declared in the
     # lms.statement_consumers entry-point group and registered by lms.plugins.
     app.register_blueprint(reports_bp)
+    HR_SCOPE.add("path", scope_path)  # the position standards' scope (lms.competency)
     register_home_panel(home_panel)
     from lms.reports.notify import register
 

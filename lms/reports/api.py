@@ -87,9 +87,9 @@ def api_report_employee(nip: str) -> Any:
         user = get_employee(g.api_user, nip) if g.api_user else get_employee(None, nip)
     except LmsError as exc:
         return _error(exc)
-    from lms.jp import service as jp
+    from lms.plugins.registry import JP
 
-    data = jp.transcript(user)
+    data = JP["transcript"](user)
     return jsonify({
         "nip": user.nip, "name": user.name,
         "position": user.position.name if user.position else None,
@@ -100,7 +100,7 @@ def api_report_employee(nip: str) -> Any:
                      "jp": i.jp, "certificate_number": i.certificate_number,
                      "status": i.status}
                     for i in data["completions"]],
-        "jp_this_year": jp.jp_total(user, data["this_year"]),
+        "jp_this_year": JP["jp_total"](user, data["this_year"]),
     })
 
 

@@ -82,8 +82,8 @@ def transcript_job(job: Job, params: dict[str, Any], progress: Any) -> Any:
     """``courses.transcript``: ``{"user_id": N}`` (default: the submitter); the PDF."""
     from lms.courses import certificates
     from lms.db import get_session
-    from lms.jp import service as jp_service
     from lms.people.models import User
+    from lms.plugins.registry import JP
 
     owner = _owner(job)
     user_id = params.get("user_id") or job.owner_id
@@ -94,5 +94,5 @@ def transcript_job(job: Job, params: dict[str, Any], progress: Any) -> Any:
     if not _may_read(owner, user.id):
         raise JobError(_("You may not download this learning history."))
     out = job.output(f"riwayat-belajar-{user.nip or user.id}.pdf")
-    out.write_bytes(certificates.transcript_pdf(jp_service.transcript(user)))
+    out.write_bytes(certificates.transcript_pdf(JP["transcript"](user)))
     return out

@@ -72,6 +72,12 @@ def stored_scope_unit(user: User) -> OrgUnit | None:
     return get_session().get(OrgUnit, row.org_unit_id) if row else None
 
 
+def scope_path(user: User | None) -> str | None:
+    """The org-unit path prefix of ``user``'s scope (None: the whole organisation): the
+    ``hr_scope`` registry's ``path``, for modules below reports (competency)."""
+    return scope_for(user).path
+
+
 def scope_for(user: User | None) -> Scope:
     """The scope of ``user``'s HR reporting. None (an API client key): everyone.
 

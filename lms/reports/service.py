@@ -21,11 +21,11 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from lms.config import JP_TARGET  # noqa: F401  (at least 20 JP a year)
 from lms.courses.models import Completion, Enrollment
 from lms.db import get_session
-from lms.jp.service import JP_TARGET  # noqa: F401  (at least 20 JP a year)
-from lms.jp.sources import credited_amounts, credited_records
 from lms.people.models import OrgUnit, Position, PositionKind, User
+from lms.plugins.registry import JP
 from lms.reports.models import (
     jp_summary_table,
     month_count,
@@ -141,9 +141,14 @@ def employees(scope: Scope, filters: Filters) -> sa.Subquery:
     return scoped_employees(narrow(scope, filters.unit), filters.kind).subquery("emp")
 
 
-#: The one source definition of JP (lms.jp.sources), under the names these reports use.
-jp_records = credited_records
-jp_amounts = credited_amounts
+def jp_records() -> sa.Subquery:
+    """The one source definition of JP records (lms.jp.sources.credited_records)."""
+    return JP["credited_records"]()  # type: ignore[no-any-return]
+
+
+def jp_amounts() -> sa.Subquery:
+    """The same, amounts only (lms.jp.sources.credited_amounts)."""
+    return JP["credited_amounts"]()  # type: ignore[no-any-return]
 
 
 def employee_ids(scope: Scope, filters: Filters) -> sa.Subquery:

@@ -21,7 +21,7 @@ Groups (declare them in a package's ``pyproject.toml`` under ``[project.entry-po
     exactly-once through its own cursor. Lentera's own consumers too.
 ``lms.jobs``
     ``name = "package.module:function"``: a background job kind for
-    :func:`lms.tasks.submit_job` (``function(job, params, progress)``).
+    :func:`lms.jobs.service.submit_job` (``function(job, params, progress)``).
 ``lms.plugins``
     ``name = "package.module:function"``: called with the app at start-up, for anything
     else (a blueprint, a signal receiver, a CLI command).

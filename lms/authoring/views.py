@@ -563,6 +563,7 @@ def upload(slug: str) -> Any:
         message = _("Choose a file to upload.")
         return (jsonify(error=message), 400) if wants_json else _back_with(message, "danger")
     data = form.file.data.read(service.MAX_VIDEO_BYTES + 1)
+    form.file.data.close()  # a large upload is spooled to a temporary file: free it now
     try:
         path = service.save_upload(authored, current_user, form.file.data.filename or "", data)
     except LmsError as exc:

@@ -167,8 +167,8 @@ def run_axe(page: Any) -> dict[str, Any]:
             values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}, resultTypes:
             ["violations", "incomplete"]});
           const brief = (v) => ({id: v.id, impact: v.impact, help: v.help,
-            nodes: v.nodes.slice(0, 5).map(n => ({target: n.target.join(" "),
-              summary: (n.failureSummary || n.any.map(a => a.message).join("; ")).slice(0, 300)}))});
+            nodes: v.nodes.map(n => ({target: n.target.join(" "), summary:
+              (n.failureSummary || n.any.map(a => a.message).join("; ")).slice(0, 300)}))});
           return {violations: r.violations.map(brief),
                   incomplete: r.incomplete.filter(v => v.id === "color-contrast").map(brief)};
         }"""
@@ -218,3 +218,40 @@ def crawl_targets(page: Any, base: str, start: list[str], limit: int = 40) -> li
         for href in page.evaluate(links_js, "main a[href]"):
             add(href)
     return list(seen.values())
+
+
+# One element's text colour against the colours painted behind it (as CONTRAST_JS does),
+# and the background images under it: axe leaves text over an image undecided ("needs
+# review"); Bootstrap's select caret, an SVG data: URL at the side, is one.
+ONE_CONTRAST_JS = CONTRAST_JS.replace("(selector) => {", "(target) => {", 1).replace(
+    "const out = [];", """const el = document.querySelector(target);
+  if (!el) return null;
+  const images = [];
+  for (let node = el; node && node.nodeType === 1; node = node.parentElement) {
+    const image = getComputedStyle(node).backgroundImage;
+    if (image && image !== "none") images.push(image.slice(0, 40));
+  }
+  const bg = painted(el);
+  const fg = over(parse(getComputedStyle(el).color), bg);
+  const l1 = lum(fg), l2 = lum(bg);
+  return {images, ratio: (Math.max(l1, l2) + 0.05) / (Math.min(l1, l2) + 0.05)};
+  const out = [];""", 1)
+
+
+def undecided_contrast(page: Any, incomplete: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The colour-contrast checks axe left undecided that stay undecided or too faint here.
+
+    Text over a background image is decided when the only images are SVG data: URLs (the
+    select caret, drawn beside the text, not under it) and the text reaches 4.5:1 against
+    the colour painted behind it. Anything else stays undecided, and a test fails on it.
+    """
+    left = []
+    for rule in incomplete:
+        for node in rule["nodes"]:
+            info = page.evaluate(ONE_CONTRAST_JS, node["target"])
+            if (info is not None and "background image" in node["summary"]
+                    and all(i.startswith('url("data:image/svg+xml') for i in info["images"])
+                    and info["ratio"] >= MIN_CONTRAST):
+                continue
+            left.append({**node, "measured": info})
+    return left

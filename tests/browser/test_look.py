@@ -219,3 +219,28 @@ def test_axe_finds_nothing_serious_on_the_key_pages(browser, live_server, demo) 
     for page in signed_in.values():
         page.context.close()
     assert not problems
+
+
+def test_the_gap_heatmap_is_painted_by_share_and_says_it_in_words(
+        browser, live_server, demo) -> None:
+    page = open_as(browser, live_server, "hr")
+    page.goto("/reports/needs")
+    cells = page.locator(".heatmap td[class*='heat-']")
+    painted = page.evaluate("""() => Array.from(document.querySelectorAll(
+        ".heatmap td[class*='heat-']")).map(td => [td.className.match(/heat-(\\d)/)[1],
+        getComputedStyle(td).backgroundColor])""")
+    assert cells.count() > 0
+    by_step = {}
+    for step, colour in painted:
+        by_step.setdefault(step, set()).add(colour)
+    # One colour per step, a different one for each step, and none white but "no gap".
+    assert all(len(colours) == 1 for colours in by_step.values()), by_step
+    assert len({c for cs in by_step.values() for c in cs}) == len(by_step)
+    assert all(colours != {"rgb(255, 255, 255)"} for step, colours in by_step.items()
+               if step != "0"), by_step
+    assert not look.contrast_failures(page, ".heatmap")
+    # The share is written in the cell: colour is not the only way to read it.
+    darkest = page.locator(".heatmap td.heat-5 a").first
+    assert darkest.locator(".heat-share").inner_text().endswith("%")
+    assert page.locator(".heat-legend").is_visible()
+    page.context.close()

@@ -152,6 +152,14 @@ def test_no_page_scrolls_sideways_on_a_phone(browser, live_server, demo, role) -
     paths = look.crawl_targets(desk, live_server.url, ["/"], limit=30)
     desk.context.close()
     assert len(paths) >= 10, paths
+    # The pages once seen scrolling sideways are always in the walk.
+    paths += [p for p in {
+        "hr": [f"/plans/{demo['plan']}", f"/reports/employees/{LEARNER_NIP}",
+               f"/competency/employees/{LEARNER_NIP}"],
+        "admin": ["/admin/lrs/clients", "/admin/lrs/consumers", "/admin/mail/",
+                  "/reports/scopes"],
+        "learner": [f"/competency/employees/{LEARNER_NIP}"],
+    }.get(role, []) if p not in paths]
     phone = open_as(browser, live_server, role, phone=True)
     wide = {}
     for path in paths:

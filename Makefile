@@ -2,6 +2,8 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+# `make run PORT=8080` serves on another port (the address xAPI records carry follows it).
+PORT ?= 5000
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
@@ -9,7 +11,8 @@ TEST_STAMP := $(VENV)/.installed-test
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	# A venv starts with the pip and setuptools its Python shipped, often years old.
+	$(BIN)/pip install --quiet --upgrade pip setuptools wheel
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e .
@@ -51,9 +54,10 @@ messages: $(STAMP)
 	$(BIN)/python scripts/messages.py
 
 run: install
-	$(BIN)/lms init
-	$(BIN)/lms demo
-	$(BIN)/lms serve --host 127.0.0.1 --port 5000
+	export LMS_BASE_URL="$${LMS_BASE_URL:-http://127.0.0.1:$(PORT)}" && \
+	  $(BIN)/lms init && $(BIN)/lms demo && \
+	  echo "Lentera on http://127.0.0.1:$(PORT)/ - stop it with Ctrl+C" && \
+	  $(BIN)/lms serve --host 127.0.0.1 --port $(PORT)
 
 test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

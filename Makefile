@@ -14,11 +14,14 @@ $(BIN)/python:
 	# A venv starts with the pip and setuptools its Python shipped, often years old.
 	$(BIN)/pip install --quiet --upgrade pip setuptools wheel
 
-$(STAMP): pyproject.toml | $(BIN)/python
+$(STAMP): pyproject.toml setup.py | $(BIN)/python
+	$(BIN)/pip install --quiet --upgrade pip 'setuptools>=68' wheel
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
-$(TEST_STAMP): pyproject.toml examples/lentera-likert/pyproject.toml | $(BIN)/python
+$(TEST_STAMP): pyproject.toml setup.py examples/lentera-likert/pyproject.toml | $(BIN)/python
+	# The wheel test builds without build isolation: with this venv's setuptools and wheel.
+	$(BIN)/pip install --quiet --upgrade pip 'setuptools>=68' wheel
 	$(BIN)/pip install --quiet -e '.[test,dev]'
 	# The example plugin, so the suite tests the plugin surface as a plugin sees it.
 	$(BIN)/pip install --quiet --no-deps -e examples/lentera-likert

@@ -84,6 +84,27 @@ class DefaultConfig:
 
     WTF_CSRF_TIME_LIMIT = None  # tied to the session instead of a clock
 
+    # Accounts (docs/accounts.md): one-time links to set a password, sent as invitations
+    # and by "Lupa kata sandi"; only a SHA-256 of each token is stored.
+    INVITATION_VALID_DAYS = 14
+    PASSWORD_RESET_VALID_MINUTES = 60
+    PASSWORD_RESET_RATE_LIMIT = "5 per 15 minutes"
+    # Single sign-on by OpenID Connect (Keycloak, SIASN's SSO...): the provider's discovery
+    # URL (or its issuer, to which /.well-known/openid-configuration is added), the client
+    # id and secret (LMS_OIDC_CLIENT_SECRET in the environment, never in a file under
+    # version control), and how people are matched: "email" or "nip" (the claim named by
+    # OIDC_NIP_CLAIM). Accounts are never created by a sign-in: HR imports people first.
+    OIDC_DISCOVERY_URL: str | None = None
+    OIDC_ISSUER: str | None = None
+    OIDC_CLIENT_ID: str | None = None
+    OIDC_CLIENT_SECRET: str | None = None
+    OIDC_MATCH = "email"
+    OIDC_NIP_CLAIM = "nip"
+    OIDC_SCOPE = "openid email profile"
+    OIDC_LABEL = "SSO"
+    # False: people sign in through OIDC only (no password form, no password reset).
+    LOCAL_PASSWORDS = True
+
     # Courses: hosts whose pages lessons may embed (https only; subdomains included),
     # e.g. H5P content and video players.
     EMBED_ALLOWED_HOSTS = ["youtube.com", "youtube-nocookie.com", "player.vimeo.com",

@@ -173,3 +173,25 @@ def current_revision(app: Flask | None = None) -> str | None:
 
     with get_engine(app).connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
+
+
+def bulk_insert(table: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert many plain rows into ``table`` (a Table or a model) in the current
+    transaction: PostgreSQL's COPY (tens of thousands of rows a second, no statement to
+    build), an ordinary multi-row INSERT elsewhere. Rows hold the columns' Python values
+    (aware datetimes for timestamp columns); no ORM hook runs."""
+    if not rows:
+        return
+    table = getattr(table, "__table__", table)
+    session = get_session()
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        session.execute(sa.insert(table), rows)
+        return
+    columns = list(rows[0])
+    names = ", ".join(connection.dialect.identifier_preparer.quote(c) for c in columns)
+    target = connection.dialect.identifier_preparer.format_table(table)
+    raw = connection.connection.driver_connection
+    with raw.cursor() as cursor, cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([row[c] for c in columns])

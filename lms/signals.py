@@ -23,6 +23,13 @@ Arguments: ``result`` (the :class:`lms.people.importer.ImportResult`; its
 ``created_user_ids`` names the users the import created, who got no ``user_created``).
 """
 
+position_changed = _signals.signal("position_changed")
+"""Sent by ``lms.people.service.assign_position`` after a user's current position changed
+(moved, placed, or left without a new one), flushed.
+
+Arguments: ``user`` (the :class:`lms.people.models.User`).
+"""
+
 course_version_published = _signals.signal("course_version_published")
 """Sent by the courses module when a course version is imported or published.
 

@@ -35,6 +35,7 @@ from typing import Any, Protocol
 import click
 import sqlalchemy as sa
 from celery import Celery
+from celery.schedules import crontab
 from celery.signals import worker_process_init
 from flask import Blueprint, Flask, abort, current_app, jsonify, request, send_file, url_for
 from flask.cli import with_appcontext
@@ -221,6 +222,10 @@ def configure(app: Flask) -> None:
             "lms-evaluation-remind": {"task": "lms.evaluation.remind", "schedule": 3600.0},
             # Grades for LTI platforms: the safety net of the send after each commit.
             "lms-lti-scores": {"task": "lms.lti.send_scores", "schedule": 60.0},
+            # Mandatory learning: audiences, yearly cycles and reminders, once a night
+            # (01:30 WIB); idempotent, a stage is never mailed twice.
+            "lms-assignments-nightly": {"task": "lms.assignments.nightly",
+                                        "schedule": crontab(hour=18, minute=30)},
             # Timed quiz attempts left by their learner end at the deadline (idempotent).
             "lms-quizzes-close-expired": {"task": "lms.quizzes.close_expired",
                                           "schedule": 60.0},

@@ -72,6 +72,26 @@ class ChangePasswordForm(FlaskForm):
     submit = SubmitField(_l("Change password"))
 
 
+class ForgotPasswordForm(FlaskForm):
+    identifier = StringField(_l("NIP or e-mail"), validators=[DataRequired(), Length(max=300)],
+                             render_kw={"autocomplete": "username"})
+    submit = SubmitField(_l("Send me a link"))
+
+
+class SetPasswordForm(FlaskForm):
+    password = PasswordField(
+        _l("New password"),
+        validators=[DataRequired(), Length(min=10, message=_l("Use at least 10 characters."))],
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
+        render_kw={"autocomplete": "new-password"},
+    )
+    submit = SubmitField(_l("Set password"))
+
+
 class UserForm(FlaskForm):
     name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
     nip = StringField(
@@ -87,6 +107,7 @@ class UserForm(FlaskForm):
     )
     position_id = SelectField(_l("Current position"), coerce=int, validate_choice=True)
     active = BooleanField(_l("Active (may sign in)"), default=True)
+    invite = BooleanField(_l("E-mail an invitation to set a password"), default=True)
     password = PasswordField(
         _l("New password"),
         validators=[Optional()],
@@ -134,6 +155,7 @@ class ImportUploadForm(FlaskForm):
 
 class ImportConfirmForm(FlaskForm):
     token = HiddenField(validators=[DataRequired()])
+    invite = BooleanField(_l("E-mail an invitation to each new employee"), default=True)
     submit = SubmitField(_l("Import"))
 
 

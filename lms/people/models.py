@@ -245,3 +245,23 @@ class PositionAssignment(Model):
 
     user: Mapped[User] = orm.relationship(back_populates="assignments")
     position: Mapped[Position] = orm.relationship(lazy="joined")
+
+
+class AccountToken(Model):
+    """A one-time link to set a password: an invitation or a password reset.
+
+    Only the SHA-256 of the random token is stored (the link carries the token itself),
+    so a copy of the database cannot be used to take over an account. A token is used
+    once and expires; issuing a new one for the same purpose retires the old ones."""
+
+    __tablename__ = "account_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"),
+                                         index=True)
+    #: "invite" or "reset".
+    purpose: Mapped[str] = mapped_column(sa.String(10))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime]
+    used_at: Mapped[dt.datetime | None]

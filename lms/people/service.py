@@ -262,6 +262,7 @@ def assign_position(user: User, position: Position | None, start: dt.date | None
     if position is not None:
         user.assignments.insert(0, PositionAssignment(position=position, start_date=start))
     get_session().flush()
+    signals.position_changed.send(current_app._get_current_object(), user=user)
 
 
 # --- organisation ----------------------------------------------------------------------

@@ -107,6 +107,8 @@ def login() -> Any:
                scope="login-failed-account", deduct_when=_failed,
                error_message="Too many failed sign-in attempts for this account")
 def login_submit() -> Any:
+    if not current_app.config.get("LOCAL_PASSWORDS", True):
+        abort(404)  # sign-in through the identity provider only
     form = LoginForm()
     if form.validate_on_submit():
         user = service.authenticate(form.identifier.data, form.password.data)
@@ -276,12 +278,20 @@ def user_new_submit() -> Any:
                 password=form.password.data or None,
             )
             _assign(user, form.position_id.data)
+            invited = False
+            if form.invite.data and not form.password.data:
+                from lms.people.accounts import send_invitation
+
+                invited = send_invitation(user)
         except LmsError as exc:
             get_session().rollback()
             _apply_form_error(form, exc)
         else:
             get_session().commit()
             flash(_("User %(name)s has been created.", name=user.name), "success")
+            if invited:
+                flash(_("An invitation to set a password went to %(email)s.",
+                        email=user.email), "info")
             return redirect(url_for("admin.users", q=user.nip or user.email))
     return render_template("admin/user_form.html", form=form, user=None), 400
 
@@ -603,7 +613,7 @@ def import_employees_submit() -> Any:
         "admin/import_preview.html",
         preview=preview,
         filename=form.file.data.filename,
-        confirm=ImportConfirmForm(token=token),
+        confirm=ImportConfirmForm(formdata=None, token=token),
     ), (200 if preview.ok else 400)
 
 
@@ -623,6 +633,11 @@ def import_employees_confirm() -> Any:
         return redirect(url_for("admin.import_employees"))
     get_session().commit()
     path.unlink(missing_ok=True)
+    job = None
+    if form.invite.data and result.created_user_ids:
+        from lms.people.account_views import invite_imported
+
+        job = invite_imported(list(result.created_user_ids))
     flash(
         _(
             "Import done: %(created)d created, %(updated)d updated, %(unchanged)d unchanged; "
@@ -635,6 +650,10 @@ def import_employees_confirm() -> Any:
         ),
         "success",
     )
+    if job is not None:
+        flash(_("Invitations to the %(n)d new employees are being sent.",
+                n=len(result.created_user_ids)), "info")
+        return redirect(url_for("admin.pending_accounts", job=job.id))
     return redirect(url_for("admin.users"))
 
 

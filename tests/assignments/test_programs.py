@@ -1,0 +1,145 @@
+"""Learning programs: three parts (two courses and an offline training), completion rules
+from the LRS, a yearly validity that reopens before it lapses, HR pages and the learner's
+page, and a program assigned like a course."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+
+from lms.assignments import ledger, service
+from lms.assignments.models import RULE_ALL, RULE_IN_ORDER, RULE_N_OF_M, ProgramCompletion
+from lms.db import get_session
+from lms.reports import training as trainings
+from tests import factories
+from tests.assignments.conftest import completed_with_jp, course_completed, send
+
+NOW = dt.datetime.now(dt.UTC)
+
+
+def _program(org: Any, rule: str = RULE_ALL, **extra: Any) -> tuple[Any, Any, Any, Any]:
+    first = factories.import_sample_course("integritas-antikorupsi")
+    second = factories.import_sample_course("pelayanan-publik-prima")
+    training = trainings.create_training(trainings.TrainingSpec(
+        title="Orientasi PPPK tatap muka", kind="classroom", provider="BKPSDM",
+        start_date=dt.date(2026, 1, 5), end_date=dt.date(2026, 1, 7), jp=24),
+        created_by=None, org_unit=None)
+    program = service.create_program(
+        title="Orientasi PPPK", description="", rule=rule,
+        items=[("course", first.id), ("training", training.id), ("course", second.id)],
+        required_count=extra.get("required_count"),
+        validity_months=extra.get("validity_months"), reopen_days=extra.get("reopen_days", 30),
+        by=org["hr_all"], scope=service.scope_of_unit(org["pemda"].id))
+    get_session().commit()
+    return program, first, second, training
+
+
+def _completions(program: Any, user: Any) -> list[Any]:
+    return list(get_session().scalars(sa.select(ProgramCompletion).where(
+        ProgramCompletion.program_id == program.id, ProgramCompletion.user_id == user.id)
+        .order_by(ProgramCompletion.completed_at)))
+
+
+def test_three_parts_complete_then_reopen_and_renew(org):
+    program, first, second, training = _program(org, validity_months=12, reopen_days=30)
+    user = org["a1"]
+    start = NOW - dt.timedelta(days=400)
+    send(course_completed(user, first.slug, start),
+         completed_with_jp(user, trainings.training_iri(training.id), 24,
+                           start + dt.timedelta(days=1)))
+    assert _completions(program, user) == []
+    send(course_completed(user, second.slug, start + dt.timedelta(days=2)))
+    done = _completions(program, user)
+    assert len(done) == 1
+    assert done[0].expires_at.date() == (start + dt.timedelta(days=2)).replace(
+        year=start.year + 1).date()
+    assert service.program_jp(program) == first.jp + second.jp + 24
+    # A year later: lapsed (reopened 30 days before); the parts must be done again.
+    state = service.program_state(program, user)
+    assert state["state"] == "lapsed" and state["done"] == 0
+    renew = NOW - dt.timedelta(days=10)
+    send(course_completed(user, first.slug, renew),
+         completed_with_jp(user, trainings.training_iri(training.id), 24, renew),
+         course_completed(user, second.slug, renew))
+    done = _completions(program, user)
+    assert len(done) == 2
+    assert service.program_state(program, user)["state"] == "valid"
+    # Inside the reopening window: reopened, the parts start over.
+    soon = done[1].expires_at - dt.timedelta(days=5)
+    assert service.program_state(program, user, soon)["state"] == "reopened"
+
+
+def test_rules_in_order_and_n_of_m(org):
+    program, first, second, training = _program(org, rule=RULE_IN_ORDER)
+    user = org["a2"]
+    send(course_completed(user, second.slug, NOW - dt.timedelta(days=3)),
+         course_completed(user, first.slug, NOW - dt.timedelta(days=2)),
+         completed_with_jp(user, trainings.training_iri(training.id), 24,
+                           NOW - dt.timedelta(days=1)))
+    assert _completions(program, user) == []  # the last part came first
+    send(course_completed(user, second.slug, NOW))
+    assert len(_completions(program, user)) == 1
+    program.rule, program.required_count = RULE_N_OF_M, 2
+    get_session().flush()
+    ledger.derive_program(program, org["b1"].id)
+    send(course_completed(org["b1"], first.slug), course_completed(org["b1"], second.slug))
+    assert len(_completions(program, org["b1"])) == 1
+
+
+def test_voiding_a_part_withdraws_the_program(org):
+    program, first, second, training = _program(org, rule=RULE_N_OF_M, required_count=1)
+    statement = course_completed(org["a1"], first.slug)
+    send(statement)
+    assert len(_completions(program, org["a1"])) == 1
+    send({"actor": statement["actor"], "verb": {"id": "http://adlnet.gov/expapi/verbs/voided"},
+          "object": {"objectType": "StatementRef", "id": statement["id"]}})
+    assert _completions(program, org["a1"]) == []
+
+
+def test_program_pages_and_assignment(client, login_as, org, auth):
+    program, first, second, training = _program(org)
+    login_as("admin")
+    listing = client.get("/assignments/programs").get_data(as_text=True)
+    assert "Orientasi PPPK" in listing and "Semua bagian" in listing
+    detail = client.get(f"/assignments/programs/{program.id}").get_data(as_text=True)
+    assert "Orientasi PPPK tatap muka" in detail and "Jumlah JP" in detail
+    bad = client.post("/assignments/programs/new", data={
+        "title": "Kosong", "items": [f"course:{first.id}"], "rule": "n_of_m",
+        "required_count": "5"})
+    assert bad.status_code == 200 and "N harus antara 1" in bad.get_data(as_text=True)
+    made = client.post("/assignments/programs/new", data={
+        "title": "Sertifikasi teknis", "items": [f"course:{first.id}", f"course:{second.id}"],
+        "order": f"course:{second.id}, course:{first.id}", "rule": "in_order",
+        "validity_months": "12", "reopen_days": "30"}, follow_redirects=True)
+    assert "Jalur pembelajaran disimpan" in made.get_data(as_text=True)
+    assignment = service.create_assignment(service.AssignmentSpec(
+        title="Orientasi wajib", target_kind="program", target_id=program.id,
+        rules={"units": [org["dinas_a"].id]}, due_days=60),
+        by=org["hr_all"], scope=service.scope_of_unit(org["pemda"].id))
+    get_session().commit()
+    client.post("/logout")
+    from lms.people import service as people
+
+    people.set_password(org["a1"], factories.PASSWORD)
+    get_session().commit()
+    auth.login(org["a1"].email)
+    home = client.get("/").get_data(as_text=True)
+    assert "Orientasi wajib" in home
+    mine = client.get(f"/assignments/mine/programs/{program.id}").get_data(as_text=True)
+    assert "0 dari 3 bagian selesai" in mine
+    send(course_completed(org["a1"], first.slug),
+         completed_with_jp(org["a1"], trainings.training_iri(training.id), 24),
+         course_completed(org["a1"], second.slug))
+    rows = {r.user_id: r.status for r in get_session().execute(
+        service.members_with_status(assignment))}
+    assert rows[org["a1"].id] == service.ON_TIME
+    mine = client.get(f"/assignments/mine/programs/{program.id}").get_data(as_text=True)
+    assert "Nomor sertifikat" in mine
+    # Someone else's program page stays closed to a learner it is not assigned to.
+    client.post("/logout")
+    people.set_password(org["b1"], factories.PASSWORD)
+    get_session().commit()
+    auth.login(org["b1"].email)
+    assert client.get(f"/assignments/mine/programs/{program.id}").status_code == 404

@@ -255,3 +255,40 @@ def undecided_contrast(page: Any, incomplete: list[dict[str, Any]]) -> list[dict
                 continue
             left.append({**node, "measured": info})
     return left
+
+
+def walk(page: Any, base: str, start: list[str], limit: int, visit: Any) -> list[str]:
+    """Visit same-origin pages breadth-first from the top bar's links and ``start`` (one per
+    route, at most ``limit``), calling ``visit(path, response)`` on each; the links of the
+    pages visited first are followed too. Returns the paths visited."""
+    links_js = ("(sel) => Array.from(document.querySelectorAll(sel))"
+                ".map(a => a.href).filter(h => h && h.startsWith('http'))")
+    queue: list[str] = []
+    seen: set[str] = set()
+
+    def add(href: str) -> None:
+        parts = urlsplit(href)
+        if parts.netloc and f"{parts.scheme}://{parts.netloc}" != base:
+            return
+        path = parts.path or "/"
+        if SKIP.search(path) or parts.query.startswith("format="):
+            return
+        key = route_key(path)
+        if key not in seen and len(seen) < limit:
+            seen.add(key)
+            queue.append(path + (f"?{parts.query}" if parts.query else ""))
+
+    for path in start:
+        add(base + path)
+    page.goto(start[0])
+    for href in page.evaluate(links_js, "nav a[href]"):
+        add(href)
+    visited = []
+    while queue:
+        path = queue.pop(0)
+        response = page.goto(path)
+        visit(path, response)
+        visited.append(path)
+        for href in page.evaluate(links_js, "main a[href]"):
+            add(href)
+    return visited

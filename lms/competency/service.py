@@ -410,6 +410,10 @@ def apply_default_standards(positions: Iterable[Position] | None = None, *,
 
 
 STANDARD_FIELDS = ["position_id", "org_unit", "position", "competency", "level"]
+#: The standards CSV in Bahasa Indonesia (what the export writes); the import reads these
+#: and the English names alike.
+STANDARD_HEADERS_ID = ["id_jabatan", "unit_kerja", "jabatan", "kompetensi", "tingkat"]
+_STANDARD_ALIASES = dict(zip(STANDARD_HEADERS_ID, STANDARD_FIELDS, strict=True))
 
 
 def standards_csv(unit_path: str | None = None) -> str:
@@ -418,7 +422,7 @@ def standards_csv(unit_path: str | None = None) -> str:
     session = get_session()
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(STANDARD_FIELDS)
+    writer.writerow(STANDARD_HEADERS_ID)
     rows = session.execute(
         sa.select(Position.id, OrgUnit.name, Position.name, Competency.code,
                   PositionRequirement.level)
@@ -452,6 +456,9 @@ def import_standards_csv(content: bytes, *, apply: bool = True,
     except UnicodeDecodeError:
         raise ValidationError(_("The file is not UTF-8 text. Save it as CSV UTF-8.")) from None
     reader = csv.DictReader(io.StringIO(text))
+    if reader.fieldnames:
+        reader.fieldnames = [_STANDARD_ALIASES.get(f.strip().lower(), f.strip().lower())
+                             for f in reader.fieldnames]
     fields = set(reader.fieldnames or [])
     if not {"competency", "level"} <= fields or not (
             "position_id" in fields or "position" in fields):

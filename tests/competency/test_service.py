@@ -110,6 +110,10 @@ def test_standards_csv_import_writes_nothing_when_a_row_is_wrong(frameworks):
     assert service.requirements_for(position) == {frameworks["M.03"].id: 3}
     assert f"{position.id},{position.org_unit.name},{position.name},M.03,3" in \
         service.standards_csv()
+    # The export speaks Bahasa Indonesia, and reads back as it is.
+    exported = service.standards_csv()
+    assert exported.startswith("id_jabatan,unit_kerja,jabatan,kompetensi,tingkat\n")
+    assert not service.import_standards_csv(exported.encode(), apply=False).errors
 
 
 def test_standards_csv_finds_positions_by_unit_and_name(frameworks):

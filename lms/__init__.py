@@ -24,6 +24,8 @@ MODULES = (
     "lms.authoring",
     # SCORM 1.2 / 2004 packages as courses (after authoring: its zip importer).
     "lms.packages",
+    # H5P packages as course modules (after authoring: its archive checks).
+    "lms.h5p",
     "lms.reports",
     # The development loop: e-mail outbox first (the others notify through it), then
     # assessment, development plans, training evaluation, community, portable credentials.

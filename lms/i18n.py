@@ -195,3 +195,21 @@ def init_app(app: Any) -> None:
         "format_number": format_number,
         "local_date": local_date,
     })
+
+
+def language_name(code: str | None) -> str:
+    """The name of a content language (``id``, ``en-US``...) in the UI language, as CLDR
+    spells it (``Bahasa Indonesia``, ``Inggris (Amerika Serikat)``); the code itself when
+    it is not a language CLDR knows."""
+    from babel import Locale, UnknownLocaleError
+    from flask_babel import get_locale
+
+    if not code:
+        return ""
+    if code == "id":
+        return "Bahasa Indonesia"
+    try:
+        name = Locale.parse(code.replace("-", "_")).get_display_name(get_locale() or "id")
+    except (ValueError, UnknownLocaleError):
+        return code
+    return (name[:1].upper() + name[1:]) if name else code

@@ -227,6 +227,9 @@ def init_app(app: Flask) -> None:
 
     app.after_request(_security_headers)
     app.context_processor(_template_globals)
+    from lms.i18n import language_name
+
+    app.add_template_filter(language_name, "language_name")
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(Exception, _unexpected_error)

@@ -41,8 +41,10 @@ def init_app(app: Flask) -> None:
     wrap_import_courses(app)
     # The cmi5 content type (above) and the cmi5 moveOn consumer are declared in the
     # entry-point groups of pyproject.toml and registered by lms.plugins.
-    from lms.authoring.cmi5 import check_session_statement
-    from lms.xapi.auth import register_launch_check
+    from lms.authoring.cmi5 import check_session_open, check_session_statement
+    from lms.xapi.auth import register_launch_check, register_session_check
 
-    # Statements of an abandoned or terminated AU session are refused by the LRS.
+    # Statements of an abandoned or terminated AU session are refused by the LRS, and so
+    # is its launch credential once the session is over.
     register_launch_check(check_session_statement)
+    register_session_check(check_session_open)

@@ -3,8 +3,9 @@ zip of a course folder) is extracted safely and imported; folders go to the cour
 module's command unchanged.
 
 Zips are dispatched by their content: each format registers a detector with
-:func:`register_zip_importer` (SCORM: ``imsmanifest.xml`` at the top, lms.packages; a
-cmi5 or H5P importer registers the same way); a zip no detector claims is a course
+:func:`register_zip_importer` (SCORM: ``imsmanifest.xml`` at the top, lms.packages; an
+H5P importer registers the same way); a cmi5 package (a zip with cmi5.xml at its top) or
+a bare cmi5.xml (cmi5 §14) becomes a cmi5 course; a zip no detector claims is a course
 package of the courses/ format.
 """
 
@@ -79,6 +80,11 @@ def wrap_import_courses(app: Flask) -> None:
             return
         from lms.authoring import service
 
+        if _is_cmi5(path):
+            code, _sep, level = (competency[0] if competency else "M.01:1").partition(":")
+            _import_cmi5(path, check, slug or None, 1.0 if jp is None else jp,
+                         topic or "cmi5", code, int(level) if level.isdigit() else 1)
+            return
         importer = _importer_for(path)
         try:
             if importer is not None:
@@ -108,3 +114,56 @@ def wrap_import_courses(app: Flask) -> None:
 
     import_courses._takes_zips = True  # type: ignore[attr-defined]
     app.cli.add_command(import_courses)
+
+
+def _is_cmi5(path: Path) -> bool:
+    """A bare cmi5.xml (any .xml file), or a zip with cmi5.xml at its top."""
+    if path.suffix.lower() == ".xml":
+        return True
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            from lms.authoring.cmi5 import is_package
+
+            return is_package(archive.namelist())
+    except (zipfile.BadZipFile, OSError):
+        return False
+
+
+def _import_cmi5(path: Path, check: bool, slug: str | None, jp: float, topic: str,
+                 competency: str, level: int) -> None:
+    """Import a cmi5 zip or a bare cmi5.xml; every refusal is printed, nothing is left
+    behind (the package folder is removed, the transaction rolled back)."""
+    import zipfile
+
+    from lms.authoring import cmi5
+
+    try:
+        if path.suffix.lower() == ".xml":
+            xml = path.read_bytes()
+            structure = cmi5.parse_course_structure(xml, in_package=False)
+        else:
+            with zipfile.ZipFile(path) as archive:
+                xml = archive.read("cmi5.xml")
+            structure = cmi5.parse_course_structure(xml)
+        target = slug or cmi5.slug_for(structure["title"])
+        if check:
+            click.echo(f"{path}: valid ({len(structure['aus'])} AU).")
+            return
+        if path.suffix.lower() == ".xml":
+            authored = cmi5.import_structure(xml, None, target, jp, topic,
+                                             competency.upper(), level)
+        else:
+            with path.open("rb") as handle:
+                authored = cmi5.import_package(handle, None, target, jp, topic,
+                                               competency.upper(), level)
+    except (LmsError, KeyError, zipfile.BadZipFile) as exc:
+        get_session().rollback()
+        message = exc.message if isinstance(exc, LmsError) else str(exc)
+        click.secho(f"{path}: {message}", fg="red", err=True)
+        for detail in (exc.details if isinstance(exc, LmsError) else None) or []:
+            click.secho(f"  {detail}", fg="red", err=True)
+        sys.exit(1)
+    get_session().commit()
+    click.echo(f"{authored.slug}: cmi5 course imported ({len(structure['aus'])} AU)")

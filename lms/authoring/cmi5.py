@@ -28,7 +28,7 @@ import shutil
 import uuid
 from pathlib import Path, PurePosixPath
 from typing import Any
-from urllib.parse import urlencode, urljoin
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
 import defusedxml.ElementTree as SafeET
 import sqlalchemy as sa
@@ -77,23 +77,93 @@ def packages_root() -> Path:
 # --- cmi5.xml ----------------------------------------------------------------------------
 
 
-def _text(element: Any, tag: str) -> str:
+#: Query parameters the LMS adds to every launch URL (cmi5 §8.1); an AU url may not carry
+#: them itself (§8.1.0.0-6).
+RESERVED_LAUNCH_PARAMETERS = ("endpoint", "fetch", "actor", "registration", "activityId")
+SCHEMA_PATH = Path(__file__).parent / "schemas" / "cmi5_CourseStructure.xsd"
+_schema: Any = None
+
+
+def _langstrings(element: Any, tag: str) -> list[tuple[str, str]]:
     node = element.find(NS + tag)
     if node is None:
-        return ""
-    strings = node.findall(NS + "langstring")
-    for lang in ("id-ID", "id", "en-US", "en"):
-        for s in strings:
-            if s.get("lang") == lang and (s.text or "").strip():
-                return s.text.strip()
-    for s in strings:
-        if (s.text or "").strip():
-            return s.text.strip()
-    return ""
+        return []
+    return [(s.get("lang") or "", " ".join(s.text.split()))
+            for s in node.findall(NS + "langstring") if (s.text or "").strip()]
 
 
-def parse_course_structure(xml: bytes) -> dict[str, Any]:
-    """The course, blocks and AUs of a cmi5.xml (cmi5 §13); ValidationError when broken."""
+def _pick(strings: list[tuple[str, str]]) -> tuple[str, str]:
+    """(text, language): Indonesian when the package has it, else English, else the first."""
+    for wanted in ("id", "en"):
+        for lang, text in strings:
+            if lang.lower().split("-")[0] == wanted:
+                return text, lang
+    return strings[0][1] if strings else "", strings[0][0] if strings else ""
+
+
+def _text(element: Any, tag: str) -> str:
+    return _pick(_langstrings(element, tag))[0]
+
+
+def _schema_errors(xml: bytes) -> list[str]:
+    """Where the course structure breaks the cmi5 XSD (cmi5 §13.2), at most five lines.
+
+    The XML has already been parsed by defusedxml (no entities, no external references);
+    lxml reads it again without a network or entity resolution to check the schema."""
+    global _schema
+    from lxml import etree
+
+    if _schema is None:
+        _schema = etree.XMLSchema(etree.parse(str(SCHEMA_PATH)))
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
+                             huge_tree=False)
+    try:
+        document = etree.fromstring(xml, parser)
+    except etree.XMLSyntaxError as exc:
+        return [str(exc)]
+    if _schema.validate(document):
+        return []
+    return [_l("line %(line)s: %(message)s", line=e.line,
+               message=e.message.replace(NS[1:-1], "cmi5").replace("{cmi5}", ""))
+            for e in list(_schema.error_log)[:5]]
+
+
+def _is_iri(value: str) -> bool:
+    """An absolute IRI (cmi5 §3: every id of a course structure is a fully qualified IRI)."""
+    scheme, sep, rest = value.partition(":")
+    return bool(sep and rest and scheme[:1].isalpha() and not any(c.isspace() for c in value)
+                and all(c.isalnum() or c in "+-." for c in scheme))
+
+
+def is_absolute(url: str) -> bool:
+    """Whether an AU url is absolute (has a scheme) rather than relative to the package."""
+    return bool(urlsplit(url).scheme)
+
+
+def _url_problem(url: str) -> Any:
+    """Why an AU url cannot be launched (cmi5 §13.1.4, §8.1), or None."""
+    if any(c.isspace() for c in url) or any(ord(c) < 32 for c in url):
+        return _l("it contains spaces or control characters")
+    parts = urlsplit(url)
+    if parts.scheme and (parts.scheme not in ("http", "https") or not parts.netloc):
+        return _l("an absolute url must start with http:// or https:// and name a host")
+    if not parts.scheme and url.startswith("/"):
+        return _l("a relative url may not start with /")
+    reserved = [k for k, _v in parse_qsl(parts.query, keep_blank_values=True)
+                if k in RESERVED_LAUNCH_PARAMETERS]
+    if reserved:
+        return _l("its query string already has %(names)s, which the LMS adds at launch "
+                  "(cmi5 §8.1)", names=", ".join(reserved))
+    return None
+
+
+def parse_course_structure(xml: bytes, *, in_package: bool = True) -> dict[str, Any]:
+    """The course, blocks and AUs of a cmi5.xml (cmi5 §13); ValidationError when broken.
+
+    Checks what cmi5 §13–14 require: the XSD, fully qualified and unique ids for the course,
+    blocks, AUs and objectives, launchable urls without the launch parameters the LMS adds,
+    and (``in_package=False``, a bare cmi5.xml) absolute AU urls only (§14.2). Every
+    problem found is listed in ``details``."""
     try:
         root = SafeET.fromstring(xml)
     except Exception as exc:  # defusedxml raises several kinds for unsafe/bad XML
@@ -105,8 +175,46 @@ def parse_course_structure(xml: bytes) -> dict[str, Any]:
     course = root.find(NS + "course")
     if course is None or not course.get("id"):
         raise ValidationError(_l("cmi5.xml has no course element with an id."))
+    problems: list[Any] = list(_schema_errors(xml))
     aus: list[dict[str, Any]] = []
     blocks: list[dict[str, Any]] = []
+    objectives: list[dict[str, Any]] = []
+    seen: dict[str, str] = {}
+
+    def claim(kind: str, value: str | None) -> None:
+        if not value:
+            return
+        if not _is_iri(value):
+            problems.append(_l("%(kind)s id %(id)s is not a fully qualified IRI (cmi5 §3).",
+                               kind=kind, id=value))
+        if value in seen:
+            problems.append(_l("%(kind)s id %(id)s is used twice (ids must be unique, "
+                               "cmi5 §13.1).", kind=kind, id=value))
+        seen[value] = kind
+
+    claim("course", course.get("id"))
+    listed = root.find(NS + "objectives")
+    objective_ids: set[str] = set()
+    for objective in (listed.findall(NS + "objective") if listed is not None else []):
+        oid = objective.get("id") or ""
+        if oid in objective_ids:
+            problems.append(_l("objective id %(id)s is used twice (ids must be unique, "
+                               "cmi5 §13.1.2).", id=oid))
+        elif oid and not _is_iri(oid):
+            problems.append(_l("%(kind)s id %(id)s is not a fully qualified IRI (cmi5 §3).",
+                               kind="objective", id=oid))
+        objective_ids.add(oid)
+        objectives.append({"id": oid, "title": _text(objective, "title") or oid})
+
+    def references(element: Any, owner: str) -> list[str]:
+        node = element.find(NS + "objectives")
+        refs = [o.get("idref") or "" for o in node.findall(NS + "objective")] \
+            if node is not None else []
+        for ref in refs:
+            if ref not in objective_ids:
+                problems.append(_l("%(owner)s refers to objective %(id)s, which the course "
+                                   "does not list.", owner=owner, id=ref))
+        return refs
 
     def walk(element: Any, block_ids: list[str]) -> None:
         for child in element:
@@ -114,36 +222,60 @@ def parse_course_structure(xml: bytes) -> dict[str, Any]:
                 au_id = child.get("id")
                 url = (child.findtext(NS + "url") or "").strip()
                 if not au_id or not url:
-                    raise ValidationError(_l("Every au in cmi5.xml needs an id and a url."))
+                    problems.append(_l("Every au in cmi5.xml needs an id and a url."))
+                    continue
+                claim("au", au_id)
+                problem = _url_problem(url)
+                if problem is not None:
+                    problems.append(_l("au %(id)s: the url %(url)s cannot be launched: "
+                                       "%(why)s.", id=au_id, url=url, why=problem))
+                elif not in_package and not is_absolute(url):
+                    problems.append(_l("au %(id)s: the url %(url)s is relative, but a cmi5.xml "
+                                       "on its own (without a zip) may only have absolute urls "
+                                       "(cmi5 §14.2).", id=au_id, url=url))
                 move_on = child.get("moveOn", "NotApplicable")
                 if move_on not in MOVE_ON:
-                    raise ValidationError(_l("au %(id)s: moveOn %(value)s is not one of "
-                                             "%(allowed)s.", id=au_id, value=move_on,
-                                             allowed=", ".join(MOVE_ON)))
+                    problems.append(_l("au %(id)s: moveOn %(value)s is not one of "
+                                       "%(allowed)s.", id=au_id, value=move_on,
+                                       allowed=", ".join(MOVE_ON)))
                 mastery = child.get("masteryScore")
+                try:
+                    score = float(mastery) if mastery not in (None, "") else None
+                except ValueError:
+                    score = None  # the schema check has already reported it
+                title, _lang = _pick(_langstrings(child, "title"))
                 aus.append({
-                    "id": au_id, "title": _text(child, "title") or au_id,
+                    "id": au_id, "title": title or au_id,
                     "description": _text(child, "description"), "url": url,
-                    "moveOn": move_on,
-                    "masteryScore": float(mastery) if mastery not in (None, "") else None,
+                    "moveOn": move_on, "masteryScore": score,
                     "launchMethod": child.get("launchMethod", "AnyWindow"),
                     "launchParameters": (child.findtext(NS + "launchParameters") or "").strip(),
                     "blocks": list(block_ids),
+                    "objectives": references(child, f"au {au_id}"),
                 })
             elif child.tag == NS + "block":
                 block_id = child.get("id")
                 if not block_id:
-                    raise ValidationError(_l("Every block in cmi5.xml needs an id."))
-                blocks.append({"id": block_id, "title": _text(child, "title") or block_id})
+                    problems.append(_l("Every block in cmi5.xml needs an id."))
+                    continue
+                claim("block", block_id)
+                blocks.append({"id": block_id, "title": _text(child, "title") or block_id,
+                               "parents": list(block_ids),
+                               "objectives": references(child, f"block {block_id}")})
                 walk(child, [*block_ids, block_id])
 
     walk(root, [])
-    if not aus:
-        raise ValidationError(_l("cmi5.xml lists no assignable unit (au)."))
-    if len({a["id"] for a in aus}) != len(aus):
-        raise ValidationError(_l("Two AUs in cmi5.xml have the same id."))
-    return {"id": course.get("id"), "title": _text(course, "title") or course.get("id"),
-            "description": _text(course, "description"), "blocks": blocks, "aus": aus}
+    if not aus and not problems:
+        problems.append(_l("cmi5.xml lists no assignable unit (au)."))
+    if problems:
+        unique = list(dict.fromkeys(str(p) for p in problems))
+        raise ValidationError(
+            _l("cmi5.xml is not a valid cmi5 course structure: %(first)s", first=unique[0]),
+            details=unique)
+    title, language = _pick(_langstrings(course, "title"))
+    return {"id": course.get("id"), "title": title or course.get("id"),
+            "description": _text(course, "description"), "language": language,
+            "blocks": blocks, "aus": aus, "objectives": objectives}
 
 
 def _module_id(index: int) -> str:
@@ -163,17 +295,54 @@ def import_package(source: Any, user: User | None, slug: str, jp: float, topic: 
         if not xml_path.is_file():
             raise ArchiveError(_l("A cmi5 package has cmi5.xml at the top of the zip."))
         structure = parse_course_structure(xml_path.read_bytes())
+        missing = []
         for au in structure["aus"]:
-            if "://" not in au["url"]:
+            if not is_absolute(au["url"]):
                 rel = PurePosixPath(au["url"].split("?", 1)[0].split("#", 1)[0])
                 if rel.is_absolute() or ".." in rel.parts or \
                         not target.joinpath(*rel.parts).is_file():
-                    raise ValidationError(_l("au %(id)s: its url %(url)s is not a file in the "
-                                             "package.", id=au["id"], url=au["url"]))
+                    missing.append(str(_l("au %(id)s: its url %(url)s is not a file in the "
+                                          "package.", id=au["id"], url=au["url"])))
+        if missing:
+            raise ValidationError(missing[0], details=missing)
         return _store_package(structure, folder_name, user, slug, jp, topic, competency, level)
     except BaseException:
         shutil.rmtree(target, ignore_errors=True)
         raise
+
+
+def import_structure(xml: bytes, user: User | None, slug: str, jp: float, topic: str,
+                     competency: str = "M.01", level: int = 1) -> AuthoredCourse:
+    """Import a bare cmi5.xml (cmi5 §14.2: a course structure whose AUs are all at absolute
+    urls, hosted elsewhere) as course ``slug``."""
+    structure = parse_course_structure(xml, in_package=False)
+    root = packages_root()
+    root.mkdir(parents=True, exist_ok=True)
+    folder_name = uuid.uuid4().hex
+    target = root / folder_name
+    target.mkdir()
+    try:
+        (target / "cmi5.xml").write_bytes(xml)
+        return _store_package(structure, folder_name, user, slug, jp, topic, competency, level)
+    except BaseException:
+        shutil.rmtree(target, ignore_errors=True)
+        raise
+
+
+def is_package(names: list[str]) -> bool:
+    """Whether the names of a zip's members are those of a cmi5 package (cmi5.xml at the
+    top), as opposed to a course folder exported from authoring."""
+    return "cmi5.xml" in names
+
+
+def slug_for(title: str) -> str:
+    """A course slug from a package title (lowercase ASCII words joined by hyphens)."""
+    import re
+    import unicodedata
+
+    text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode().lower()
+    slug = re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:60].strip("-")
+    return slug or "cmi5-course"
 
 
 def _store_package(structure: dict[str, Any], folder_name: str, user: User | None, slug: str,
@@ -190,11 +359,12 @@ def _store_package(structure: dict[str, Any], folder_name: str, user: User | Non
         if authored.kind != "cmi5":
             raise Conflict(_l("The course %(slug)s is not a cmi5 course.", slug=slug))
     title = structure["title"][:200]
+    summary, description = _summary_and_description(structure["description"], title)
     meta = {
-        "slug": slug, "title": title,
-        "summary": (structure["description"] or title)[:1000],
-        "description": structure["description"], "jp": jp, "level": "dasar",
-        "language": "id", "topic": topic, "tags": ["cmi5"],
+        "slug": slug, "title": title, "summary": summary,
+        "description": description, "jp": jp, "level": "dasar",
+        "language": course_language(structure.get("language", "")), "topic": topic,
+        "tags": ["cmi5"],
         "competencies": [{"code": competency, "level": level}],
         "completion": {"modules": "all", "quizzes": "none"},
     }
@@ -203,9 +373,12 @@ def _store_package(structure: dict[str, Any], folder_name: str, user: User | Non
     except Exception as exc:
         raise ValidationError(_l("The course settings are not valid: %(error)s",
                                  error=str(exc).splitlines()[0])) from None
+    block_titles = {b["id"]: b["title"] for b in structure.get("blocks", [])}
     modules = [
         {"id": _module_id(i), "kind": "cmi5", "title": au["title"][:200], "file": "cmi5.xml",
-         "minutes": None, "body": au["description"], "au": au}
+         "minutes": None, "body": au["description"], "au": au,
+         # The blocks the AU sits in (outermost first): the course page heads them.
+         "section": " › ".join(block_titles.get(b, b) for b in au.get("blocks", []))[:300]}
         for i, au in enumerate(structure["aus"])
     ]
     digest = hashlib.sha256(json.dumps([structure, meta], sort_keys=True).encode()).hexdigest()
@@ -233,6 +406,34 @@ def _store_package(structure: dict[str, Any], folder_name: str, user: User | Non
                    f"{outcome.version.number}")
     session.flush()
     return authored
+
+
+def course_language(lang: str) -> str:
+    """The course's language code (``id``, ``en``, ``en-US``...) from the ``lang`` of the
+    package's course title (RFC 5646); ``id`` when the package names none usable."""
+    primary, _sep, region = (lang or "").strip().replace("_", "-").partition("-")
+    primary = primary.lower()
+    if len(primary) != 2 or not primary.isalpha():
+        return "id"
+    region = region.split("-")[0].upper()
+    return f"{primary}-{region}" if len(region) == 2 and region.isalpha() else primary
+
+
+def _summary_and_description(text: str, title: str) -> tuple[str, str]:
+    """The catalog summary and the course page's description, so the page never shows the
+    same text twice: a short description is the summary alone; a long one gets its first
+    sentence as the summary and stays whole below it."""
+    text = (text or "").strip()
+    if not text:
+        return title, ""
+    if len(text) <= 400:
+        return text, ""
+    first = text.split(". ", 1)[0]
+    if len(first) > 300:
+        first = first[:300].rsplit(" ", 1)[0] + "…"
+    elif not first.endswith("."):
+        first += "."
+    return first, text
 
 
 def package_for_version(version: Any) -> Cmi5Package:
@@ -371,6 +572,28 @@ def check_session_statement(statement: dict[str, Any]) -> str | None:
     return None
 
 
+def check_session_open(session_id: str) -> str | None:
+    """For the LRS (a launch session check, :func:`lms.xapi.auth.register_session_check`):
+    why the launch credential of this session no longer works, or None.
+
+    After the session was abandoned, or terminated and the grace period for statements on
+    their way has passed (cmi5 §9.3.8), the credential is refused for every request: a
+    new session needs a new launch."""
+    record = get_session().scalar(sa.select(Cmi5Launch)
+                                  .where(Cmi5Launch.session_id == session_id))
+    if record is None or record.ended is None:
+        return None
+    if record.ended == "abandoned":
+        return (f"cmi5 session {session_id} was abandoned; its launch credential no longer "
+                "works. Launch the AU again.")
+    grace = float(current_app.config.get("CMI5_TERMINATED_GRACE_SECONDS", 60))
+    if record.ended_at is not None and \
+            (utcnow() - _aware(record.ended_at)).total_seconds() > grace:
+        return (f"cmi5 session {session_id} was terminated; its launch credential no longer "
+                "works. Launch the AU again.")
+    return None
+
+
 def _parse_time(value: Any) -> dt.datetime | None:
     if not isinstance(value, str):
         return None
@@ -429,7 +652,7 @@ def launch(user: User, package: Cmi5Package, module_id: str, registration: str,
                               agent_key=agent_key(actor) or "", registration=registration),
         LAUNCH_DATA, json.dumps(launch_data).encode(), "application/json", merge=False)
     _ensure_learner_preferences(user, agent_key(actor) or "")
-    au_url = au["url"] if "://" in au["url"] else urljoin(content_url, au["url"])
+    au_url = au["url"] if is_absolute(au["url"]) else urljoin(content_url, au["url"])
     params = {
         "endpoint": f"{base}/xapi/",
         "fetch": f"{base}/cmi5/fetch/{token}",

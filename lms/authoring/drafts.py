@@ -125,7 +125,7 @@ def lesson_front(module: dict[str, Any]) -> dict[str, Any]:
     front: dict[str, Any] = {"title": module["title"]}
     if module.get("kind", "lesson") != "lesson":
         front["kind"] = module["kind"]
-    for key in ("minutes", "video", "embed"):
+    for key in ("minutes", "video", "embed", "h5p"):
         if module.get(key):
             front[key] = module[key]
     if module.get("height") and module["height"] != DEFAULT_HEIGHT:

@@ -77,12 +77,15 @@ class LessonForm(FlaskForm):
                         validators=[Optional(), Length(max=500)])
     height = IntegerField(_l("Height of the embedded frame (pixels)"), default=480,
                           validators=[Optional(), NumberRange(min=200, max=2000)])
+    h5p = StringField(_l("H5P package (an .h5p file uploaded below)"),
+                      validators=[Optional(), Length(max=500)])
     body = TextAreaField(_l("Content (Markdown)"), validators=[Optional()])
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.kind.choices = select_choices([("lesson", _l("Lesson")), ("video", _l("Video")),
-                                            ("embed", _l("Embedded content"))])
+                                            ("embed", _l("Embedded content")),
+                                            ("h5p", _l("Interactive H5P package"))])
 
 
 class QuizSettingsForm(FlaskForm):
@@ -108,6 +111,7 @@ class ModuleAddForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.kind.choices = select_choices([("lesson", _l("Lesson")), ("video", _l("Video")),
                                             ("embed", _l("Embedded content")),
+                                            ("h5p", _l("Interactive H5P package")),
                                             ("quiz", _l("Quiz"))])
 
 
@@ -133,7 +137,7 @@ class Cmi5Form(FlaskForm):
 
 
 class UploadForm(FlaskForm):
-    file = FileField(_l("Image or video"), validators=[FileRequired()])
+    file = FileField(_l("Image, video or H5P package"), validators=[FileRequired()])
 
 
 class CoverForm(FlaskForm):

@@ -379,9 +379,11 @@ def save_upload(authored: AuthoredCourse, user: User, filename: str, data: bytes
         limit, magic = MAX_IMAGE_BYTES, IMAGE_SUFFIXES[suffix]
     elif suffix in VIDEO_SUFFIXES:
         limit, magic = MAX_VIDEO_BYTES, VIDEO_SUFFIXES[suffix]
+    elif suffix == ".h5p":
+        limit, magic = MAX_VIDEO_BYTES, b"PK\x03\x04"
     else:
-        raise ValidationError(_l("Upload an image (PNG, JPEG, GIF, WebP) or a video (MP4, "
-                                 "WebM)."), field="file")
+        raise ValidationError(_l("Upload an image (PNG, JPEG, GIF, WebP), a video (MP4, "
+                                 "WebM) or an H5P package (.h5p)."), field="file")
     if not data:
         raise ValidationError(_l("The file is empty."), field="file")
     if len(data) > limit:
@@ -393,6 +395,10 @@ def save_upload(authored: AuthoredCourse, user: User, filename: str, data: bytes
     if not ok:
         raise ValidationError(_l("The file's content does not match its type %(type)s.",
                                  type=suffix), field="file")
+    if suffix == ".h5p":  # its h5p.json, libraries and files, checked before it is kept
+        from lms.h5p.package import check_bytes
+
+        check_bytes(data)
     folder = drafts.draft_dir(authored.slug) / "gambar"
     folder.mkdir(parents=True, exist_ok=True)
     stem, n = PurePosixPath(name).stem or "file", 1

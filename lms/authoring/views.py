@@ -381,6 +381,7 @@ def module_edit(slug: str, name: str) -> Any:
         form.video.data = front.get("video", "")
         form.embed.data = front.get("embed", "")
         form.height.data = front.get("height", drafts.DEFAULT_HEIGHT)
+        form.h5p.data = front.get("h5p", "")
         form.body.data = module["body"]
     elif form.validate_on_submit():
         front = {k: v for k, v in module["front"].items() if k == "id"}
@@ -395,6 +396,8 @@ def module_edit(slug: str, name: str) -> Any:
             front["embed"] = form.embed.data.strip()
             if form.height.data and form.height.data != drafts.DEFAULT_HEIGHT:
                 front["height"] = form.height.data
+        if form.kind.data == "h5p" and (form.h5p.data or "").strip():
+            front["h5p"] = form.h5p.data.strip()
         body = (form.body.data or "").replace("\r\n", "\n")
         drafts.write_lesson_file(folder / name, front, body)
         service.record(authored, current_user, "lesson_saved", f"{name}: {front['title']}")
@@ -572,6 +575,9 @@ def upload(slug: str) -> Any:
     get_session().commit()
     if wants_json:
         return jsonify(path=path, url=url_for(".draft_file", slug=slug, path=path))
+    if path.endswith(".h5p"):
+        return _back_with(_("H5P package uploaded as %(path)s. Choose the kind \"Interactive H5P "
+                            "package\" and enter this file name.", path=path), "success")
     return _back_with(_("Uploaded. Use it in Markdown as: ![description](%(path)s)", path=path),
                       "success")
 
@@ -662,6 +668,12 @@ def preview(slug: str, module_id: str | None = None) -> Any:
         elif current["kind"] == "embed" and front.get("embed"):
             media = Markup(media_html("embed", front["embed"], asset_url, hosts,
                                       current["title"], front.get("height") or 480))
+        elif current["kind"] == "h5p" and front.get("h5p"):
+            from lms.h5p.views import preview_frame
+
+            target = (folder / str(front["h5p"])).resolve()
+            if target.is_file() and target.is_relative_to(folder.resolve()):
+                media = preview_frame(target, current["title"])
     response = current_app.make_response(render_template(
         "authoring/preview.html", authored=authored, modules=modules, current=current,
         body=body, media=media, questions=questions, prompts=prompts,

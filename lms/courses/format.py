@@ -126,7 +126,7 @@ class LessonFrontMatter(_Strict):
         None, description="Module id; defaults to the file name without extension"
     )
     title: Text
-    kind: Literal["lesson", "video", "embed"] = "lesson"
+    kind: Literal["lesson", "video", "embed", "h5p"] = "lesson"
     minutes: int | None = Field(None, ge=1, le=600, description="Expected study time")
     video: str | None = Field(
         None,
@@ -136,6 +136,9 @@ class LessonFrontMatter(_Strict):
         None, description="kind embed: an https URL on an allowed host (H5P, forms...)"
     )
     height: int = Field(480, ge=200, le=2000, description="Height of the embedded frame in pixels")
+    h5p: str | None = Field(
+        None, description="kind h5p: an .h5p file in the course folder, played by Lentera"
+    )
 
     @model_validator(mode="after")
     def _media_matches_kind(self) -> LessonFrontMatter:
@@ -143,6 +146,8 @@ class LessonFrontMatter(_Strict):
             raise ValueError("a video lesson needs 'video' [video_required]")
         if self.kind == "embed" and not self.embed:
             raise ValueError("an embed lesson needs 'embed' [embed_required]")
+        if self.kind == "h5p" and not self.h5p:
+            raise ValueError("an h5p lesson needs 'h5p', an .h5p file [h5p_required]")
         return self
 
 
@@ -625,6 +630,22 @@ def _check_media_ref(
     assets[PurePosixPath(ref).as_posix().lstrip("./")] = target
 
 
+def _check_h5p(ref: str, folder: Path, rel: str, line: int, errors: list[FormatError]) -> None:
+    """An .h5p file of the course is a package H5P can play (lms.h5p.package checks it)."""
+    target = _asset_path(folder, ref)
+    if target is None or not target.is_file() or target.suffix.lower() != ".h5p":
+        return  # reported by _check_media_ref
+    from lms.errors import LmsError
+    from lms.h5p.package import MAX_BYTES, check_bytes
+
+    if target.stat().st_size > MAX_BYTES:
+        return  # the course format's own size limit reports it
+    try:
+        check_bytes(target.read_bytes())
+    except LmsError as exc:
+        errors.append(FormatError(rel, line, "h5p", f"{ref}: {exc.message}", "h5p_package"))
+
+
 def image_content_matches(suffix: str, data: bytes) -> bool:
     """True when an image file's bytes are of the type its suffix names."""
     suffix = suffix.lower()
@@ -748,6 +769,21 @@ def _load_lesson(
             assets,
             VIDEO_SUFFIXES,
         )
+    if front.h5p:
+        if "://" in front.h5p or front.h5p.startswith("//"):
+            errors.append(
+                FormatError(
+                    rel, located.line_of(("h5p",)), "h5p",
+                    f"{front.h5p}: an H5P package must be a file in the course folder",
+                    "file_exists",
+                )
+            )
+        else:
+            _check_media_ref(
+                front.h5p, folder, rel, located.line_of(("h5p",)), "h5p", allowed_hosts,
+                errors, assets, (".h5p",),
+            )
+            _check_h5p(front.h5p, folder, rel, located.line_of(("h5p",)), errors)
     if front.embed and not embed_host_allowed(front.embed, allowed_hosts):
         errors.append(
             FormatError(
@@ -767,6 +803,7 @@ def _load_lesson(
         "video": front.video,
         "embed": front.embed,
         "height": front.height,
+        **({"h5p": front.h5p} if front.h5p else {}),
         "body": body,
     }
 
@@ -865,7 +902,7 @@ def load_course_folder(
     if course.cover:
         _check_cover(course.cover, folder, course_rel, located.line_of(("cover",)), errors, assets)
     ids = {m["id"]: m["kind"] for m in modules}
-    for key, kinds in (("modules", {"lesson", "video", "embed"}), ("quizzes", {"quiz"})):
+    for key, kinds in (("modules", {"lesson", "video", "embed", "h5p"}), ("quizzes", {"quiz"})):
         wanted = getattr(course.completion, key)
         if isinstance(wanted, list):
             for i, module_id in enumerate(wanted):

@@ -230,6 +230,19 @@ def register_launch_check(check: Any) -> Any:
     return check
 
 
+#: Checks of the session behind a launch credential, on every request made with it:
+#: ``check(session_id) -> message or None``. A message refuses the request with 401 (cmi5
+#: refuses the credential of a session that was abandoned or terminated).
+SESSION_CHECKS: list[Any] = []
+
+
+def register_session_check(check: Any) -> Any:
+    """Run ``check`` on the session of every request made with a launch credential."""
+    if check not in SESSION_CHECKS:
+        SESSION_CHECKS.append(check)
+    return check
+
+
 def can_write_statements(credential: Credential) -> bool:
     return bool(credential.scopes & {"statements/write", "all"})
 

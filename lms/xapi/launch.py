@@ -49,6 +49,9 @@ LMS_STATE_DOCUMENTS = frozenset({"LMS.LaunchData"})
 #: Preferences document from the Agent Profile on startup"). Writes are answered 403,
 #: which cmi5 allows ("The AU MUST NOT treat the 403 response as an error condition").
 READABLE_AGENT_PROFILES = frozenset({"cmi5LearnerPreferences"})
+#: Activity ids Lentera gives content it launches itself (``urn:lentera:h5p:...``): like
+#: its own IRIs, no launch may write about one but its own.
+LENTERA_URN = "urn:lentera:"
 
 
 def launch_home_page() -> str:
@@ -162,7 +165,8 @@ def refusal(statement: Any, *, actor_key: str | None, registration: str, activit
             isinstance(c, dict) and c.get("id") == CMI5_CATEGORY for c in categories):
         return (f"object.id: a cmi5 defined statement of this launch must be about the "
                 f"launched AU {activity_id} (cmi5 §9.4).")
-    if isinstance(object_id, str) and _lentera_iri(object_id):
+    if isinstance(object_id, str) and (_lentera_iri(object_id)
+                                       or object_id.startswith(LENTERA_URN)):
         return ("object.id: launched content may not write statements about Lentera's own "
                 "courses, trainings or competencies; only about the launched AU "
                 f"{activity_id} and its own activities.")

@@ -115,6 +115,11 @@ def _prepare() -> Any:
     if credential is None:
         raise XapiError(401, "Authentication failed: send HTTP Basic credentials of an "
                              "active client key (Authorization: Basic base64(key:secret)).")
+    if credential.launch_actor is not None:
+        for check in auth.SESSION_CHECKS:
+            message = check(credential.launch_session)
+            if message:
+                raise XapiError(401, message)
     g.xapi_credential = credential
     return None
 

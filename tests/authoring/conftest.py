@@ -20,6 +20,7 @@ CMI5_XML = """<?xml version="1.0" encoding="utf-8"?>
   </course>
   <block id="https://example.org/cmi5/etika-asn/blok-1">
     <title><langstring lang="id-ID">Blok 1</langstring></title>
+    <description><langstring lang="id-ID">Blok pertama.</langstring></description>
     <au id="https://example.org/cmi5/etika-asn/au-1" moveOn="{move_on}" masteryScore="0.8">
       <title><langstring lang="id-ID">Kode etik</langstring></title>
       <description><langstring lang="id-ID">Satu AU.</langstring></description>

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import sqlalchemy as sa
 
@@ -100,10 +100,10 @@ def test_statements_of_an_abandoned_or_terminated_session_are_refused(
     second_token, state = _start(client, second)
     second_session = _session(state)
     stored = db.scalar(sa.select(sa.func.count()).select_from(Statement))
-    # The first session's credential is still valid (same learner and registration), but
-    # cmi5 allows nothing more for an abandoned session.
+    # The first session's credential is signed for the same learner and registration,
+    # but cmi5 allows nothing more for an abandoned session: the credential is refused.
     response = _send(client, token, first, "experienced", session_id=first_session)
-    assert response.status_code == 403
+    assert response.status_code == 401
     assert "abandoned" in response.get_json()["message"]
     # A batch with one statement of the abandoned session writes nothing at all.
     ok = {"actor": json.loads(second["actor"]),
@@ -128,8 +128,14 @@ def test_statements_of_an_abandoned_or_terminated_session_are_refused(
         Cmi5Launch.session_id == second_session)) == "terminated"
     app.config["CMI5_TERMINATED_GRACE_SECONDS"] = 0
     response = _send(client, second_token, second, "experienced", session_id=second_session)
-    assert response.status_code == 403
+    assert response.status_code == 401
     assert "terminated" in response.get_json()["message"]
+    # ... and so is every other use of its credential (the State, the Agent Profile).
+    state_url = "/xapi/activities/state?" + urlencode({
+        "stateId": "LMS.LaunchData", "activityId": second["activityId"],
+        "agent": second["actor"], "registration": second["registration"]})
+    response = client.get(state_url, headers={**XAPI, "Authorization": f"Basic {second_token}"})
+    assert response.status_code == 401
 
 
 def test_browse_mode_is_offered_and_does_not_complete(

@@ -95,6 +95,14 @@ if (upload && source) {
     });
     const data = await response.json();
     if (!response.ok) { window.alert(data.error); return; }
+    if (/\.h5p$/.test(data.path)) {  // an H5P package is the module itself, not Markdown
+      const field = document.querySelector("#lesson-form input[name=h5p]");
+      const kindSelect = document.querySelector("#lesson-form select[name=kind]");
+      if (field) field.value = data.path;
+      if (kindSelect) { kindSelect.value = "h5p"; kindSelect.dispatchEvent(new Event("change")); }
+      upload.reset();
+      return;
+    }
     const isVideo = /\.(mp4|webm)$/.test(data.path);
     insertBlock(isVideo ? `\`\`\`video\n${data.path}\n\`\`\`` : `![${altText(alt ? alt.value : "")}](${data.path})`);
     upload.reset();

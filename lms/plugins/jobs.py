@@ -44,9 +44,8 @@ def _owner(job: Job) -> Any:
 
 def certificates_job(job: Job, params: dict[str, Any], progress: Any) -> Any:
     """``courses.certificates``: ``{"numbers": [...]}``; one PDF, or a zip of several."""
-    from lms.courses import certificates
+    from lms.courses import certificates, service
     from lms.db import get_session
-    from lms.jp import service as jp_service
     from lms.people.models import User
 
     owner = _owner(job)
@@ -81,8 +80,9 @@ def certificates_job(job: Job, params: dict[str, Any], progress: Any) -> Any:
 
 def transcript_job(job: Job, params: dict[str, Any], progress: Any) -> Any:
     """``courses.transcript``: ``{"user_id": N}`` (default: the submitter); the PDF."""
-    from lms.courses import certificates, service
+    from lms.courses import certificates
     from lms.db import get_session
+    from lms.jp import service as jp_service
     from lms.people.models import User
 
     owner = _owner(job)

@@ -8,7 +8,6 @@ import datetime as dt
 import hashlib
 import io
 import re
-from typing import Any
 
 import sqlalchemy as sa
 
@@ -58,7 +57,7 @@ def test_import_invites_then_one_activates_and_signs_in(client, login_as, auth):
     invitations = _outbox(accounts.MAIL_INVITATION)
     assert {m.to_address for m in invitations} == {"budi@example.go.id", "sri@example.go.id"}
     budi_mail = next(m for m in invitations if m.to_address == "budi@example.go.id")
-    assert "Akun Lentera Anda sudah siap" == budi_mail.subject
+    assert budi_mail.subject == "Akun Lentera Anda sudah siap"
     link = _link(budi_mail)
     # Only the hash of the token is stored.
     raw = link.rsplit("/", 1)[1]

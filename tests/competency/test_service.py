@@ -174,3 +174,18 @@ def test_search_finds_employees_by_nip_name_or_email(app):
     for query in (user.nip[:8], "aminah", "SITI.AMINAH@"):
         assert [u.id for u in service.search_employees(query)] == [user.id]
     assert len(service.search_employees("%")) == 0
+
+
+def test_csv_speaks_bahasa_indonesia_and_the_import_reads_english_names_too(frameworks):
+    framework = service.get_framework("TEKNIS-PEMDA")
+    text = service.framework_csv(framework)
+    header, first = text.splitlines()[:2]
+    assert header == ("kerangka,kode,nama,jenis,deskripsi,iri,tingkat,deskripsi_tingkat,"
+                      "indikator")
+    english = "\n".join(["framework,code,name,type,description,iri,level,level_description,"
+                         "indicators", *text.splitlines()[1:]]) + "\n"
+    assert service.framework_from_csv(english) == service.framework_from_csv(text)
+    assert first.startswith("TEKNIS-PEMDA,")
+    with pytest.raises(ValidationError) as refused:
+        service.framework_from_csv("kerangka,kode,nama,jenis\nTEKNIS-PEMDA,T.X,Uji,teknis\n")
+    assert "tingkat" in str(refused.value)

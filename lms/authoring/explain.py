@@ -78,6 +78,25 @@ def schema_message(kind: str, params: dict[str, Any] | None, fallback: str) -> s
     return make() if make is not None else fallback
 
 
+_FILE_REF = re.compile(r"^(?:module |image )?(?:file )?(\S+?)(?::| not found| must be)")
+
+
+def _ref(message: str) -> str:
+    """The file a format message is about ("file a.png not found...", "a.png: ...")."""
+    found = _FILE_REF.match(message)
+    return found.group(1) if found else message
+
+
+def _file_type(message: str) -> str:
+    allowed = re.search(r"\(use ([^)]*)\)", message)
+    if allowed:
+        return _("The file %(ref)s is of a type not accepted here (use %(types)s).",
+                 ref=_ref(message), types=allowed.group(1))
+    suffix = re.search(r"not a (\.\w+) image", message)
+    return _("The content of %(ref)s is not a %(suffix)s image.", ref=_ref(message),
+             suffix=suffix.group(1) if suffix else "")
+
+
 def format_error_text(error: FormatError) -> str:
     """One problem of a course folder, in the UI language."""
     rule, message = error.rule, error.message
@@ -104,6 +123,21 @@ def format_error_text(error: FormatError) -> str:
         "mapping_expected": lambda: _("Expected keys with values."),
         "course_yaml": lambda: _("course.yaml is missing."),
         "module_type": lambda: _("A module is a lesson (.md) or a quiz (.yaml)."),
+        "h5p_required": lambda: _("An H5P lesson needs the name of its .h5p file."),
+        "file_exists": lambda: _("The file %(ref)s is not in the course folder.",
+                                 ref=_ref(message)),
+        "file_type": lambda: _file_type(message),
+        "cover_file": lambda: _("The cover must be an image file of the course, not a web "
+                                "address."),
+        "cover_size": lambda: _("The cover image %(ref)s is larger than 1 MB.",
+                                ref=_ref(message)),
+        "readable": lambda: _("The file cannot be read."),
+        "yaml_syntax": lambda: _("The YAML is not written correctly here (check the "
+                                 "indentation, the colons and the quotes)."),
+        "reserved_slug": lambda: _("This slug is taken by a page of the site; choose "
+                                   "another."),
+        "completion_refs": lambda: _("%(id)s is not a lesson or quiz of this course.",
+                                     id=message.split(" is not a ")[0].strip("'\"")),
     }
     make = rules.get(rule)
     if make is not None:

@@ -42,3 +42,23 @@ def test_bad_addresses_explained_in_indonesian(app, address, reason) -> None:
     with app.test_request_context(), pytest.raises(ValidationError) as raised:
         normalize_email(address)
     assert reason in str(raised.value.message)
+
+
+@pytest.mark.parametrize(("message", "rule", "expected"), [
+    ("file media/a.png not found in the course folder", "file_exists",
+     "Berkas media/a.png tidak ada di folder kursus."),
+    ("module file 03.md not found", "file_exists", "Berkas 03.md tidak ada di folder kursus."),
+    ("media/a.bmp: unsupported file type (use .png, .jpg)", "file_type",
+     "Jenis berkas media/a.bmp tidak diterima di sini (gunakan .png, .jpg)."),
+    ("cover.png: the file's content is not a .png image", "file_type",
+     "Isi cover.png bukan gambar .png."),
+    ("cover.png: a cover image is at most 1 MB", "cover_size",
+     "Gambar sampul cover.png lebih besar dari 1 MB."),
+    ("'kuis-akhir' is not a quiz of this course", "completion_refs",
+     "kuis-akhir bukan pelajaran atau kuis dari kursus ini."),
+    ("cannot read file: Permission denied", "readable", "Berkas tidak dapat dibaca."),
+])
+def test_file_rules_in_indonesian(app, message, rule, expected) -> None:
+    with app.test_request_context():
+        assert format_error_text(FormatError("kursus/course.yaml", 2, "", message, rule)) \
+            == expected

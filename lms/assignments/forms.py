@@ -56,8 +56,9 @@ class AssignmentForm(FlaskForm):
                          description=_l("One NIP per row in the first column; you see the "
                                         "rows that cannot be used before saving."))
     nips = HiddenField()
-    due_kind = RadioField(_l("Due"), choices=select_choices([("fixed", _l("On a date")),
-                                                             ("relative", _l("Days after joining"))]),
+    due_kind = RadioField(_l("Due"),
+                          choices=select_choices([("fixed", _l("On a date")),
+                                                  ("relative", _l("Days after joining"))]),
                           default="fixed")
     due_date = DateField(_l("Due date"), validators=[Optional()])
     due_days = IntegerField(_l("Days after joining the audience"),

@@ -18,9 +18,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy import orm
 from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy import orm
 
 from lms.assignments import audience as aud
 from lms.assignments.models import (

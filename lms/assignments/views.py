@@ -22,7 +22,6 @@ from lms.assignments.models import (
     Audience,
     Program,
     ProgramCompletion,
-    ProgramItem,
 )
 from lms.db import get_session
 from lms.errors import LmsError

@@ -411,7 +411,10 @@ def module_edit(slug: str, name: str) -> Any:
 
 def _module_problems(authored: AuthoredCourse, name: str) -> list[str]:
     _loaded, errors = service.check_draft(authored)
-    return [f"{e.where + ': ' if e.where else ''}{e.message} (line {e.line})"
+    from lms.authoring.explain import format_error_text
+
+    return [_("%(where)s%(problem)s (line %(n)s)", where=f"{e.where}: " if e.where else "",
+              problem=format_error_text(e), n=e.line)
             for e in errors if e.file.endswith("/" + name)]
 
 

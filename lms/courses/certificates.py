@@ -12,6 +12,7 @@ every reader and prints the Indonesian text as written.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,7 +82,9 @@ MONTHS = [
 
 def tanggal(when: Any) -> str:
     """A date the Indonesian way, in the Pemda's time zone: ``23 November 2026``."""
-    local = when.astimezone(local_tz()) if hasattr(when, "astimezone") else when
+    if isinstance(when, dt.datetime) and when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)  # stored naive values are UTC
+    local = when.astimezone(local_tz()) if isinstance(when, dt.datetime) else when
     return f"{local.day} {MONTHS[local.month - 1]} {local.year}"
 
 

@@ -113,7 +113,6 @@ def test_completing_the_launched_course_itself_is_not_the_aus_to_write(
 def test_completing_an_hr_offline_training_credits_no_jp(
         app: Any, db: Any, client: Any, launched: dict[str, Any]) -> None:
     from lms.competency import service as competency
-    from lms.reports import service as reports
     from lms.reports.models import JpCredit
     from lms.reports.training import TrainingSpec, create_training, jp_extension, training_iri
 

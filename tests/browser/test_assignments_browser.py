@@ -25,8 +25,8 @@ def opd(app, db):
                                   password=factories.PASSWORD)
     outsider = factories.make_user(name="Joko Lain", email="joko@browser.lentera.local",
                                    password=factories.PASSWORD)
-    hr = factories.make_user(name="Akun HR", roles=["hr"], email="hr@browser.lentera.local",
-                             password=factories.PASSWORD)
+    factories.make_user(name="Akun HR", roles=["hr"], email="hr@browser.lentera.local",
+                        password=factories.PASSWORD)
     people.assign_position(learner, staff, dt.date(2024, 1, 1))
     people.assign_position(outsider, elsewhere, dt.date(2024, 1, 1))
     db.commit()
@@ -53,7 +53,8 @@ def test_hr_assigns_and_the_learner_sees_it_first(page, opd) -> None:
     due = dt.date.today() + dt.timedelta(days=30)
     page.locator("#due_date").fill(due.isoformat())
     page.get_by_role("button", name="Pratinjau").click()
-    assert page.get_by_text("1 pegawai dalam lingkup Anda akan mendapat penugasan ini.").is_visible()
+    assert page.get_by_text(
+        "1 pegawai dalam lingkup Anda akan mendapat penugasan ini.").is_visible()
     page.get_by_role("button", name="Tugaskan").click()
     assert page.get_by_text("Penugasan disimpan: 1 pegawai ditugaskan.").is_visible()
     assert page.get_by_role("link", name="Dinas Peramban").is_visible()

@@ -76,13 +76,13 @@ def test_platform_frames_a_launch_and_gets_the_grade(framing_platform, cookie_fr
     _shot(page, "framed-launch-1280")
     frame.get_by_role("button", name="Mulai kuis").click()
     # Answer through the page: the right choices come from the attempt's own layout.
+    # The start page holds a form too: wait until the attempt exists, not for any form.
+    import time
+
     import sqlalchemy as sa
 
     from lms.courses import service
     from lms.quizzes.models import QuizAttempt
-
-    # The start page holds a form too: wait until the attempt exists, not for any form.
-    import time
 
     attempt = None
     deadline = time.monotonic() + 20

@@ -8,7 +8,6 @@ import datetime as dt
 import hashlib
 import io
 import re
-from typing import Any
 
 import sqlalchemy as sa
 
@@ -58,7 +57,7 @@ def test_import_invites_then_one_activates_and_signs_in(client, login_as, auth):
     invitations = _outbox(accounts.MAIL_INVITATION)
     assert {m.to_address for m in invitations} == {"budi@example.go.id", "sri@example.go.id"}
     budi_mail = next(m for m in invitations if m.to_address == "budi@example.go.id")
-    assert "Akun Lentera Anda sudah siap" == budi_mail.subject
+    assert budi_mail.subject == "Akun Lentera Anda sudah siap"
     link = _link(budi_mail)
     # Only the hash of the token is stored.
     raw = link.rsplit("/", 1)[1]
@@ -77,7 +76,8 @@ def test_import_invites_then_one_activates_and_signs_in(client, login_as, auth):
     assert client.get(link).status_code == 404
     signed_in = auth.login("198501012010011001", NEW_PASSWORD)
     assert signed_in.status_code == 302
-    assert "Budi Santoso" in client.get("/").get_data(as_text=True)
+    home = client.get("/").get_data(as_text=True)
+    assert "Budi Santoso" in home and "<dt>Surel</dt>" in home
 
 
 def test_new_user_gets_an_invitation(client, login_as):

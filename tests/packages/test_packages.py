@@ -347,3 +347,30 @@ def test_a_cover_image_goes_with_the_course(app: Any, db: Any, client: Any,
     assert refused.status_code == 400 and "Sampul berupa gambar" in refused.get_data(
         as_text=True)
     assert db.scalar(sa.select(Course).where(Course.slug == "etika-lain")) is None
+
+
+def test_with_a_content_origin_packages_and_pages_never_share_a_host(
+        app: Any, db: Any, client: Any, login_as: Any) -> None:
+    login_as("trainer")
+    _import(client, scorm12_zip())
+    login_as("learner")
+    client.post("/courses/etika-scorm/enrol")
+    app.config["PACKAGES_CONTENT_ORIGIN"] = "http://konten.test"
+    try:
+        page = client.get("/packages/etika-scorm/sco-1")
+        text = page.get_data(as_text=True)
+        assert 'sandbox="allow-scripts allow-forms allow-popups allow-modals ' \
+               'allow-same-origin"' in text
+        assert "frame-src 'self' http://konten.test" in page.headers["Content-Security-Policy"]
+        cfg = json.loads(text.split('id="scorm-launch">', 1)[1].split("</script>", 1)[0])
+        assert cfg["contentUrl"].startswith("http://konten.test/packages/run/")
+        path = cfg["contentUrl"].removeprefix("http://konten.test")
+        # Package files only on the content host; Lentera's pages never there.
+        assert client.get(path).status_code == 404
+        on_content = client.get(path, base_url="http://konten.test")
+        assert on_content.status_code == 200
+        assert "allow-same-origin" in on_content.headers["Content-Security-Policy"]
+        for url in ("/", "/courses/", "/packages/", "/xapi/about"):
+            assert client.get(url, base_url="http://konten.test").status_code == 404
+    finally:
+        app.config["PACKAGES_CONTENT_ORIGIN"] = ""

@@ -105,6 +105,8 @@ def test_the_import_form_makes_a_course_with_one_module_per_sco(
     assert course.summary == "SCORM 1.2 · 2 SCO" and course.language == "id"
     page = client.get("/courses/etika-scorm").get_data(as_text=True)
     assert "Pelajaran 1" in page and "Pelajaran 2" in page
+    # Each part is labelled by the scorm content type's own label, not as a lesson.
+    assert page.count("Paket SCORM") >= 2 and "☰</span> Materi" not in page
     # The same zip again changes nothing; another one is version 2.
     assert _import(client, scorm12_zip(scos=2)).status_code == 303
     assert db.scalar(sa.select(sa.func.count()).select_from(ScormPackage)) == 1

@@ -223,6 +223,81 @@ def _store(manifest: Any, folder: str, user: User | None, *, slug: str, jp: floa
     return package, outcome.version
 
 
+def settings_of(slug: str, user: User) -> tuple[Any, Any, ScormPackage]:
+    """The course ``slug`` made from a SCORM package, its newest version and the package,
+    for the trainer who imported it first or an admin. 404 for any other course."""
+    from lms.courses.models import Course, CourseVersion
+
+    session = get_session()
+    course = session.scalar(sa.select(Course).where(Course.slug == slug))
+    latest = course and session.scalar(
+        sa.select(CourseVersion).where(CourseVersion.course_id == course.id)
+        .order_by(CourseVersion.number.desc()).limit(1))
+    if course is None or latest is None or not (latest.source or "").startswith("scorm:"):
+        raise NotFound(_l("No SCORM course %(slug)s.", slug=slug))
+    _check_owner(slug, user)
+    return course, latest, package_for_version(latest)
+
+
+def update_settings(slug: str, user: User, *, title: str, summary: str, topic: str,
+                    jp: float, competencies: list[dict[str, Any]],
+                    cover: tuple[str, bytes] | None = None, cover_alt: str = "",
+                    remove_cover: bool = False) -> tuple[Any, str]:
+    """Publish a new version of a SCORM course with other settings (title, summary, topic,
+    JP, competency targets, cover) and the same package: its parts, their activity ids
+    and what learners did stay as they are. Returns (version, "updated" | "unchanged")."""
+    from lms.courses import service as courses
+    from lms.courses.format import MAX_COVER_BYTES, CourseFile, image_content_matches
+
+    _course, latest, package = settings_of(slug, user)
+    definition = dict(latest.definition)
+    modules = definition.pop("modules", [])
+    old_assets = definition.pop("assets", [])
+    meta = {**definition, "title": title.strip()[:200] or definition.get("title", ""),
+            "summary": summary.strip()[:1000] or definition.get("summary", ""),
+            "topic": topic.strip()[:100], "jp": jp, "competencies": competencies}
+    assets: dict[str, Path] = {}
+    old_cover = definition.get("cover") or ""
+    if cover is not None:
+        name, data = cover
+        suffix = Path(name.lower()).suffix
+        if suffix not in (".png", ".jpg", ".jpeg", ".gif", ".webp") or not data or \
+                len(data) > MAX_COVER_BYTES or not image_content_matches(suffix, data):
+            raise ValidationError(_l("A cover is a PNG, JPEG, GIF or WebP image of at most "
+                                     "1 MB."), field="cover")
+        digest = hashlib.sha256(data).hexdigest()[:16]
+        cover_dir = packages_root() / package.folder / ".lentera"
+        cover_dir.mkdir(parents=True, exist_ok=True)
+        (cover_dir / f"sampul-{digest}").write_bytes(data)
+        rel = f"gambar/sampul{'.jpg' if suffix == '.jpeg' else suffix}"
+        assets[rel] = cover_dir / f"sampul-{digest}"
+        meta["cover"] = rel
+    elif old_cover and not remove_cover and old_cover in old_assets:
+        kept = courses.content_dir() / latest.content_hash / old_cover
+        if kept.is_file():
+            assets[old_cover] = kept
+    if "cover" in meta and meta["cover"] not in assets:
+        meta.pop("cover", None)
+        meta.pop("cover_alt", None)
+    elif "cover" in meta:
+        meta["cover_alt"] = (cover_alt.strip() or meta.get("cover_alt")
+                             or meta["title"])[:300]
+    try:  # the same checks as course.yaml (JP, competency codes)
+        CourseFile.model_validate({**meta, "modules": [MANIFEST]})
+    except Exception as exc:
+        raise ValidationError(_l("The course settings are not valid: %(error)s",
+                                 error=str(exc).splitlines()[0])) from None
+    content_hash = hashlib.sha256(json.dumps([package.structure, meta, sorted(
+        (k, hashlib.sha256(p.read_bytes()).hexdigest()) for k, p in assets.items())],
+        sort_keys=True, default=str).encode()).hexdigest()
+    loaded = LoadedCourse(slug=slug, meta=meta, modules=modules, assets=assets,
+                          content_hash=content_hash, root=packages_root() / package.folder)
+    if meta == definition and cover is None:
+        return latest, "unchanged"
+    outcome = courses.import_course(loaded, source=f"scorm:{package.id}")
+    return outcome.version, outcome.status
+
+
 def package_for_version(version: Any) -> ScormPackage:
     """The package a course version was imported from (its ``source`` is ``scorm:<id>``)."""
     source = getattr(version, "source", "") or ""

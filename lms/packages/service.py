@@ -230,7 +230,7 @@ def settings_of(slug: str, user: User) -> tuple[Any, Any, ScormPackage]:
 
     session = get_session()
     course = session.scalar(sa.select(Course).where(Course.slug == slug))
-    latest = course and session.scalar(
+    latest = None if course is None else session.scalar(
         sa.select(CourseVersion).where(CourseVersion.course_id == course.id)
         .order_by(CourseVersion.number.desc()).limit(1))
     if course is None or latest is None or not (latest.source or "").startswith("scorm:"):
@@ -696,8 +696,8 @@ class PackagesConsumer(StatementConsumer):  # type: ignore[misc,valid-type]
         stamp = trigger.get("timestamp")
         version = courses.pinned_version(enrollment)
         definition = courses.definition_of(version)
-        module = row and next((m for m in definition["modules"]
-                               if m["id"] == row.module_id), None)
+        module = None if row is None else next(
+            (m for m in definition["modules"] if m["id"] == row.module_id), None)
         out = []
         if module is not None:
             out.append(st.make_statement(actor, "completed", st.module_activity(definition, module),

@@ -106,7 +106,7 @@ def index() -> Any:
             if not problems:
                 cover = None
                 upload = form.cover.data
-                if upload is not None and getattr(upload, "filename", ""):
+                if upload is not None and getattr(upload, "filename", None):
                     cover = (upload.filename, upload.read(1024 * 1024 + 1))
                 try:
                     package, version = service.import_package(
@@ -154,7 +154,7 @@ def settings(slug: str) -> Any:
         if not problems:
             cover = None
             upload = form.cover.data
-            if upload is not None and getattr(upload, "filename", ""):
+            if upload is not None and getattr(upload, "filename", None):
                 cover = (upload.filename, upload.read(1024 * 1024 + 1))
             try:
                 version, outcome = service.update_settings(
@@ -313,7 +313,7 @@ def content(token: str, path: str) -> Any:
 
     sco = get_session().get(ScormSco, launch.sco_id)
     package = get_session().get(ScormPackage, sco.package_id) if sco is not None else None
-    if package is None:
+    if sco is None or package is None:
         abort(404)
     folder = service.packages_root() / package.folder
     if rel.as_posix() == LAUNCH_PAGE:

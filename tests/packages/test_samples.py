@@ -111,10 +111,13 @@ def test_the_scorm_2004_golf_sample_plays_bookmarks_and_resumes(
         raise AssertionError("the golf launch page did not open")
 
     golf = launch_page()
-    golf.locator("#butNext").click()
-    golf.locator("#butNext").click()
     content = golf.frame_locator("#contentFrame")
-    content.get_by_text("Scoring", exact=False).first.wait_for()
+    # Each page loads fully (its pictures too) before the next: no request cut off.
+    for heading in ("Par", "Scoring"):
+        golf.locator("#butNext").click()
+        content.get_by_role("heading", name=heading).wait_for()
+        content.locator("img").first.evaluate(
+            "img => img.complete || new Promise(r => img.addEventListener('load', r))")
     from tests.packages.test_browser import shoot
 
     shoot(page, "player-golf-2004")

@@ -43,7 +43,12 @@ from typing import Any
 
 from flask import Flask
 
-from lms.plugins.content import CONTENT_TYPES, PLAYED_BY_COURSES, ContentType
+from lms.plugins.content import (
+    CONTENT_TYPES,
+    PLAYED_BY_COURSES,
+    ContentType,
+    content_type_label,
+)
 
 log = logging.getLogger(__name__)
 
@@ -237,6 +242,7 @@ def init_app(app: Flask) -> None:
     from jinja2 import ChoiceLoader, FileSystemLoader
 
     _register_content_types(app)
+    app.jinja_env.globals["content_type_label"] = content_type_label
     _register_consumers(app)
     _register_jobs(app)
 

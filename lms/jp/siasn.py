@@ -409,6 +409,7 @@ class PushResult:
     uploaded: int = 0
     skipped: int = 0
     failed: int = 0
+    deleted: int = 0
 
 
 def _matches(entry: dict[str, Any], body: dict[str, Any]) -> bool:
@@ -427,7 +428,8 @@ def _matches(entry: dict[str, Any], body: dict[str, Any]) -> bool:
 
 def push(scope: Any, client: SiasnClient, year: int | None = None) -> PushResult:
     """Send every verified record of ``scope`` not yet in SIASN, each exactly once, with
-    its document. Commits after every step (so a restart resumes where it stopped)."""
+    its document, and delete in SIASN the records of the scope voided after they were
+    sent (of any year). Commits after every step (so a restart resumes where it stopped)."""
     session = get_session()
     result = PushResult()
     for record in list(verified_records(scope, year)):
@@ -479,7 +481,96 @@ def push(scope: Any, client: SiasnClient, year: int | None = None) -> PushResult
                     row.last_error = str(exc)[:1000]
                     session.commit()
             result.failed += 1
+    for removal in removals(scope):
+        try:
+            withdraw(removal, client, result)
+        except SiasnError:
+            result.failed += 1
     return result
+
+
+# --- records voided after they were sent -------------------------------------------------------
+
+#: Push statuses of a record HR voided: deleted in SIASN, or never there (withdrawn).
+REMOVED = ("deleted", "withdrawn")
+
+
+def _riwayat_of(row: SiasnPush) -> str:
+    return "diklat" if "latihanStrukturalId" in (row.payload or {}) else "kursus"
+
+
+@dataclass
+class Removal:
+    row: SiasnPush
+    user: User
+    title: str
+
+    @property
+    def riwayat(self) -> str:
+        return _riwayat_of(self.row)
+
+
+def removals(scope: Any, *, include_removed: bool = False) -> list[Removal]:
+    """Push rows of the scope's records that HR voided (a submission) or whose training
+    was voided after they were pushed or tried: SIASN must delete them (or, never
+    reached, they are withdrawn)."""
+    from lms.reports.models import Training, TrainingParticipant
+    from lms.reports.scope import scoped_employees
+
+    session = get_session()
+    emp = scoped_employees(scope).subquery("emp")
+    query = (sa.select(SiasnPush, User).join(emp, emp.c.user_id == SiasnPush.user_id)
+             .join(User, User.id == SiasnPush.user_id).order_by(SiasnPush.id))
+    if not include_removed:
+        query = query.where(SiasnPush.status.not_in(REMOVED))
+    found: list[Removal] = []
+    for row, user in session.execute(query):
+        kind, _sep, ident = row.record_key.partition(":")
+        if not ident.isdigit():
+            continue
+        if kind == "submission":
+            submission = session.get(JpSubmission, int(ident))
+            if submission is not None and submission.status == SubmissionStatus.VOIDED:
+                found.append(Removal(row, user, submission.title))
+        elif kind == "training":
+            participant = session.get(TrainingParticipant, int(ident))
+            training = (session.get(Training, participant.training_id)
+                        if participant is not None else None)
+            if training is not None and training.voided_at is not None:
+                found.append(Removal(row, user, training.title))
+    return found
+
+
+def withdraw(removal: Removal, client: SiasnClient, result: PushResult | None = None) -> None:
+    """Delete a voided record's riwayat in SIASN by the id kept when it was saved
+    (``kursus/delete/{id}`` or ``diklat/delete/{id}``); one whose save may have reached
+    SIASN without its id being kept is looked up in the history first; one never sent is
+    only marked withdrawn. Commits. Raises :class:`SiasnError` (the row keeps the error)."""
+    session = get_session()
+    row = removal.row
+    riwayat = _riwayat_of(row)
+    try:
+        if row.siasn_id is None and row.attempts and row.payload:
+            for entry in client.course_history(removal.user.nip or "", riwayat):
+                if _matches(entry, row.payload):
+                    row.siasn_id = str(entry.get("id"))
+                    break
+        if row.siasn_id is not None:
+            client.delete(riwayat, row.siasn_id)
+            row.status = "deleted"
+            if result is not None:
+                result.deleted += 1
+        else:
+            row.status = "withdrawn"
+        row.last_error = ""
+        session.commit()
+    except SiasnError as exc:
+        session.rollback()
+        again = session.get(SiasnPush, row.id)
+        if again is not None:
+            again.last_error = str(exc)[:1000]
+            session.commit()
+        raise
 
 
 def pushes(user_ids: list[int] | None = None, limit: int = 200) -> list[SiasnPush]:

@@ -218,3 +218,41 @@ def test_latihan_struktural_id_is_read_from_the_title_only_when_named(title, exp
                     start=dt.date(2026, 1, 1), end=dt.date(2026, 1, 2), hours=1, jp=1.0,
                     certificate_number="", document=None, source="submission")
     assert record.structural_id == expected
+
+
+def test_voiding_a_sent_record_deletes_it_in_siasn(client, org, contract, app):
+    from lms.jp import siasn
+    from lms.jp.models import SiasnPush
+    from lms.reports.scope import EVERYONE
+
+    kursus = _verified(client, org)
+    diklat = _verified(client, org, title="Diklat PIM III", type_id="1",
+                       certificate_number="PIM3-1")
+    app.config.update(contract.config(lambda value: siasn.encrypt_secret(value, app)))
+    assert siasn.push(EVERYONE, siasn.SiasnClient(app)).sent == 2
+    rows = {r.record_key: r for r in get_session().scalars(sa.select(SiasnPush))}
+    kursus_id = rows[f"submission:{kursus}"].siasn_id
+    diklat_id = rows[f"submission:{diklat}"].siasn_id
+
+    # HR voids the kursus with SIASN set up: deleted there at once, by the id kept.
+    sign_in(client, org["hr"])
+    response = client.post(f"/jp/submissions/{kursus}/void", data={"reason": "Ganda"},
+                           follow_redirects=True)
+    assert "juga sudah dihapus di SIASN" in response.get_data(as_text=True)
+    assert contract.deleted == [("kursus", kursus_id)] and kursus_id not in contract.courses
+
+    # SIASN is down when the diklat is voided: it waits on the SIASN page, then the push
+    # deletes it with diklat/delete.
+    contract.fail_next = 100
+    response = client.post(f"/jp/submissions/{diklat}/void", data={"reason": "Salah"},
+                           follow_redirects=True)
+    assert "pengiriman berikutnya akan mencoba lagi" in response.get_data(as_text=True)
+    page = client.get("/jp/hr/siasn").get_data(as_text=True)
+    assert "Dibatalkan setelah dikirim ke SIASN" in page and "perlu dihapus di SIASN" in page
+    contract.fail_next = 0
+    result = siasn.push(EVERYONE, siasn.SiasnClient(app))
+    assert (result.deleted, result.sent, result.failed) == (1, 0, 0)
+    assert contract.deleted[-1] == ("diklat", diklat_id) and not contract.diklats
+    assert siasn.push(EVERYONE, siasn.SiasnClient(app)).deleted == 0  # once
+    page = client.get("/jp/hr/siasn").get_data(as_text=True)
+    assert page.count("dihapus di SIASN") >= 2 and "perlu dihapus di SIASN" not in page

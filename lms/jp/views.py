@@ -285,6 +285,7 @@ def _decide(submission_id: int, action: str) -> Any:
     submission = _submission(submission_id)
     viewer = current_user._get_current_object()
     reason = request.form.get("reason", "")
+    category = "success"
     try:
         if action == "confirm":
             submissions.confirm(submission, viewer)
@@ -301,26 +302,26 @@ def _decide(submission_id: int, action: str) -> Any:
             message = _("Voided: its JP no longer count.")
         get_session().commit()
         if action == "void":
-            message = _withdraw_from_siasn(submission.id, message)
+            message, category = _withdraw_from_siasn(submission.id, message)
     except LmsError as exc:
         get_session().rollback()
         flash(str(exc.message), "danger")
         return redirect(url_for("jp.submission_detail", submission_id=submission_id)), 303
-    flash(message, "success")
+    flash(message, category)
     return redirect(url_for("jp.submission_detail", submission_id=submission_id)), 303
 
 
-def _withdraw_from_siasn(submission_id: int, message: str) -> str:
+def _withdraw_from_siasn(submission_id: int, message: str) -> tuple[str, str]:
     """A voided record already sent to SIASN is deleted there at once when SIASN is set
     up; when that fails (or SIASN is not set up) it waits on /jp/hr/siasn and the next
     push deletes it."""
     row = get_session().scalar(sa.select(SiasnPush).where(
         SiasnPush.record_key == f"submission:{submission_id}"))
     if row is None:
-        return message
+        return message, "success"
     if not current_app.config.get("SIASN_API_URL"):
         return message + " " + _("It was sent to SIASN: delete it there with the next push "
-                                 "(SIASN page).")
+                                 "(SIASN page)."), "warning"
     scope = scope_for(current_user._get_current_object())
     found = [r for r in siasn.removals(scope) if r.row.id == row.id]
     try:
@@ -328,8 +329,8 @@ def _withdraw_from_siasn(submission_id: int, message: str) -> str:
             siasn.withdraw(found[0], siasn.SiasnClient())
     except siasn.SiasnError as exc:
         return message + " " + _("Deleting it in SIASN failed (%(error)s); the next push "
-                                 "tries again.", error=str(exc)[:200])
-    return message + " " + _("It was deleted in SIASN too.")
+                                 "tries again.", error=str(exc)[:200]), "warning"
+    return message + " " + _("It was deleted in SIASN too."), "success"
 
 
 @jp_bp.post("/submissions/<int:submission_id>/confirm")

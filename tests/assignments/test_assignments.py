@@ -277,3 +277,22 @@ def test_bulk_enrolment_keeps_the_jp_summary(app, org, course):
         Enrollment.course_id == course.id)).all()
     assert len(enrolled) == len(set(enrolled)) >= 4
     assert summary.differences() == []
+
+
+def test_remind_command_is_idempotent(app, runner, org, course):
+    scope = service.scope_of_unit(org["pemda"].id)
+    due = service.today() + dt.timedelta(days=1)
+    service.create_assignment(service.AssignmentSpec(
+        title="Integritas", target_kind="course", target_id=course.id,
+        rules={"units": [org["dinas_b"].id]}, due_date=due, remind_before="1"),
+        by=org["hr_all"], scope=scope)
+    get_session().commit()
+    first = runner.invoke(args=["assignments", "remind"])
+    assert first.exit_code == 0, first.output
+    assert "reminders queued 2" in first.output
+    again = runner.invoke(args=["assignments", "remind"])
+    assert "reminders queued 0" in again.output
+    bad = runner.invoke(args=["assignments", "remind", "--on", "30-06-2026"])
+    assert bad.exit_code == 1 and "not an ISO date" in bad.output
+    synced = runner.invoke(args=["assignments", "sync"])
+    assert synced.exit_code == 0 and "assignments 1" in synced.output

@@ -493,6 +493,9 @@ def main() -> int:
             sampler.groups["load generator (locust)"] = locust.pid
             locust.wait()
         elapsed = time.monotonic() - started
+        one, five, fifteen = os.getloadavg()
+        print(f"\nload average {one:.2f} {five:.2f} {fifteen:.2f} at the end of the load; "
+              f"command: {' '.join([Path(sys.argv[0]).name, *sys.argv[1:]])}")
         _report(prefix, args.duration)
         print(f"\nCPU seconds used in the {elapsed:.0f} s of the run "
               f"({os.cpu_count()} cores: {os.cpu_count() * elapsed:.0f} available):")

@@ -270,7 +270,9 @@ def _stop(process: subprocess.Popen[Any] | None, sig: int = signal.SIGTERM,
 def _report(prefix: Path) -> int:
     with open(f"{prefix}_stats.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
-    print(f"\n{'request':30} {'count':>7} {'req/s':>7} {'median':>8} {'p95':>7} {'errors':>7}")
+    one, five, fifteen = os.getloadavg()
+    print(f"\nload average {one:.2f} {five:.2f} {fifteen:.2f} at the end of the load")
+    print(f"{'request':30} {'count':>7} {'req/s':>7} {'median':>8} {'p95':>7} {'errors':>7}")
     errors = 0
     for row in sorted(rows, key=lambda r: (r["Name"] == "Aggregated", r["Name"])):
         print(f"{row['Name'][:30]:30} {row['Request Count']:>7} "
@@ -498,7 +500,10 @@ def main() -> int:
         logs.close()
     if os.environ.get("LOAD_KEEP") != "1":
         shutil.rmtree(work / "instance", ignore_errors=True)
-    print("RESULT:", "ok" if ok else "FAILED")
+    one, five, fifteen = os.getloadavg()
+    command = " ".join([Path(sys.argv[0]).name, *sys.argv[1:]])
+    print("RESULT:", "ok" if ok else "FAILED",
+          f"(load average {one:.2f} {five:.2f} {fifteen:.2f}; command: {command})")
     return 0 if ok else 1
 
 

@@ -21,6 +21,8 @@ MODULES = (
     "lms.courses",
     "lms.quizzes",
     "lms.authoring",
+    # SCORM 1.2 / 2004 packages as courses (after authoring: its zip importer).
+    "lms.packages",
     "lms.reports",
     # The development loop: e-mail outbox first (the others notify through it), then
     # assessment, development plans, training evaluation, community, portable credentials.
@@ -30,6 +32,8 @@ MODULES = (
     "lms.evaluation",
     "lms.community",
     "lms.credentials",
+    # JP: the one JP service, learning submitted for JP and its verification, SIASN.
+    "lms.jp",
     # Mandatory learning assigned by HR (after mail, reports and credentials it uses).
     "lms.assignments",
     # Lentera as an LTI 1.3 tool of other platforms (launch, deep linking, grades).

@@ -13,6 +13,7 @@ from lms.credentials import models as credentials_models  # noqa: F401
 from lms.evaluation import models as evaluation_models  # noqa: F401
 from lms.forwarding import models as forwarding_models  # noqa: F401
 from lms.mail import models as mail_models  # noqa: F401
+from lms.packages import models as packages_models  # noqa: F401
 from lms.people import models as people_models  # noqa: F401
 from lms.plans import models as plans_models  # noqa: F401
 from lms.quizzes import models as quizzes_models  # noqa: F401

@@ -412,6 +412,14 @@ def _module_problems(authored: AuthoredCourse, name: str) -> list[str]:
             for e in errors if e.file.endswith("/" + name)]
 
 
+def _questions_with_defaults(questions: Any) -> list[dict[str, Any]]:
+    """The questions of a draft as the course format reads them: a file written by hand or
+    by another tool may leave out what has a default (``points`` is 1)."""
+    if not isinstance(questions, list):
+        return []
+    return [{"points": 1.0, **q} for q in questions if isinstance(q, dict)]
+
+
 def _quiz_edit(authored: AuthoredCourse, name: str) -> Any:
     folder = _folder(authored)
     data = drafts.read_module(folder, name)["quiz"]
@@ -446,7 +454,7 @@ def _quiz_edit(authored: AuthoredCourse, name: str) -> Any:
         flash(_("Quiz settings saved."), "success")
         return redirect(url_for(".module_edit", slug=authored.slug, name=name))
     return render_template("authoring/quiz.html", authored=authored, name=name, form=form,
-                           questions=data.get("questions") or [],
+                           questions=_questions_with_defaults(data.get("questions")),
                            types=quizedit.QUESTION_TYPES,
                            problems=quizedit.check_quiz(data) if data.get("questions") else [])
 
@@ -631,7 +639,7 @@ def preview(slug: str, module_id: str | None = None) -> Any:
     if current["kind"] == "quiz":
         rng = random.Random(0)
         quiz = current["quiz"]
-        for number, q in enumerate(quiz.get("questions") or [], start=1):
+        for number, q in enumerate(_questions_with_defaults(quiz.get("questions")), start=1):
             try:
                 qt = question_type(q["type"])
                 public = qt.public(q, qt.layout(q, rng, bool(quiz.get("shuffle_choices"))))

@@ -65,6 +65,7 @@ from lms.db import get_session
 from lms.people.models import User
 from lms.xapi.consumers import StatementConsumer, StoredStatement
 from lms.xapi.launch import outside_launch
+from lms.xapi.validation.agents import agent_key
 from lms.xapi.validation.common import statement_time
 
 log = logging.getLogger(__name__)
@@ -846,16 +847,11 @@ def _truncate(session: orm.Session, tables: list[sa.Table]) -> bool:
 
 
 def _actor_key(actor: Any) -> str | None:
+    """The key of an Agent actor (:func:`agent_key`); None for Groups, which no
+    employee's profile counts."""
     if not isinstance(actor, dict) or actor.get("objectType", "Agent") != "Agent":
         return None
-    if "mbox" in actor:
-        return f"mbox:{str(actor['mbox']).lower()}"
-    if "mbox_sha1sum" in actor:
-        return f"sha1:{str(actor['mbox_sha1sum']).lower()}"
-    account = actor.get("account")
-    if isinstance(account, dict):
-        return f"account:{account.get('homePage')}|{account.get('name')}"
-    return None
+    return agent_key(actor)
 
 
 # --- the consumer -------------------------------------------------------------------------

@@ -45,6 +45,7 @@ from lms.competency.policy import (
 from lms.competency.rules import default_bands
 from lms.db import get_session, utcnow
 from lms.errors import NotFound, ValidationError
+from lms.people.actors import actor_keys
 from lms.people.models import MANAGERIAL_KINDS, OrgUnit, Position, PositionAssignment, User
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -377,13 +378,23 @@ def default_levels(position: Position) -> dict[str, int]:
     return {code: max(base, overrides.get(code, 0)) for code in codes}
 
 
+def _positions_under(unit_path: str | None) -> sa.Select:
+    """Positions whose org unit lies under the materialised path ``unit_path`` (every
+    position when None): how an HR user's scope reaches the position standards."""
+    query = sa.select(Position).join(OrgUnit, OrgUnit.id == Position.org_unit_id)
+    if unit_path is not None:
+        query = query.where(OrgUnit.path.startswith(unit_path, autoescape=True))
+    return query
+
+
 def apply_default_standards(positions: Iterable[Position] | None = None, *,
-                            overwrite: bool = False) -> int:
+                            overwrite: bool = False, unit_path: str | None = None) -> int:
     """Give positions without a standard (or every position, with ``overwrite``) the
-    default levels of their kind; return how many positions changed."""
+    default levels of their kind; return how many positions changed. ``unit_path`` limits
+    it to the positions of that part of the organisation."""
     session = get_session()
     if positions is None:
-        positions = session.scalars(sa.select(Position).order_by(Position.id)).all()
+        positions = session.scalars(_positions_under(unit_path).order_by(Position.id)).all()
     ids = {c.code: c.id for c in session.scalars(sa.select(Competency))}
     with_standard = set(session.scalars(sa.select(PositionRequirement.position_id).distinct()))
     changed = 0
@@ -401,8 +412,9 @@ def apply_default_standards(positions: Iterable[Position] | None = None, *,
 STANDARD_FIELDS = ["position_id", "org_unit", "position", "competency", "level"]
 
 
-def standards_csv() -> str:
-    """Every position's required levels, one row per (position, competency)."""
+def standards_csv(unit_path: str | None = None) -> str:
+    """Every position's required levels, one row per (position, competency); only the
+    positions under ``unit_path`` when given."""
     session = get_session()
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -413,6 +425,8 @@ def standards_csv() -> str:
         .join(PositionRequirement, PositionRequirement.position_id == Position.id)
         .join(Competency, Competency.id == PositionRequirement.competency_id)
         .join(OrgUnit, OrgUnit.id == Position.org_unit_id)
+        .where(sa.true() if unit_path is None
+               else OrgUnit.path.startswith(unit_path, autoescape=True))
         .order_by(Position.id, Competency.code))
     for row in rows:
         writer.writerow(list(row))
@@ -428,9 +442,11 @@ class StandardImport:
     rows: int = 0
 
 
-def import_standards_csv(content: bytes, *, apply: bool = True) -> StandardImport:
+def import_standards_csv(content: bytes, *, apply: bool = True,
+                         unit_path: str | None = None) -> StandardImport:
     """Read required levels from CSV (position_id, or org_unit + position; competency code;
-    level 0..5). Nothing is written when any row is wrong."""
+    level 0..5). Nothing is written when any row is wrong. With ``unit_path`` only the
+    positions under that part of the organisation can be named: any other is unknown."""
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -443,8 +459,10 @@ def import_standards_csv(content: bytes, *, apply: bool = True) -> StandardImpor
                                 "position_id (or position with org_unit)."))
     session = get_session()
     competencies = {c.code: c.id for c in session.scalars(sa.select(Competency))}
-    positions = session.execute(sa.select(Position.id, Position.name, OrgUnit.name)
-                                .join(OrgUnit)).all()
+    query = sa.select(Position.id, Position.name, OrgUnit.name).join(OrgUnit)
+    if unit_path is not None:
+        query = query.where(OrgUnit.path.startswith(unit_path, autoescape=True))
+    positions = session.execute(query).all()
     by_id = {p.id for p in positions}
     by_name: dict[str, list[int]] = defaultdict(list)
     by_unit_name: dict[tuple[str, str], int] = {}
@@ -997,24 +1015,12 @@ def profile_dump(user_ids: Iterable[int] | None = None) -> str:
     return json.dumps(out, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
-def _actor_keys(user: Any) -> list[str]:
-    """The LRS actor keys a user's statements can carry (NIP account, e-mail, its hash)."""
-    base = current_app.config["BASE_URL"]
-    keys = [f"account:{base}|user:{user.id}"]
-    if user.nip:
-        keys.append(f"account:{base}|{user.nip}")
-    if user.email:
-        keys.append(f"mbox:mailto:{user.email}")
-        keys.append("mbox_sha1sum:" + hashlib.sha1(f"mailto:{user.email}".encode()).hexdigest())
-    return keys
-
-
 def credit_earlier_statements(user: User) -> int:
     """Judge the statements stored before ``user`` existed (by their NIP account, e-mail
     and its hash) so their profile is what a rebuild would give. Returns how many."""
     from lms.competency.engine import get_engine
 
-    return get_engine().reprocess_actor_keys(_actor_keys(user))
+    return get_engine().reprocess_actor_keys(actor_keys(user))
 
 
 def credit_earlier_statements_of(user_ids: list[int]) -> int:
@@ -1028,7 +1034,7 @@ def credit_earlier_statements_of(user_ids: list[int]) -> int:
         rows = session.execute(sa.select(User.id, User.nip, User.email).where(
             User.id.in_(user_ids[start:start + 1000])))
         for row in rows:
-            keys.extend(_actor_keys(row))
+            keys.extend(actor_keys(row))
     engine = get_engine()
     return sum(engine.reprocess_actor_keys(keys[start:start + 4000])
                for start in range(0, len(keys), 4000))

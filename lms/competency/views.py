@@ -308,12 +308,31 @@ def competency_page(code: str) -> Any:
 # --- position standards ------------------------------------------------------------------
 
 
+def _standards_scope_path() -> str | None:
+    """The org-unit path prefix whose position standards the signed-in HR user may see and
+    change (None: the whole organisation)."""
+    from lms.reports.scope import scope_for
+
+    return scope_for(current_user).path
+
+
+def _position_in_scope(position_id: int) -> Position:
+    position = get_session().get(Position, position_id) or abort(404)
+    path = _standards_scope_path()
+    if path is not None and not position.org_unit.path.startswith(path):
+        abort(403, _("That position is outside your HR scope."))
+    return position
+
+
 @competency_bp.get("/standards")
 @role_required(Role.HR)
 def standards() -> Any:
     session = get_session()
-    positions = session.scalars(sa.select(Position).join(OrgUnit)
-                                .order_by(OrgUnit.path, Position.name)).all()
+    path = _standards_scope_path()
+    query = sa.select(Position).join(OrgUnit)
+    if path is not None:
+        query = query.where(OrgUnit.path.startswith(path, autoescape=True))
+    positions = session.scalars(query.order_by(OrgUnit.path, Position.name)).all()
     counts = dict(session.execute(
         sa.select(PositionRequirement.position_id, sa.func.count())
         .group_by(PositionRequirement.position_id)).all())
@@ -324,7 +343,7 @@ def standards() -> Any:
 @competency_bp.get("/standards/<int:position_id>")
 @role_required(Role.HR)
 def standard_edit(position_id: int) -> Any:
-    position = get_session().get(Position, position_id) or abort(404)
+    position = _position_in_scope(position_id)
     return render_template("competency/standard_edit.html", position=position,
                            competencies=service.all_competencies(),
                            required=service.requirements_for(position),
@@ -334,7 +353,7 @@ def standard_edit(position_id: int) -> Any:
 @competency_bp.post("/standards/<int:position_id>")
 @role_required(Role.HR)
 def standard_save(position_id: int) -> Any:
-    position = get_session().get(Position, position_id) or abort(404)
+    position = _position_in_scope(position_id)
     form = CsrfForm()
     if not form.validate_on_submit():
         abort(400)
@@ -357,7 +376,8 @@ def standard_defaults() -> Any:
     form = CsrfForm()
     if not form.validate_on_submit():
         abort(400)
-    changed = service.apply_default_standards(overwrite=False)
+    changed = service.apply_default_standards(overwrite=False,
+                                              unit_path=_standards_scope_path())
     get_session().commit()
     flash(_("Default standards given to %(n)d positions without a standard.", n=changed),
           "success")
@@ -367,7 +387,8 @@ def standard_defaults() -> Any:
 @competency_bp.get("/standards.csv")
 @role_required(Role.HR)
 def standards_csv() -> Any:
-    return Response("\ufeff" + service.standards_csv(), mimetype="text/csv", headers={
+    text = service.standards_csv(_standards_scope_path())
+    return Response("\ufeff" + text, mimetype="text/csv", headers={
         "Content-Disposition": 'attachment; filename="standar-kompetensi-jabatan.csv"'})
 
 
@@ -379,7 +400,8 @@ def standards_import() -> Any:
         flash(_("Choose a CSV file."), "danger")
         return redirect(url_for(".standards"))
     try:
-        result = service.import_standards_csv(form.file.data.read())
+        result = service.import_standards_csv(form.file.data.read(),
+                                              unit_path=_standards_scope_path())
     except LmsError as exc:
         get_session().rollback()
         flash(str(exc.message), "danger")

@@ -65,17 +65,29 @@ def api_courses() -> Any:
 @api_bp.get("/employees/<nip>/transcript")
 @require_api("api:read")
 def api_transcript(nip: str) -> Any:
-    """An employee's completions and JP per year."""
+    """An employee's course completions, every JP-earning record and JP per year (from the
+    one JP service, lms.jp.service)."""
     user = get_session().scalar(sa.select(User).where(User.nip == nip))
     if user is None:
         return api_error(404, "not_found", _("No employee with NIP %(nip)s.", nip=nip))
-    data = service.transcript(user)
+    from lms.jp import service as jp_service
+
+    data = jp_service.transcript(user)
     return jsonify(
         {
             "nip": user.nip,
             "name": user.name,
             "jp_target_per_year": data["target"],
             "jp_by_year": [{"year": y, "jp": jp} for y, jp in data["jp_by_year"].items()],
+            "jp_this_year": jp_service.jp_total(user, data["this_year"]),
+            "records": [
+                {"completed_at": r.completed_at.isoformat().replace("+00:00", "Z"),
+                 "title": r.title, "kind": r.kind, "provider": r.provider, "jp": r.jp,
+                 "status": r.status,
+                 "certificate_number": None if r.certificate_number == "–"
+                 else r.certificate_number}
+                for r in data["completions"]
+            ],
             "completions": [
                 {
                     "course": c.course.slug,
@@ -88,7 +100,7 @@ def api_transcript(nip: str) -> Any:
                     "verify_url": f"{st.base_url()}/verify/{c.certificate_number}",
                     "competencies": c.competencies,
                 }
-                for c in data["completions"]
+                for c in service.completions_of(user)
             ],
         }
     )
@@ -221,6 +233,24 @@ register_paths(
                     "items": {
                         "type": "object",
                         "properties": {"year": {"type": "integer"}, "jp": {"type": "number"}},
+                    },
+                },
+                "jp_this_year": {"type": "number"},
+                "records": {
+                    "type": "array",
+                    "description": "Every JP-earning record (courses, offline training, "
+                    "verified submissions, other platforms).",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "completed_at": {"type": "string", "format": "date-time"},
+                            "title": {"type": "string"},
+                            "kind": {"type": "string"},
+                            "provider": {"type": "string"},
+                            "jp": {"type": "number"},
+                            "status": {"type": "string"},
+                            "certificate_number": {"type": ["string", "null"]},
+                        },
                     },
                 },
                 "completions": {

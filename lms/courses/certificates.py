@@ -491,14 +491,16 @@ def transcript_pdf(data: dict[str, Any]) -> bytes:
         Paragraph("Jam pelajaran (JP) per tahun", styles["Heading2"]),
         _table(rows, [3 * cm, 3 * cm, 3 * cm, 5 * cm]),
         Spacer(1, 0.5 * cm),
-        Paragraph("Pelatihan yang diselesaikan", styles["Heading2"]),
+        Paragraph("Pembelajaran yang diselesaikan", styles["Heading2"]),
     ]
     rows = [["Tanggal", "Pelatihan", "JP", "Nomor sertifikat"]]
     for c in data["completions"]:
         rows.append(
             [
                 tanggal(c.completed_at),
-                Paragraph(_esc(c.course_title), small),
+                Paragraph(_esc(c.course_title) + (
+                    f"<br/><font color='#555555'>{_esc(c.provider)}</font>"
+                    if getattr(c, "provider", "") else ""), small),
                 jp_text(c.jp),
                 Paragraph(_esc(getattr(c, "certificate_number", None) or "–"), small),
             ]
@@ -506,6 +508,16 @@ def transcript_pdf(data: dict[str, Any]) -> bytes:
     if len(rows) == 1:
         rows.append(["–", "Belum ada pelatihan yang diselesaikan", "", ""])
     story.append(_table(rows, [3.4 * cm, 7 * cm, 1.4 * cm, 5.2 * cm]))
+    pending = data.get("pending") or []
+    if pending:
+        rows = [["Tanggal", "Pembelajaran", "JP", "Status"]]
+        for p in pending:
+            rows.append([tanggal(p.completed_at), Paragraph(_esc(p.title), small),
+                         jp_text(p.jp), "Dikembalikan" if p.status == "returned"
+                         else "Menunggu verifikasi"])
+        story += [Spacer(1, 0.5 * cm),
+                  Paragraph("Diajukan, belum dihitung", styles["Heading2"]),
+                  _table(rows, [3.4 * cm, 7 * cm, 1.4 * cm, 5.2 * cm])]
     story += [
         Spacer(1, 0.6 * cm),
         Paragraph(

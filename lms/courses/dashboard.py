@@ -25,9 +25,13 @@ def _add_next_steps(user: User, items: list[dict[str, Any]]) -> None:
         )
     ):
         rows.setdefault(row.course_id, {})[row.module_id] = row
+    versions = service.pinned_versions([item["enrollment"] for item in items])
     for item in items:
         course = item["course"]
-        definition = service.definition_of(service.pinned_version(item["enrollment"]))
+        version = versions.get(item["enrollment"].id)
+        if version is None:
+            continue
+        definition = service.definition_of(version)
         module = service.next_module(definition, rows.get(course.id, {}))
         if module is None:
             continue
@@ -42,7 +46,9 @@ def _add_next_steps(user: User, items: list[dict[str, Any]]) -> None:
 def learner_panel(user: User) -> tuple[str, dict[str, Any]] | None:
     """Home panel (see lms.web.register_home_panel) for anyone who learns."""
     items = service.my_courses(user)
-    jp = service.jp_all_learning_this_year(user)
+    from lms.jp import service as jp_service
+
+    jp = jp_service.jp_total(user, jp_service.this_year())
     active = [i for i in items if i["completion"] is None][:4]
     _add_next_steps(user, active)
     done = [i for i in items if i["completion"] is not None]

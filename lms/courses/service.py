@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy import orm
 
 from lms.courses import statements as st
 from lms.courses.format import LoadedCourse
@@ -252,6 +253,22 @@ def version_number(course: Course, number: int) -> CourseVersion:
     return version
 
 
+def pinned_versions(enrollments: list[Enrollment]) -> dict[int, CourseVersion]:
+    """The version each enrolment follows (by enrolment id), in one query. The definition
+    column is loaded only for a version :func:`definition_of` has not cached yet."""
+    wanted = {e.id: (e.course_id, e.course_version or e.course.version) for e in enrollments}
+    if not wanted:
+        return {}
+    rows = get_session().scalars(
+        sa.select(CourseVersion)
+        .options(orm.defer(CourseVersion.definition))
+        .where(sa.tuple_(CourseVersion.course_id, CourseVersion.number).in_(
+            list(set(wanted.values()))))
+    )
+    by_key = {(v.course_id, v.number): v for v in rows}
+    return {eid: by_key[key] for eid, key in wanted.items() if key in by_key}
+
+
 def pinned_version(enrollment: Enrollment) -> CourseVersion:
     """The version an enrolled learner follows (see :attr:`Enrollment.course_version`)."""
     course = enrollment.course
@@ -482,49 +499,8 @@ def completions_of(user: User) -> list[Completion]:
     )
 
 
-def jp_by_year(completions: list[Completion]) -> dict[int, float]:
-    """JP earned per calendar year (Asia/Jakarta), newest year first."""
-    years: dict[int, float] = {}
-    for c in completions:
-        year = local_year(c.completed_at)
-        years[year] = years.get(year, 0.0) + c.jp
-    return dict(sorted(years.items(), reverse=True))
-
-
-def jp_this_year(user: User) -> float:
-    """JP from Lentera courses completed this year."""
-    year = local_year(utcnow())
-    return jp_by_year(completions_of(user)).get(year, 0.0)
-
-
-#: Other modules' JP for a user in a year (offline training, learning reported by other
-#: platforms): functions ``(user, year) -> JP``, added with :func:`register_jp_source`.
-JP_SOURCES: list[Any] = []
-
-
-def register_jp_source(func: Any) -> Any:
-    """Count ``func(user, year)`` in the learner's JP next to the courses' own."""
-    if func not in JP_SOURCES:
-        JP_SOURCES.append(func)
-    return func
-
-
-def jp_all_learning_this_year(user: User) -> float:
-    """JP this year from courses and every registered source: what counts toward 20 JP."""
-    year = local_year(utcnow())
-    return jp_this_year(user) + sum(source(user, year) for source in JP_SOURCES)
-
-
-def transcript(user: User) -> dict[str, Any]:
-    """The learning history (riwayat belajar): completions and JP per year."""
-    completions = completions_of(user)
-    return {
-        "user": user,
-        "completions": completions,
-        "jp_by_year": jp_by_year(completions),
-        "target": JP_TARGET_PER_YEAR,
-        "this_year": local_year(utcnow()),
-    }
+# An employee's JP (per year, from every kind of learning) and the learning history are
+# answered by lms.jp.service, the one JP service of Lentera.
 
 
 def completion_by_number(number: str) -> Completion | None:

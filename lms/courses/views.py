@@ -28,6 +28,7 @@ from lms.courses.journey import Journey
 from lms.courses.models import Course, CourseVersion
 from lms.db import get_session
 from lms.errors import Conflict, NotFound
+from lms.jp import service as jp_service
 from lms.people.models import Role, User
 from lms.quizzes import service as quiz_service
 
@@ -559,7 +560,7 @@ def mine() -> Any:
     return render_template(
         "courses/mine.html",
         items=service.my_courses(current_user),
-        jp=service.jp_this_year(current_user),
+        jp=jp_service.jp_total(current_user, jp_service.this_year()),
         target=service.JP_TARGET_PER_YEAR,
     )
 
@@ -580,7 +581,7 @@ def _transcript_user(nip: str | None) -> User:
 @login_required
 def transcript(nip: str | None = None) -> Any:
     user = _transcript_user(nip)
-    return render_template("courses/transcript.html", **service.transcript(user))
+    return render_template("courses/transcript.html", **jp_service.transcript(user))
 
 
 @courses_bp.get("/transcript.pdf")
@@ -588,7 +589,7 @@ def transcript(nip: str | None = None) -> Any:
 @login_required
 def transcript_pdf(nip: str | None = None) -> Any:
     user = _transcript_user(nip)
-    pdf = certificates.transcript_pdf(service.transcript(user))
+    pdf = certificates.transcript_pdf(jp_service.transcript(user))
     return _pdf(pdf, f"riwayat-belajar-{user.nip or user.id}.pdf")
 
 

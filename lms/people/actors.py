@@ -16,6 +16,7 @@ from sqlalchemy import orm
 
 from lms.db import get_session
 from lms.people.models import User
+from lms.xapi.validation.agents import agent_key
 
 
 def actor_for(user: User) -> dict[str, Any]:
@@ -28,32 +29,40 @@ def actor_for(user: User) -> dict[str, Any]:
     return {"objectType": "Agent", "name": user.name, "account": account}
 
 
-def _actor_key(actor: dict[str, Any]) -> tuple[str, str] | None:
-    """What identifies the person in an Agent (our account name, e-mail or its hash)."""
-    account = actor.get("account")
-    if isinstance(account, dict):
-        if str(account.get("homePage", "")).rstrip("/") != current_app.config["BASE_URL"]:
-            return None
-        name = str(account.get("name", ""))
-        return ("account", name) if name else None
-    mbox = actor.get("mbox")
-    if isinstance(mbox, str) and mbox.lower().startswith("mailto:"):
-        email = mbox[7:].strip().lower()
-        return ("mbox", email) if email else None
-    sha1 = actor.get("mbox_sha1sum")
-    if isinstance(sha1, str) and len(sha1) == 40:
-        return ("sha1", sha1.lower())
-    return None
+def actor_keys(user: User) -> list[str]:
+    """Every actor key (:func:`~lms.xapi.validation.agents.agent_key`, the LRS's
+    ``actor_key`` column) a user's statements can carry: the account by user id and by
+    NIP, the e-mail address and its SHA-1."""
+    base = current_app.config["BASE_URL"]
+    agents: list[dict[str, Any]] = [{"account": {"homePage": base, "name": f"user:{user.id}"}}]
+    if user.nip:
+        agents.append({"account": {"homePage": base, "name": user.nip}})
+    if user.email:
+        agents.append({"mbox": f"mailto:{user.email}"})
+        agents.append({"mbox_sha1sum": hashlib.sha1(f"mailto:{user.email}".encode())
+                       .hexdigest()})
+    return [key for agent in agents if (key := agent_key(agent))]
 
 
-def _find(kind: str, value: str) -> User | None:
+def _find(key: str) -> User | None:
+    """The user behind an actor key: our account (NIP or user id), e-mail or its hash."""
+    kind, _, value = key.partition(":")
     session = get_session()
     if kind == "account":
-        if value.startswith("user:") and value[5:].isdigit():
-            return session.get(User, int(value[5:]))
-        return session.scalar(sa.select(User).where(User.nip == value))
+        # An IRI has no "|", so the first one ends the homePage.
+        home, _, name = value.partition("|")
+        if home.rstrip("/") != current_app.config["BASE_URL"] or not name:
+            return None
+        if name.startswith("user:") and name[5:].isdigit():
+            return session.get(User, int(name[5:]))
+        return session.scalar(sa.select(User).where(User.nip == name))
     if kind == "mbox":
-        return session.scalar(sa.select(User).where(User.email == value))
+        if not value.lower().startswith("mailto:"):
+            return None
+        email = value[7:].strip().lower()
+        return session.scalar(sa.select(User).where(User.email == email)) if email else None
+    if kind != "mbox_sha1sum" or len(value) != 40:
+        return None
     # Only a scan can match a hash; e-mail counts are small (one row per employee).
     for user_id, email in session.execute(
         sa.select(User.id, User.email).where(User.email.is_not(None))
@@ -71,17 +80,17 @@ def user_for_actor(actor: dict[str, Any] | None) -> User | None:
     """
     if not isinstance(actor, dict) or actor.get("objectType", "Agent") != "Agent":
         return None
-    key = _actor_key(actor)
+    key = agent_key(actor)
     if key is None:
         return None
     session = get_session()
     # The users themselves are kept, not their ids: the session's identity map holds its
     # objects weakly, and an id would mean a query again once the object is collected.
-    known: dict[tuple[str, str], User] = session.info.setdefault(_CACHE, {})
+    known: dict[str, User] = session.info.setdefault(_CACHE, {})
     user = known.get(key)
     if user is not None and user in session:
         return user
-    user = _find(*key)
+    user = _find(key)
     if user is not None:
         known[key] = user
     return user

@@ -7,7 +7,6 @@ Plain values in, models out; functions flush and never commit.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +20,7 @@ from lms.competency import service as competency
 from lms.competency.models import Competency
 from lms.db import get_session, utcnow
 from lms.errors import Conflict, Forbidden, NotFound, ValidationError
-from lms.people.actors import actor_for
+from lms.people.actors import actor_for, actor_keys
 from lms.people.models import OrgUnit, Position, PositionAssignment, Role, User
 from lms.plans.models import (
     AGREED,
@@ -333,17 +332,6 @@ def report_done(plan: DevelopmentPlan, item: PlanItem, viewer: User) -> str:
 # --- tracking against the LRS --------------------------------------------------------------
 
 
-def _actor_keys(user: User) -> list[str]:
-    base = current_app.config["BASE_URL"]
-    keys = [f"account:{base}|user:{user.id}"]
-    if user.nip:
-        keys.append(f"account:{base}|{user.nip}")
-    if user.email:
-        keys.append(f"mbox:mailto:{user.email}")
-        keys.append("mbox_sha1sum:" + hashlib.sha1(f"mailto:{user.email}".encode()).hexdigest())
-    return keys
-
-
 def is_completion(data: dict[str, Any]) -> bool:
     verb = (data.get("verb") or {}).get("id")
     return verb == COMPLETED or (data.get("result") or {}).get("completion") is True
@@ -377,7 +365,7 @@ def sync(plan: DevelopmentPlan) -> int:
         sa.select(Statement.statement_id, Statement.activity_id, Statement.timestamp,
                   Statement.data)
         .where(Statement.activity_id.in_([i.activity_iri for i in open_items]),
-               Statement.actor_key.in_(_actor_keys(plan.employee)),
+               Statement.actor_key.in_(actor_keys(plan.employee)),
                Statement.voided.is_(False))
         .order_by(Statement.seq)).all()
     found: dict[str, tuple[str, dt.datetime]] = {}

@@ -61,10 +61,12 @@ BUILTINS: dict[str, dict[str, tuple[str, str]]] = {
         "embed": ("lms.courses", "lms.plugins.builtin:Embed"),
         "quiz": ("lms.courses", "lms.plugins.builtin:Quiz"),
         "cmi5": ("lms.authoring", "lms.authoring:Cmi5ContentType"),
+        "scorm": ("lms.packages", "lms.packages:ScormContentType"),
     },
     "lms.statement_consumers": {
         "courses": ("lms.courses", "lms.courses.ledger:LearningLedger"),
         "cmi5": ("lms.authoring", "lms.authoring.cmi5:Cmi5Consumer"),
+        "packages": ("lms.packages", "lms.packages.service:PackagesConsumer"),
         "competency": ("lms.competency", "lms.competency:competency_consumer"),
         "jp-credits": ("lms.reports", "lms.reports.training:JpLedger"),
         "assignments": ("lms.assignments", "lms.assignments.ledger:AssignmentsLedger"),

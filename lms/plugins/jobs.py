@@ -44,8 +44,9 @@ def _owner(job: Job) -> Any:
 
 def certificates_job(job: Job, params: dict[str, Any], progress: Any) -> Any:
     """``courses.certificates``: ``{"numbers": [...]}``; one PDF, or a zip of several."""
-    from lms.courses import certificates, service
+    from lms.courses import certificates
     from lms.db import get_session
+    from lms.jp import service as jp_service
     from lms.people.models import User
 
     owner = _owner(job)
@@ -93,5 +94,5 @@ def transcript_job(job: Job, params: dict[str, Any], progress: Any) -> Any:
     if not _may_read(owner, user.id):
         raise JobError(_("You may not download this learning history."))
     out = job.output(f"riwayat-belajar-{user.nip or user.id}.pdf")
-    out.write_bytes(certificates.transcript_pdf(service.transcript(user)))
+    out.write_bytes(certificates.transcript_pdf(jp_service.transcript(user)))
     return out

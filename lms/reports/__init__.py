@@ -30,11 +30,6 @@ def init_app(app: Flask) -> None:
     from lms.reports.notify import register
 
     register()  # its kind of e-mail (lms.mail)
-    from lms.courses.service import register_jp_source
-    from lms.reports.service import credited_jp_in_year
-
-    # The learner's JP on the home page counts offline and external learning too.
-    register_jp_source(credited_jp_in_year)
     from lms.reports.summary import listen
 
     # The JP summary also counts course enrolments, which the courses module writes itself.

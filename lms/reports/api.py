@@ -87,7 +87,9 @@ def api_report_employee(nip: str) -> Any:
         user = get_employee(g.api_user, nip) if g.api_user else get_employee(None, nip)
     except LmsError as exc:
         return _error(exc)
-    data = service.transcript(user)
+    from lms.jp import service as jp
+
+    data = jp.transcript(user)
     return jsonify({
         "nip": user.nip, "name": user.name,
         "position": user.position.name if user.position else None,
@@ -95,8 +97,10 @@ def api_report_employee(nip: str) -> Any:
         "jp_by_year": [{"year": y, "jp": jp} for y, jp in data["jp_by_year"].items()],
         "records": [{"completed_on": exports.local_date(i.completed_at).isoformat(),
                      "title": i.course_title, "kind": i.kind, "provider": i.provider,
-                     "jp": i.jp, "certificate_number": i.certificate_number}
+                     "jp": i.jp, "certificate_number": i.certificate_number,
+                     "status": i.status}
                     for i in data["completions"]],
+        "jp_this_year": jp.jp_total(user, data["this_year"]),
     })
 
 

@@ -5,9 +5,9 @@ Every function takes a :class:`~lms.reports.scope.Scope` and starts from
 it. The queries aggregate in the database (one round trip per figure group), so they
 stay fast at 100,000 employees (see bench/hr.py).
 
-JP come from two derived tables: ``completion`` (Lentera's courses, by the courses
-ledger) and ``jp_credit`` (any other learning with the JP result extension, by
-:class:`lms.reports.training.JpLedger`). :func:`jp_records` is their union.
+JP come from the one source definition, :mod:`lms.jp.sources` (course completions and
+every other credited learning), or from the per-employee summary the ``jp-credits``
+consumer keeps of exactly those records; one employee's JP is :mod:`lms.jp.service`.
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ from flask_babel import gettext as _
 
 from lms.courses.models import Completion, Enrollment
 from lms.db import get_session
+from lms.jp.service import JP_TARGET  # noqa: F401  (at least 20 JP a year)
+from lms.jp.sources import credited_amounts, credited_records
 from lms.people.models import OrgUnit, Position, PositionKind, User
 from lms.reports.models import (
-    JpCredit,
-    TrainingParticipant,
     jp_summary_table,
     month_count,
     month_enrolled,
@@ -37,8 +37,6 @@ from lms.reports.scope import Scope, narrow, scoped_employees
 from lms.reports.summary import DECIMALS
 
 LOCAL_TZ = ZoneInfo("Asia/Jakarta")
-#: Every PNS has the right to at least 20 JP a year (PP 11/2017 art. 203(4)).
-JP_TARGET = 20
 #: JP distribution bands (lower bound inclusive, upper exclusive; None: open).
 JP_BANDS: list[tuple[float, float | None]] = [(0, 0.0001), (0.0001, 10), (10, 20), (20, 40),
                                                (40, None)]
@@ -142,33 +140,9 @@ def employees(scope: Scope, filters: Filters) -> sa.Subquery:
     return scoped_employees(narrow(scope, filters.unit), filters.kind).subquery("emp")
 
 
-def jp_records() -> sa.Subquery:
-    """Every JP-earning record: course completions and other credited learning.
-
-    Columns: ``user_id, completed_at, title, kind, provider, jp, certificate,
-    statement_id, source`` (``course`` or ``other``).
-    """
-    course = sa.select(
-        Completion.user_id.label("user_id"),
-        Completion.completed_at.label("completed_at"),
-        Completion.course_title.label("title"),
-        sa.literal_column("'course'").label("kind"),
-        sa.literal_column("'Lentera'").label("provider"),
-        Completion.jp.label("jp"),
-        Completion.certificate_number.label("certificate"),
-        Completion.statement_id.label("statement_id"),
-    )
-    other = sa.select(
-        JpCredit.user_id,
-        JpCredit.completed_at,
-        JpCredit.title,
-        JpCredit.kind,
-        JpCredit.provider,
-        JpCredit.jp,
-        TrainingParticipant.certificate_number,
-        JpCredit.statement_id,
-    ).outerjoin(TrainingParticipant, TrainingParticipant.statement_id == JpCredit.statement_id)
-    return sa.union_all(course, other).subquery("jp_records")
+#: The one source definition of JP (lms.jp.sources), under the names these reports use.
+jp_records = credited_records
+jp_amounts = credited_amounts
 
 
 def employee_ids(scope: Scope, filters: Filters) -> sa.Subquery:
@@ -185,15 +159,6 @@ def employee_ids(scope: Scope, filters: Filters) -> sa.Subquery:
         .where(PositionAssignment.end_date.is_(None), User.active.is_(True))
         .subquery("emp_ids")
     )
-
-
-def jp_amounts() -> sa.Subquery:
-    """``user_id, jp, completed_at`` of every JP-earning record: the lean form of
-    :func:`jp_records` for sums."""
-    return sa.union_all(
-        sa.select(Completion.user_id, Completion.jp, Completion.completed_at),
-        sa.select(JpCredit.user_id, JpCredit.jp, JpCredit.completed_at),
-    ).subquery("jp_amounts")
 
 
 def _band_case(column: Any) -> Any:
@@ -689,69 +654,3 @@ def export_rows(query: sa.Select, chunk: int = 2000) -> Iterator[Any]:
                 yield (when.astimezone(LOCAL_TZ).date(), *row[1:])
     finally:
         result.close()
-
-
-# --- one employee --------------------------------------------------------------------------
-
-
-@dataclass
-class RecordItem:
-    """One line of a transcript: a course completion or other credited learning, shaped
-    like the courses module's Completion for its transcript PDF."""
-
-    completed_at: dt.datetime
-    course_title: str
-    jp: float
-    certificate_number: str
-    kind: str
-    provider: str
-
-
-def employee_records(user: User) -> list[RecordItem]:
-    """Every JP-earning record of ``user``, newest first."""
-    records = jp_records()
-    rows = get_session().execute(
-        sa.select(records).where(records.c.user_id == user.id)
-        .order_by(records.c.completed_at.desc()))
-    return [RecordItem(completed_at=r.completed_at if r.completed_at.tzinfo
-                       else r.completed_at.replace(tzinfo=dt.UTC),
-                       course_title=r.title, jp=float(r.jp),
-                       certificate_number=r.certificate or "–", kind=r.kind,
-                       provider=r.provider) for r in rows]
-
-
-def transcript(user: User) -> dict[str, Any]:
-    """The learning history with every kind of learning, in the shape of
-    :func:`lms.courses.service.transcript` (so its PDF renders it)."""
-    items = employee_records(user)
-    years: dict[int, float] = {}
-    for item in items:
-        year = item.completed_at.astimezone(LOCAL_TZ).year
-        years[year] = years.get(year, 0.0) + item.jp
-    return {
-        "user": user,
-        "completions": items,
-        "jp_by_year": dict(sorted(years.items(), reverse=True)),
-        "target": JP_TARGET,
-        "this_year": today().year,
-    }
-
-
-def credited_jp_in_year(user: User, year: int) -> float:
-    """JP in ``year`` from offline training and other platforms (not Lentera courses)."""
-    from lms.reports.models import JpCredit
-
-    start, end = _local_bounds(dt.date(year, 1, 1), dt.date(year, 12, 31))
-    return float(get_session().scalar(
-        sa.select(sa.func.sum(JpCredit.jp)).where(
-            JpCredit.user_id == user.id, JpCredit.completed_at >= start,
-            JpCredit.completed_at < end)) or 0.0)
-
-
-def jp_in_year(user: User, year: int) -> float:
-    start, end = _local_bounds(dt.date(year, 1, 1), dt.date(year, 12, 31))
-    records = jp_amounts()
-    return float(get_session().scalar(
-        sa.select(sa.func.sum(records.c.jp)).where(
-            records.c.user_id == user.id, records.c.completed_at >= start,
-            records.c.completed_at < end)) or 0.0)

@@ -167,7 +167,9 @@ def employee(nip: str) -> Any:
 
     profile = build_profile(user)
     gaps = needs.employee_gaps(user)
-    data = service.transcript(user)
+    from lms.jp import service as jp
+
+    data = jp.transcript(user)
     in_scope = viewer.has_role(Role.HR, Role.ADMIN) and _in_scope(user)
     target_form = None
     if in_scope:
@@ -176,7 +178,7 @@ def employee(nip: str) -> Any:
         target_form.position.data = gaps["target"].id if gaps["target"] else 0
     return render_template("reports/employee.html", user=user, profile=profile, gaps=gaps,
                            transcript=data, target_form=target_form,
-                           jp_year=data["jp_by_year"].get(data["this_year"], 0.0))
+                           jp_year=jp.jp_total(user, data["this_year"]))
 
 
 def _in_scope(user: User) -> bool:
@@ -216,7 +218,9 @@ def employee_transcript_pdf(nip: str) -> Any:
     from lms.courses.certificates import transcript_pdf
 
     user = get_employee(current_user._get_current_object(), nip)
-    pdf = transcript_pdf(service.transcript(user))
+    from lms.jp import service as jp
+
+    pdf = transcript_pdf(jp.transcript(user))
     response = current_app.response_class(pdf, mimetype="application/pdf")
     response.headers["Content-Disposition"] = (
         f'inline; filename="riwayat-belajar-{user.nip or user.id}.pdf"')
@@ -708,7 +712,9 @@ def home_panel(user: Any) -> tuple[str, dict[str, Any]] | None:
         .order_by(JpCredit.completed_at.desc()).limit(3)).all()
     if not credits:
         return None
-    year = service.today().year
+    from lms.jp import service as jp
+
+    year = jp.this_year()
     return "reports/_home_panel.html", {"credits": credits, "year": year,
-                                        "jp": service.jp_in_year(user, year),
+                                        "jp": jp.jp_total(user, year),
                                         "target": service.JP_TARGET}

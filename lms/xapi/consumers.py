@@ -169,7 +169,7 @@ def _lock_cursor(session: orm.Session, name: str) -> int:
     PostgreSQL the row lock makes the second wait and then read the advanced cursor; on
     SQLite the write takes the database write lock before anything is read.
     """
-    from lms.xapi.service import _dialect_insert
+    from lms.xapi.store.write import dialect_insert as _dialect_insert
 
     if session.get_bind().dialect.name == "postgresql" and current_app.config.get(
             "XAPI_CONSUMERS_ASYNC_COMMIT", True):
@@ -360,7 +360,7 @@ def _record_failure(session_factory: Any, name: str, row: Any, exc: BaseExceptio
     try:
         last_seq = _lock_cursor(session, name)
         if last_seq < row.seq:  # (another process may have got past it meanwhile)
-            from lms.xapi.service import _dialect_insert
+            from lms.xapi.store.write import dialect_insert as _dialect_insert
 
             table = ConsumerFailure.__table__
             insert = _dialect_insert(session)(table).values(
@@ -649,7 +649,7 @@ def retry_failure(failure_id: int, app: Flask | None = None) -> str | None:
 
 
 def _after_commit(session: orm.Session) -> None:
-    from lms.xapi.service import PENDING_FLAG
+    from lms.xapi.store import PENDING_FLAG
 
     app = session.info.pop(PENDING_FLAG, None)
     if app is None:
@@ -717,7 +717,7 @@ def drain_in_background(app: Flask) -> threading.Thread | None:
 
 
 def _after_rollback(session: orm.Session) -> None:
-    from lms.xapi.service import PENDING_FLAG
+    from lms.xapi.store import PENDING_FLAG
 
     session.info.pop(PENDING_FLAG, None)
 

@@ -156,7 +156,7 @@ def save_document(key: DocumentKey, document_id: str, content: bytes, content_ty
         values = {"content": body, "content_type": body_type, "etag": etag_of(body),
                   "updated": dt.datetime.now(dt.UTC)}
         if existing is None:
-            from lms.xapi.service import _dialect_insert
+            from lms.xapi.store.write import dialect_insert as _dialect_insert
 
             inserted = session.execute(
                 _dialect_insert(session)(table).values(

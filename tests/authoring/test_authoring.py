@@ -250,3 +250,26 @@ def test_markdown_preview_is_sanitised(app: Any, db: Any, client: Any, login_as:
         "text": "<script>alert(1)</script>\n\n[x](javascript:alert(1))\n\n| a |\n|---|\n| b |"
     }).get_json()["html"]
     assert "<script>" not in html and "href=\"javascript" not in html and "<table" in html
+
+
+def test_quiz_editor_and_preview_open_a_draft_whose_questions_leave_out_points(
+        app: Any, db: Any, client: Any, login_as: Any) -> None:
+    """A quiz file written by hand or another tool may leave out fields with a default."""
+    from lms.authoring import drafts
+
+    login_as("trainer")
+    _create(client)
+    quiz = _add(client, "Kuis", "quiz")
+    assert _question(client, quiz, "true_false",
+                     {"prompt": "ASN wajib 20 JP?", "answer": "true"}).status_code == 302
+    path = drafts.draft_dir(SLUG) / quiz
+    data = drafts.read_module(drafts.draft_dir(SLUG), quiz)["quiz"]
+    for q in data["questions"]:
+        q.pop("points", None)
+    path.write_text(drafts.dump_yaml(data), encoding="utf-8")
+    page = client.get(f"/authoring/{SLUG}/modules/{quiz}")
+    assert page.status_code == 200
+    assert "ASN wajib 20 JP?" in page.get_data(as_text=True)
+    preview = client.get(f"/authoring/{SLUG}/preview/{quiz.rsplit('.', 1)[0]}")
+    assert preview.status_code == 200
+    assert "ASN wajib 20 JP?" in preview.get_data(as_text=True)

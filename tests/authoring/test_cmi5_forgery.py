@@ -128,7 +128,9 @@ def test_completing_an_hr_offline_training_credits_no_jp(
     assert _post(client, launched, forged).status_code == 403
     _store_as_launch(launched, forged)
     assert db.scalar(sa.select(sa.func.count(JpCredit.id))) == 0
-    assert reports.jp_in_year(launched["learner"], today.year) == 0
+    from lms.jp import service as jp
+
+    assert jp.jp_total(launched["learner"], today.year) == 0
     # A JP extension on its own AU earns nothing either: launched content earns JP only
     # through the course completion Lentera records.
     own = _statement(launched, "experienced", AU,

@@ -208,3 +208,30 @@ def test_catalog_page_shows_the_recommendations(app, login_as, client, framework
     page = client.get("/courses/").get_data(as_text=True)
     assert 'id="catalog-reco-heading"' in page
     assert "Etika Pelayanan Publik" in page
+
+
+def test_hr_scoped_to_one_opd_sees_and_changes_only_its_own_position_standards(
+        client, login_as, frameworks):
+    from lms.reports.scope import set_scope
+
+    hr = login_as("hr")
+    opd_a, opd_b = make_org_unit("Dinas A"), make_org_unit("Dinas B")
+    mine, theirs = make_position(opd_a, name="Analis A"), make_position(opd_b, name="Analis B")
+    service.set_requirements(theirs, {frameworks["M.03"].id: 2})
+    set_scope(hr, opd_a)
+    get_session().commit()
+    listing = client.get("/competency/standards").get_data(as_text=True)
+    assert "Analis A" in listing and "Analis B" not in listing
+    assert client.get(f"/competency/standards/{theirs.id}").status_code == 403
+    form = {f"level-{c.id}": "5" for c in frameworks.values()}
+    assert client.post(f"/competency/standards/{theirs.id}", data=form).status_code == 403
+    data = {"file": (io.BytesIO(f"position_id,competency,level\n{theirs.id},M.03,5\n"
+                                .encode()), "skj.csv")}
+    client.post("/competency/standards/import", data=data)
+    client.post("/competency/standards/defaults")
+    get_session().expire_all()
+    assert service.requirements_for(theirs) == {frameworks["M.03"].id: 2}
+    assert service.requirements_for(mine)  # the defaults reached the scoped OPD
+    csv_text = client.get("/competency/standards.csv").get_data(as_text=True)
+    assert f"\n{mine.id}," in csv_text and f"\n{theirs.id}," not in csv_text
+    assert client.post(f"/competency/standards/{mine.id}", data=form).status_code == 302

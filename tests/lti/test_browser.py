@@ -81,9 +81,18 @@ def test_platform_frames_a_launch_and_gets_the_grade(framing_platform, cookie_fr
     from lms.courses import service
     from lms.quizzes.models import QuizAttempt
 
-    frame.locator("form").first.wait_for()
-    get_session().expire_all()
-    attempt = get_session().scalar(sa.select(QuizAttempt).order_by(QuizAttempt.id.desc()))
+    # The start page holds a form too: wait until the attempt exists, not for any form.
+    import time
+
+    attempt = None
+    deadline = time.monotonic() + 20
+    while attempt is None and time.monotonic() < deadline:
+        get_session().expire_all()
+        attempt = get_session().scalar(sa.select(QuizAttempt).order_by(QuizAttempt.id.desc()))
+        if attempt is None:
+            time.sleep(0.1)
+    assert attempt is not None, "the quiz attempt did not start within 20 s"
+    frame.locator("form input[type=radio], form input[type=checkbox]").first.wait_for()
     quiz = service.find_module(service.definition_of(service.current_version(course)),
                                "kuis")["quiz"]
     from tests.courses.conftest import answers_for as answers

@@ -87,10 +87,14 @@ def test_learners_cannot_deep_link_and_the_picker_checks_its_input(
     response = browser_standin.launch(platform.scenario(
         f"{BASE}/lti/deep-link", deep_link=True, roles=[INSTRUCTOR]))
     url = BASE + response.headers["Location"]
-    for bad in ([], ["tidak-ada"], ["mini-kursus/zzz"], ["a\x00b"], ["x" * 500]):
+    for bad in ([], ["tidak-ada"], ["mini-kursus/zzz"], ["x" * 500]):
         answer = browser_standin.client.post(url, data={"items": bad})
         assert answer.status_code == 400, bad
         assert 'class="alert alert-danger"' in answer.get_data(as_text=True)
+    # A NUL character is refused before the picker sees it, with its own clear 400 page.
+    answer = browser_standin.client.post(url, data={"items": ["a\x00b"]})
+    assert answer.status_code == 400
+    assert "NUL" in answer.get_data(as_text=True)
     assert browser_standin.get("/lti/deep-link/unknown-token").status_code == 404
 
 

@@ -15,9 +15,9 @@ from lms.xapi.consumers import registered_consumers
 from tests.courses.conftest import course, course_dir  # noqa: F401  (fixtures)
 
 OWN = {
-    "lms.content_types": {"lesson", "video", "embed", "quiz", "cmi5"},
+    "lms.content_types": {"lesson", "video", "embed", "quiz", "cmi5", "scorm"},
     "lms.statement_consumers": {"courses", "cmi5", "competency", "jp-credits", "plans",
-                                "evaluation", "lti", "assignments"},
+                                "evaluation", "lti", "assignments", "packages"},
     "lms.jobs": {"courses.certificates", "courses.transcript", "reports.completions",
                  "reports.needs"},
 }

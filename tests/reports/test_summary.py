@@ -154,7 +154,7 @@ def _raw_figures(scope, filters):
     emp = service.employee_ids(scope, filters)
     months = service._months_from_records(emp, filters)
     start, end = filters.year_bounds()
-    records = service.jp_amounts()
+    records = service.jp_amounts()  # the one source definition (lms.jp.sources)
     per_user = (sa.select(records.c.user_id, sa.func.sum(records.c.jp).label("jp"))
                 .where(records.c.completed_at >= start, records.c.completed_at < end)
                 .group_by(records.c.user_id).subquery())

@@ -45,7 +45,9 @@ def _add(client, db, item, *people):
 
 
 def _jp(user) -> float:
-    return service.jp_in_year(user, service.today().year)
+    from lms.jp import service as jp_service
+
+    return jp_service.jp_total(user, service.today().year)
 
 
 def _summary_jp(db, user) -> float:

@@ -1,0 +1,85 @@
+"""After the write: the Activities resource's merged definitions (Part Three §2.5,
+activities) and the attachments' content (stored once per SHA-2)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import sqlalchemy as sa
+
+from lms.xapi.models import Activity, Attachment
+from lms.xapi.store.index import walk_activities
+from lms.xapi.store.validate import AttachmentPart
+from lms.xapi.store.write import dialect_insert
+
+#: activity id -> fingerprint of the definition last seen merged (bounded, per process).
+_definition_cache: dict[str, str] = {}
+_DEFINITION_CACHE_SIZE = 50_000
+
+
+def merge_definitions(session: Any, statements: list[dict[str, Any]]) -> None:
+    """Keep the Activities resource's merged definitions: language maps merge by
+    language, other properties take the newest value."""
+    incoming: dict[str, dict[str, Any]] = {}
+    for statement in statements:
+        for activity in walk_activities(statement):
+            definition = activity.get("definition")
+            if definition:
+                incoming[activity["id"]] = _merge(incoming.get(activity["id"], {}), definition)
+    if not incoming:
+        return
+    # Most statements repeat a definition the LRS has already merged: skip those without
+    # a query (a per-process cache of what was last seen stored).
+    incoming = {k: v for k, v in incoming.items()
+                if _definition_cache.get(k) != _fingerprint(v)}
+    if not incoming:
+        return
+    existing = dict(session.execute(
+        sa.select(Activity.activity_id, Activity.definition)
+        .where(Activity.activity_id.in_(list(incoming)))).all())
+    now = dt.datetime.now(dt.UTC)
+    rows = []
+    for activity_id, definition in incoming.items():
+        old = existing.get(activity_id)
+        merged = _merge(old, definition) if old else definition
+        if merged != old:
+            rows.append({"activity_id": activity_id, "definition": merged, "updated": now})
+        else:
+            _definition_cache[activity_id] = _fingerprint(definition)
+    if rows:
+        # An upsert: concurrent requests may define the same new activity at once.
+        stmt = dialect_insert(session)(Activity.__table__)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["activity_id"],
+            set_={"definition": stmt.excluded.definition, "updated": stmt.excluded.updated})
+        session.execute(stmt, rows)
+
+
+def _fingerprint(definition: dict[str, Any]) -> str:
+    if len(_definition_cache) > _DEFINITION_CACHE_SIZE:
+        _definition_cache.clear()
+    return json.dumps(definition, sort_keys=True, separators=(",", ":"))
+
+
+def _merge(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(old)
+    for key, value in new.items():
+        if key in ("name", "description") and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    return merged
+
+
+def store_attachment_content(session: Any, parts: dict[str, AttachmentPart]) -> None:
+    if not parts:
+        return
+    have = set(session.scalars(sa.select(Attachment.sha2)
+                               .where(Attachment.sha2.in_(list(parts)))))
+    for sha2, part in parts.items():
+        if sha2 not in have:
+            session.add(Attachment(sha2=sha2, content_type=part.content_type,
+                                   content=part.content))
+    session.flush()

@@ -1,0 +1,179 @@
+"""Step 4, write: the statement rows and their index rows, and the re-sent statements.
+
+On PostgreSQL a request is one SQL statement whatever its size: the rows go in as
+arrays, and data-modifying CTEs insert the statements (a statement id stored already is
+skipped by the database) and the index rows of those inserted. Elsewhere (SQLite) the
+same rows go in as three core inserts. A statement whose id was stored already must be
+the same statement (Part Three §2.1.1/§2.1.2), else :class:`~lms.errors.Conflict`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import sqlalchemy as sa
+
+from lms.errors import Conflict, ValidationError
+from lms.xapi.models import Statement, StatementActivity, StatementAgent
+from lms.xapi.store.identify import Batch
+from lms.xapi.store.index import activity_ids, agent_keys
+from lms.xapi.validation.common import parse_timestamp
+
+try:
+    import orjson as _orjson
+except ImportError:  # pragma: no cover - the standard library writes the same JSON
+    _orjson = None
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON text of a statement (orjson when installed; the standard library for
+    what orjson refuses, such as integers beyond 64 bits)."""
+    if _orjson is not None:
+        try:
+            return _orjson.dumps(value).decode()
+        except TypeError:
+            pass
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def dialect_insert(session: Any) -> Any:
+    """The INSERT construct with ON CONFLICT support for the session's database."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
+
+
+def write(session: Any, batch: Batch) -> dict[str, int]:
+    """Insert the batch's statements not stored yet with their index rows; return the seq
+    of each inserted statement by id. Re-sent statements are checked, not stored again."""
+    if session.get_bind().dialect.name == "postgresql":
+        seq_of = _write_postgresql(session, batch)
+    else:
+        seq_of = _write_core(session, batch)
+    if len(seq_of) < len(batch.rows):
+        check_resent(session, [st for st in batch.statements if st["id"] not in seq_of],
+                     batch.dated)
+    return seq_of
+
+
+_COLUMNS = ("statement_id", "actor_key", "verb_id", "activity_id", "object_agent_key",
+            "ref_id", "registration")
+
+_PG_INGEST = """
+WITH given AS (
+    SELECT * FROM unnest(%(statement_id)s::varchar[], %(actor_key)s::varchar[],
+                         %(verb_id)s::varchar[], %(activity_id)s::varchar[],
+                         %(object_agent_key)s::varchar[], %(ref_id)s::varchar[],
+                         %(registration)s::varchar[], %(timestamp)s::timestamptz[])
+        WITH ORDINALITY AS g(statement_id, actor_key, verb_id, activity_id, object_agent_key,
+                             ref_id, registration, "timestamp", n)
+    -- The statements come as one JSON array: one parameter, nothing to escape per element.
+    JOIN jsonb_array_elements(%(data)s::jsonb) WITH ORDINALITY AS d(data, n) USING (n)
+), inserted AS (
+    INSERT INTO xapi_statement (statement_id, actor_key, verb_id, activity_id,
+                                object_agent_key, ref_id, registration, authority_key,
+                                "timestamp", stored, voided, data)
+    SELECT statement_id, actor_key, verb_id, activity_id, object_agent_key, ref_id,
+           registration, %(authority_key)s, "timestamp", %(stored)s, false, data
+    FROM given ORDER BY n
+    ON CONFLICT (statement_id) DO NOTHING
+    RETURNING seq, statement_id
+), activities AS (
+    INSERT INTO xapi_statement_activity (activity_id, seq)
+    SELECT a.activity_id, inserted.seq
+    FROM unnest(%(a_statement)s::varchar[], %(a_activity)s::varchar[])
+        AS a(statement_id, activity_id)
+    JOIN inserted USING (statement_id)
+), agents AS (
+    INSERT INTO xapi_statement_agent (agent_key, seq)
+    SELECT a.agent_key, inserted.seq
+    FROM unnest(%(g_statement)s::varchar[], %(g_agent)s::varchar[]) AS a(statement_id, agent_key)
+    JOIN inserted USING (statement_id)
+)
+SELECT seq, statement_id FROM inserted
+"""
+
+
+def _write_postgresql(session: Any, batch: Batch) -> dict[str, int]:
+    rows = batch.rows
+    params: dict[str, Any] = {name: [row[name] for row in rows] for name in _COLUMNS}
+    params["timestamp"] = [row["timestamp"] for row in rows]
+    params["data"] = "[" + ",".join([dumps(row["data"]) for row in rows]) + "]"
+    params["authority_key"] = rows[0]["authority_key"]
+    params["stored"] = rows[0]["stored"]
+    a_statement: list[str] = []
+    a_activity: list[str] = []
+    g_statement: list[str] = []
+    g_agent: list[str] = []
+    for statement in batch.statements:
+        for activity_id in activity_ids(statement):
+            a_statement.append(statement["id"])
+            a_activity.append(activity_id)
+        for key in agent_keys(statement):
+            g_statement.append(statement["id"])
+            g_agent.append(key)
+    params.update(a_statement=a_statement, a_activity=a_activity, g_statement=g_statement,
+                  g_agent=g_agent)
+    result = session.connection().exec_driver_sql(_PG_INGEST, params)
+    return {statement_id: seq for seq, statement_id in result}
+
+
+def _write_core(session: Any, batch: Batch) -> dict[str, int]:
+    # Core inserts (the table, not the ORM entity): no unit-of-work overhead per row.
+    table = Statement.__table__
+    result = session.execute(
+        dialect_insert(session)(table).on_conflict_do_nothing(index_elements=["statement_id"])
+        .returning(table.c.seq, table.c.statement_id), batch.rows)
+    seq_of = {row[1]: row[0] for row in result}
+    activity_rows = []
+    agent_rows = []
+    for statement in batch.statements:
+        seq = seq_of.get(statement["id"])
+        if seq is None:
+            continue
+        activity_rows.extend({"activity_id": a, "seq": seq} for a in activity_ids(statement))
+        agent_rows.extend({"agent_key": k, "seq": seq} for k in agent_keys(statement))
+    if activity_rows:
+        session.execute(sa.insert(StatementActivity.__table__), activity_rows)
+    if agent_rows:
+        session.execute(sa.insert(StatementAgent.__table__), agent_rows)
+    return seq_of
+
+
+def _comparable(statement: dict[str, Any]) -> dict[str, Any]:
+    """A statement without the properties the LRS sets, for the immutability check."""
+    return {k: v for k, v in statement.items()
+            if k not in ("authority", "stored", "version", "timestamp", "id")}
+
+
+def same_statement(received: dict[str, Any], stored: dict[str, Any]) -> bool:
+    """Whether a re-sent statement matches the stored one (Part Three §2.1.2, PUT)."""
+    if _comparable(received) != _comparable(stored):
+        return False
+    if "timestamp" in received:
+        try:
+            a = parse_timestamp(received["timestamp"], "timestamp")
+            b = parse_timestamp(stored["timestamp"], "timestamp")
+        except ValidationError:
+            return False
+        return a == b
+    return True
+
+
+def check_resent(session: Any, statements: list[dict[str, Any]], dated: set[str]) -> None:
+    """Statements whose id is stored already must be the same statement (Part Three
+    §2.1.1/§2.1.2): then nothing changes; otherwise :class:`Conflict` (409)."""
+    stored = dict(session.execute(
+        sa.select(Statement.statement_id, Statement.data)
+        .where(Statement.statement_id.in_([st["id"] for st in statements]))).all())
+    for statement in statements:
+        previous = stored.get(statement["id"])
+        received = statement if statement["id"] in dated else \
+            {k: v for k, v in statement.items() if k != "timestamp"}
+        if previous is None or not same_statement(received, previous):
+            raise Conflict(f"statement {statement['id']} is stored already with different "
+                           "content; statements cannot be changed (send a new statement, "
+                           "and void the old one if it was wrong)", field="id")

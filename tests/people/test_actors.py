@@ -1,0 +1,39 @@
+"""One actor key: the keys of a user are those the LRS stores, and each finds the user."""
+
+from __future__ import annotations
+
+import hashlib
+
+from lms.people.actors import actor_for, actor_keys, user_for_actor
+from lms.xapi.validation.agents import agent_key
+from tests import factories
+
+
+def test_the_keys_of_a_user_are_the_keys_of_the_statements_about_them(app, db) -> None:
+    user = factories.make_user(email="sari@bkpsdm.example.go.id")
+    db.commit()
+    keys = actor_keys(user)
+    assert agent_key(actor_for(user)) in keys
+    base = app.config["BASE_URL"]
+    assert keys == [f"account:{base}|user:{user.id}", f"account:{base}|{user.nip}",
+                    "mbox:mailto:sari@bkpsdm.example.go.id",
+                    "mbox_sha1sum:" + hashlib.sha1(
+                        b"mailto:sari@bkpsdm.example.go.id").hexdigest()]
+
+
+def test_every_kind_of_actor_finds_the_user(app, db) -> None:
+    user = factories.make_user(email="sari@bkpsdm.example.go.id")
+    db.commit()
+    base = app.config["BASE_URL"]
+    sha1 = hashlib.sha1(b"mailto:sari@bkpsdm.example.go.id").hexdigest()
+    for actor in ({"account": {"homePage": base, "name": user.nip}},
+                  {"account": {"homePage": base + "/", "name": f"user:{user.id}"}},
+                  {"mbox": "MAILTO:Sari@BKPSDM.example.go.id"},
+                  {"objectType": "Agent", "mbox_sha1sum": sha1.upper()}):
+        assert user_for_actor(actor) == user, actor
+    for actor in ({"account": {"homePage": "https://elsewhere.example", "name": user.nip}},
+                  {"account": {"homePage": base, "name": ""}},
+                  {"mbox": "mailto:orang.lain@example.go.id"},
+                  {"openid": "https://openid.example/sari"},
+                  {"objectType": "Group", "mbox": "mailto:sari@bkpsdm.example.go.id"}):
+        assert user_for_actor(actor) is None, actor

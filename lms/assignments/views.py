@@ -121,6 +121,8 @@ def new() -> Any:
     form.units.choices = select_choices(_unit_choices(scope))
     form.positions.choices = select_choices(_position_choices(scope))
     form.audience.choices = select_choices(_audience_choices(scope))
+    if request.method == "GET" and request.args.get("target"):
+        form.target.data = request.args["target"]  # "Assign this program"
     preview = None
     if form.validate_on_submit():
         try:

@@ -143,3 +143,11 @@ def test_program_pages_and_assignment(client, login_as, org, auth):
     get_session().commit()
     auth.login(org["b1"].email)
     assert client.get(f"/assignments/mine/programs/{program.id}").status_code == 404
+
+
+def test_assign_this_program_preselects_it(client, login_as, org):
+    program, *_rest = _program(org)
+    login_as("admin")
+    page = client.get(f"/assignments/new?target=program:{program.id}").get_data(as_text=True)
+    assert f'<option selected value="program:{program.id}"' in page or \
+        f'value="program:{program.id}" selected' in page

@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
+from flask_babel import pgettext
 from flask_login import current_user, login_required
 
 from lms.assignments import audience as aud
@@ -249,7 +250,7 @@ def _unit_arg() -> OrgUnit | None:
 def status_label(status: str) -> str:
     return {
         service.ASSIGNED: _("Not started"),
-        service.IN_PROGRESS: _("In progress"),
+        service.IN_PROGRESS: pgettext("assignments", "In progress"),
         service.ON_TIME: _("Completed on time"),
         service.LATE: _("Completed late"),
         service.OVERDUE: _("Overdue"),

@@ -296,3 +296,46 @@ def test_remind_command_is_idempotent(app, runner, org, course):
     assert bad.exit_code == 1 and "not an ISO date" in bad.output
     synced = runner.invoke(args=["assignments", "sync"])
     assert synced.exit_code == 0 and "assignments 1" in synced.output
+
+
+def test_indonesian_labels_are_the_assignments_own(client, login_as, org, course):
+    """Catalogs are merged, so a msgid another module translates differently would show
+    that module's wording: the assignments pages use message contexts for those."""
+    scope = service.scope_of_unit(org["pemda"].id)
+    assignment = service.create_assignment(service.AssignmentSpec(
+        title="Integritas 2026", target_kind="course", target_id=course.id,
+        rules={"units": [org["pemda"].id]}, due_date=service.today() + dt.timedelta(days=9)),
+        by=org["hr_all"], scope=scope)
+    get_session().commit()
+    login_as("admin")
+    form = client.get("/assignments/new").get_data(as_text=True)
+    assert ">Siapa<" in form and ">Kapan<" in form and ">Oleh<" not in form
+    detail = client.get(f"/assignments/{assignment.id}").get_data(as_text=True)
+    assert ">Siapa<" in detail and "Sedang berjalan" in detail
+    assert "Sedang dikerjakan" not in detail
+    # The other catalogs keep their own wording for the same msgids.
+    from flask_babel import force_locale, gettext
+
+    with force_locale("id"):
+        assert gettext("In progress") == "Sedang dikerjakan"  # the quizzes' attempts
+        assert gettext("Who") == "Oleh"  # the community's posts
+
+
+def test_assignments_catalog_agrees_with_the_merged_catalogs():
+    """Every message of the assignments catalog reads, once the catalogs are merged, as
+    the assignments catalog translates it."""
+    from babel.messages.pofile import read_po
+
+    from lms.i18n import translation_directories
+
+    merged: dict[Any, str] = {}
+    own: dict[Any, str] = {}
+    for folder in translation_directories():
+        with open(f"{folder}/id/LC_MESSAGES/messages.po", "rb") as fh:
+            for m in read_po(fh):
+                if m.id and not m.fuzzy:
+                    key = (m.id if isinstance(m.id, str) else m.id[0], m.context)
+                    merged[key] = m.string
+                    if folder.endswith("assignments/translations"):
+                        own[key] = m.string
+    assert own and {k: v for k, v in own.items() if merged[k] != v} == {}

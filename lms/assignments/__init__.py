@@ -27,6 +27,12 @@ def init_app(app: Flask) -> None:
     from lms.web import HOME_PANELS
 
     app.register_blueprint(assignments_bp)
+    # Program certificates are checked at /verify/<number> like course certificates.
+    from lms.assignments.certificates import verify_page
+    from lms.courses.views import CERTIFICATE_LOOKUPS
+
+    if verify_page not in CERTIFICATE_LOOKUPS:
+        CERTIFICATE_LOOKUPS.append(verify_page)
     app.cli.add_command(assignments_group)
     register()  # its kinds of e-mail (lms.mail)
     # Assigned learning comes first on the learner's home.

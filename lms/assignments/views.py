@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import pgettext
 from flask_login import current_user, login_required
@@ -436,6 +436,47 @@ def program_mine(program_id: int) -> Any:
                            state=service.program_state(program, me),
                            jp=service.program_jp(program), rule_labels=RULE_LABELS,
                            n_of_m=RULE_N_OF_M)
+
+
+def _own_certificate(number: str) -> Any:
+    """A program certificate its holder, or HR whose scope has the program, may fetch."""
+    from lms.assignments import certificates
+
+    cert = certificates.by_number(number)
+    if cert is None:
+        abort(404)
+    me = current_user._get_current_object()
+    if cert.user.id != me.id:
+        if not me.has_role(Role.HR, Role.ADMIN):
+            abort(404)
+        service.get_program(cert.program.id, _scope())  # 404 outside the HR scope
+    return cert
+
+
+@assignments_bp.get("/certificates/<number>.pdf")
+@login_required
+def program_certificate(number: str) -> Any:
+    from lms.assignments import certificates
+
+    cert = _own_certificate(number)
+    response = current_app.response_class(certificates.pdf(cert), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="sertifikat-{number}.pdf"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@assignments_bp.get("/certificates/<number>.jwt")
+@login_required
+def program_badge(number: str) -> Any:
+    """The program's Open Badge (an OpenBadgeCredential as a signed JWT)."""
+    from lms.assignments import certificates
+
+    cert = _own_certificate(number)
+    response = current_app.response_class(certificates.signed_badge(cert),
+                                          mimetype="application/vc+jwt")
+    response.headers["Content-Disposition"] = f'attachment; filename="lencana-{number}.jwt"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @assignments_bp.get("/mine/<int:assignment_id>/training")

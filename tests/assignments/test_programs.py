@@ -151,3 +151,55 @@ def test_assign_this_program_preselects_it(client, login_as, org):
     page = client.get(f"/assignments/new?target=program:{program.id}").get_data(as_text=True)
     assert f'<option selected value="program:{program.id}"' in page or \
         f'value="program:{program.id}" selected' in page
+
+
+def test_program_certificate_pdf_badge_and_verification(client, org, auth):
+    """Completing a program gives a certificate number that /verify knows, a PDF with
+    embedded fonts, and a signed Open Badge; a recertification gets a new number."""
+    from lms.credentials import badges
+    from lms.people import service as people
+
+    program, first, second, training = _program(org, validity_months=12, reopen_days=30)
+    user = org["a1"]
+    start = NOW - dt.timedelta(days=400)
+    send(course_completed(user, first.slug, start),
+         completed_with_jp(user, trainings.training_iri(training.id), 24, start),
+         course_completed(user, second.slug, start))
+    [done] = _completions(program, user)
+    number = done.certificate_number
+    page = client.get(f"/verify/{number}")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Sertifikat ini sah" in text
+    assert "Orientasi PPPK" in text and user.name in text
+    assert client.get("/verify/LTP-2026-XXXX-XXXX-XXXX").status_code == 404
+    # Course certificates are still found as before (the lookup runs only on a miss).
+    assert client.get(f"/assignments/certificates/{number}.pdf").status_code == 302  # sign in
+    people.set_password(user, factories.PASSWORD)
+    get_session().commit()
+    auth.login(user.email)
+    mine = client.get(f"/assignments/mine/programs/{program.id}").get_data(as_text=True)
+    assert "Unduh sertifikat (PDF)" not in mine  # lapsed: no valid certificate offered
+    response = client.get(f"/assignments/certificates/{number}.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert response.data.startswith(b"%PDF") and b"/FontFile2" in response.data
+    token = client.get(f"/assignments/certificates/{number}.jwt").get_data(as_text=True)
+    payload = badges.verify(token)
+    assert payload["credentialSubject"]["achievement"]["name"] == "Orientasi PPPK"
+    assert payload["credentialSubject"]["creditsEarned"] == float(service.program_jp(program))
+    # Recertification: a new completion with its own number, verifiable too.
+    renew = NOW - dt.timedelta(days=5)
+    send(course_completed(user, first.slug, renew),
+         completed_with_jp(user, trainings.training_iri(training.id), 24, renew),
+         course_completed(user, second.slug, renew))
+    latest = _completions(program, user)[-1]
+    assert latest.certificate_number != number
+    assert client.get(f"/verify/{latest.certificate_number}").status_code == 200
+    mine = client.get(f"/assignments/mine/programs/{program.id}").get_data(as_text=True)
+    assert "Unduh sertifikat (PDF)" in mine and latest.certificate_number in mine
+    # Someone else's certificate stays closed to a learner.
+    client.post("/logout")
+    people.set_password(org["b1"], factories.PASSWORD)
+    get_session().commit()
+    auth.login(org["b1"].email)
+    assert client.get(f"/assignments/certificates/{number}.pdf").status_code == 404
+    assert client.get(f"/assignments/certificates/{number}.jwt").status_code == 404

@@ -33,6 +33,11 @@ def init_app(app: Flask) -> None:
 
     if verify_page not in CERTIFICATE_LOOKUPS:
         CERTIFICATE_LOOKUPS.append(verify_page)
+    from lms.assignments.certificates import exists
+    from lms.credentials.badges import OTHER_CERTIFICATES
+
+    if exists not in OTHER_CERTIFICATES:
+        OTHER_CERTIFICATES.append(exists)
     app.cli.add_command(assignments_group)
     register()  # its kinds of e-mail (lms.mail)
     # Assigned learning comes first on the learner's home.

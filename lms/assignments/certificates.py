@@ -62,6 +62,11 @@ def by_number(number: str) -> ProgramCertificate | None:
     return ProgramCertificate(completion, program, user, float(program_jp(program)))
 
 
+def exists(number: str) -> bool:
+    return get_session().scalar(sa.select(ProgramCompletion.id).where(
+        ProgramCompletion.certificate_number == number[:40])) is not None
+
+
 def pdf(cert: ProgramCertificate) -> bytes:
     from lms.courses.certificates import certificate_pdf
 

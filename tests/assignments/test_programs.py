@@ -186,6 +186,8 @@ def test_program_certificate_pdf_badge_and_verification(client, org, auth):
     payload = badges.verify(token)
     assert payload["credentialSubject"]["achievement"]["name"] == "Orientasi PPPK"
     assert payload["credentialSubject"]["creditsEarned"] == float(service.program_jp(program))
+    checked = client.post("/credentials/verify", data={"token": token}).get_data(as_text=True)
+    assert "Badge ini asli" in checked and "telah ditarik" not in checked
     # Recertification: a new completion with its own number, verifiable too.
     renew = NOW - dt.timedelta(days=5)
     send(course_completed(user, first.slug, renew),

@@ -13,7 +13,14 @@ from flask_login import current_user, login_required
 
 from lms.assignments import audience as aud
 from lms.assignments import service
-from lms.assignments.forms import RULE_LABELS, AssignmentForm, AudienceForm, CsrfForm, ProgramForm
+from lms.assignments.forms import (
+    RULE_LABELS,
+    AssignmentEditForm,
+    AssignmentForm,
+    AudienceForm,
+    CsrfForm,
+    ProgramForm,
+)
 from lms.assignments.models import (
     COURSE,
     PROGRAM,
@@ -318,6 +325,46 @@ def sync_now(assignment_id: int) -> Any:
     return redirect(url_for("assignments.detail", assignment_id=assignment.id))
 
 
+@assignments_bp.route("/<int:assignment_id>/edit", methods=["GET", "POST"])
+@role_required(Role.HR)
+def edit(assignment_id: int) -> Any:
+    assignment = service.get_assignment(assignment_id, _scope())
+    if assignment.archived_at is not None:
+        flash(_("This assignment is closed: it cannot be changed."), "warning")
+        return redirect(url_for("assignments.detail", assignment_id=assignment.id))
+    form = AssignmentEditForm(obj=assignment)
+    if request.method == "GET":
+        form.due_kind.data = "relative" if assignment.due_days else "fixed"
+    if form.validate_on_submit():
+        fixed = form.due_kind.data != "relative"
+        try:
+            if fixed and form.due_date.data is None:
+                from lms.errors import ValidationError
+
+                raise ValidationError(_("Give the due date."), field="due_date")
+            if not fixed and not form.due_days.data:
+                from lms.errors import ValidationError
+
+                raise ValidationError(_("Give the number of days."), field="due_days")
+            moved = service.update_assignment(
+                assignment, title=form.title.data or "",
+                due_date=form.due_date.data if fixed else None,
+                due_days=None if fixed else form.due_days.data,
+                remind_before=form.remind_before.data or "",
+                remind_on_due=bool(form.remind_on_due.data),
+                remind_after=form.remind_after.data or "",
+                escalate_after=form.escalate_after.data)
+        except LmsError as exc:
+            get_session().rollback()
+            _field_error(form, exc, "title")
+        else:
+            get_session().commit()
+            flash(_("Assignment saved: %(n)d people have a new due date.", n=moved), "success")
+            return redirect(url_for("assignments.detail", assignment_id=assignment.id))
+    return render_template("assignments/edit.html", form=form, assignment=assignment,
+                           target=service.target_title(assignment))
+
+
 @assignments_bp.post("/<int:assignment_id>/archive")
 @role_required(Role.HR)
 def archive(assignment_id: int) -> Any:
@@ -397,7 +444,44 @@ def program_new() -> Any:
             get_session().commit()
             flash(_("Learning program saved."), "success")
             return redirect(url_for("assignments.program_detail", program_id=program.id))
-    return render_template("assignments/program_form.html", form=form)
+    return render_template("assignments/program_form.html", form=form, program=None)
+
+
+@assignments_bp.route("/programs/<int:program_id>/edit", methods=["GET", "POST"])
+@role_required(Role.HR)
+def program_edit(program_id: int) -> Any:
+    scope = _scope()
+    program = service.get_program(program_id, scope)
+    editable = service.program_editable(program)
+    codes = [f"{i.kind}:{i.course_id if i.kind == COURSE else i.training_id}"
+             for i in program.items]
+    form = ProgramForm(obj=program)
+    form.items.choices = select_choices(_item_choices(scope))
+    if request.method == "GET":
+        form.items.data = codes
+        form.order.data = ", ".join(codes)
+    if request.method == "POST" and not editable:
+        form.validate_on_submit() or abort(400)
+        flash(_("Someone has completed this program already: it can no longer be changed. "
+                "Make a new program instead."), "warning")
+        return redirect(url_for("assignments.program_detail", program_id=program.id))
+    if editable and form.validate_on_submit():
+        try:
+            service.update_program(
+                program, title=form.title.data, description=form.description.data or "",
+                items=service.ordered_items(form.items.data, form.order.data or ""),
+                rule=form.rule.data, required_count=form.required_count.data,
+                validity_months=form.validity_months.data,
+                reopen_days=form.reopen_days.data or 0, scope=scope)
+        except LmsError as exc:
+            get_session().rollback()
+            _field_error(form, exc, "items")
+        else:
+            get_session().commit()
+            flash(_("Learning program saved."), "success")
+            return redirect(url_for("assignments.program_detail", program_id=program.id))
+    return render_template("assignments/program_form.html", form=form, program=program,
+                           editable=editable)
 
 
 @assignments_bp.get("/programs/<int:program_id>")
@@ -410,6 +494,7 @@ def program_detail(program_id: int) -> Any:
     return render_template("assignments/program.html", program=program,
                            parts=service.program_parts(program), jp=service.program_jp(program),
                            completions=completions, rule_labels=RULE_LABELS,
+                           editable=completions == 0,
                            n_of_m=RULE_N_OF_M)
 
 

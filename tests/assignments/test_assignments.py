@@ -339,3 +339,64 @@ def test_assignments_catalog_agrees_with_the_merged_catalogs():
                     if folder.endswith("assignments/translations"):
                         own[key] = m.string
     assert own and {k: v for k, v in own.items() if merged[k] != v} == {}
+
+
+def test_hr_edits_due_rule_reminders_and_title_then_closes(app, client, login_as, org, course):
+    scope = service.scope_of_unit(org["dinas_a"].id)
+    on = service.today()
+    assignment = service.create_assignment(service.AssignmentSpec(
+        title="Integritas", target_kind="course", target_id=course.id,
+        rules={"units": [org["bidang_a1"].id]}, due_date=on + dt.timedelta(days=7),
+        remind_before="7", remind_after="3"), by=org["hr_all"], scope=scope)
+    get_session().commit()
+    assert remind.remind_all(on)["reminders"] == 2  # the 7-days-before stage
+    get_session().commit()
+    login_as("hr")  # Dinas A
+    form = client.get(f"/assignments/{assignment.id}/edit").get_data(as_text=True)
+    assert "Ubah penugasan" in form and 'value="Integritas"' in form
+    bad = client.post(f"/assignments/{assignment.id}/edit", data={
+        "title": "Integritas", "due_kind": "fixed", "due_date": "", "remind_before": "7"})
+    assert bad.status_code == 200 and "Isi tanggal tenggat." in bad.get_data(as_text=True)
+    wrong = client.post(f"/assignments/{assignment.id}/edit", data={
+        "title": "Integritas", "due_kind": "relative", "due_days": "30",
+        "remind_before": "7,x"})
+    assert wrong.status_code == 200 and "1 sampai 365" in wrong.get_data(as_text=True)
+    # Without the CSRF token nothing changes.
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        client.post(f"/assignments/{assignment.id}/edit", data={
+            "title": "Tanpa token", "due_kind": "relative", "due_days": "30"})
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+    get_session().expire_all()
+    assert get_session().get(Assignment, assignment.id).title == "Integritas"
+    saved = client.post(f"/assignments/{assignment.id}/edit", data={
+        "title": "Integritas 2027", "due_kind": "relative", "due_days": "30",
+        "remind_before": "7", "remind_on_due": "y", "remind_after": "5",
+        "escalate_after": "10"}, follow_redirects=True)
+    text = saved.get_data(as_text=True)
+    assert "Integritas 2027" in text and "2 pegawai mendapat tenggat baru" in text
+    get_session().expire_all()
+    edited = get_session().get(Assignment, assignment.id)
+    assert (edited.due_days, edited.due_date, edited.remind_after, edited.escalate_after) == (
+        30, None, "5", 10)
+    members = _members(assignment.id)
+    assert {m.due_date for m in members.values()} == {
+        m.joined_at + dt.timedelta(days=30) for m in members.values()}
+    # The stages of the old date are forgotten: the new date's reminders come again.
+    new_due = next(iter(members.values())).due_date
+    assert remind.remind_all(new_due - dt.timedelta(days=7))["reminders"] == 2
+    get_session().commit()
+    # Another HR scope cannot see or change it; a closed assignment cannot be changed.
+    other = service.create_assignment(service.AssignmentSpec(
+        title="B", target_kind="course", target_id=course.id,
+        rules={"units": [org["dinas_b"].id]}, due_days=10),
+        by=org["hr_all"], scope=service.scope_of_unit(org["dinas_b"].id))
+    get_session().commit()
+    assert client.get(f"/assignments/{other.id}/edit").status_code == 404
+    assert client.post(f"/assignments/{other.id}/edit", data={
+        "title": "X", "due_kind": "relative", "due_days": "3"}).status_code == 404
+    closed = client.post(f"/assignments/{assignment.id}/archive", follow_redirects=True)
+    assert "Penugasan ditutup" in closed.get_data(as_text=True)
+    refused = client.get(f"/assignments/{assignment.id}/edit", follow_redirects=True)
+    assert "sudah ditutup" in refused.get_data(as_text=True)

@@ -205,3 +205,46 @@ def test_program_certificate_pdf_badge_and_verification(client, org, auth):
     auth.login(org["b1"].email)
     assert client.get(f"/assignments/certificates/{number}.pdf").status_code == 404
     assert client.get(f"/assignments/certificates/{number}.jwt").status_code == 404
+
+
+def test_program_edited_until_someone_completes_it(client, login_as, org):
+    program, first, second, training = _program(org)
+    login_as("admin")
+    page = client.get(f"/assignments/programs/{program.id}").get_data(as_text=True)
+    assert "Program dapat diubah sampai ada yang menyelesaikannya" in page
+    form = client.get(f"/assignments/programs/{program.id}/edit").get_data(as_text=True)
+    assert "Ubah program" in form and 'value="Orientasi PPPK"' in form
+    bad = client.post(f"/assignments/programs/{program.id}/edit", data={
+        "title": "Orientasi PPPK", "items": [f"course:{first.id}"], "rule": "n_of_m",
+        "required_count": "4"})
+    assert bad.status_code == 200 and "N harus antara 1" in bad.get_data(as_text=True)
+    saved = client.post(f"/assignments/programs/{program.id}/edit", data={
+        "title": "Orientasi PPPK 2027", "items": [f"course:{first.id}", f"course:{second.id}"],
+        "rule": "all", "reopen_days": "30"}, follow_redirects=True)
+    assert "Orientasi PPPK 2027" in saved.get_data(as_text=True)
+    get_session().expire_all()
+    assert [i.course_id for i in service.get_program(
+        program.id, service.scope_of_unit(None)).items] == [first.id, second.id]
+    # Someone completes it: the program is frozen, and the page says why.
+    send(course_completed(org["a1"], first.slug), course_completed(org["a1"], second.slug))
+    assert len(_completions(program, org["a1"])) == 1
+    page = client.get(f"/assignments/programs/{program.id}").get_data(as_text=True)
+    assert "tidak dapat diubah lagi" in page and f"/programs/{program.id}/edit" not in page
+    frozen = client.post(f"/assignments/programs/{program.id}/edit", data={
+        "title": "Lain", "items": [f"course:{first.id}"], "rule": "all"},
+        follow_redirects=True)
+    assert "tidak dapat diubah lagi" in frozen.get_data(as_text=True)
+    get_session().expire_all()
+    assert get_session().get(type(program), program.id).title == "Orientasi PPPK 2027"
+
+
+def test_program_edit_outside_the_hr_scope(client, login_as, org):
+    from lms.assignments.models import Program
+
+    other = Program(title="Milik Dinas B", org_unit_id=org["dinas_b"].id)
+    get_session().add(other)
+    get_session().commit()
+    login_as("hr")  # Dinas A
+    assert client.get(f"/assignments/programs/{other.id}/edit").status_code == 404
+    assert client.post(f"/assignments/programs/{other.id}/edit",
+                       data={"title": "X"}).status_code == 404

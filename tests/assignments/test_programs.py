@@ -248,3 +248,38 @@ def test_program_edit_outside_the_hr_scope(client, login_as, org):
     assert client.get(f"/assignments/programs/{other.id}/edit").status_code == 404
     assert client.post(f"/assignments/programs/{other.id}/edit",
                        data={"title": "X"}).status_code == 404
+
+
+def test_list_figures_in_one_query_agree_with_compliance(client, login_as, org):
+    """The /assignments/ list's figures come from one grouped query and equal those of
+    each assignment's compliance, for courses, programs and trainings, in any scope."""
+    program, first, second, training = _program(org)
+    pemda = service.scope_of_unit(org["pemda"].id)
+    past = service.today() - dt.timedelta(days=3)
+    made = [service.create_assignment(service.AssignmentSpec(
+        title=f"Tugas {kind}", target_kind=kind, target_id=ident,
+        rules={"units": [org["pemda"].id]}, due_date=due), by=org["hr_all"], scope=pemda)
+        for kind, ident, due in [
+            ("course", first.id, past), ("program", program.id, past),
+            ("training", training.id, service.today() + dt.timedelta(days=3))]]
+    get_session().commit()
+    late = NOW - dt.timedelta(hours=1)
+    send(course_completed(org["a1"], first.slug, NOW - dt.timedelta(days=5)),
+         course_completed(org["a2"], first.slug, late),
+         completed_with_jp(org["a1"], trainings.training_iri(training.id), 24, late),
+         course_completed(org["a1"], second.slug, late))
+    for scope in (pemda, service.scope_of_unit(org["dinas_a"].id)):
+        figures = service.list_figures([a.id for a in made], scope)
+        for assignment in made:
+            counts = service.compliance(assignment, scope)
+            assert figures[assignment.id] == {
+                "total": counts["total"], "completed": counts["on_time"] + counts["late"],
+                "overdue": counts["overdue"]}, assignment.title
+    figures = service.list_figures([a.id for a in made], pemda)
+    assert figures[made[0].id]["completed"] == 2 and figures[made[0].id]["overdue"] >= 1
+    assert figures[made[1].id]["completed"] == 1  # a1 did all three parts
+    assert figures[made[2].id] == {"total": figures[made[0].id]["total"], "completed": 1,
+                                   "overdue": 0}
+    login_as("admin")
+    page = client.get("/assignments/").get_data(as_text=True)
+    assert all(a.title in page for a in made)

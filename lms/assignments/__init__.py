@@ -18,9 +18,11 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from lms import signals
-    from lms.assignments import api  # noqa: F401  (adds its routes to the API blueprint)
-    from lms.assignments import models  # noqa: F401
-    from lms.assignments import tasks  # noqa: F401  (registers the Celery task)
+    from lms.assignments import (
+        api,  # noqa: F401  (adds its routes to the API blueprint)
+        models,  # noqa: F401
+        tasks,  # noqa: F401  (registers the Celery task)
+    )
     from lms.assignments.cli import assignments_group
     from lms.assignments.remind import register
     from lms.assignments.views import assignments_bp, home_panel

@@ -56,9 +56,9 @@ class AssignmentForm(FlaskForm):
                          description=_l("One NIP per row in the first column; you see the "
                                         "rows that cannot be used before saving."))
     nips = HiddenField()
-    due_kind = RadioField(_l("Due"), choices=select_choices([("fixed", _l("On a date")),
-                                                             ("relative", _l("Days after joining"))]),
-                          default="fixed")
+    due_kind = RadioField(_l("Due"), choices=select_choices(
+        [("fixed", _l("On a date")), ("relative", _l("Days after joining"))]),
+        default="fixed")
     due_date = DateField(_l("Due date"), validators=[Optional()])
     due_days = IntegerField(_l("Days after joining the audience"),
                             validators=[Optional(), NumberRange(min=1, max=3650)])
@@ -79,9 +79,9 @@ class AssignmentEditForm(FlaskForm):
     new one for that)."""
 
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
-    due_kind = RadioField(_l("Due"), choices=select_choices([("fixed", _l("On a date")),
-                                                             ("relative", _l("Days after joining"))]),
-                          default="fixed")
+    due_kind = RadioField(_l("Due"), choices=select_choices(
+        [("fixed", _l("On a date")), ("relative", _l("Days after joining"))]),
+        default="fixed")
     due_date = DateField(_l("Due date"), validators=[Optional()])
     due_days = IntegerField(_l("Days after joining the audience"),
                             validators=[Optional(), NumberRange(min=1, max=3650)])

@@ -26,7 +26,7 @@ from flask_babel import lazy_gettext as _l
 from lms.assignments import service
 from lms.assignments.models import Assignment, AssignmentMember, ReminderSent
 from lms.db import get_session, utcnow
-from lms.mail import absolute_url, recipient_locale, register_category
+from lms.mail import recipient_locale, register_category
 from lms.people.models import (
     MANAGERIAL_KINDS,
     OrgUnit,
@@ -98,10 +98,9 @@ class _Outbox:
                           "created": utcnow(), "key": None})
 
     def flush(self) -> int:
+        from lms.db import bulk_insert
         from lms.mail.models import OutboxMessage
         from lms.mail.service import PENDING_KEY
-
-        from lms.db import bulk_insert
 
         session = get_session()
         count = len(self.rows)

@@ -18,9 +18,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy import orm
 from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy import orm
 
 from lms.assignments import audience as aud
 from lms.assignments.models import (
@@ -769,9 +769,9 @@ def update_assignment(assignment: Assignment, *, title: str, due_date: dt.date |
                        AssignmentMember.due_date != due)
         ids = sa.select(AssignmentMember.id).where(rows).scalar_subquery()
         session.execute(sa.delete(ReminderSent).where(ReminderSent.member_id.in_(ids)))
-        changed += session.execute(sa.update(AssignmentMember).where(rows).values(
-            due_date=due, due_end=due_end(due), window_start=_window(assignment, due))
-        ).rowcount or 0
+        result = session.execute(sa.update(AssignmentMember).where(rows).values(
+            due_date=due, due_end=due_end(due), window_start=_window(assignment, due)))
+        changed += getattr(result, "rowcount", 0) or 0  # a CursorResult for an UPDATE
     session.flush()
     return changed
 

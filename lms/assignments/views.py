@@ -6,7 +6,17 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import pgettext
 from flask_login import current_user, login_required
@@ -30,7 +40,6 @@ from lms.assignments.models import (
     Audience,
     Program,
     ProgramCompletion,
-    ProgramItem,
 )
 from lms.db import get_session
 from lms.errors import LmsError

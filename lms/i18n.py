@@ -22,6 +22,11 @@ KEYWORDS = {
     "lazy_gettext": None,
     "_l": None,
     "lazy_ngettext": (1, 2),
+    # A message context keeps a module's wording apart from another catalog's same msgid
+    # (catalogs are merged: the last one read would win otherwise).
+    "pgettext": ((1, "c"), 2),
+    "lazy_pgettext": ((1, "c"), 2),
+    "npgettext": ((1, "c"), 2, 3),
 }
 #: Template folders of the core catalog (everything else under templates/ is a module's).
 CORE_TEMPLATE_DIRS = ("errors", "people", "admin")
@@ -105,12 +110,12 @@ def missing_translations(catalog: Catalog, locale: str, template: Any | None = N
     if path.exists():
         with path.open("rb") as fh:
             po = read_po(fh, locale=locale)
-        translated = {m.id: m.string for m in po if m.id and not m.fuzzy}
+        translated = {(m.id, m.context): m.string for m in po if m.id and not m.fuzzy}
     missing = []
     for message in template:
         if not message.id:
             continue
-        string = translated.get(message.id)
+        string = translated.get((message.id, message.context))
         if not string or (isinstance(string, tuple) and not all(string)):
             missing.append(message.id if isinstance(message.id, str) else message.id[0])
     return missing

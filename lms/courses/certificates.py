@@ -321,10 +321,12 @@ def _fit(pdf: Any, text: str, font: str, size: float, width: float, smallest: fl
 
 
 def certificate_pdf(completion: Completion, user: User, _path: str = "", *,
-                    issuer: Issuer | None = None) -> bytes:
+                    issuer: Issuer | None = None, what: str = "pelatihan") -> bytes:
     """A one-page A4 landscape certificate for ``completion``, issued by the holder's
     Pemda (:func:`issuer_for`, or ``issuer``), with embedded fonts and a QR code to its
-    verification page."""
+    verification page. ``completion`` needs ``certificate_number``, ``course_title``,
+    ``jp``, ``completed_at`` and ``competencies`` (a learning program's certificate passes
+    its own, with ``what="program pembelajaran"``)."""
     register_fonts()
     issuer = issuer or issuer_for(user)
     buffer = io.BytesIO()
@@ -380,7 +382,7 @@ def certificate_pdf(completion: Completion, user: User, _path: str = "", *,
     pdf.setFont(FONT, 12)
     if user.nip:
         pdf.drawCentredString(center, top - 4.7 * cm, f"NIP {user.nip}")
-    pdf.drawCentredString(center, top - 5.6 * cm, "yang telah menyelesaikan pelatihan")
+    pdf.drawCentredString(center, top - 5.6 * cm, f"yang telah menyelesaikan {what}")
     size = _fit(pdf, completion.course_title, FONT_BOLD, 17, inner)
     pdf.setFont(FONT_BOLD, size)
     pdf.setFillColor(TEAL)

@@ -2,6 +2,8 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+# `make run PORT=8080` serves on another port (the address xAPI records carry follows it).
+PORT ?= 5000
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
@@ -9,13 +11,17 @@ TEST_STAMP := $(VENV)/.installed-test
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	# A venv starts with the pip and setuptools its Python shipped, often years old.
+	$(BIN)/pip install --quiet --upgrade pip setuptools wheel
 
-$(STAMP): pyproject.toml | $(BIN)/python
+$(STAMP): pyproject.toml setup.py | $(BIN)/python
+	$(BIN)/pip install --quiet --upgrade pip 'setuptools>=68' wheel
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
-$(TEST_STAMP): pyproject.toml examples/lentera-likert/pyproject.toml | $(BIN)/python
+$(TEST_STAMP): pyproject.toml setup.py examples/lentera-likert/pyproject.toml | $(BIN)/python
+	# The wheel test builds without build isolation: with this venv's setuptools and wheel.
+	$(BIN)/pip install --quiet --upgrade pip 'setuptools>=68' wheel
 	$(BIN)/pip install --quiet -e '.[test,dev]'
 	# The example plugin, so the suite tests the plugin surface as a plugin sees it.
 	$(BIN)/pip install --quiet --no-deps -e examples/lentera-likert
@@ -51,9 +57,10 @@ messages: $(STAMP)
 	$(BIN)/python scripts/messages.py
 
 run: install
-	$(BIN)/lms init
-	$(BIN)/lms demo
-	$(BIN)/lms serve --host 127.0.0.1 --port 5000
+	export LMS_BASE_URL="$${LMS_BASE_URL:-http://127.0.0.1:$(PORT)}" && \
+	  $(BIN)/lms init && $(BIN)/lms demo && \
+	  echo "Lentera on http://127.0.0.1:$(PORT)/ - stop it with Ctrl+C" && \
+	  $(BIN)/lms serve --host 127.0.0.1 --port $(PORT)
 
 test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -11,7 +11,9 @@ Steps (only the last three are the targets, each under 60 s):
 3. the nightly run on the first reminder day: audiences brought up to date, then one
    reminder per employee written to the outbox (100,000 e-mails queued), one commit;
 4. the same nightly run again that day (nothing is sent twice);
-5. the compliance figures of the assignment (per status and per OPD).
+5. the compliance figures of the assignment (per status and per OPD);
+6. the figures of the ``/assignments/`` list: one grouped query for the page
+   (``service.list_figures``) against the former compliance query per row.
 
 It prints wall time, the process's peak resident memory after each step and the load
 average (``os.getloadavg``).
@@ -131,6 +133,15 @@ def main() -> None:
         units = service.by_unit(assignment, scope)
         report("compliance (per status and per OPD)", time.perf_counter() - start,
                f"{counts['assigned']:,} not started in {len(units)} units")
+
+        start = time.perf_counter()
+        per_row = service.compliance(assignment, scope)
+        report("list figures, former way (a compliance query per row), one row",
+               time.perf_counter() - start, f"{per_row['total']:,} people")
+        start = time.perf_counter()
+        grouped = service.list_figures([assignment.id], scope)[assignment.id]
+        report("list figures, one grouped query for the page", time.perf_counter() - start,
+               f"{grouped['total']:,} people, {grouped['overdue']:,} overdue")
 
 
 if __name__ == "__main__":

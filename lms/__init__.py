@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 from importlib import import_module
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
-from lms.config import PROJECT_ROOT, load_config
+from lms.config import BUNDLED, PROJECT_ROOT, load_config
 
 #: Modules wired into the app, in order. Each exposes ``init_app(app)``.
 MODULES = (
@@ -59,9 +60,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
         # The instance folder (secret key, SQLite database, uploads, job files): the
-        # INSTANCE_PATH setting, LMS_INSTANCE_PATH in the environment, or instance/.
+        # INSTANCE_PATH setting, LMS_INSTANCE_PATH in the environment, or instance/ (in
+        # the checkout; in the current directory when installed from a wheel).
         instance_path=str((config or {}).get("INSTANCE_PATH")
-                          or os.environ.get("LMS_INSTANCE_PATH") or PROJECT_ROOT / "instance"),
+                          or os.environ.get("LMS_INSTANCE_PATH")
+                          or (Path.cwd() if BUNDLED else PROJECT_ROOT) / "instance"),
     )
     load_config(app, config)
     for name in MODULES:

@@ -18,8 +18,11 @@ from flask import Flask
 #: by PP 17/2020): the target the JP answer (lms.jp) and the HR reports measure against.
 JP_TARGET = 20
 
-#: The repository root: templates/, static/ and courses/ live beside the package.
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+_PACKAGE = Path(__file__).resolve().parent
+#: Where templates/, static/ and courses/ are: beside the package in a checkout (and an
+#: editable install), inside it as lms/_files/ in a wheel (setup.py bundles them there).
+BUNDLED = (_PACKAGE / "_files" / "templates").is_dir()
+PROJECT_ROOT = _PACKAGE / "_files" if BUNDLED else _PACKAGE.parent
 
 
 class DefaultConfig:

@@ -22,6 +22,11 @@ KEYWORDS = {
     "lazy_gettext": None,
     "_l": None,
     "lazy_ngettext": (1, 2),
+    # A message context keeps a module's wording apart from another catalog's same msgid
+    # (catalogs are merged: the last one read would win otherwise).
+    "pgettext": ((1, "c"), 2),
+    "lazy_pgettext": ((1, "c"), 2),
+    "npgettext": ((1, "c"), 2, 3),
 }
 #: Template folders of the core catalog (everything else under templates/ is a module's).
 CORE_TEMPLATE_DIRS = ("errors", "people", "admin")
@@ -105,15 +110,96 @@ def missing_translations(catalog: Catalog, locale: str, template: Any | None = N
     if path.exists():
         with path.open("rb") as fh:
             po = read_po(fh, locale=locale)
-        translated = {m.id: m.string for m in po if m.id and not m.fuzzy}
+        translated = {(m.id, m.context): m.string for m in po if m.id and not m.fuzzy}
     missing = []
     for message in template:
         if not message.id:
             continue
-        string = translated.get(message.id)
+        string = translated.get((message.id, message.context))
         if not string or (isinstance(string, tuple) and not all(string)):
             missing.append(message.id if isinstance(message.id, str) else message.id[0])
     return missing
+
+
+# --- dates in the Pemda's time zone, numbers by locale ----------------------------------
+
+
+def pemda_timezone() -> Any:
+    """The Pemda's time zone (``BABEL_DEFAULT_TIMEZONE``, WIB unless configured)."""
+    from zoneinfo import ZoneInfo
+
+    from flask import current_app, has_app_context
+
+    name = current_app.config.get("BABEL_DEFAULT_TIMEZONE") if has_app_context() else None
+    return ZoneInfo(str(name or "Asia/Jakarta"))
+
+
+def local_datetime(value: Any) -> Any:
+    """A moment (naive values are UTC, as stored) in the Pemda's time zone; a date or None
+    as given."""
+    import datetime as dt
+
+    if not isinstance(value, dt.datetime):
+        return value
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(pemda_timezone())
+
+
+def local_date(value: Any) -> Any:
+    """The Pemda's calendar date of a moment (a date or None as given)."""
+    import datetime as dt
+
+    local = local_datetime(value)
+    return local.date() if isinstance(local, dt.datetime) else local
+
+
+def format_date(value: Any, format: str = "medium") -> str:  # noqa: A002
+    """A date, or a moment's date in the Pemda's time zone, in the UI language ("5 Des
+    2026"); empty for None. ``format`` is Babel's: short, medium, long, full or a pattern."""
+    from flask_babel import format_date as babel_date
+
+    return "" if value is None else babel_date(local_date(value), format)
+
+
+def format_datetime(value: Any, format: str = "medium") -> str:  # noqa: A002
+    """A moment in the Pemda's time zone in the UI language; empty for None."""
+    import datetime as dt
+
+    from flask_babel import format_datetime as babel_datetime
+
+    if value is None:
+        return ""
+    if not isinstance(value, dt.datetime):
+        return format_date(value, format)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return babel_datetime(value, format)  # Flask-Babel rebases to BABEL_DEFAULT_TIMEZONE
+
+
+def format_number(value: Any, digits: int = 2) -> str:
+    """A number in the UI language (a comma for decimals in Bahasa Indonesia), with at most
+    ``digits`` decimals and no trailing zeros: 2.5 -> "2,5", 20.0 -> "20", 1500 -> "1.500";
+    empty for None."""
+    from decimal import Decimal
+
+    from flask_babel import format_decimal
+
+    if value is None or value == "":
+        return ""
+    pattern = "#,##0" + ("." + "#" * digits if digits > 0 else "")
+    return format_decimal(Decimal(str(value)), pattern)
+
+
+def init_app(app: Any) -> None:
+    """Jinja filters for the above: ``{{ x | format_date }}``, ``| format_datetime``,
+    ``| format_number``, ``| local_date``."""
+    app.jinja_env.filters.update({
+        "format_date": format_date,
+        "format_datetime": format_datetime,
+        "format_number": format_number,
+        "local_date": local_date,
+    })
 
 
 def language_name(code: str | None) -> str:

@@ -198,6 +198,9 @@ def init_app(app: Flask) -> None:
         default_translation_directories=";".join(translation_directories()),
     )
     bootstrap.init_app(app)
+    from lms import i18n
+
+    i18n.init_app(app)
     # Templates call gettext a few dozen times per page; Flask-Babel looks up its domain,
     # locale and catalog cache on every call. Take the catalog once per request (and
     # again only if the locale changes, e.g. after signing in).
@@ -206,6 +209,8 @@ def init_app(app: Flask) -> None:
         gettext=lambda s: _translations().ugettext(s),
         ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
         newstyle=True,
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
     )
 
     # Who a session's user is: lms.people sets login_manager.user_loader in its init_app.

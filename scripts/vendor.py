@@ -32,6 +32,8 @@ FILES: dict[str, tuple[str, list[str]]] = {
         ],
     ),
     "h5p-standalone": ("h5p-standalone", ["dist", "LICENSE"]),
+    # Only the browser tests load it (accessibility checks); no page includes it.
+    "axe-core": ("axe-core", ["axe.min.js", "LICENSE"]),
 }
 
 

@@ -102,6 +102,28 @@ def _schema(database_url: str, instance_dir: Path) -> None:
     get_engine(app).dispose()
 
 
+#: Apps that outlive one test (the live server's): their caches must follow the tables.
+_LONG_LIVED_APPS: list[Flask] = []
+
+
+def _forget_caches(app: Flask) -> None:
+    """Drop what an app remembers of rows that emptying the tables took away.
+
+    The competency engine reloads its rules only when the highest rule/competency id or
+    their count changes (rows are only ever added in production). Emptying the tables
+    restarts the ids, so the next test's rules can carry the same marker as the last
+    test's and a long-lived app (the live server) would go on matching statements against
+    rules that no longer exist. The stored activity definitions' fingerprints are kept per
+    process for the same reason.
+    """
+    from lms.xapi.store import definitions
+
+    engine = app.extensions.get("lms.competency.engine")
+    if engine is not None:
+        engine.forget_configuration()
+    definitions._definition_cache.clear()
+
+
 def _empty_tables(app: Flask) -> None:
     from lms.db import get_engine
 
@@ -114,6 +136,8 @@ def _empty_tables(app: Flask) -> None:
         else:
             for table in tables:
                 conn.execute(table.delete())
+    for other in (app, *_LONG_LIVED_APPS):
+        _forget_caches(other)
 
 
 @pytest.fixture(scope="session")
@@ -301,7 +325,9 @@ def live_server(_schema: None, database_url: str, instance_dir: Path,
     app = create_app(_test_config(database_url, instance_dir,
                                   BASE_URL=f"http://127.0.0.1:{port}", WTF_CSRF_ENABLED=True))
     live = LiveServer(app, port)
+    _LONG_LIVED_APPS.append(app)
     yield live
+    _LONG_LIVED_APPS.remove(app)
     live.stop()
     from lms.db import get_engine
 

@@ -29,6 +29,17 @@ def init_app(app: Flask) -> None:
     from lms.plugins.registry import HOME_PANELS
 
     app.register_blueprint(assignments_bp)
+    # Program certificates are checked at /verify/<number> like course certificates.
+    from lms.assignments.certificates import verify_page
+    from lms.courses.views import CERTIFICATE_LOOKUPS
+
+    if verify_page not in CERTIFICATE_LOOKUPS:
+        CERTIFICATE_LOOKUPS.append(verify_page)
+    from lms.assignments.certificates import exists
+    from lms.credentials.badges import OTHER_CERTIFICATES
+
+    if exists not in OTHER_CERTIFICATES:
+        OTHER_CERTIFICATES.append(exists)
     app.cli.add_command(assignments_group)
     register()  # its kinds of e-mail (lms.mail)
     # Assigned learning comes first on the learner's home.

@@ -56,8 +56,9 @@ class AssignmentForm(FlaskForm):
                          description=_l("One NIP per row in the first column; you see the "
                                         "rows that cannot be used before saving."))
     nips = HiddenField()
-    due_kind = RadioField(_l("Due"), choices=select_choices([
-        ("fixed", _l("On a date")), ("relative", _l("Days after joining"))]), default="fixed")
+    due_kind = RadioField(_l("Due"), choices=select_choices(
+        [("fixed", _l("On a date")), ("relative", _l("Days after joining"))]),
+        default="fixed")
     due_date = DateField(_l("Due date"), validators=[Optional()])
     due_days = IntegerField(_l("Days after joining the audience"),
                             validators=[Optional(), NumberRange(min=1, max=3650)])
@@ -71,6 +72,27 @@ class AssignmentForm(FlaskForm):
     escalate_after = IntegerField(_l("Tell the supervisor after (days overdue)"), default=7,
                                   validators=[Optional(), NumberRange(min=0, max=365)])
     submit = SubmitField(_l("Preview"))
+
+
+class AssignmentEditForm(FlaskForm):
+    """What HR may change in an open assignment (not what or who: close it and make a
+    new one for that)."""
+
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    due_kind = RadioField(_l("Due"), choices=select_choices(
+        [("fixed", _l("On a date")), ("relative", _l("Days after joining"))]),
+        default="fixed")
+    due_date = DateField(_l("Due date"), validators=[Optional()])
+    due_days = IntegerField(_l("Days after joining the audience"),
+                            validators=[Optional(), NumberRange(min=1, max=3650)])
+    remind_before = StringField(_l("Remind days before"),
+                                validators=[Optional(), Length(max=50)])
+    remind_on_due = BooleanField(_l("Remind on the due date"))
+    remind_after = StringField(_l("Remind days after"),
+                               validators=[Optional(), Length(max=50)])
+    escalate_after = IntegerField(_l("Tell the supervisor after (days overdue)"),
+                                  validators=[Optional(), NumberRange(min=0, max=365)])
+    submit = SubmitField(_l("Save changes"))
 
 
 class AudienceForm(FlaskForm):

@@ -34,6 +34,7 @@ from lms.assignments.models import (
     Program,
     ProgramCompletion,
     ProgramItem,
+    ReminderSent,
 )
 from lms.db import bulk_insert, get_session, utcnow
 from lms.errors import Forbidden, NotFound, ValidationError
@@ -564,6 +565,48 @@ def compliance(assignment: Assignment, scope: Scope, on: dt.date | None = None
     return out
 
 
+def list_figures(assignment_ids: list[int], scope: Scope, on: dt.date | None = None
+                 ) -> dict[int, dict[str, int]]:
+    """People, completed (on time or late) and overdue of several assignments inside
+    ``scope``, in one grouped query (the same figures as :func:`compliance`, without the
+    "started" test the list does not show). Any target kind: the completion is the
+    earliest course/training fact or program completion inside the member's window."""
+    on = on or today()
+    out = {i: {"total": 0, "completed": 0, "overdue": 0} for i in assignment_ids}
+    if not assignment_ids:
+        return out
+    fact = (sa.select(sa.func.min(LearningFact.completed_at))
+            .where(LearningFact.user_id == AssignmentMember.user_id,
+                   LearningFact.kind == Assignment.target_kind,
+                   LearningFact.ref_id == sa.func.coalesce(Assignment.course_id,
+                                                           Assignment.training_id),
+                   LearningFact.completed_at >= AssignmentMember.window_start)
+            .scalar_subquery())
+    program = (sa.select(sa.func.min(ProgramCompletion.completed_at))
+               .where(ProgramCompletion.user_id == AssignmentMember.user_id,
+                      ProgramCompletion.program_id == Assignment.program_id,
+                      ProgramCompletion.completed_at >= AssignmentMember.window_start)
+               .scalar_subquery())
+    completed = sa.case((Assignment.target_kind == PROGRAM, program), else_=fact)
+    rows = _scoped(
+        sa.select(AssignmentMember.assignment_id, AssignmentMember.due_date,
+                  AssignmentMember.left_at, completed.label("completed_at"))
+        .join(Assignment, Assignment.id == AssignmentMember.assignment_id)
+        .where(AssignmentMember.assignment_id.in_(assignment_ids), latest_cycle()),
+        scope).subquery()
+    done = rows.c.completed_at.is_not(None)
+    query = (sa.select(rows.c.assignment_id, sa.func.count(),
+                       sa.func.count(rows.c.completed_at),
+                       sa.func.sum(sa.case((sa.and_(~done, rows.c.due_date < on), 1),
+                                           else_=0)))
+             .where(sa.or_(rows.c.left_at.is_(None), done))
+             .group_by(rows.c.assignment_id))
+    for assignment_id, total, completed_count, overdue in get_session().execute(query):
+        out[assignment_id] = {"total": int(total), "completed": int(completed_count),
+                              "overdue": int(overdue or 0)}
+    return out
+
+
 def _scoped(query: sa.Select, scope: Scope) -> sa.Select:
     """Members inside ``scope`` by their current unit (people without a position now are
     kept for a scope of everyone only)."""
@@ -685,6 +728,100 @@ def target_title(assignment: Assignment) -> str:
 
     training = session.get(Training, assignment.training_id)
     return training.title if training else "-"
+
+
+def update_assignment(assignment: Assignment, *, title: str, due_date: dt.date | None,
+                      due_days: int | None, remind_before: str, remind_on_due: bool,
+                      remind_after: str, escalate_after: int | None) -> int:
+    """HR edits an open assignment's title, due date rule and reminder schedule.
+
+    A changed due rule gives every member still in their first cycle a new due date
+    (from the day they joined) and forgets the reminder stages they were sent, so the
+    schedule runs again for the new date; rows of later yearly cycles keep theirs.
+    Returns how many members got a new due date."""
+    if assignment.archived_at is not None:
+        raise ValidationError(_("This assignment is closed: it cannot be changed."),
+                              field="title")
+    if (due_date is None) == (due_days is None):
+        raise ValidationError(_("Give a due date, or a number of days after joining."),
+                              field="due_date")
+    if due_days is not None and not 1 <= due_days <= 3650:
+        raise ValidationError(_("Days after joining: from 1 to 3650."), field="due_days")
+    before = parse_days(remind_before, "remind_before")
+    after = parse_days(remind_after, "remind_after")
+    assignment.title = (title or "").strip()[:200] or target_title(assignment)[:200]
+    assignment.remind_before, assignment.remind_after = before, after
+    assignment.remind_on_due = remind_on_due
+    assignment.escalate_after = escalate_after
+    if (due_date, due_days) == (assignment.due_date, assignment.due_days):
+        get_session().flush()
+        return 0
+    assignment.due_date, assignment.due_days = due_date, due_days
+    session = get_session()
+    session.flush()
+    first = sa.and_(AssignmentMember.assignment_id == assignment.id,
+                    AssignmentMember.cycle == 0)
+    changed = 0
+    # Members who joined on the same day share a due date: one UPDATE per joining day.
+    for joined in session.scalars(sa.select(AssignmentMember.joined_at).where(first)
+                                  .distinct()).all():
+        due = _first_due(assignment, joined)
+        rows = sa.and_(first, AssignmentMember.joined_at == joined,
+                       AssignmentMember.due_date != due)
+        ids = sa.select(AssignmentMember.id).where(rows).scalar_subquery()
+        session.execute(sa.delete(ReminderSent).where(ReminderSent.member_id.in_(ids)))
+        result = session.execute(sa.update(AssignmentMember).where(rows).values(
+            due_date=due, due_end=due_end(due), window_start=_window(assignment, due)))
+        changed += getattr(result, "rowcount", 0) or 0  # a CursorResult for an UPDATE
+    session.flush()
+    return changed
+
+
+def program_editable(program: Program) -> bool:
+    """A program can be edited until someone completes it: a completion (and its
+    certificate) must keep meaning what the program was when it was earned."""
+    return get_session().scalar(sa.select(ProgramCompletion.id).where(
+        ProgramCompletion.program_id == program.id).limit(1)) is None
+
+
+def update_program(program: Program, *, title: str, description: str,
+                   items: list[tuple[str, int]], rule: str, required_count: int | None,
+                   validity_months: int | None, reopen_days: int, scope: Scope) -> Program:
+    from lms.assignments.models import PROGRAM_RULES, RULE_N_OF_M
+
+    if not program_editable(program):
+        raise ValidationError(_("Someone has completed this program already: it can no "
+                                "longer be changed. Make a new program instead."),
+                              field="items")
+    if not items:
+        raise ValidationError(_("A program needs at least one part."), field="items")
+    if len(items) > 50:
+        raise ValidationError(_("A program has at most 50 parts."), field="items")
+    if rule not in PROGRAM_RULES:
+        raise ValidationError(_("Choose when the program is completed."), field="rule")
+    if rule == RULE_N_OF_M and not (required_count and 1 <= required_count <= len(items)):
+        raise ValidationError(_("N must be between 1 and the number of parts (%(n)d).",
+                                n=len(items)), field="required_count")
+    for kind, ident in items:
+        _target_exists(kind, ident, scope)
+    program.title = title.strip()[:200]
+    program.description = description.strip()
+    program.rule = rule
+    program.required_count = required_count if rule == RULE_N_OF_M else None
+    program.validity_months = validity_months or None
+    program.reopen_days = reopen_days or 0
+    program.items.clear()
+    session = get_session()
+    session.flush()
+    for position, (kind, ident) in enumerate(items):
+        program.items.append(ProgramItem(
+            position=position, kind=kind, course_id=ident if kind == COURSE else None,
+            training_id=ident if kind == TRAINING else None))
+    session.flush()
+    from lms.assignments.ledger import derive_program_for_all
+
+    derive_program_for_all(program)  # people who did the new parts already
+    return program
 
 
 def archive(assignment: Assignment) -> None:

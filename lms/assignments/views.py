@@ -6,13 +6,31 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
+from flask_babel import pgettext
 from flask_login import current_user, login_required
 
 from lms.assignments import audience as aud
 from lms.assignments import service
-from lms.assignments.forms import RULE_LABELS, AssignmentForm, AudienceForm, CsrfForm, ProgramForm
+from lms.assignments.forms import (
+    RULE_LABELS,
+    AssignmentEditForm,
+    AssignmentForm,
+    AudienceForm,
+    CsrfForm,
+    ProgramForm,
+)
 from lms.assignments.models import (
     COURSE,
     PROGRAM,
@@ -106,7 +124,9 @@ def index() -> Any:
         Assignment.archived_at.is_(None)).order_by(Assignment.created_at.desc(),
                                                    Assignment.id.desc())
     page = paginate(query, _page(), 25)
-    rows = [(a, service.compliance(a, scope)) for a in page.items]
+    # One grouped query for the page's figures (was a compliance query per row).
+    figures = service.list_figures([a.id for a in page.items], scope)
+    rows = [(a, figures[a.id]) for a in page.items]
     return render_template("assignments/index.html", page=page, rows=rows,
                            titles={a.id: service.target_title(a) for a in page.items})
 
@@ -120,6 +140,8 @@ def new() -> Any:
     form.units.choices = select_choices(_unit_choices(scope))
     form.positions.choices = select_choices(_position_choices(scope))
     form.audience.choices = select_choices(_audience_choices(scope))
+    if request.method == "GET" and request.args.get("target"):
+        form.target.data = request.args["target"]  # "Assign this program"
     preview: dict[str, Any] | None = None
     if form.validate_on_submit():
         try:
@@ -246,7 +268,7 @@ def _unit_arg() -> OrgUnit | None:
 def status_label(status: str) -> str:
     return {
         service.ASSIGNED: _("Not started"),
-        service.IN_PROGRESS: _("In progress"),
+        service.IN_PROGRESS: pgettext("assignments", "In progress"),
         service.ON_TIME: _("Completed on time"),
         service.LATE: _("Completed late"),
         service.OVERDUE: _("Overdue"),
@@ -312,6 +334,46 @@ def sync_now(assignment_id: int) -> Any:
     flash(_("Audience brought up to date: %(joined)d joined, %(left)d left.",
             joined=result.joined + result.rejoined, left=result.left), "success")
     return redirect(url_for("assignments.detail", assignment_id=assignment.id))
+
+
+@assignments_bp.route("/<int:assignment_id>/edit", methods=["GET", "POST"])
+@role_required(Role.HR)
+def edit(assignment_id: int) -> Any:
+    assignment = service.get_assignment(assignment_id, _scope())
+    if assignment.archived_at is not None:
+        flash(_("This assignment is closed: it cannot be changed."), "warning")
+        return redirect(url_for("assignments.detail", assignment_id=assignment.id))
+    form = AssignmentEditForm(obj=assignment)
+    if request.method == "GET":
+        form.due_kind.data = "relative" if assignment.due_days else "fixed"
+    if form.validate_on_submit():
+        fixed = form.due_kind.data != "relative"
+        try:
+            if fixed and form.due_date.data is None:
+                from lms.errors import ValidationError
+
+                raise ValidationError(_("Give the due date."), field="due_date")
+            if not fixed and not form.due_days.data:
+                from lms.errors import ValidationError
+
+                raise ValidationError(_("Give the number of days."), field="due_days")
+            moved = service.update_assignment(
+                assignment, title=form.title.data or "",
+                due_date=form.due_date.data if fixed else None,
+                due_days=None if fixed else form.due_days.data,
+                remind_before=form.remind_before.data or "",
+                remind_on_due=bool(form.remind_on_due.data),
+                remind_after=form.remind_after.data or "",
+                escalate_after=form.escalate_after.data)
+        except LmsError as exc:
+            get_session().rollback()
+            _field_error(form, exc, "title")
+        else:
+            get_session().commit()
+            flash(_("Assignment saved: %(n)d people have a new due date.", n=moved), "success")
+            return redirect(url_for("assignments.detail", assignment_id=assignment.id))
+    return render_template("assignments/edit.html", form=form, assignment=assignment,
+                           target=service.target_title(assignment))
 
 
 @assignments_bp.post("/<int:assignment_id>/archive")
@@ -393,7 +455,44 @@ def program_new() -> Any:
             get_session().commit()
             flash(_("Learning program saved."), "success")
             return redirect(url_for("assignments.program_detail", program_id=program.id))
-    return render_template("assignments/program_form.html", form=form)
+    return render_template("assignments/program_form.html", form=form, program=None)
+
+
+@assignments_bp.route("/programs/<int:program_id>/edit", methods=["GET", "POST"])
+@role_required(Role.HR)
+def program_edit(program_id: int) -> Any:
+    scope = _scope()
+    program = service.get_program(program_id, scope)
+    editable = service.program_editable(program)
+    codes = [f"{i.kind}:{i.course_id if i.kind == COURSE else i.training_id}"
+             for i in program.items]
+    form = ProgramForm(obj=program)
+    form.items.choices = select_choices(_item_choices(scope))
+    if request.method == "GET":
+        form.items.data = codes
+        form.order.data = ", ".join(codes)
+    if request.method == "POST" and not editable:
+        form.validate_on_submit() or abort(400)
+        flash(_("Someone has completed this program already: it can no longer be changed. "
+                "Make a new program instead."), "warning")
+        return redirect(url_for("assignments.program_detail", program_id=program.id))
+    if editable and form.validate_on_submit():
+        try:
+            service.update_program(
+                program, title=form.title.data, description=form.description.data or "",
+                items=service.ordered_items(form.items.data, form.order.data or ""),
+                rule=form.rule.data, required_count=form.required_count.data,
+                validity_months=form.validity_months.data,
+                reopen_days=form.reopen_days.data or 0, scope=scope)
+        except LmsError as exc:
+            get_session().rollback()
+            _field_error(form, exc, "items")
+        else:
+            get_session().commit()
+            flash(_("Learning program saved."), "success")
+            return redirect(url_for("assignments.program_detail", program_id=program.id))
+    return render_template("assignments/program_form.html", form=form, program=program,
+                           editable=editable)
 
 
 @assignments_bp.get("/programs/<int:program_id>")
@@ -406,6 +505,7 @@ def program_detail(program_id: int) -> Any:
     return render_template("assignments/program.html", program=program,
                            parts=service.program_parts(program), jp=service.program_jp(program),
                            completions=completions, rule_labels=RULE_LABELS,
+                           editable=completions == 0,
                            n_of_m=RULE_N_OF_M)
 
 
@@ -432,6 +532,47 @@ def program_mine(program_id: int) -> Any:
                            state=service.program_state(program, me),
                            jp=service.program_jp(program), rule_labels=RULE_LABELS,
                            n_of_m=RULE_N_OF_M)
+
+
+def _own_certificate(number: str) -> Any:
+    """A program certificate its holder, or HR whose scope has the program, may fetch."""
+    from lms.assignments import certificates
+
+    cert = certificates.by_number(number)
+    if cert is None:
+        abort(404)
+    me = current_user._get_current_object()
+    if cert.user.id != me.id:
+        if not me.has_role(Role.HR, Role.ADMIN):
+            abort(404)
+        service.get_program(cert.program.id, _scope())  # 404 outside the HR scope
+    return cert
+
+
+@assignments_bp.get("/certificates/<number>.pdf")
+@login_required
+def program_certificate(number: str) -> Any:
+    from lms.assignments import certificates
+
+    cert = _own_certificate(number)
+    response = current_app.response_class(certificates.pdf(cert), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="sertifikat-{number}.pdf"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@assignments_bp.get("/certificates/<number>.jwt")
+@login_required
+def program_badge(number: str) -> Any:
+    """The program's Open Badge (an OpenBadgeCredential as a signed JWT)."""
+    from lms.assignments import certificates
+
+    cert = _own_certificate(number)
+    response = current_app.response_class(certificates.signed_badge(cert),
+                                          mimetype="application/vc+jwt")
+    response.headers["Content-Disposition"] = f'attachment; filename="lencana-{number}.jwt"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @assignments_bp.get("/mine/<int:assignment_id>/training")

@@ -27,15 +27,19 @@ class Cmi5ContentType(ContentType):
 
 
 def init_app(app: Flask) -> None:
-    from lms.authoring.cli import wrap_import_courses
+    from lms.authoring.cli import register_cmi5, wrap_import_courses
     from lms.authoring.views import authoring_bp, cmi5_bp
+    from lms.courses.explain import format_error_text
     from lms.web import FRAMEABLE_ENDPOINTS, csrf
 
     app.register_blueprint(authoring_bp)
     app.register_blueprint(cmi5_bp)
+    # Problems of a course folder, in the UI language (templates/authoring/course.html).
+    app.jinja_env.globals["course_error_text"] = format_error_text
     csrf.exempt("lms.authoring.views.cmi5_fetch")
     FRAMEABLE_ENDPOINTS.update({"cmi5.content", "cmi5.returned"})
     wrap_import_courses(app)
+    register_cmi5()  # lms import-courses takes cmi5 zips
     # The cmi5 content type (above) and the cmi5 moveOn consumer are declared in the
     # entry-point groups of pyproject.toml and registered by lms.plugins.
     from lms.authoring.cmi5 import check_session_open, check_session_statement

@@ -1,12 +1,11 @@
 """``lms import-courses`` learns zips: a course package exported from authoring (or any
-zip of a course folder) is extracted safely and imported; folders go to the courses
-module's command unchanged.
+zip of a course folder) is extracted safely and imported; a bare ``cmi5.xml`` (cmi5 §14)
+becomes a cmi5 course; folders go to the courses module's command unchanged.
 
 Zips are dispatched by their content: each format adds a detector to the
 ``zip_importers`` registry of lms.plugins.registry (SCORM: ``imsmanifest.xml`` at the top,
-lms.packages; an H5P importer would add one the same way); a cmi5 package (a zip with
-cmi5.xml at its top) or a bare cmi5.xml (cmi5 §14) becomes a cmi5 course; a zip no
-detector claims is a course package of the courses/ format.
+lms.packages; a cmi5 or H5P importer adds one the same way); a zip no detector claims is
+a course package of the courses/ format.
 """
 
 from __future__ import annotations
@@ -53,9 +52,9 @@ def wrap_import_courses(app: Flask) -> None:
     @click.command("import-courses", help=(original.help or "") + (
         "\n\nPATH may also be a .zip of one course folder (as exported from authoring); "
         "it is checked (no paths outside the folder, no links, size and file-count "
-        "limits) and imported as a new version. A SCORM 1.2 / 2004 zip (imsmanifest.xml) "
-        "becomes a course too; --slug, --jp, --topic and --competency set what the "
-        "package does not say."))
+        "limits) and imported as a new version. A SCORM 1.2 / 2004 zip (imsmanifest.xml), "
+        "a cmi5 zip (cmi5.xml) or a bare cmi5.xml becomes a course too; --slug, --jp, "
+        "--topic and --competency set what the package does not say."))
     @click.argument("path", type=click.Path(exists=True, path_type=Path))
     @click.option("--check", is_flag=True, help="Only validate; import nothing.")
     @click.option("--slug", default="", help="Course short name for a package "
@@ -75,12 +74,7 @@ def wrap_import_courses(app: Flask) -> None:
             return
         from lms.authoring import service
 
-        if _is_cmi5(path):
-            code, _sep, level = (competency[0] if competency else "M.01:1").partition(":")
-            _import_cmi5(path, check, slug or None, 1.0 if jp is None else jp,
-                         topic or "cmi5", code, int(level) if level.isdigit() else 1)
-            return
-        importer = _importer_for(path)
+        importer = _cmi5_structure if path.suffix.lower() == ".xml" else _importer_for(path)
         try:
             if importer is not None:
                 importer(path, {"slug": slug, "title": title, "jp": jp, "topic": topic,
@@ -111,54 +105,53 @@ def wrap_import_courses(app: Flask) -> None:
     app.cli.add_command(import_courses)
 
 
-def _is_cmi5(path: Path) -> bool:
-    """A bare cmi5.xml (any .xml file), or a zip with cmi5.xml at its top."""
-    if path.suffix.lower() == ".xml":
-        return True
-    import zipfile
-
-    try:
-        with zipfile.ZipFile(path) as archive:
-            from lms.authoring.cmi5 import is_package
-
-            return is_package(archive.namelist())
-    except (zipfile.BadZipFile, OSError):
-        return False
+# --- cmi5 -------------------------------------------------------------------------------
 
 
-def _import_cmi5(path: Path, check: bool, slug: str | None, jp: float, topic: str,
-                 competency: str, level: int) -> None:
-    """Import a cmi5 zip or a bare cmi5.xml; every refusal is printed, nothing is left
-    behind (the package folder is removed, the transaction rolled back)."""
-    import zipfile
+def _cmi5_options(options: dict[str, Any], title: str) -> dict[str, Any]:
+    from lms.authoring.cmi5 import slug_for
 
+    code, level = "M.01", 1
+    if options.get("competency"):
+        first, _sep, lvl = str(options["competency"][0]).partition(":")
+        code, level = first.strip().upper() or code, int(lvl) if lvl.strip().isdigit() else 1
+    return {"slug": options.get("slug") or slug_for(title), "jp": options.get("jp") or 1.0,
+            "topic": options.get("topic") or "cmi5", "competency": code, "level": level}
+
+
+def _cmi5_zip(path: Path, options: dict[str, Any]) -> None:
+    """A cmi5 package (cmi5.xml at the top of the zip): checked as cmi5 §13–14 require and
+    imported as a cmi5 course (lms.authoring.cmi5)."""
     from lms.authoring import cmi5
 
-    try:
-        if path.suffix.lower() == ".xml":
-            xml = path.read_bytes()
-            structure = cmi5.parse_course_structure(xml, in_package=False)
-        else:
-            with zipfile.ZipFile(path) as archive:
-                xml = archive.read("cmi5.xml")
-            structure = cmi5.parse_course_structure(xml)
-        target = slug or cmi5.slug_for(structure["title"])
-        if check:
-            click.echo(f"{path}: valid ({len(structure['aus'])} AU).")
-            return
-        if path.suffix.lower() == ".xml":
-            authored = cmi5.import_structure(xml, None, target, jp, topic,
-                                             competency.upper(), level)
-        else:
-            with path.open("rb") as handle:
-                authored = cmi5.import_package(handle, None, target, jp, topic,
-                                               competency.upper(), level)
-    except (LmsError, KeyError, zipfile.BadZipFile) as exc:
-        get_session().rollback()
-        message = exc.message if isinstance(exc, LmsError) else str(exc)
-        click.secho(f"{path}: {message}", fg="red", err=True)
-        for detail in (exc.details if isinstance(exc, LmsError) else None) or []:
-            click.secho(f"  {detail}", fg="red", err=True)
-        sys.exit(1)
-    get_session().commit()
+    with zipfile.ZipFile(path) as archive:
+        structure = cmi5.parse_course_structure(archive.read("cmi5.xml"))
+    if options.get("check"):
+        click.echo(f"{path}: valid ({len(structure['aus'])} AU).")
+        return
+    o = _cmi5_options(options, structure["title"])
+    with path.open("rb") as handle:
+        authored = cmi5.import_package(handle, None, o["slug"], o["jp"], o["topic"],
+                                       o["competency"], o["level"])
     click.echo(f"{authored.slug}: cmi5 course imported ({len(structure['aus'])} AU)")
+
+
+def _cmi5_structure(path: Path, options: dict[str, Any]) -> None:
+    """A bare cmi5.xml (cmi5 §14.2: every AU at an absolute url)."""
+    from lms.authoring import cmi5
+
+    xml = path.read_bytes()
+    structure = cmi5.parse_course_structure(xml, in_package=False)
+    if options.get("check"):
+        click.echo(f"{path}: valid ({len(structure['aus'])} AU).")
+        return
+    o = _cmi5_options(options, structure["title"])
+    authored = cmi5.import_structure(xml, None, o["slug"], o["jp"], o["topic"],
+                                     o["competency"], o["level"])
+    click.echo(f"{authored.slug}: cmi5 course imported ({len(structure['aus'])} AU)")
+
+
+def register_cmi5() -> None:
+    from lms.authoring.cmi5 import is_package
+
+    ZIP_IMPORTERS.add("cmi5", (is_package, _cmi5_zip))

@@ -185,17 +185,26 @@ def quiz_ids(course: Course) -> list[tuple[str, str]]:
     return [(m["id"], m["title"]) for m in definition["modules"] if m["kind"] == "quiz"]
 
 
+def _local_time(value: Any) -> str:
+    """A moment as the Pemda's local date and time (YYYY-MM-DD HH:MM), empty for none."""
+    from lms.i18n import local_datetime
+
+    local = local_datetime(value)
+    return local.strftime("%Y-%m-%d %H:%M") if local else ""
+
+
 def learners_csv(course: Course) -> str:
     quizzes = quiz_ids(course)
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["nip", "name", "enrolled_at", "progress", "completed_at",
-                     *[f"score:{qid}" for qid, _t in quizzes]])
+    # Headers in the UI language, times in the Pemda's time zone (as the page shows them).
+    writer.writerow(["NIP", _("Name"), _("Enrolled"), _("Progress (%)"), _("Completed"),
+                     *[_("Score: %(quiz)s (%%)", quiz=title) for _qid, title in quizzes]])
     for r in learners(course):
         writer.writerow([
-            r["user"].nip or "", r["user"].name, r["enrolled_at"].isoformat(),
+            r["user"].nip or "", r["user"].name, _local_time(r["enrolled_at"]),
             f"{r['progress']:.0f}",
-            r["completed_at"].isoformat() if r["completed_at"] else "",
+            _local_time(r["completed_at"]),
             *[f"{r['scores'][qid] * 100:.0f}" if qid in r["scores"] else ""
               for qid, _t in quizzes],
         ])
@@ -205,13 +214,21 @@ def learners_csv(course: Course) -> str:
 def items_csv(course: Course) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["quiz", "question", "type", "answered", "correct", "difficulty",
-                     "discrimination", "most_chosen_wrong_answers"])
+    from flask_babel import format_decimal
+
+    from lms.quizzes.editor import question_type_labels
+
+    labels = question_type_labels()
+
+    writer.writerow([_("Quiz"), _("Question"), _("Question type"), _("Answered"),
+                     _("Correct"), _("Difficulty"), _("Discrimination"),
+                     _("Most chosen wrong answers")])
     for s in item_analysis(course):
         writer.writerow([
-            s.quiz_id, s.question_id, s.type, s.answered, s.correct,
-            "" if s.difficulty is None else f"{s.difficulty:.2f}",
-            "" if s.discrimination is None else f"{s.discrimination:.2f}",
+            s.quiz_id, s.question_id, str(labels.get(s.type, s.type)), s.answered,
+            s.correct,
+            "" if s.difficulty is None else format_decimal(s.difficulty, "0.00"),
+            "" if s.discrimination is None else format_decimal(s.discrimination, "0.00"),
             "; ".join(f"{text} ({n})" for text, n in s.wrong_answers),
         ])
     return out.getvalue()

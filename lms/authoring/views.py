@@ -412,7 +412,10 @@ def module_edit(slug: str, name: str) -> Any:
 
 def _module_problems(authored: AuthoredCourse, name: str) -> list[str]:
     _loaded, errors = service.check_draft(authored)
-    return [f"{e.where + ': ' if e.where else ''}{e.message} (line {e.line})"
+    from lms.courses.explain import format_error_text
+
+    return [_("%(where)s%(problem)s (line %(n)s)", where=f"{e.where}: " if e.where else "",
+              problem=format_error_text(e), n=e.line)
             for e in errors if e.file.endswith("/" + name)]
 
 
@@ -565,6 +568,7 @@ def upload(slug: str) -> Any:
         message = _("Choose a file to upload.")
         return (jsonify(error=message), 400) if wants_json else _back_with(message, "danger")
     data = form.file.data.read(service.MAX_VIDEO_BYTES + 1)
+    form.file.data.close()  # a large upload is spooled to a temporary file: free it now
     try:
         path = service.save_upload(authored, current_user, form.file.data.filename or "", data)
     except LmsError as exc:

@@ -53,6 +53,11 @@ FRAMEWORK_FILES = ("asn-manajerial-sosiokultural.json", "teknis-contoh-pemda.jso
 FRAMEWORK_FORMAT = "lentera-competency-framework/1"
 CSV_FIELDS = ["framework", "code", "name", "type", "description", "iri", "level",
               "level_description", "indicators"]
+#: The framework CSV in Bahasa Indonesia (what the export writes); the import reads these
+#: and the English names alike.
+CSV_HEADERS_ID = ["kerangka", "kode", "nama", "jenis", "deskripsi", "iri", "tingkat",
+                  "deskripsi_tingkat", "indikator"]
+_CSV_ALIASES = dict(zip(CSV_HEADERS_ID, CSV_FIELDS, strict=True))
 
 
 # --- frameworks ----------------------------------------------------------------------------
@@ -244,7 +249,7 @@ def framework_csv(framework: Framework) -> str:
     """One row per competency level; indicators joined with " | "."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, lineterminator="\n")
-    writer.writeheader()
+    csv.writer(out, lineterminator="\n").writerow(CSV_HEADERS_ID)
     for c in framework.competencies:
         for r in c.levels:
             writer.writerow({"framework": framework.code, "code": c.code, "name": c.name,
@@ -256,11 +261,16 @@ def framework_csv(framework: Framework) -> str:
 
 def framework_from_csv(text: str, name: str | None = None,
                        policy: dict[str, Any] | None = None) -> dict[str, Any]:
-    """A framework document from CSV (the :func:`framework_csv` layout). The framework's
-    name and policy are kept from the existing framework when it exists."""
+    """A framework document from CSV (the :func:`framework_csv` layout, with the Indonesian
+    or the English column names). The framework's name and policy are kept from the
+    existing framework when it exists."""
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    missing = [f for f in ("framework", "code", "name", "type", "level") if f not in
-               (reader.fieldnames or [])]
+    if reader.fieldnames:
+        reader.fieldnames = [_CSV_ALIASES.get(f.strip().lower(), f.strip().lower())
+                             for f in reader.fieldnames]
+    missing = [CSV_HEADERS_ID[CSV_FIELDS.index(f)]
+               for f in ("framework", "code", "name", "type", "level")
+               if f not in (reader.fieldnames or [])]
     if missing:
         raise ValidationError(_("The CSV file lacks the column(s): %(cols)s.",
                                 cols=", ".join(missing)))
@@ -413,6 +423,10 @@ def apply_default_standards(positions: Iterable[Position] | None = None, *,
 
 
 STANDARD_FIELDS = ["position_id", "org_unit", "position", "competency", "level"]
+#: The standards CSV in Bahasa Indonesia (what the export writes); the import reads these
+#: and the English names alike.
+STANDARD_HEADERS_ID = ["id_jabatan", "unit_kerja", "jabatan", "kompetensi", "tingkat"]
+_STANDARD_ALIASES = dict(zip(STANDARD_HEADERS_ID, STANDARD_FIELDS, strict=True))
 
 
 def standards_csv(unit_path: str | None = None) -> str:
@@ -421,7 +435,7 @@ def standards_csv(unit_path: str | None = None) -> str:
     session = get_session()
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(STANDARD_FIELDS)
+    writer.writerow(STANDARD_HEADERS_ID)
     rows = session.execute(
         sa.select(Position.id, OrgUnit.name, Position.name, Competency.code,
                   PositionRequirement.level)
@@ -455,6 +469,9 @@ def import_standards_csv(content: bytes, *, apply: bool = True,
     except UnicodeDecodeError:
         raise ValidationError(_("The file is not UTF-8 text. Save it as CSV UTF-8.")) from None
     reader = csv.DictReader(io.StringIO(text))
+    if reader.fieldnames:
+        reader.fieldnames = [_STANDARD_ALIASES.get(f.strip().lower(), f.strip().lower())
+                             for f in reader.fieldnames]
     fields = set(reader.fieldnames or [])
     if not {"competency", "level"} <= fields or not (
             "position_id" in fields or "position" in fields):

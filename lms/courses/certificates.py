@@ -12,6 +12,7 @@ every reader and prints the Indonesian text as written.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,7 +82,9 @@ MONTHS = [
 
 def tanggal(when: Any) -> str:
     """A date the Indonesian way, in the Pemda's time zone: ``23 November 2026``."""
-    local = when.astimezone(local_tz()) if hasattr(when, "astimezone") else when
+    if isinstance(when, dt.datetime) and when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)  # stored naive values are UTC
+    local = when.astimezone(local_tz()) if isinstance(when, dt.datetime) else when
     return f"{local.day} {MONTHS[local.month - 1]} {local.year}"
 
 
@@ -318,10 +321,12 @@ def _fit(pdf: Any, text: str, font: str, size: float, width: float, smallest: fl
 
 
 def certificate_pdf(completion: Completion, user: User, _path: str = "", *,
-                    issuer: Issuer | None = None) -> bytes:
+                    issuer: Issuer | None = None, what: str = "pelatihan") -> bytes:
     """A one-page A4 landscape certificate for ``completion``, issued by the holder's
     Pemda (:func:`issuer_for`, or ``issuer``), with embedded fonts and a QR code to its
-    verification page."""
+    verification page. ``completion`` needs ``certificate_number``, ``course_title``,
+    ``jp``, ``completed_at`` and ``competencies`` (a learning program's certificate passes
+    its own, with ``what="program pembelajaran"``)."""
     register_fonts()
     issuer = issuer or issuer_for(user)
     buffer = io.BytesIO()
@@ -377,7 +382,7 @@ def certificate_pdf(completion: Completion, user: User, _path: str = "", *,
     pdf.setFont(FONT, 12)
     if user.nip:
         pdf.drawCentredString(center, top - 4.7 * cm, f"NIP {user.nip}")
-    pdf.drawCentredString(center, top - 5.6 * cm, "yang telah menyelesaikan pelatihan")
+    pdf.drawCentredString(center, top - 5.6 * cm, f"yang telah menyelesaikan {what}")
     size = _fit(pdf, completion.course_title, FONT_BOLD, 17, inner)
     pdf.setFont(FONT_BOLD, size)
     pdf.setFillColor(TEAL)

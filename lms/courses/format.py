@@ -379,6 +379,9 @@ class FormatError:
     where: str
     message: str
     rule: str
+    #: The figures of a schema rule (pydantic's context: min_length, le, expected...), so
+    #: the message can be said again in the reader's language (lms.courses.explain).
+    params: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def __str__(self) -> str:
         where = f" {self.where}:" if self.where else ""
@@ -533,7 +536,9 @@ def _pydantic_errors(
         if (where, rule) in seen or (where in {w for w, _r in seen} and rule == "literal_error"):
             continue
         seen.add((where, rule))
-        errors.append(FormatError(file, located.line_of(loc), where, message, rule))
+        params = {k: v for k, v in (err.get("ctx") or {}).items()
+                  if isinstance(v, str | int | float)}
+        errors.append(FormatError(file, located.line_of(loc), where, message, rule, params))
     return errors
 
 

@@ -412,10 +412,21 @@ def _pdf(data: bytes, filename: str) -> Any:
     return response
 
 
+#: Other certificates checked at ``/verify/<number>`` when no course certificate has the
+#: number: callables taking the number and returning a response, or None when not theirs
+#: (e.g. learning programs, ``lms.assignments.certificates``).
+CERTIFICATE_LOOKUPS: list[Any] = []
+
+
 @verify_bp.get("/verify/<number>")
 def verify(number: str) -> Any:
     """Public: anyone holding a certificate number (or its QR code) can check it."""
     completion = service.completion_by_number(number[:40])
+    if completion is None:
+        for lookup in CERTIFICATE_LOOKUPS:
+            found = lookup(number[:40])
+            if found is not None:
+                return found
     user = get_session().get(User, completion.user_id) if completion else None
     status = 200 if completion else 404
     return render_template(

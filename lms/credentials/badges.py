@@ -386,6 +386,17 @@ def verify(token: str) -> dict[str, Any]:
     return payload
 
 
+#: Other certificates whose badges are signed here (e.g. learning programs): callables
+#: telling whether a certificate number is theirs and still stands.
+OTHER_CERTIFICATES: list[Any] = []
+
+
+def number_stands(number: str) -> bool:
+    """Whether a badge's certificate number is still held (not withdrawn)."""
+    return completion_of(number) is not None or any(
+        check(number[:40]) for check in OTHER_CERTIFICATES)
+
+
 def completion_of(number: str) -> Completion | None:
     from lms.courses.service import completion_by_number
 

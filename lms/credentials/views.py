@@ -168,12 +168,11 @@ def _check_form(form: VerifyForm) -> dict[str, Any] | None:
     except badges.BadgeError as exc:
         return {"ok": False, "reason": _("This badge is not valid: %(reason)s.", reason=str(exc))}
     number = str(payload.get("jti", "")).rsplit("/", 1)[-1]
-    completion = badges.completion_of(number) if number else None
     return {
         "ok": True,
         "payload": payload,
         "number": number,
-        "withdrawn": completion is None,
+        "withdrawn": not (number and badges.number_stands(number)),
         "achievement": payload.get("credentialSubject", {}).get("achievement", {}),
     }
 

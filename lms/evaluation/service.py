@@ -346,6 +346,8 @@ def _send_reminder(row: Evaluation) -> bool:
     employee = session.get(User, row.user_id)
     if supervisor is None or employee is None:
         return False
+    from lms.i18n import format_date
+
     link = f"{base_url()}/evaluation/{row.id}"
     locale = getattr(supervisor, "locale", None) or current_app.config.get(
         "BABEL_DEFAULT_LOCALE", "id")
@@ -357,7 +359,7 @@ def _send_reminder(row: Evaluation) -> bool:
             "As their supervisor, please tell us in a few clicks whether they apply what "
             "they learned at work:\n\n%(link)s\n\nThank you.\nLentera",
             supervisor=supervisor.name, name=employee.name, title=row.title,
-            date=row.completed_at.date().isoformat(), link=link)
+            date=format_date(row.completed_at, "long"), link=link)
     if row.reminders_sent:
         with force_locale(locale):
             subject = _("Reminder: %(subject)s", subject=subject)

@@ -125,13 +125,19 @@ def _csv(name: str, header: list[str], rows: list[list[Any]]) -> Response:
 def reports_csv() -> Any:
     viewer = service.viewer_for(current_user)
     rows, _providers = service.summary(viewer)
+    from lms.i18n import format_number
+
+    kinds = {"course": _("Course"), "training": _("Training")}
     return _csv("evaluation-summary.csv",
-                ["kind", "id", "title", "provider", "completions", "reaction_responses",
-                 "reaction_mean", "behaviour_responses", "behaviour_mean", "behaviour_waiting",
-                 "results"],
-                [[r.subject.kind, r.subject.key[1], r.subject.title, r.subject.provider,
-                  r.completions, r.reaction_n, r.reaction_mean, r.behaviour_n,
-                  r.behaviour_mean, r.behaviour_due, r.results_n] for r in rows])
+                [_("Kind"), "ID", _("Title"), _("Provider"), _("Completions"),
+                 _("Reaction responses"), _("Reaction mean (1-5)"),
+                 _("Application responses"), _("Application mean (1-5)"),
+                 _("Application follow-ups waiting"), _("Results")],
+                [[kinds.get(r.subject.kind, r.subject.kind), r.subject.key[1], r.subject.title,
+                  r.subject.provider, r.completions, r.reaction_n,
+                  format_number(r.reaction_mean), r.behaviour_n,
+                  format_number(r.behaviour_mean), r.behaviour_due, r.results_n]
+                 for r in rows])
 
 
 @evaluation_bp.get("/reports/<kind>/<int:subject_id>")
@@ -163,17 +169,21 @@ def report_csv(kind: str, subject_id: int) -> Any:
     data = service.report(viewer, subj)
     rows = service._visible_rows(viewer, subj)
     people = data["people"]
+    from lms.i18n import format_datetime
+
     all_q = [q for q, _t in questions(1)] + [q for q, _t in questions(3)]
-    header = ["level", "status", "completed_at", "answered_at"]
+    texts = dict(questions(1)) | dict(questions(3))
+    # Headers in the UI language (each statement by its text), times in the Pemda's zone.
+    header = [_("Level"), _("Completed"), _("Answered")]
     if viewer.names:
-        header += ["employee_nip", "employee", "respondent"]
-    header += all_q + ["comment"]
+        header += ["NIP", _("Employee"), _("Respondent")]
+    header += [str(texts[q]) for q in all_q] + [_("Comment")]
     out = []
     for r in rows:
         if r.status != "done":
             continue
-        line: list[Any] = [r.level, r.status, r.completed_at.isoformat(),
-                           r.answered_at.isoformat() if r.answered_at else ""]
+        line: list[Any] = [r.level, format_datetime(r.completed_at, "yyyy-MM-dd HH:mm"),
+                           format_datetime(r.answered_at, "yyyy-MM-dd HH:mm")]
         if viewer.names:
             emp, resp = people.get(r.user_id), people.get(r.respondent_id or 0)
             line += [emp.nip if emp else "", emp.name if emp else "", resp.name if resp else ""]

@@ -27,6 +27,6 @@ def siasn_push(year: int | None) -> None:
 
     result = push(EVERYONE, SiasnClient(), year)
     click.echo(f"sent {result.sent}, found {result.found}, documents {result.uploaded}, "
-               f"skipped {result.skipped}, failed {result.failed}")
+               f"skipped {result.skipped}, deleted {result.deleted}, failed {result.failed}")
     if result.failed:
         raise SystemExit(1)

@@ -1,10 +1,14 @@
-"""SIASN (BKN's national HR system): verified learning as course history (riwayat kursus).
+"""SIASN (BKN's national HR system): verified learning as course history (riwayat kursus)
+or, for structural/leadership training (development type 1, Diklat Struktural), as
+training history (riwayat diklat).
 
 - :func:`export_rows` — verified records in the shape of SIASN's ``kursus/save`` payload,
   for the XLSX/CSV export HR uploads or types in.
 - :class:`SiasnClient` — the web service as public integrations use it: an API-gateway
   token by OAuth2 client credentials plus an SSO token (password grant of an operator
-  account), both as headers of every call; ``kursus/save`` then ``upload-dok-rw``.
+  account), both as headers of every call; ``kursus/save`` or ``diklat/save`` then
+  ``upload-dok-rw``; ``kursus/delete/{id}`` / ``diklat/delete/{id}`` for records HR voided
+  after they were sent.
 - :func:`push` — sends verified records exactly once: a :class:`~lms.jp.models.SiasnPush`
   row is committed before a record is sent and after every step, and a record whose
   save may have reached SIASN without its answer being kept (a restart in between) is
@@ -23,6 +27,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -45,6 +50,21 @@ from lms.people.models import User
 LOCAL_TZ = ZoneInfo("Asia/Jakarta")
 #: SIASN's document type of a course certificate (``id_ref_dokumen``).
 KURSUS_DOCUMENT = "881"
+#: ... and of a structural/leadership training certificate.
+DIKLAT_DOCUMENT = "874"
+#: The development type (``jenisDiklatId``) that goes to riwayat diklat, not kursus.
+STRUCTURAL_TYPE = 1
+#: ``latihanStrukturalId``: 1 SEPADA, 2 PIM IV, 3 PIM III, 4 PIM II, 5 PIM I, 6 SESPIM,
+#: 7 SESPATI, 8 other. Recognised only when the title names one of these; anything else
+#: (including the newer PKP/PKA/PKN, whose SIASN ids are not published) is 8.
+OTHER_STRUCTURAL = 8
+_STRUCTURAL_NAMES = [
+    (re.compile(r"\bSEPADA\b"), 1),
+    (re.compile(r"\bSESPIM\b"), 6),
+    (re.compile(r"\bSESPATI\b"), 7),
+    (re.compile(r"PIM\s*(?:TK\.?|TINGKAT)?\s*(IV|III|II|I)\b"), 0),
+]
+_ROMAN = {"IV": 2, "III": 3, "II": 4, "I": 5}
 PREFIX = "fernet:"
 _LABEL = b"lentera siasn secrets v1"
 
@@ -52,7 +72,8 @@ _LABEL = b"lentera siasn secrets v1"
 EXPORT_COLUMNS = ["nip", "nama", "pnsOrangId", "instansiId", "jenisDiklatId", "jenisKursus",
                   "jenisKursusSertipikat", "namaKursus", "institusiPenyelenggara",
                   "jumlahJam", "nomorSertipikat", "tahunKursus", "tanggalKursus",
-                  "tanggalSelesaiKursus", "dokumen", "jp", "sumber"]
+                  "tanggalSelesaiKursus", "dokumen", "jp", "sumber", "riwayat",
+                  "latihanStrukturalId"]
 
 
 class SiasnError(RuntimeError):
@@ -109,6 +130,21 @@ class Record:
     document: Path | None
     source: str
 
+    @property
+    def riwayat(self) -> str:
+        """``diklat`` for structural/leadership training, else ``kursus``."""
+        return "diklat" if self.type_id == STRUCTURAL_TYPE else "kursus"
+
+    @property
+    def structural_id(self) -> int:
+        """SIASN's ``latihanStrukturalId`` named by the title, else 8 (other)."""
+        title = self.title.upper()
+        for pattern, value in _STRUCTURAL_NAMES:
+            found = pattern.search(title)
+            if found:
+                return value or _ROMAN[found.group(1)]
+        return OTHER_STRUCTURAL
+
 
 def _date(value: dt.date) -> str:
     return value.strftime("%d-%m-%Y")
@@ -163,7 +199,15 @@ def verified_records(scope: Any, year: int | None = None) -> Iterator[Record]:
 
 def payload(record: Record, person_id: str = "", instansi_id: str | None = None
             ) -> dict[str, Any]:
-    """The ``kursus/save`` body of a record (dates dd-mm-yyyy)."""
+    """The ``kursus/save`` (or, for structural training, ``diklat/save``) body of a record
+    (dates dd-mm-yyyy)."""
+    if record.riwayat == "diklat":
+        return diklat_payload(record, person_id)
+    return _kursus_payload(record, person_id, instansi_id)
+
+
+def _kursus_payload(record: Record, person_id: str = "", instansi_id: str | None = None
+                    ) -> dict[str, Any]:
     kind = kinds.TYPES[record.type_id]
     if instansi_id is None:
         instansi_id = str(current_app.config.get("SIASN_INSTANSI_ID") or "")
@@ -184,17 +228,38 @@ def payload(record: Record, person_id: str = "", instansi_id: str | None = None
     }
 
 
+def diklat_payload(record: Record, person_id: str = "") -> dict[str, Any]:
+    """The ``diklat/save`` body. ``bobot`` and ``jenisKompetensi`` have no published value
+    set: they are sent as 0 and empty (check with BKN before the first push)."""
+    return {
+        "bobot": 0,
+        "institusiPenyelenggara": record.provider,
+        "jenisKompetensi": "",
+        "jumlahJam": record.hours,
+        "latihanStrukturalId": str(record.structural_id),
+        "nomor": record.certificate_number,
+        "pnsOrangId": person_id,
+        "tahun": record.end.year,
+        "tanggal": _date(record.start),
+        "tanggalSelesai": _date(record.end),
+    }
+
+
 def export_rows(scope: Any, year: int | None = None) -> Iterator[list[Any]]:
     """Rows of :data:`EXPORT_COLUMNS` for the XLSX/CSV export (``pnsOrangId`` empty: SIASN's
     person id is looked up when pushing)."""
     for record in verified_records(scope, year):
-        body = payload(record)
+        # Every row in the kursus columns (one sheet); ``riwayat`` says where it goes and
+        # structural training carries its ``latihanStrukturalId``.
+        body = dict(payload(record) if record.riwayat == "kursus"
+                    else _kursus_payload(record))
         yield [record.user.nip or "", record.user.name, "", body["instansiId"],
                int(body["jenisDiklatId"]), body["jenisKursus"], body["jenisKursusSertipikat"],
                body["namaKursus"], body["institusiPenyelenggara"], body["jumlahJam"],
                body["nomorSertipikat"], body["tahunKursus"], body["tanggalKursus"],
                body["tanggalSelesaiKursus"], record.document.name if record.document else "",
-               record.jp, record.source]
+               record.jp, record.source, record.riwayat,
+               record.structural_id if record.riwayat == "diklat" else ""]
 
 
 # --- the client -----------------------------------------------------------------------------
@@ -289,8 +354,8 @@ class SiasnClient:
             raise SiasnError(f"SIASN knows no PNS with NIP {nip}")
         return str(found)
 
-    def course_history(self, nip: str) -> list[dict[str, Any]]:
-        data = self._send("GET", f"{self.api}/pns/rw-kursus/{nip}").json().get("data")
+    def course_history(self, nip: str, riwayat: str = "kursus") -> list[dict[str, Any]]:
+        data = self._send("GET", f"{self.api}/pns/rw-{riwayat}/{nip}").json().get("data")
         return [d for d in data if isinstance(d, dict)] if isinstance(data, list) else []
 
     def save_course(self, body: dict[str, Any]) -> str:
@@ -299,6 +364,27 @@ class SiasnClient:
         if not found:
             raise SiasnError(f"kursus/save gave no rwKursusId: {str(answer)[:300]}")
         return str(found)
+
+    def save_diklat(self, body: dict[str, Any]) -> str:
+        answer = self._send("POST", f"{self.api}/diklat/save", json=body).json()
+        # The answer's key is not published for diklat: rwDiklatId, as for kursus' rwKursusId.
+        data = answer.get("mapData") or {}
+        found = data.get("rwDiklatId") or data.get("rwKursusId") or data.get("id")
+        if not found:
+            raise SiasnError(f"diklat/save gave no id: {str(answer)[:300]}")
+        return str(found)
+
+    def save(self, riwayat: str, body: dict[str, Any]) -> str:
+        return self.save_diklat(body) if riwayat == "diklat" else self.save_course(body)
+
+    def delete(self, riwayat: str, history_id: str) -> None:
+        """``DELETE kursus/delete/{id}`` or ``diklat/delete/{id}``; one already gone (404)
+        counts as deleted."""
+        try:
+            self._send("DELETE", f"{self.api}/{riwayat}/delete/{history_id}")
+        except SiasnError as exc:
+            if "HTTP 404" not in str(exc):
+                raise
 
     def upload_document(self, history_id: str, path: Path,
                         document_type: str = KURSUS_DOCUMENT) -> None:
@@ -323,9 +409,16 @@ class PushResult:
     uploaded: int = 0
     skipped: int = 0
     failed: int = 0
+    deleted: int = 0
 
 
 def _matches(entry: dict[str, Any], body: dict[str, Any]) -> bool:
+    if "latihanStrukturalId" in body:  # riwayat diklat
+        number = str(entry.get("nomor") or "").strip().upper()
+        if body["nomor"] and number:
+            return number == body["nomor"].upper()
+        return (str(entry.get("tanggal") or "") == body["tanggal"]
+                and str(entry.get("latihanStrukturalId") or "") == body["latihanStrukturalId"])
     number = (entry.get("nomorSertipikat") or entry.get("noSertipikat") or "").strip().upper()
     name = " ".join(str(entry.get("namaKursus") or "").split()).lower()
     return bool(body["nomorSertipikat"]) and number == body["nomorSertipikat"].upper() or (
@@ -335,7 +428,8 @@ def _matches(entry: dict[str, Any], body: dict[str, Any]) -> bool:
 
 def push(scope: Any, client: SiasnClient, year: int | None = None) -> PushResult:
     """Send every verified record of ``scope`` not yet in SIASN, each exactly once, with
-    its document. Commits after every step (so a restart resumes where it stopped)."""
+    its document, and delete in SIASN the records of the scope voided after they were
+    sent (of any year). Commits after every step (so a restart resumes where it stopped)."""
     session = get_session()
     result = PushResult()
     for record in list(verified_records(scope, year)):
@@ -354,7 +448,8 @@ def push(scope: Any, client: SiasnClient, year: int | None = None) -> PushResult
                                client.instansi_id)
                 if row.attempts:
                     # An earlier try may have reached SIASN: look before sending again.
-                    for entry in client.course_history(record.user.nip or ""):
+                    for entry in client.course_history(record.user.nip or "",
+                                                       record.riwayat):
                         if _matches(entry, body):
                             row.siasn_id = str(entry.get("id"))
                             result.found += 1
@@ -363,14 +458,16 @@ def push(scope: Any, client: SiasnClient, year: int | None = None) -> PushResult
                     row.attempts += 1
                     row.payload = body
                     session.commit()  # the try is on record before anything is sent
-                    row.siasn_id = client.save_course(body)
+                    row.siasn_id = client.save(record.riwayat, body)
                     result.sent += 1
                 row.status = "saved"
                 row.sent_at = utcnow()
                 row.last_error = ""
                 session.commit()
             if not row.document_uploaded and record.document is not None:
-                client.upload_document(row.siasn_id, record.document)
+                client.upload_document(
+                    row.siasn_id, record.document,
+                    DIKLAT_DOCUMENT if record.riwayat == "diklat" else KURSUS_DOCUMENT)
                 row.document_uploaded = True
                 result.uploaded += 1
             row.status = "done"
@@ -384,7 +481,96 @@ def push(scope: Any, client: SiasnClient, year: int | None = None) -> PushResult
                     row.last_error = str(exc)[:1000]
                     session.commit()
             result.failed += 1
+    for removal in removals(scope):
+        try:
+            withdraw(removal, client, result)
+        except SiasnError:
+            result.failed += 1
     return result
+
+
+# --- records voided after they were sent -------------------------------------------------------
+
+#: Push statuses of a record HR voided: deleted in SIASN, or never there (withdrawn).
+REMOVED = ("deleted", "withdrawn")
+
+
+def _riwayat_of(row: SiasnPush) -> str:
+    return "diklat" if "latihanStrukturalId" in (row.payload or {}) else "kursus"
+
+
+@dataclass
+class Removal:
+    row: SiasnPush
+    user: User
+    title: str
+
+    @property
+    def riwayat(self) -> str:
+        return _riwayat_of(self.row)
+
+
+def removals(scope: Any, *, include_removed: bool = False) -> list[Removal]:
+    """Push rows of the scope's records that HR voided (a submission) or whose training
+    was voided after they were pushed or tried: SIASN must delete them (or, never
+    reached, they are withdrawn)."""
+    from lms.reports.models import Training, TrainingParticipant
+    from lms.reports.scope import scoped_employees
+
+    session = get_session()
+    emp = scoped_employees(scope).subquery("emp")
+    query = (sa.select(SiasnPush, User).join(emp, emp.c.user_id == SiasnPush.user_id)
+             .join(User, User.id == SiasnPush.user_id).order_by(SiasnPush.id))
+    if not include_removed:
+        query = query.where(SiasnPush.status.not_in(REMOVED))
+    found: list[Removal] = []
+    for row, user in session.execute(query):
+        kind, _sep, ident = row.record_key.partition(":")
+        if not ident.isdigit():
+            continue
+        if kind == "submission":
+            submission = session.get(JpSubmission, int(ident))
+            if submission is not None and submission.status == SubmissionStatus.VOIDED:
+                found.append(Removal(row, user, submission.title))
+        elif kind == "training":
+            participant = session.get(TrainingParticipant, int(ident))
+            training = (session.get(Training, participant.training_id)
+                        if participant is not None else None)
+            if training is not None and training.voided_at is not None:
+                found.append(Removal(row, user, training.title))
+    return found
+
+
+def withdraw(removal: Removal, client: SiasnClient, result: PushResult | None = None) -> None:
+    """Delete a voided record's riwayat in SIASN by the id kept when it was saved
+    (``kursus/delete/{id}`` or ``diklat/delete/{id}``); one whose save may have reached
+    SIASN without its id being kept is looked up in the history first; one never sent is
+    only marked withdrawn. Commits. Raises :class:`SiasnError` (the row keeps the error)."""
+    session = get_session()
+    row = removal.row
+    riwayat = _riwayat_of(row)
+    try:
+        if row.siasn_id is None and row.attempts and row.payload:
+            for entry in client.course_history(removal.user.nip or "", riwayat):
+                if _matches(entry, row.payload):
+                    row.siasn_id = str(entry.get("id"))
+                    break
+        if row.siasn_id is not None:
+            client.delete(riwayat, row.siasn_id)
+            row.status = "deleted"
+            if result is not None:
+                result.deleted += 1
+        else:
+            row.status = "withdrawn"
+        row.last_error = ""
+        session.commit()
+    except SiasnError as exc:
+        session.rollback()
+        again = session.get(SiasnPush, row.id)
+        if again is not None:
+            again.last_error = str(exc)[:1000]
+            session.commit()
+        raise
 
 
 def pushes(user_ids: list[int] | None = None, limit: int = 200) -> list[SiasnPush]:

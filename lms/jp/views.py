@@ -9,6 +9,7 @@ import datetime as dt
 import io
 from typing import Any
 
+import sqlalchemy as sa
 from flask import (
     Blueprint,
     Response,
@@ -29,7 +30,7 @@ from flask_wtf import FlaskForm
 from lms.db import get_session
 from lms.errors import Conflict, LmsError, ValidationError
 from lms.jp import hr, kinds, service, siasn, submissions
-from lms.jp.models import STATUS_LABELS, JpSubmission, SubmissionStatus
+from lms.jp.models import STATUS_LABELS, JpSubmission, SiasnPush, SubmissionStatus
 from lms.people.auth import role_required
 from lms.people.models import Role, User
 from lms.reports.scope import get_employee, scope_for
@@ -284,6 +285,7 @@ def _decide(submission_id: int, action: str) -> Any:
     submission = _submission(submission_id)
     viewer = current_user._get_current_object()
     reason = request.form.get("reason", "")
+    category = "success"
     try:
         if action == "confirm":
             submissions.confirm(submission, viewer)
@@ -299,12 +301,36 @@ def _decide(submission_id: int, action: str) -> Any:
             submissions.void(submission, viewer, reason)
             message = _("Voided: its JP no longer count.")
         get_session().commit()
+        if action == "void":
+            message, category = _withdraw_from_siasn(submission.id, message)
     except LmsError as exc:
         get_session().rollback()
         flash(str(exc.message), "danger")
         return redirect(url_for("jp.submission_detail", submission_id=submission_id)), 303
-    flash(message, "success")
+    flash(message, category)
     return redirect(url_for("jp.submission_detail", submission_id=submission_id)), 303
+
+
+def _withdraw_from_siasn(submission_id: int, message: str) -> tuple[str, str]:
+    """A voided record already sent to SIASN is deleted there at once when SIASN is set
+    up; when that fails (or SIASN is not set up) it waits on /jp/hr/siasn and the next
+    push deletes it."""
+    row = get_session().scalar(sa.select(SiasnPush).where(
+        SiasnPush.record_key == f"submission:{submission_id}"))
+    if row is None:
+        return message, "success"
+    if not current_app.config.get("SIASN_API_URL"):
+        return message + " " + _("It was sent to SIASN: delete it there with the next push "
+                                 "(SIASN page)."), "warning"
+    scope = scope_for(current_user._get_current_object())
+    found = [r for r in siasn.removals(scope) if r.row.id == row.id]
+    try:
+        if found:
+            siasn.withdraw(found[0], siasn.SiasnClient())
+    except siasn.SiasnError as exc:
+        return message + " " + _("Deleting it in SIASN failed (%(error)s); the next push "
+                                 "tries again.", error=str(exc)[:200]), "warning"
+    return message + " " + _("It was deleted in SIASN too."), "success"
 
 
 @jp_bp.post("/submissions/<int:submission_id>/confirm")
@@ -431,7 +457,9 @@ def hr_siasn() -> Any:
     year = _year()
     records = list(siasn.verified_records(scope, year))
     configured = bool(current_app.config.get("SIASN_API_URL"))
+    removals = siasn.removals(scope, include_removed=True)
     return render_template("jp/siasn.html", records=records, year=year, form=CsrfForm(),
+                           removals=removals,
                            pushes={p.record_key: p for p in siasn.pushes(
                                list({r.user.id for r in records}) or [0], limit=5000)},
                            configured=configured)
@@ -490,8 +518,8 @@ def hr_siasn_push() -> Any:
         flash(_("SIASN could not be reached: %(error)s", error=str(exc)), "danger")
         return redirect(url_for("jp.hr_siasn", year=year)), 303
     flash(_("Sent %(sent)d, found in SIASN already %(found)d, documents %(docs)d, "
-            "failed %(failed)d.", sent=result.sent, found=result.found,
-            docs=result.uploaded, failed=result.failed),
+            "deleted %(deleted)d, failed %(failed)d.", sent=result.sent, found=result.found,
+            docs=result.uploaded, deleted=result.deleted, failed=result.failed),
           "success" if not result.failed else "warning")
     return redirect(url_for("jp.hr_siasn", year=year)), 303
 

@@ -70,6 +70,8 @@ class Manifest:
     control: dict[str, bool]
     has_sequencing: bool
     language: str = ""  # LOM general/language, e.g. "en-US" ("" when not stated)
+    #: 2004 rollup of the organization itself (see :func:`rollup_of`), {} by default
+    rollup: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {"identifier": self.identifier, "version": self.version,
@@ -77,7 +79,7 @@ class Manifest:
                 "description": self.description, "organization": self.organization,
                 "scos": [s.as_dict() for s in self.scos], "tree": self.tree,
                 "control": self.control, "has_sequencing": self.has_sequencing,
-                "language": self.language}
+                "language": self.language, "rollup": self.rollup}
 
 
 def _local(tag: Any) -> str:
@@ -244,6 +246,9 @@ def parse_manifest(xml: bytes, files: set[str] | None = None) -> Manifest:
             node: dict[str, Any] = {"id": item_id, "title": title[:200], "sco": None,
                                     "visible": (item.get("isvisible") or "true").lower()
                                     != "false"}
+            rollup = rollup_of(_child(item, "sequencing"))
+            if rollup:
+                node["rollup"] = rollup
             if ref:
                 resource = resources.get(ref)
                 if resource is None:
@@ -301,7 +306,61 @@ def parse_manifest(xml: bytes, files: set[str] | None = None) -> Manifest:
     return Manifest(identifier=identifier[:200], version=version, edition=edition,
                     title=title[:200], description=description[:2000],
                     organization=org.get("identifier") or "", scos=scos, tree=tree,
-                    control=control, has_sequencing=has_sequencing, language=language)
+                    control=control, has_sequencing=has_sequencing, language=language,
+                    rollup=rollup_of(org_seq))
+
+
+ROLLUP_ACTIONS = ("satisfied", "notSatisfied", "completed", "incomplete")
+ROLLUP_SETS = ("all", "any", "none", "atLeastCount", "atLeastPercent")
+
+
+def rollup_of(seq: Any) -> dict[str, Any]:
+    """What an item's (or the organization's) IMS SS sequencing says about rollup:
+    ``tracked`` (deliveryControls), ``satisfied`` / ``completion`` (whether it counts in
+    its parent's rollup: rollupObjectiveSatisfied, rollupProgressCompletion) and its
+    ``rules`` (rollupRule: childActivitySet, minimumCount/Percent, conditions, action).
+    Only what differs from the defaults is kept; {} when nothing does."""
+    if seq is None:
+        return {}
+    out: dict[str, Any] = {}
+    delivery = _child(seq, "deliveryControls")
+    if delivery is not None and (delivery.get("tracked") or "true").lower() == "false":
+        out["tracked"] = False
+    rules_node = _child(seq, "rollupRules")
+    if rules_node is None:
+        return out
+    if (rules_node.get("rollupObjectiveSatisfied") or "true").lower() == "false":
+        out["satisfied"] = False
+    if (rules_node.get("rollupProgressCompletion") or "true").lower() == "false":
+        out["completion"] = False
+    rules = []
+    for rule in _children(rules_node, "rollupRule")[:50]:
+        action_node = _child(rule, "rollupAction")
+        action = action_node.get("action") if action_node is not None else None
+        if action not in ROLLUP_ACTIONS:
+            continue
+        child_set = rule.get("childActivitySet") or "all"
+        conditions_node = _child(rule, "rollupConditions")
+        conditions = [
+            {"condition": c.get("condition") or "", "not": (c.get("operator") or "") == "not"}
+            for c in (_children(conditions_node, "rollupCondition")
+                      if conditions_node is not None else [])][:20]
+        if not conditions or child_set not in ROLLUP_SETS:
+            continue
+        count = rule.get("minimumCount") or "0"
+        percent = _float(rule.get("minimumPercent") or "0")
+        rules.append({
+            "set": child_set,
+            "count": min(int(count), MAX_ITEMS) if count.isdigit() else 0,
+            "percent": min(max(percent, 0.0), 1.0) if percent == percent and
+            percent is not None else 0.0,
+            # rollupConditions combine with "any" unless they say otherwise (IMS SS)
+            "combination": "all" if conditions_node.get("conditionCombination") == "all"
+            else "any",
+            "conditions": conditions, "action": action})
+    if rules:
+        out["rules"] = rules
+    return out
 
 
 _DURATION = re.compile(r"^P(?:\d+Y)?(?:\d+M)?(?:\d+D)?(?:T(?:\d+H)?(?:\d+M)?(?:\d+(?:\.\d+)?S)?)?$")

@@ -223,6 +223,81 @@ def _store(manifest: Any, folder: str, user: User | None, *, slug: str, jp: floa
     return package, outcome.version
 
 
+def settings_of(slug: str, user: User) -> tuple[Any, Any, ScormPackage]:
+    """The course ``slug`` made from a SCORM package, its newest version and the package,
+    for the trainer who imported it first or an admin. 404 for any other course."""
+    from lms.courses.models import Course, CourseVersion
+
+    session = get_session()
+    course = session.scalar(sa.select(Course).where(Course.slug == slug))
+    latest = None if course is None else session.scalar(
+        sa.select(CourseVersion).where(CourseVersion.course_id == course.id)
+        .order_by(CourseVersion.number.desc()).limit(1))
+    if course is None or latest is None or not (latest.source or "").startswith("scorm:"):
+        raise NotFound(_l("No SCORM course %(slug)s.", slug=slug))
+    _check_owner(slug, user)
+    return course, latest, package_for_version(latest)
+
+
+def update_settings(slug: str, user: User, *, title: str, summary: str, topic: str,
+                    jp: float, competencies: list[dict[str, Any]],
+                    cover: tuple[str, bytes] | None = None, cover_alt: str = "",
+                    remove_cover: bool = False) -> tuple[Any, str]:
+    """Publish a new version of a SCORM course with other settings (title, summary, topic,
+    JP, competency targets, cover) and the same package: its parts, their activity ids
+    and what learners did stay as they are. Returns (version, "updated" | "unchanged")."""
+    from lms.courses import service as courses
+    from lms.courses.format import MAX_COVER_BYTES, CourseFile, image_content_matches
+
+    _course, latest, package = settings_of(slug, user)
+    definition = dict(latest.definition)
+    modules = definition.pop("modules", [])
+    old_assets = definition.pop("assets", [])
+    meta = {**definition, "title": title.strip()[:200] or definition.get("title", ""),
+            "summary": summary.strip()[:1000] or definition.get("summary", ""),
+            "topic": topic.strip()[:100], "jp": jp, "competencies": competencies}
+    assets: dict[str, Path] = {}
+    old_cover = definition.get("cover") or ""
+    if cover is not None:
+        name, data = cover
+        suffix = Path(name.lower()).suffix
+        if suffix not in (".png", ".jpg", ".jpeg", ".gif", ".webp") or not data or \
+                len(data) > MAX_COVER_BYTES or not image_content_matches(suffix, data):
+            raise ValidationError(_l("A cover is a PNG, JPEG, GIF or WebP image of at most "
+                                     "1 MB."), field="cover")
+        digest = hashlib.sha256(data).hexdigest()[:16]
+        cover_dir = packages_root() / package.folder / ".lentera"
+        cover_dir.mkdir(parents=True, exist_ok=True)
+        (cover_dir / f"sampul-{digest}").write_bytes(data)
+        rel = f"gambar/sampul{'.jpg' if suffix == '.jpeg' else suffix}"
+        assets[rel] = cover_dir / f"sampul-{digest}"
+        meta["cover"] = rel
+    elif old_cover and not remove_cover and old_cover in old_assets:
+        kept = courses.content_dir() / latest.content_hash / old_cover
+        if kept.is_file():
+            assets[old_cover] = kept
+    if "cover" in meta and meta["cover"] not in assets:
+        meta.pop("cover", None)
+        meta.pop("cover_alt", None)
+    elif "cover" in meta:
+        meta["cover_alt"] = (cover_alt.strip() or meta.get("cover_alt")
+                             or meta["title"])[:300]
+    try:  # the same checks as course.yaml (JP, competency codes)
+        CourseFile.model_validate({**meta, "modules": [MANIFEST]})
+    except Exception as exc:
+        raise ValidationError(_l("The course settings are not valid: %(error)s",
+                                 error=str(exc).splitlines()[0])) from None
+    content_hash = hashlib.sha256(json.dumps([package.structure, meta, sorted(
+        (k, hashlib.sha256(p.read_bytes()).hexdigest()) for k, p in assets.items())],
+        sort_keys=True, default=str).encode()).hexdigest()
+    loaded = LoadedCourse(slug=slug, meta=meta, modules=modules, assets=assets,
+                          content_hash=content_hash, root=packages_root() / package.folder)
+    if meta == definition and cover is None:
+        return latest, "unchanged"
+    outcome = courses.import_course(loaded, source=f"scorm:{package.id}")
+    return outcome.version, outcome.status
+
+
 def package_for_version(version: Any) -> ScormPackage:
     """The package a course version was imported from (its ``source`` is ``scorm:<id>``)."""
     source = getattr(version, "source", "") or ""
@@ -419,6 +494,137 @@ def satisfied(sco: dict[str, Any], status: ScormStatus) -> bool:
     return status.completed and not needs_pass
 
 
+def _completion_id(registration: str, activity_id: str) -> str:
+    """The id of Lentera's completed statement for an activity in a registration (the
+    same for a replay, so it is stored once)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "|".join(
+        [registration, activity_id, "scorm-completed"])))
+
+
+# --- SCORM 2004 rollup ---------------------------------------------------------------------
+
+#: (satisfied, completed, attempted) of an activity; None where it is not known.
+Rollup = tuple[bool | None, bool | None, bool]
+
+
+def _leaf_state(sco: dict[str, Any], status: ScormStatus | None) -> Rollup:
+    """A SCO's state from its outcome: satisfied when done (passed, or completed without
+    a passing score), not satisfied when failed, else unknown; completed when it said so.
+    Only completed/passed/failed statements make an outcome, so without one the SCO counts
+    as not attempted."""
+    if status is None:
+        return None, None, False
+    done: bool | None = True if satisfied(sco, status) else (False if status.failed else None)
+    return done, True if status.completed else None, True
+
+
+def _condition(state: Rollup, name: str) -> bool:
+    satisfied_, completed, attempted = state
+    return {
+        "satisfied": satisfied_ is True,
+        "objectiveStatusKnown": satisfied_ is not None,
+        "completed": completed is True,
+        "activityProgressKnown": completed is not None,
+        "attempted": attempted,
+    }.get(name, False)  # measures, attempt and time limits are not tracked here
+
+
+def _rule_applies(rule: dict[str, Any], children: list[Rollup]) -> bool:
+    if not children:
+        return False
+    hits = []
+    for child in children:
+        values = [_condition(child, c["condition"]) != c["not"] for c in rule["conditions"]]
+        hits.append(all(values) if rule["combination"] == "all" else any(values))
+    count = sum(hits)
+    return {
+        "all": count == len(hits),
+        "any": count > 0,
+        "none": count == 0,
+        "atLeastCount": count >= rule["count"],
+        "atLeastPercent": count / len(hits) >= rule["percent"],
+    }[rule["set"]]
+
+
+def _roll(rollup: dict[str, Any], children: list[tuple[dict[str, Any], Rollup]]) -> Rollup:
+    """One cluster's status from its children, as IMS SS rollup does it (RB.1.2, RB.1.3):
+    its rollup rules if it has any for a measure, else the default rules (satisfied when
+    every contributing child is, not satisfied when any is not; the same for completion).
+    A child counts when tracked and not excluded by rollupObjectiveSatisfied /
+    rollupProgressCompletion."""
+    tracked = [(r, st_) for r, st_ in children if r.get("tracked", True)]
+    for_satisfied = [st_ for r, st_ in tracked if r.get("satisfied", True)]
+    for_completion = [st_ for r, st_ in tracked if r.get("completion", True)]
+    rules = rollup.get("rules") or []
+
+    def measure(states: list[Rollup], yes: str, no: str, index: int) -> bool | None:
+        mine = [r for r in rules if r["action"] in (yes, no)]
+        if mine:
+            result: bool | None = None
+            if any(_rule_applies(r, states) for r in mine if r["action"] == no):
+                result = False
+            if any(_rule_applies(r, states) for r in mine if r["action"] == yes):
+                result = True
+            return result
+        if not states:
+            return None
+        if all(s[index] is True for s in states):
+            return True
+        if any(s[index] is False for s in states):
+            return False
+        return None
+
+    attempted = any(st_[2] for _, st_ in children)
+    return (measure(for_satisfied, "satisfied", "notSatisfied", 0),
+            measure(for_completion, "completed", "incomplete", 1), attempted)
+
+
+def course_rolled_up(structure: dict[str, Any], statuses: dict[int, ScormStatus]) -> bool:
+    """Whether a learner finished the package: the organization's rollup (its items'
+    rollup rules, tracked and rollup flags; SCO by SCO ``statuses``, by SCO index) says
+    satisfied, or completed where satisfaction is unknown. A package without rollup
+    settings (every SCORM 1.2 package) needs every item done."""
+    scos = structure.get("scos") or []
+
+    def state(node: dict[str, Any]) -> Rollup:
+        if not node.get("children"):
+            index = node.get("sco")
+            if index is None:
+                return None, None, False
+            return _leaf_state(scos[index], statuses.get(index))
+        return _roll(node.get("rollup") or {},
+                     [(c.get("rollup") or {}, state(c)) for c in node["children"]])
+
+    def counts(node: dict[str, Any], key: str) -> bool:
+        """Whether a node takes part in its parent's rollup of ``key`` at all."""
+        rollup = node.get("rollup") or {}
+        if not rollup.get("tracked", True) or not rollup.get(key, True):
+            return False
+        if not node.get("children"):
+            return node.get("sco") is not None
+        return any(r["action"] in ACTIONS[key] for r in rollup.get("rules") or []) or any(
+            counts(c, key) for c in node["children"])
+
+    tree = structure.get("tree") or []
+    root = {"children": tree, "rollup": {**(structure.get("rollup") or {}),
+                                         "tracked": True, "satisfied": True,
+                                         "completion": True}}
+    done, completed, _ = _roll(structure.get("rollup") or {},
+                               [(n.get("rollup") or {}, state(n)) for n in tree])
+    if counts(root, "satisfied"):
+        # Satisfaction decides (a SCO with a passing score must be passed).
+        return done is True
+    if counts(root, "completion"):
+        return completed is True
+    return bool(scos) and all(  # nothing takes part in the rollup at all
+        statuses.get(i) is not None and satisfied(sco, statuses[i])
+        for i, sco in enumerate(scos))
+
+
+#: Which rollup actions roll up a measure.
+ACTIONS = {"satisfied": ("satisfied", "notSatisfied"), "completion": ("completed", "incomplete")}
+
+
 class PackagesConsumer(StatementConsumer):  # type: ignore[misc,valid-type]
     """Marks SCOs done from their statements and stores Lentera's completion statements
     for the module and the course (ids derived from the registration and the activity,
@@ -472,16 +678,17 @@ class PackagesConsumer(StatementConsumer):  # type: ignore[misc,valid-type]
         else:
             status.failed = True
         sco = package.structure["scos"][int(row.module_id.split("-", 1)[1]) - 1]
-        if status.satisfied or not satisfied(sco, status):
-            session.flush()
-            return
-        status.satisfied = True
+        newly = not status.satisfied and satisfied(sco, status)
+        status.satisfied = status.satisfied or newly
         session.flush()
-        self._complete(package, row, registration, data, enrollment)
+        self._complete(package, row if newly else None, registration, data, enrollment)
 
-    def _complete(self, package: ScormPackage, row: ScormSco, registration: str,
+    def _complete(self, package: ScormPackage, row: ScormSco | None, registration: str,
                   trigger: dict[str, Any], enrollment: Any) -> None:
+        """Lentera's ``completed`` for the module of ``row`` (a SCO just done), and for
+        the course once the package's rollup says it is finished and it was not yet."""
         from lms.courses import service as courses
+        from lms.xapi.models import Statement
         from lms.xapi.service import store_statements
 
         session = get_session()
@@ -489,7 +696,8 @@ class PackagesConsumer(StatementConsumer):  # type: ignore[misc,valid-type]
         stamp = trigger.get("timestamp")
         version = courses.pinned_version(enrollment)
         definition = courses.definition_of(version)
-        module = next((m for m in definition["modules"] if m["id"] == row.module_id), None)
+        module = None if row is None else next(
+            (m for m in definition["modules"] if m["id"] == row.module_id), None)
         out = []
         if module is not None:
             out.append(st.make_statement(actor, "completed", st.module_activity(definition, module),
@@ -497,18 +705,22 @@ class PackagesConsumer(StatementConsumer):  # type: ignore[misc,valid-type]
                                          registration=registration,
                                          parent=st.course_activity(definition),
                                          result={"completion": True}))
-        all_rows = list(session.scalars(sa.select(ScormSco)
-                                        .where(ScormSco.package_id == package.id)))
-        done = {s.sco_id for s in session.scalars(sa.select(ScormStatus).where(
-            ScormStatus.registration == registration, ScormStatus.satisfied.is_(True)))}
-        if all(r.id in done for r in all_rows):
-            out.append(st.make_statement(actor, "completed", st.course_activity(definition),
-                                         definition=definition, version=version.number,
-                                         registration=registration,
-                                         result={"completion": True}))
+        course_activity = st.course_activity(definition)
+        course_statement = _completion_id(registration, course_activity["id"])
+        if session.scalar(sa.select(Statement.seq).where(
+                Statement.statement_id == course_statement)) is None:
+            index_of = {r.id: int(r.module_id.split("-", 1)[1]) - 1 for r in session.scalars(
+                sa.select(ScormSco).where(ScormSco.package_id == package.id))}
+            statuses = {index_of[s.sco_id]: s for s in session.scalars(
+                sa.select(ScormStatus).where(ScormStatus.registration == registration,
+                                             ScormStatus.sco_id.in_(list(index_of))))}
+            if course_rolled_up(package.structure, statuses):
+                out.append(st.make_statement(actor, "completed", course_activity,
+                                             definition=definition, version=version.number,
+                                             registration=registration,
+                                             result={"completion": True}))
         for statement in out:
-            statement["id"] = str(uuid.uuid5(uuid.NAMESPACE_URL, "|".join(
-                [registration, statement["object"]["id"], "scorm-completed"])))
+            statement["id"] = _completion_id(registration, statement["object"]["id"])
             if stamp:
                 statement["timestamp"] = stamp
         if out:

@@ -129,6 +129,60 @@ def index() -> Any:
                            packages=service.packages_of(current_user)), status
 
 
+@packages_bp.route("/<slug>/settings", methods=["GET", "POST"])
+@login_required
+def settings(slug: str) -> Any:
+    """Title, summary, topic, JP, competency targets and cover of a SCORM course, saved as
+    a new course version with the same package (no re-import)."""
+    _trainer()
+    course, latest, package = service.settings_of(slug, current_user)
+    definition = latest.definition
+    form = forms.PackageSettingsForm()
+    status = 200
+    if request.method == "GET":
+        form.title.data = course.title
+        form.summary.data = course.summary
+        form.topic.data = course.topic
+        form.jp.data = Decimal(str(course.jp))
+        form.competencies.data = "\n".join(f"{c['code']} {c['level']}"
+                                           for c in course.competencies)
+        form.cover_alt.data = definition.get("cover_alt", "")
+    elif form.validate_on_submit():
+        targets, problems = parse_competencies(form.competencies.data)
+        form.competencies.errors = list(form.competencies.errors or []) + problems
+        status = 400
+        if not problems:
+            cover = None
+            upload = form.cover.data
+            if upload is not None and getattr(upload, "filename", None):
+                cover = (upload.filename, upload.read(1024 * 1024 + 1))
+            try:
+                version, outcome = service.update_settings(
+                    slug, current_user, title=form.title.data, summary=form.summary.data,
+                    topic=form.topic.data, jp=float(form.jp.data), competencies=targets,
+                    cover=cover, cover_alt=form.cover_alt.data or "",
+                    remove_cover=bool(form.remove_cover.data))
+            except LmsError as exc:
+                get_session().rollback()
+                field = getattr(form, str(getattr(exc, "field", "") or ""), None) or form.title
+                field.errors = list(field.errors or []) + [str(exc.message)]
+            else:
+                get_session().commit()
+                if outcome == "unchanged":
+                    flash(_("Nothing changed: the course stays at version %(n)s.",
+                            n=version.number), "info")
+                else:
+                    flash(_("The settings are saved and published as version %(n)s of the "
+                            "course. The package's parts and what learners did stay as "
+                            "they were.", n=version.number), "success")
+                return redirect(url_for("packages.settings", slug=slug), 303)
+    else:
+        status = 400
+    return render_template("packages/settings.html", form=form, course=course,
+                           version=latest, package=package,
+                           cover=definition.get("cover") or ""), status
+
+
 # --- the player ----------------------------------------------------------------------------
 
 

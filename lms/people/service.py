@@ -92,6 +92,25 @@ def change_password(user: User, current: str, new: str) -> None:
 # --- users -----------------------------------------------------------------------------
 
 
+def _email_problem(email: str) -> str:
+    """What is wrong with an address email-validator refused, in the UI language (its own
+    messages are English)."""
+    local, _at, domain = email.rpartition("@")
+    if "@" not in email:
+        return _("it has no @ sign")
+    if email.count("@") > 1:
+        return _("it has more than one @ sign")
+    if any(ch.isspace() for ch in email):
+        return _("it contains a space")
+    if not local:
+        return _("nothing stands before the @ sign")
+    if "." not in domain or domain.startswith(".") or domain.endswith("."):
+        return _("after the @ sign comes a domain name, such as bkpsdm.go.id")
+    if ".." in email:
+        return _("it has two dots in a row")
+    return _("it contains a character an address cannot have; write it as name@agency.go.id")
+
+
 def normalize_email(email: str | None) -> str | None:
     """Validate and normalise an e-mail address (lower-cased); None when empty."""
     email = (email or "").strip()
@@ -100,9 +119,10 @@ def normalize_email(email: str | None) -> str | None:
     try:
         # Deliverability needs DNS, which government networks may block: check syntax only.
         info = validate_email(email, check_deliverability=False)
-    except EmailNotValidError as exc:
+    except EmailNotValidError:
         raise ValidationError(
-            _("%(email)s is not a valid e-mail address: %(reason)s", email=email, reason=str(exc)),
+            _("%(email)s is not a valid e-mail address: %(reason)s", email=email,
+              reason=_email_problem(email)),
             field="email",
         ) from None
     return info.normalized.lower()

@@ -42,7 +42,12 @@ from typing import Any
 
 from flask import Flask
 
-from lms.plugins.content import CONTENT_TYPES, PLAYED_BY_COURSES, ContentType
+from lms.plugins.content import (
+    CONTENT_TYPES,
+    PLAYED_BY_COURSES,
+    ContentType,
+    content_type_label,
+)
 from lms.plugins.registry import JOBS, MODULE_PLAYERS, DuplicateName, app_registry
 
 log = logging.getLogger(__name__)
@@ -250,6 +255,7 @@ def init_app(app: Flask) -> None:
     kinds; question types load on first use, see lms.quizzes.grading); run the
     ``lms.plugins`` hooks."""
     _register_content_types(app)
+    app.jinja_env.globals["content_type_label"] = content_type_label
     _register_consumers(app)
     _register_jobs(app)
 

@@ -75,3 +75,10 @@ def content_types() -> dict[str, ContentType]:
 
 def content_type(name: str) -> ContentType | None:
     return CONTENT_TYPES.get(name)
+
+
+def content_type_label(name: str) -> str:
+    """The label a content type declares, in the current language ("" for an unknown
+    kind); templates call it as ``content_type_label(kind)``."""
+    found = CONTENT_TYPES.get(name)
+    return str(found.label) if found is not None and found.label else ""

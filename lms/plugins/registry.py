@@ -29,7 +29,8 @@ The registries (name: what an entry is; who adds; who reads):
     lms.people.views.
 ``zip_importers``
     ``(detect(member names) -> bool, import(path, options))`` of a kind of zip that
-    ``lms import-courses`` takes; lms.packages (SCORM); read by lms.authoring.cli.
+    ``lms import-courses`` takes; lms.packages (SCORM), lms.authoring (cmi5); read by
+    lms.authoring.cli.
 ``jp``
     the one JP answer, by function name (``jp_total(user, year)``, ``this_year()``,
     ``transcript(user)``, ``credited_records()``, ``credited_amounts()``); lms.jp; read

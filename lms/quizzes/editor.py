@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from pydantic import TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 
+from lms.courses.explain import schema_message
 from lms.courses.format import Question, QuizFile
 
 #: The built-in types' labels in the builder.
@@ -81,7 +82,8 @@ def explain(exc: PydanticValidationError) -> list[str]:
             if names:
                 text = FIELD_MESSAGES[names[-1]]
         message = str(text) if text is not None else \
-            ".".join(str(p) for p in err["loc"][1:]) + ": " + err["msg"]
+            ".".join(str(p) for p in err["loc"][1:]) + ": " + schema_message(
+                err["type"], err.get("ctx"), err["msg"])
         if message not in messages:
             messages.append(message)
     return messages

@@ -277,3 +277,126 @@ def test_bulk_enrolment_keeps_the_jp_summary(app, org, course):
         Enrollment.course_id == course.id)).all()
     assert len(enrolled) == len(set(enrolled)) >= 4
     assert summary.differences() == []
+
+
+def test_remind_command_is_idempotent(app, runner, org, course):
+    scope = service.scope_of_unit(org["pemda"].id)
+    due = service.today() + dt.timedelta(days=1)
+    service.create_assignment(service.AssignmentSpec(
+        title="Integritas", target_kind="course", target_id=course.id,
+        rules={"units": [org["dinas_b"].id]}, due_date=due, remind_before="1"),
+        by=org["hr_all"], scope=scope)
+    get_session().commit()
+    first = runner.invoke(args=["assignments", "remind"])
+    assert first.exit_code == 0, first.output
+    assert "reminders queued 2" in first.output
+    again = runner.invoke(args=["assignments", "remind"])
+    assert "reminders queued 0" in again.output
+    bad = runner.invoke(args=["assignments", "remind", "--on", "30-06-2026"])
+    assert bad.exit_code == 1 and "not an ISO date" in bad.output
+    synced = runner.invoke(args=["assignments", "sync"])
+    assert synced.exit_code == 0 and "assignments 1" in synced.output
+
+
+def test_indonesian_labels_are_the_assignments_own(client, login_as, org, course):
+    """Catalogs are merged, so a msgid another module translates differently would show
+    that module's wording: the assignments pages use message contexts for those."""
+    scope = service.scope_of_unit(org["pemda"].id)
+    assignment = service.create_assignment(service.AssignmentSpec(
+        title="Integritas 2026", target_kind="course", target_id=course.id,
+        rules={"units": [org["pemda"].id]}, due_date=service.today() + dt.timedelta(days=9)),
+        by=org["hr_all"], scope=scope)
+    get_session().commit()
+    login_as("admin")
+    form = client.get("/assignments/new").get_data(as_text=True)
+    assert ">Siapa<" in form and ">Kapan<" in form and ">Oleh<" not in form
+    detail = client.get(f"/assignments/{assignment.id}").get_data(as_text=True)
+    assert ">Siapa<" in detail and "Sedang berjalan" in detail
+    assert "Sedang dikerjakan" not in detail
+    # The other catalogs keep their own wording for the same msgids.
+    from flask_babel import force_locale, gettext
+
+    with force_locale("id"):
+        assert gettext("In progress") == "Sedang dikerjakan"  # the quizzes' attempts
+        assert gettext("Who") == "Oleh"  # the community's posts
+
+
+def test_assignments_catalog_agrees_with_the_merged_catalogs():
+    """Every message of the assignments catalog reads, once the catalogs are merged, as
+    the assignments catalog translates it."""
+    from babel.messages.pofile import read_po
+
+    from lms.i18n import translation_directories
+
+    merged: dict[Any, str] = {}
+    own: dict[Any, str] = {}
+    for folder in translation_directories():
+        with open(f"{folder}/id/LC_MESSAGES/messages.po", "rb") as fh:
+            for m in read_po(fh):
+                if m.id and not m.fuzzy:
+                    key = (m.id if isinstance(m.id, str) else m.id[0], m.context)
+                    merged[key] = m.string
+                    if folder.endswith("assignments/translations"):
+                        own[key] = m.string
+    assert own and {k: v for k, v in own.items() if merged[k] != v} == {}
+
+
+def test_hr_edits_due_rule_reminders_and_title_then_closes(app, client, login_as, org, course):
+    scope = service.scope_of_unit(org["dinas_a"].id)
+    on = service.today()
+    assignment = service.create_assignment(service.AssignmentSpec(
+        title="Integritas", target_kind="course", target_id=course.id,
+        rules={"units": [org["bidang_a1"].id]}, due_date=on + dt.timedelta(days=7),
+        remind_before="7", remind_after="3"), by=org["hr_all"], scope=scope)
+    get_session().commit()
+    assert remind.remind_all(on)["reminders"] == 2  # the 7-days-before stage
+    get_session().commit()
+    login_as("hr")  # Dinas A
+    form = client.get(f"/assignments/{assignment.id}/edit").get_data(as_text=True)
+    assert "Ubah penugasan" in form and 'value="Integritas"' in form
+    bad = client.post(f"/assignments/{assignment.id}/edit", data={
+        "title": "Integritas", "due_kind": "fixed", "due_date": "", "remind_before": "7"})
+    assert bad.status_code == 200 and "Isi tanggal tenggat." in bad.get_data(as_text=True)
+    wrong = client.post(f"/assignments/{assignment.id}/edit", data={
+        "title": "Integritas", "due_kind": "relative", "due_days": "30",
+        "remind_before": "7,x"})
+    assert wrong.status_code == 200 and "1 sampai 365" in wrong.get_data(as_text=True)
+    # Without the CSRF token nothing changes.
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        client.post(f"/assignments/{assignment.id}/edit", data={
+            "title": "Tanpa token", "due_kind": "relative", "due_days": "30"})
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+    get_session().expire_all()
+    assert get_session().get(Assignment, assignment.id).title == "Integritas"
+    saved = client.post(f"/assignments/{assignment.id}/edit", data={
+        "title": "Integritas 2027", "due_kind": "relative", "due_days": "30",
+        "remind_before": "7", "remind_on_due": "y", "remind_after": "5",
+        "escalate_after": "10"}, follow_redirects=True)
+    text = saved.get_data(as_text=True)
+    assert "Integritas 2027" in text and "2 pegawai mendapat tenggat baru" in text
+    get_session().expire_all()
+    edited = get_session().get(Assignment, assignment.id)
+    assert (edited.due_days, edited.due_date, edited.remind_after, edited.escalate_after) == (
+        30, None, "5", 10)
+    members = _members(assignment.id)
+    assert {m.due_date for m in members.values()} == {
+        m.joined_at + dt.timedelta(days=30) for m in members.values()}
+    # The stages of the old date are forgotten: the new date's reminders come again.
+    new_due = next(iter(members.values())).due_date
+    assert remind.remind_all(new_due - dt.timedelta(days=7))["reminders"] == 2
+    get_session().commit()
+    # Another HR scope cannot see or change it; a closed assignment cannot be changed.
+    other = service.create_assignment(service.AssignmentSpec(
+        title="B", target_kind="course", target_id=course.id,
+        rules={"units": [org["dinas_b"].id]}, due_days=10),
+        by=org["hr_all"], scope=service.scope_of_unit(org["dinas_b"].id))
+    get_session().commit()
+    assert client.get(f"/assignments/{other.id}/edit").status_code == 404
+    assert client.post(f"/assignments/{other.id}/edit", data={
+        "title": "X", "due_kind": "relative", "due_days": "3"}).status_code == 404
+    closed = client.post(f"/assignments/{assignment.id}/archive", follow_redirects=True)
+    assert "Penugasan ditutup" in closed.get_data(as_text=True)
+    refused = client.get(f"/assignments/{assignment.id}/edit", follow_redirects=True)
+    assert "sudah ditutup" in refused.get_data(as_text=True)

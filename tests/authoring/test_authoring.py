@@ -165,8 +165,13 @@ def test_results_and_item_analysis_after_learners_answer(
     assert f'id="completed">{completed}<' in page
     assert 'id="enrolled">4<' in page
     csv_text = client.get(f"/authoring/{SLUG}/items.csv").get_data(as_text=True)
-    assert "difficulty" in csv_text and "q1" in csv_text
+    # Headers and question types in the UI language, decimals with a comma.
+    header = csv_text.lstrip("\ufeff").splitlines()[0]
+    assert header.startswith("Kuis,") and ",Jenis soal," in header
+    assert "Tingkat kesukaran" in header
+    assert "q1" in csv_text and ",single," not in csv_text
     learners_csv = client.get(f"/authoring/{SLUG}/results.csv").get_data(as_text=True)
+    assert learners_csv.lstrip("\ufeff").startswith("NIP,Nama,")
     assert learners[1].name in learners_csv
 
 

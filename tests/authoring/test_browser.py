@@ -81,9 +81,19 @@ def test_trainer_builds_publishes_and_reads_the_results(
         "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
         "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"))
     page.locator("#upload-form input[type=file]").set_input_files(str(png))
+    # Without words for it, the image is not uploaded: the alt text is asked for.
     page.get_by_role("button", name="Unggah dan sisipkan").click()
-    expect(page.locator("textarea.md-source")).to_have_value(re.compile(r"gambar/pixel\.png"))
-    page.wait_for_selector("#md-preview img")
+    alt = page.get_by_label("Yang ditunjukkan gambar (teks alternatif)")
+    assert alt.evaluate("el => el.validationMessage") == (
+        "Jelaskan gambar ini untuk orang yang tidak dapat melihatnya.")
+    assert "pixel" not in page.locator("textarea.md-source").input_value()
+    alt.fill("Tabel nilai [BerAKHLAK]")
+    page.get_by_role("button", name="Unggah dan sisipkan").click()
+    # After the table, on its own with a blank line before and after: not a table row.
+    expect(page.locator("textarea.md-source")).to_have_value(re.compile(
+        r"masyarakat \|\n\n!\[Tabel nilai \(BerAKHLAK\)\]\(gambar/pixel\.png\)\n\n$"))
+    page.wait_for_selector('#md-preview img[alt="Tabel nilai (BerAKHLAK)"]')
+    assert page.locator("#md-preview table img").count() == 0
     page.get_by_role("button", name="Simpan").click()
     page.wait_for_selector(".alert-success")
     page.get_by_role("link", name="Etika Pelayanan Publik").click()

@@ -110,6 +110,10 @@ def test_standards_csv_import_writes_nothing_when_a_row_is_wrong(frameworks):
     assert service.requirements_for(position) == {frameworks["M.03"].id: 3}
     assert f"{position.id},{position.org_unit.name},{position.name},M.03,3" in \
         service.standards_csv()
+    # The export speaks Bahasa Indonesia, and reads back as it is.
+    exported = service.standards_csv()
+    assert exported.startswith("id_jabatan,unit_kerja,jabatan,kompetensi,tingkat\n")
+    assert not service.import_standards_csv(exported.encode(), apply=False).errors
 
 
 def test_standards_csv_finds_positions_by_unit_and_name(frameworks):
@@ -170,3 +174,18 @@ def test_search_finds_employees_by_nip_name_or_email(app):
     for query in (user.nip[:8], "aminah", "SITI.AMINAH@"):
         assert [u.id for u in service.search_employees(query)] == [user.id]
     assert len(service.search_employees("%")) == 0
+
+
+def test_csv_speaks_bahasa_indonesia_and_the_import_reads_english_names_too(frameworks):
+    framework = service.get_framework("TEKNIS-PEMDA")
+    text = service.framework_csv(framework)
+    header, first = text.splitlines()[:2]
+    assert header == ("kerangka,kode,nama,jenis,deskripsi,iri,tingkat,deskripsi_tingkat,"
+                      "indikator")
+    english = "\n".join(["framework,code,name,type,description,iri,level,level_description,"
+                         "indicators", *text.splitlines()[1:]]) + "\n"
+    assert service.framework_from_csv(english) == service.framework_from_csv(text)
+    assert first.startswith("TEKNIS-PEMDA,")
+    with pytest.raises(ValidationError) as refused:
+        service.framework_from_csv("kerangka,kode,nama,jenis\nTEKNIS-PEMDA,T.X,Uji,teknis\n")
+    assert "tingkat" in str(refused.value)

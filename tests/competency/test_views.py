@@ -34,7 +34,7 @@ def test_learner_sees_levels_against_the_standard_with_evidence(client, login_as
     assert "Profil Kompetensi" in page
     assert 'data-code="M.05"' in page
     assert "kesenjangan 1" in page  # level 2 of 3
-    assert "Job-person match" in page and "66%" in page
+    assert "Kesesuaian jabatan (JPM)" in page and "66%" in page
     assert 'data-chart="' in page and "chart.umd.js" in page
     detail = client.get(f"/competency/employees/{user.nip}/M.05").get_data(as_text=True)
     assert ids[0] in detail and "dihitung" in detail

@@ -145,7 +145,7 @@ def test_bad_packages_are_refused_whole(client, login_as, frameworks, db):
             ).encode(),
             "isChildOf",
         ),
-        (json.dumps(broken).encode(), "level"),
+        (json.dumps(broken).encode(), "tingkat"),
     ]
     for payload, hint in cases:
         response = _upload(client, payload)

@@ -1,9 +1,11 @@
 """A local server that implements SIASN's published web-service contract as its public
 integrations use it (see docs/jp.md): an OAuth2 client-credentials token endpoint (the API
 gateway), a Keycloak password-grant token endpoint (realm ``public-siasn``), and under
-``/apisiasn/1.0/``: ``pns/data-utama/{nip}``, ``kursus/save``, ``pns/rw-kursus/{nip}``
-and ``upload-dok-rw``. It checks both tokens on every call and the payload's fields, keeps
-what it was sent, and can be told to fail the next calls with 503."""
+``/apisiasn/1.0/``: ``pns/data-utama/{nip}``, ``kursus/save``, ``pns/rw-kursus/{nip}``,
+``diklat/save``, ``pns/rw-diklat/{nip}``, ``kursus/delete/{id}``, ``diklat/delete/{id}``
+and ``upload-dok-rw`` (document type 881 for a kursus, 874 for a diklat). It checks both
+tokens on every call and the payload's fields, keeps what it was sent, and can be told to
+fail the next calls with 503."""
 
 from __future__ import annotations
 
@@ -23,11 +25,16 @@ DATE = re.compile(r"^\d{2}-\d{2}-\d{4}$")
 REQUIRED = ("instansiId", "institusiPenyelenggara", "jenisDiklatId", "jenisKursusSertipikat",
             "jumlahJam", "namaKursus", "nomorSertipikat", "pnsOrangId", "tahunKursus",
             "tanggalKursus", "tanggalSelesaiKursus")
+DIKLAT_REQUIRED = ("institusiPenyelenggara", "jumlahJam", "latihanStrukturalId", "nomor",
+                   "pnsOrangId", "tahun", "tanggal", "tanggalSelesai")
+DIKLAT_FIELDS = {"bobot", "jenisKompetensi", *DIKLAT_REQUIRED}
 
 
 class ContractServer:
     def __init__(self) -> None:
         self.courses: dict[str, dict[str, Any]] = {}
+        self.diklats: dict[str, dict[str, Any]] = {}
+        self.deleted: list[tuple[str, str]] = []
         self.documents: list[dict[str, Any]] = []
         self.token_calls = 0
         self.fail_next = 0
@@ -106,6 +113,33 @@ class ContractServer:
                 self.courses[history_id] = dict(body, id=history_id)
             return self._json({"success": True, "mapData": {"rwKursusId": history_id},
                                "message": "success"})
+        if tail == "diklat/save" and request.method == "POST":
+            body = request.get_json(silent=True) or {}
+            missing = [name for name in DIKLAT_REQUIRED if body.get(name) in (None, "")]
+            bad_dates = [name for name in ("tanggal", "tanggalSelesai")
+                         if not DATE.match(str(body.get(name) or ""))]
+            unknown = sorted(set(body) - DIKLAT_FIELDS)
+            if (missing or bad_dates or unknown or not isinstance(body.get("jumlahJam"), int)
+                    or str(body.get("latihanStrukturalId")) not in {str(i) for i in range(1, 9)}):
+                return self._json({"success": False,
+                                   "message": f"{missing} {bad_dates} {unknown}"}, 400)
+            history_id = str(uuid.uuid4())
+            with self.lock:
+                self.diklats[history_id] = dict(body, id=history_id)
+            return self._json({"success": True, "mapData": {"rwDiklatId": history_id},
+                               "message": "success"})
+        if request.method == "DELETE" and re.fullmatch(r"(kursus|diklat)/delete/[^/]+", tail):
+            riwayat, _delete, history_id = tail.split("/")
+            store = self.courses if riwayat == "kursus" else self.diklats
+            with self.lock:
+                if store.pop(history_id, None) is None:
+                    return self._json({"success": False, "message": "not found"}, 404)
+                self.deleted.append((riwayat, history_id))
+            return self._json({"success": True})
+        if tail.startswith("pns/rw-diklat/"):
+            nip = tail.rsplit("/", 1)[-1]
+            rows = [c for c in self.diklats.values() if c["pnsOrangId"] == f"ORANG-{nip}"]
+            return self._json({"data": rows})
         if tail.startswith("pns/rw-kursus/"):
             nip = tail.rsplit("/", 1)[-1]
             rows = [c for c in self.courses.values() if c["pnsOrangId"] == f"ORANG-{nip}"]
@@ -113,7 +147,9 @@ class ContractServer:
         if tail == "upload-dok-rw" and request.method == "POST":
             upload = request.files.get("file")
             history_id = request.form.get("id_riwayat")
-            if upload is None or history_id not in self.courses:
+            kind = request.form.get("id_ref_dokumen")
+            known = (self.courses if kind == "881" else self.diklats if kind == "874" else {})
+            if upload is None or history_id not in known:
                 return self._json({"success": False}, 400)
             self.documents.append({"id_riwayat": history_id, "name": upload.filename,
                                    "type": request.form.get("id_ref_dokumen"),

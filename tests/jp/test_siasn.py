@@ -158,3 +158,101 @@ def test_hr_page_pushes_with_one_click(client, org, contract, app):
     assert len(contract.courses) == 1
     page = client.get("/jp/hr/siasn").get_data(as_text=True)
     assert next(iter(contract.courses)) in page
+
+
+def test_structural_training_goes_to_riwayat_diklat(client, org, contract, app):
+    from openpyxl import load_workbook
+
+    from lms.jp import siasn
+    from lms.jp.models import SiasnPush
+    from lms.reports.scope import EVERYONE
+
+    first = _verified(client, org, title="Diklat PIM IV Angkatan XII", type_id="1",
+                      provider="BPSDM Provinsi", amount="40", certificate_number="PIM4-77")
+    _verified(client, org)  # a seminar: riwayat kursus, as before
+    sign_in(client, org["hr"])
+    sheet = load_workbook(io.BytesIO(client.get("/jp/hr/siasn.xlsx").data),
+                          read_only=True).worksheets[0]
+    header, *rows = list(sheet.iter_rows(values_only=True))
+    by_title = {row[header.index("namaKursus")]: dict(zip(header, row, strict=True))
+                for row in rows}
+    assert by_title["Diklat PIM IV Angkatan XII"]["riwayat"] == "diklat"
+    assert by_title["Diklat PIM IV Angkatan XII"]["latihanStrukturalId"] == 2
+    assert by_title["Seminar Nasional Transformasi Digital"]["riwayat"] == "kursus"
+
+    settings = contract.config(lambda value: siasn.encrypt_secret(value, app))
+    app.config.update(settings)
+    result = siasn.push(EVERYONE, siasn.SiasnClient(app))
+    assert (result.sent, result.uploaded, result.failed) == (2, 2, 0)
+    [diklat] = contract.diklats.values()
+    [kursus] = contract.courses.values()
+    assert kursus["namaKursus"] == "Seminar Nasional Transformasi Digital"
+    assert diklat["latihanStrukturalId"] == "2" and diklat["nomor"] == "PIM4-77"
+    assert diklat["jumlahJam"] == 40 and diklat["institusiPenyelenggara"] == "BPSDM Provinsi"
+    assert diklat["pnsOrangId"] == f"ORANG-{org['a1'].nip}"
+    assert diklat["tanggal"].count("-") == 2 and diklat["tahun"] >= 2026
+    types = {d["id_riwayat"]: d["type"] for d in contract.documents}
+    assert types == {diklat["id"]: "874", kursus["id"]: "881"}
+    row = get_session().scalar(sa.select(SiasnPush).where(
+        SiasnPush.record_key == f"submission:{first}"))
+    assert row.siasn_id == diklat["id"] and row.status == "done"
+
+    # A crash between diklat/save and keeping its id: found in riwayat diklat, not resent.
+    row.siasn_id, row.status, row.document_uploaded = None, "failed", False
+    get_session().commit()
+    result = siasn.push(EVERYONE, siasn.SiasnClient(app))
+    assert (result.sent, result.found) == (0, 1) and len(contract.diklats) == 1
+
+
+@pytest.mark.parametrize(("title", "expected"), [
+    ("Diklatpim Tingkat III", 3), ("Diklat PIM Tk. IV", 2), ("DIKLAT PIM III Angkatan 2", 3),
+    ("Diklat PIM II", 4),
+    ("Diklat Pim I", 5), ("SEPADA 2026", 1), ("Sespim Polri", 6), ("SESPATI", 7),
+    ("Pelatihan Kepemimpinan Pengawas", 8)])
+def test_latihan_struktural_id_is_read_from_the_title_only_when_named(title, expected):
+    import datetime as dt
+
+    from lms.jp.siasn import Record
+
+    record = Record(key="x", user=None, type_id=1, title=title, provider="p",  # type: ignore[arg-type]
+                    start=dt.date(2026, 1, 1), end=dt.date(2026, 1, 2), hours=1, jp=1.0,
+                    certificate_number="", document=None, source="submission")
+    assert record.structural_id == expected
+
+
+def test_voiding_a_sent_record_deletes_it_in_siasn(client, org, contract, app):
+    from lms.jp import siasn
+    from lms.jp.models import SiasnPush
+    from lms.reports.scope import EVERYONE
+
+    kursus = _verified(client, org)
+    diklat = _verified(client, org, title="Diklat PIM III", type_id="1",
+                       certificate_number="PIM3-1")
+    app.config.update(contract.config(lambda value: siasn.encrypt_secret(value, app)))
+    assert siasn.push(EVERYONE, siasn.SiasnClient(app)).sent == 2
+    rows = {r.record_key: r for r in get_session().scalars(sa.select(SiasnPush))}
+    kursus_id = rows[f"submission:{kursus}"].siasn_id
+    diklat_id = rows[f"submission:{diklat}"].siasn_id
+
+    # HR voids the kursus with SIASN set up: deleted there at once, by the id kept.
+    sign_in(client, org["hr"])
+    response = client.post(f"/jp/submissions/{kursus}/void", data={"reason": "Ganda"},
+                           follow_redirects=True)
+    assert "juga sudah dihapus di SIASN" in response.get_data(as_text=True)
+    assert contract.deleted == [("kursus", kursus_id)] and kursus_id not in contract.courses
+
+    # SIASN is down when the diklat is voided: it waits on the SIASN page, then the push
+    # deletes it with diklat/delete.
+    contract.fail_next = 100
+    response = client.post(f"/jp/submissions/{diklat}/void", data={"reason": "Salah"},
+                           follow_redirects=True)
+    assert "pengiriman berikutnya akan mencoba lagi" in response.get_data(as_text=True)
+    page = client.get("/jp/hr/siasn").get_data(as_text=True)
+    assert "Dibatalkan setelah dikirim ke SIASN" in page and "perlu dihapus di SIASN" in page
+    contract.fail_next = 0
+    result = siasn.push(EVERYONE, siasn.SiasnClient(app))
+    assert (result.deleted, result.sent, result.failed) == (1, 0, 0)
+    assert contract.deleted[-1] == ("diklat", diklat_id) and not contract.diklats
+    assert siasn.push(EVERYONE, siasn.SiasnClient(app)).deleted == 0  # once
+    page = client.get("/jp/hr/siasn").get_data(as_text=True)
+    assert page.count("dihapus di SIASN") >= 2 and "perlu dihapus di SIASN" not in page

@@ -62,6 +62,21 @@ def shoot(page: Any, name: str) -> None:
     page.set_viewport_size({"width": 1280, "height": 800})
 
 
+def _png(width: int, height: int) -> bytes:
+    """A plain teal PNG (a real image the browser draws)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(
+            ">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    rows = b"".join(b"\0" + bytes((14, 94, 111)) * width for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2,
+                                                                  0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
 def import_package(page: Any, tmp_path: Path, data: bytes, slug: str, name: str) -> None:
     sign_in(page, "pelatih@scorm.lentera.local")
     page.goto("/packages/")
@@ -211,3 +226,35 @@ def test_scorm_12_contents_list_saves_and_moves_between_scos(
         Statement.verb_id == ADL + "responded")).all()
     assert failed and failed[0]["result"] == {"response": "19", "success": False}
     assert failed[0]["object"]["definition"]["correctResponsesPattern"] == ["20"]
+
+
+def test_trainer_changes_the_settings_of_an_imported_course(
+        page: Any, live_server: Any, people: dict[str, Any], tmp_path: Path) -> None:
+    import_package(page, tmp_path, scorm12_zip(scos=2), "etika-atur", "etika-atur.zip")
+    page.goto("/packages/")
+    assert page.locator("#package-list").get_by_text("2 bagian").is_visible()
+    shoot(page, "packages-list")
+    page.get_by_role("link", name="Pengaturan").first.click()
+    page.wait_for_url("**/packages/etika-atur/settings")
+    assert page.get_by_role("heading", name="Pengaturan kursus").is_visible()
+    page.get_by_label("Judul").fill("Etika ASN untuk Pelayanan Publik")
+    page.get_by_label("Jam pelajaran (JP)").fill("4")
+    page.get_by_label("Kompetensi sasaran").fill("M.05 3")
+    cover = tmp_path / "sampul.png"
+    cover.write_bytes(_png(160, 90))
+    page.get_by_label("Gambar sampul baru").set_input_files(str(cover))
+    page.get_by_label("Isi gambar (untuk pembaca layar)").fill("Kantor pelayanan")
+    page.get_by_role("button", name="Simpan dan terbitkan").click()
+    page.get_by_text("diterbitkan sebagai versi 2 kursus").wait_for()
+    assert page.get_by_label("Judul").input_value() == "Etika ASN untuk Pelayanan Publik"
+    assert page.locator("#current-cover").evaluate("img => img.naturalWidth") == 160
+    shoot(page, "settings")
+    page.get_by_role("link", name="Buka kursus").click()
+    page.wait_for_url("**/courses/etika-atur")
+    assert page.get_by_role("heading", name="Etika ASN untuk Pelayanan Publik").is_visible()
+    parts = page.locator(".module-list li")
+    assert parts.count() == 2
+    for n in range(2):  # each part says what it is: a SCORM package, not a lesson
+        label = parts.nth(n).locator(".small.text-muted")
+        assert label.is_visible() and "Paket SCORM" in label.inner_text()
+    shoot(page, "course-after-settings")

@@ -105,6 +105,8 @@ def test_the_import_form_makes_a_course_with_one_module_per_sco(
     assert course.summary == "SCORM 1.2 · 2 SCO" and course.language == "id"
     page = client.get("/courses/etika-scorm").get_data(as_text=True)
     assert "Pelajaran 1" in page and "Pelajaran 2" in page
+    # Each part is labelled by the scorm content type's own label, not as a lesson.
+    assert page.count("Paket SCORM") >= 2 and "☰</span> Materi" not in page
     # The same zip again changes nothing; another one is version 2.
     assert _import(client, scorm12_zip(scos=2)).status_code == 303
     assert db.scalar(sa.select(sa.func.count()).select_from(ScormPackage)) == 1
@@ -347,3 +349,113 @@ def test_a_cover_image_goes_with_the_course(app: Any, db: Any, client: Any,
     assert refused.status_code == 400 and "Sampul berupa gambar" in refused.get_data(
         as_text=True)
     assert db.scalar(sa.select(Course).where(Course.slug == "etika-lain")) is None
+
+
+def test_with_a_content_origin_packages_and_pages_never_share_a_host(
+        app: Any, db: Any, client: Any, login_as: Any) -> None:
+    login_as("trainer")
+    _import(client, scorm12_zip())
+    login_as("learner")
+    client.post("/courses/etika-scorm/enrol")
+    app.config["PACKAGES_CONTENT_ORIGIN"] = "http://konten.test"
+    try:
+        page = client.get("/packages/etika-scorm/sco-1")
+        text = page.get_data(as_text=True)
+        assert 'sandbox="allow-scripts allow-forms allow-popups allow-modals ' \
+               'allow-same-origin"' in text
+        assert "frame-src 'self' http://konten.test" in page.headers["Content-Security-Policy"]
+        cfg = json.loads(text.split('id="scorm-launch">', 1)[1].split("</script>", 1)[0])
+        assert cfg["contentUrl"].startswith("http://konten.test/packages/run/")
+        path = cfg["contentUrl"].removeprefix("http://konten.test")
+        # Package files only on the content host; Lentera's pages never there.
+        assert client.get(path).status_code == 404
+        on_content = client.get(path, base_url="http://konten.test")
+        assert on_content.status_code == 200
+        assert "allow-same-origin" in on_content.headers["Content-Security-Policy"]
+        for url in ("/", "/courses/", "/packages/", "/xapi/about"):
+            assert client.get(url, base_url="http://konten.test").status_code == 404
+    finally:
+        app.config["PACKAGES_CONTENT_ORIGIN"] = ""
+
+
+# --- settings of an imported course ---------------------------------------------------------
+
+
+def test_settings_publish_a_new_version_with_the_same_package(
+        app: Any, db: Any, client: Any, login_as: Any, users: dict[str, Any]) -> None:
+    login_as("trainer")
+    assert _import(client, scorm12_zip(scos=2)).status_code == 303
+    page = client.get("/packages/").get_data(as_text=True)
+    assert "/packages/etika-scorm/settings" in page
+    page = client.get("/packages/etika-scorm/settings")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Pengaturan kursus" in text and "M.05 2" in text
+    form = {"title": "Etika ASN (baru)", "summary": "Ringkasan baru", "topic": "Integritas",
+            "jp": "3.5", "competencies": "M.05 3\nM.01 1"}
+    # Without the CSRF token the form is refused and nothing changes.
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        assert client.post("/packages/etika-scorm/settings", data=form).status_code == 400
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+    course = db.scalar(sa.select(Course).where(Course.slug == "etika-scorm"))
+    assert course.version == 1
+    bad = client.post("/packages/etika-scorm/settings", data={**form, "competencies": "X 9"})
+    assert bad.status_code == 400 and "Baris 1" in bad.get_data(as_text=True)
+    response = client.post("/packages/etika-scorm/settings", data=form)
+    assert response.status_code == 303
+    assert "versi 2" in client.get(response.location).get_data(as_text=True)
+    db.expire_all()
+    course = db.scalar(sa.select(Course).where(Course.slug == "etika-scorm"))
+    assert (course.version, course.title, course.summary, course.topic, course.jp) == (
+        2, "Etika ASN (baru)", "Ringkasan baru", "Integritas", 3.5)
+    assert course.competencies == [{"code": "M.05", "level": 3}, {"code": "M.01", "level": 1}]
+    from lms.courses.models import CourseVersion
+
+    versions = db.scalars(sa.select(CourseVersion).where(CourseVersion.course_id == course.id)
+                          .order_by(CourseVersion.number)).all()
+    assert versions[0].source == versions[1].source  # the same package, no re-import
+    assert versions[0].definition["modules"] == versions[1].definition["modules"]
+    assert db.scalar(sa.select(sa.func.count()).select_from(ScormPackage)) == 1
+    # Saving the same settings again publishes nothing.
+    again = client.post("/packages/etika-scorm/settings", data=form)
+    assert "Tidak ada yang berubah" in client.get(again.location).get_data(as_text=True)
+    # The course page shows the new title; the parts still play.
+    page = client.get("/courses/etika-scorm").get_data(as_text=True)
+    assert "Etika ASN (baru)" in page and "Pelajaran 2" in page
+
+
+def test_settings_keep_replace_and_remove_the_cover(app: Any, db: Any, client: Any,
+                                                    login_as: Any) -> None:
+    data = bytes.fromhex("89504e470d0a1a0a") + b"\0" * 32
+    login_as("trainer")
+    assert _import(client, scorm12_zip(), cover=(io.BytesIO(data), "sampul.png"),
+                   cover_alt="Gedung").status_code == 303
+    form = {"title": "Etika", "summary": "Ringkas", "topic": "Etika", "jp": "2",
+            "competencies": "M.05 2", "cover_alt": ""}
+    assert client.post("/packages/etika-scorm/settings", data=form).status_code == 303
+    db.expire_all()
+    course = db.scalar(sa.select(Course).where(Course.slug == "etika-scorm"))
+    assert course.version == 2 and course.cover and course.cover_alt == "Gedung"
+    with client.get(f"/courses/etika-scorm/files/2/{course.cover}") as image:
+        assert image.status_code == 200 and image.data == data
+    refused = client.post("/packages/etika-scorm/settings", content_type="multipart/form-data",
+                          data={**form, "cover": (io.BytesIO(b"GIF89a bukan"), "x.png")})
+    assert refused.status_code == 400 and "Sampul berupa gambar" in \
+        refused.get_data(as_text=True)
+    assert client.post("/packages/etika-scorm/settings",
+                       data={**form, "remove_cover": "y"}).status_code == 303
+    db.expire_all()
+    course = db.scalar(sa.select(Course).where(Course.slug == "etika-scorm"))
+    assert course.version == 3 and course.cover == ""
+
+
+def test_settings_only_for_the_owner_or_an_admin(app: Any, db: Any, client: Any,
+                                                 login_as: Any, users: dict[str, Any]) -> None:
+    login_as("trainer")
+    assert _import(client, scorm12_zip()).status_code == 303
+    login_as("learner")
+    assert client.get("/packages/etika-scorm/settings").status_code == 403
+    login_as("admin")
+    assert client.get("/packages/etika-scorm/settings").status_code == 200
+    assert client.get("/packages/tidak-ada/settings").status_code == 404

@@ -1,5 +1,6 @@
 """Public SCORM packages made by real tools (Articulate Rise with Rustici's SCORM Driver,
-the SCORM Driver template): they import, and in Chromium they find the API across the
+the SCORM Driver template, Rustici's "golf" examples for SCORM 1.2 and 2004 3rd edition,
+named ``golf-<original name>.zip``): they import, and in Chromium they find the API across the
 sandbox, initialize, save their state in the LRS and resume.
 
 Their licences do not allow shipping them here, so they are kept outside the repository:
@@ -77,3 +78,62 @@ def test_an_articulate_rise_package_plays_saves_and_resumes(
     page.goto("/packages/rise-bacon/sco-1")
     assert page.get_by_text("Selamat datang kembali").is_visible()
     assert get_session().scalar(sa.select(sa.func.count()).select_from(ScormPackage)) == 1
+
+
+GOLF_2004 = SAMPLES / "golf-RuntimeBasicCalls_SCORM20043rdEdition.zip"
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not GOLF_2004.is_file(), reason=f"{GOLF_2004} is not there (public "
+                                                    "sample, not shipped)")
+def test_the_scorm_2004_golf_sample_plays_bookmarks_and_resumes(
+        page: Any, live_server: Any, people: dict[str, Any], db: Any,  # noqa: F811
+        content_origin: str) -> None:
+    """Rustici's "Golf Explained - Run-time Basic Calls" (SCORM 2004 3rd edition): a
+    launch page with its own Previous/Next buttons around a content frame whose pages
+    script the launch page, so (like the SCORM Driver) it needs a content origin; it
+    bookmarks the page in cmi.location and asks whether to resume."""
+    service.import_package(io.BytesIO(GOLF_2004.read_bytes()), None, slug="golf-2004", jp=1,
+                           topic="Contoh", competencies=[{"code": "M.01", "level": 1}])
+    db.commit()
+    sign_in(page, "peserta@scorm.lentera.local")
+    page.goto("/courses/golf-2004")
+    page.get_by_role("button", name="Daftar gratis").click()
+    page.wait_for_url("**/packages/golf-2004/sco-1")
+
+    def launch_page() -> Any:
+        for _ in range(100):
+            found = next((f for f in page.frames if f.url.split("?")[0].endswith(
+                "shared/launchpage.html")), None)
+            if found is not None:
+                return found
+            page.wait_for_timeout(200)
+        raise AssertionError("the golf launch page did not open")
+
+    golf = launch_page()
+    content = golf.frame_locator("#contentFrame")
+    # Each page loads fully (its pictures too) before the next: no request cut off.
+    for heading in ("Par", "Scoring"):
+        golf.locator("#butNext").click()
+        content.get_by_role("heading", name=heading).wait_for()
+        content.locator("img").first.evaluate(
+            "img => img.complete || new Promise(r => img.addEventListener('load', r))")
+    from tests.packages.test_browser import shoot
+
+    shoot(page, "player-golf-2004")
+    page.get_by_role("link", name="Simpan dan keluar").click()
+    page.wait_for_url("**/courses/golf-2004")
+    get_session().expire_all()
+    verbs = set(get_session().scalars(sa.select(Statement.verb_id)))
+    assert ADL + "initialized" in verbs and ADL + "suspended" in verbs
+    # Again: the attempt resumes with its bookmark; the package asks, the learner agrees.
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.goto("/packages/golf-2004/sco-1")
+    assert page.get_by_text("Selamat datang kembali").is_visible()
+    golf = launch_page()
+    for _ in range(100):
+        src = golf.evaluate("document.getElementById('contentFrame').src")
+        if src.endswith("Playing/Scoring.html"):
+            break
+        page.wait_for_timeout(200)
+    assert src.endswith("Playing/Scoring.html"), src

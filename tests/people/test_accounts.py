@@ -76,7 +76,8 @@ def test_import_invites_then_one_activates_and_signs_in(client, login_as, auth):
     assert client.get(link).status_code == 404
     signed_in = auth.login("198501012010011001", NEW_PASSWORD)
     assert signed_in.status_code == 302
-    assert "Budi Santoso" in client.get("/").get_data(as_text=True)
+    home = client.get("/").get_data(as_text=True)
+    assert "Budi Santoso" in home and "<dt>Surel</dt>" in home
 
 
 def test_new_user_gets_an_invitation(client, login_as):

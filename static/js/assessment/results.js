@@ -12,7 +12,9 @@
     data: {
       labels: data.labels,
       datasets: [
-        { label: data.selfLabel, data: data.self, backgroundColor: chart.warning },
+        // Hatched: self and others differ in pattern too, not in colour alone.
+        { label: data.selfLabel, data: data.self, borderColor: chart.warning, borderWidth: 1.5,
+          backgroundColor: window.lenteraHatch ? window.lenteraHatch(chart.warning) : chart.warning },
         { label: data.othersLabel, data: data.others, backgroundColor: chart.primary },
       ],
     },

@@ -15,6 +15,22 @@ function insert(text, selectInside = false) {
   schedule();
 }
 
+// A block (image, video, table) on lines of its own, with a blank line before and after:
+// glued to a table or a paragraph, Markdown would read it as part of that.
+function insertBlock(text) {
+  const before = source.value.slice(0, source.selectionStart);
+  const after = source.value.slice(source.selectionEnd);
+  const lead = before === "" || before.endsWith("\n\n") ? "" : before.endsWith("\n") ? "\n" : "\n\n";
+  const tail = after.startsWith("\n\n") ? "" : after.startsWith("\n") ? "\n" : "\n\n";
+  insert(lead + text.trim() + tail);
+}
+
+// Alt text as Markdown image text, on one line; brackets become parentheses (a bracket
+// would end the text early, and the course checker reads image references up to the first).
+function altText(value) {
+  return value.replace(/\s+/g, " ").trim().replace(/\[/g, "(").replace(/\]/g, ")");
+}
+
 let timer = null;
 let last = null;
 async function render() {
@@ -50,15 +66,29 @@ if (source && preview) {
   };
   toolbar.addEventListener("click", (event) => {
     const button = event.target.closest("[data-md]");
-    if (button) insert(snippets[button.dataset.md]);
+    if (!button) return;
+    const snippet = snippets[button.dataset.md];
+    if (["table", "video", "heading", "list"].includes(button.dataset.md)) insertBlock(snippet);
+    else insert(snippet);
   });
 }
 
 // Upload without leaving the page: the file goes to the draft, its Markdown goes in.
 const upload = document.getElementById("upload-form");
 if (upload && source) {
+  const alt = document.getElementById("upload-alt");
+  const file = upload.querySelector("input[type=file]");
+  const isImage = () => Boolean(file && file.files[0] && file.files[0].type.startsWith("image/"));
+  alt?.addEventListener("input", () => alt.setCustomValidity(""));
   upload.addEventListener("submit", async (event) => {
     event.preventDefault();
+    // An image needs words for those who cannot see it (WCAG 1.1.1): ask before uploading.
+    if (alt && isImage() && !alt.value.trim()) {
+      alt.setCustomValidity(alt.dataset.required);
+      alt.reportValidity();
+      alt.focus();
+      return;
+    }
     const response = await fetch(upload.action, {
       method: "POST", body: new FormData(upload), headers: { Accept: "application/json" },
       credentials: "same-origin",
@@ -74,7 +104,7 @@ if (upload && source) {
       return;
     }
     const isVideo = /\.(mp4|webm)$/.test(data.path);
-    insert(isVideo ? `\n\`\`\`video\n${data.path}\n\`\`\`\n` : `![$](${data.path})`);
+    insertBlock(isVideo ? `\`\`\`video\n${data.path}\n\`\`\`` : `![${altText(alt ? alt.value : "")}](${data.path})`);
     upload.reset();
   });
 }

@@ -12,7 +12,7 @@
   new window.Chart(chart.canvas, {
     type: radar ? "radar" : "bar",
     data: {
-      labels: data.labels,
+      labels: radar && window.lenteraRadarLabels ? window.lenteraRadarLabels(data.labels) : data.labels,
       datasets: [
         {
           label: data.currentLabel,
@@ -25,7 +25,8 @@
         {
           label: data.requiredLabel,
           data: data.required,
-          backgroundColor: radar ? "transparent" : chart.warning + "88",
+          backgroundColor: radar ? "transparent"
+            : (window.lenteraHatch ? window.lenteraHatch(chart.warning) : chart.warning + "88"),
           borderColor: chart.warning,
           borderDash: radar ? [6, 4] : [],
           borderWidth: 2,
@@ -36,10 +37,13 @@
     options: {
       animation: false,
       responsive: true,
+      // A phone gets a square chart: the labels around a radar need the height.
       maintainAspectRatio: true,
+      aspectRatio: window.innerWidth < 576 ? 0.9 : 2,
       plugins: { legend: { position: "bottom" } },
       scales: radar
-        ? { r: { min: 0, max: data.max, ticks: { stepSize: 1 } } }
+        ? { r: { min: 0, max: data.max, ticks: { stepSize: 1 },
+                 pointLabels: { font: { size: window.innerWidth < 576 ? 10 : 12 } } } }
         : { y: { min: 0, max: data.max, ticks: { stepSize: 1 } } },
     },
   });

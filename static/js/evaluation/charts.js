@@ -7,7 +7,8 @@
   }
   const styles = getComputedStyle(document.documentElement);
   const primary = styles.getPropertyValue("--lentera").trim() || "#0f766e";
-  const accent = styles.getPropertyValue("--bs-warning").trim() || "#ffc107";
+  // A dark amber: Bootstrap's warning yellow is too faint on white for bars and lines.
+  const accent = "#b45309";
   const scale = { min: 0, max: 5, ticks: { stepSize: 1 } };
 
   function read(element) {
@@ -42,7 +43,9 @@
         labels: summary.labels,
         datasets: [
           { label: summary.reactionLabel, data: summary.reaction, backgroundColor: primary },
-          { label: summary.behaviourLabel, data: summary.behaviour, backgroundColor: accent },
+          // Hatched: the two levels differ in pattern too, not in colour alone.
+          { label: summary.behaviourLabel, data: summary.behaviour, borderColor: accent, borderWidth: 1.5,
+            backgroundColor: window.lenteraHatch ? window.lenteraHatch(accent) : accent },
         ],
       },
       options: { responsive: true, animation: false, scales: { y: scale } },

@@ -39,7 +39,8 @@
   }
   const styles = getComputedStyle(document.documentElement);
   const primary = styles.getPropertyValue("--lentera").trim() || "#0f766e";
-  const accent = styles.getPropertyValue("--bs-warning").trim() || "#ffc107";
+  // A dark amber: Bootstrap's warning yellow is too faint on white for bars and lines.
+  const accent = "#b45309";
 
   if (data.months && data.months.labels.length) {
     new window.Chart(months, {
@@ -72,9 +73,15 @@
       data: {
         labels: data.bands.labels,
         datasets: [{ label: data.bands.label, data: data.bands.counts,
+                     // Bands below the target are hatched as well as coloured.
                      backgroundColor: data.bands.labels.map(function (_l, i) {
+                       return i >= 3 || !window.lenteraHatch ? (i >= 3 ? primary : accent)
+                         : window.lenteraHatch(accent);
+                     }),
+                     borderColor: data.bands.labels.map(function (_l, i) {
                        return i >= 3 ? primary : accent;
-                     }) }],
+                     }),
+                     borderWidth: 1.5 }],
       },
       options: {
         responsive: true,

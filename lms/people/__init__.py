@@ -6,16 +6,15 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from lms.jobs.service import register_job
     from lms.people import account_views, oidc  # noqa: F401  (their routes)
-    from lms.people.accounts import invitations_job, register
+    from lms.people.accounts import register
     from lms.people.auth import load_user_from_session_id
     from lms.people.views import admin_bp, auth_bp, home_bp
     from lms.web import login_manager
 
     login_manager.user_loader(load_user_from_session_id)
     register()  # its kinds of e-mail (lms.mail)
-    register_job(account_views.INVITATIONS_JOB, invitations_job)
+    # Its job kind (people.invitations) is declared in the lms.jobs entry-point group.
     oidc.init_app(app)
 
     app.register_blueprint(auth_bp)

@@ -86,6 +86,7 @@ BUILTINS: dict[str, dict[str, tuple[str, str]]] = {
         "courses.transcript": ("lms.reports", "lms.reports.certificate_jobs:transcript_job"),
         "reports.completions": ("lms.reports", "lms.reports.jobs:completions_job"),
         "reports.needs": ("lms.reports", "lms.reports.jobs:needs_job"),
+        "people.invitations": ("lms.people", "lms.people.accounts:invitations_job"),
     },
 }
 

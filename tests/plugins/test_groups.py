@@ -19,7 +19,7 @@ OWN = {
     "lms.statement_consumers": {"courses", "cmi5", "competency", "jp-credits", "plans",
                                 "evaluation", "lti", "assignments", "packages", "h5p"},
     "lms.jobs": {"courses.certificates", "courses.transcript", "reports.completions",
-                 "reports.needs"},
+                 "reports.needs", "people.invitations"},
 }
 
 

@@ -84,12 +84,12 @@ def _forget_caches(app: Flask) -> None:
     rules that no longer exist. The stored activity definitions' fingerprints are kept per
     process for the same reason.
     """
-    from lms.xapi import service as xapi_service
+    from lms.xapi.store import definitions
 
     engine = app.extensions.get("lms.competency.engine")
     if engine is not None:
         engine.forget_configuration()
-    xapi_service._definition_cache.clear()
+    definitions._definition_cache.clear()
 
 
 def _empty_tables(app: Flask) -> None:

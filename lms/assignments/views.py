@@ -46,7 +46,7 @@ from lms.errors import LmsError
 from lms.people.auth import role_required
 from lms.people.models import POSITION_KIND_LABELS, OrgUnit, Position, PositionKind, Role, User
 from lms.people.service import org_tree
-from lms.reports.scope import Scope, scope_for
+from lms.reports.scope import Scope, employee_in_scope, scope_for
 from lms.web import Page, paginate, select_choices
 
 assignments_bp = Blueprint("assignments", __name__, url_prefix="/assignments")
@@ -545,7 +545,9 @@ def _own_certificate(number: str) -> Any:
     if cert.user.id != me.id:
         if not me.has_role(Role.HR, Role.ADMIN):
             abort(404)
-        service.get_program(cert.program.id, _scope())  # 404 outside the HR scope
+        # HR reads the papers of the employees in its scope, as for course certificates.
+        if not employee_in_scope(_scope(), cert.user):
+            abort(403)
     return cert
 
 

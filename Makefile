@@ -62,6 +62,10 @@ run: install
 	  echo "Lentera on http://127.0.0.1:$(PORT)/ - stop it with Ctrl+C" && \
 	  $(BIN)/lms serve --host 127.0.0.1 --port $(PORT)
 
+# Two workers (pytest-xdist): each has its own SQLite file or PostgreSQL database; the
+# browser and scale tests share one worker (--dist loadgroup). PYTEST_ARGS= runs serially.
+PYTEST_ARGS ?= -n 2 --dist loadgroup
+
 test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

@@ -784,15 +784,12 @@ def program_editable(program: Program) -> bool:
         ProgramCompletion.program_id == program.id).limit(1)) is None
 
 
-def update_program(program: Program, *, title: str, description: str,
-                   items: list[tuple[str, int]], rule: str, required_count: int | None,
-                   validity_months: int | None, reopen_days: int, scope: Scope) -> Program:
+def _check_program_parts(items: list[tuple[str, int]], rule: str,
+                         required_count: int | None, scope: Scope) -> None:
+    """What a new or edited program must satisfy: 1 to 50 parts, each in the scope, and a
+    completion rule that can be met."""
     from lms.assignments.models import PROGRAM_RULES, RULE_N_OF_M
 
-    if not program_editable(program):
-        raise ValidationError(_("Someone has completed this program already: it can no "
-                                "longer be changed. Make a new program instead."),
-                              field="items")
     if not items:
         raise ValidationError(_("A program needs at least one part."), field="items")
     if len(items) > 50:
@@ -804,6 +801,18 @@ def update_program(program: Program, *, title: str, description: str,
                                 n=len(items)), field="required_count")
     for kind, ident in items:
         _target_exists(kind, ident, scope)
+
+
+def update_program(program: Program, *, title: str, description: str,
+                   items: list[tuple[str, int]], rule: str, required_count: int | None,
+                   validity_months: int | None, reopen_days: int, scope: Scope) -> Program:
+    from lms.assignments.models import RULE_N_OF_M
+
+    if not program_editable(program):
+        raise ValidationError(_("Someone has completed this program already: it can no "
+                                "longer be changed. Make a new program instead."),
+                              field="items")
+    _check_program_parts(items, rule, required_count, scope)
     program.title = title.strip()[:200]
     program.description = description.strip()
     program.rule = rule
@@ -865,19 +874,9 @@ def ordered_items(selected: list[str], order: str) -> list[tuple[str, int]]:
 def create_program(*, title: str, description: str, items: list[tuple[str, int]], rule: str,
                    required_count: int | None, validity_months: int | None, reopen_days: int,
                    by: User | None, scope: Scope) -> Program:
-    from lms.assignments.models import PROGRAM_RULES, RULE_N_OF_M
+    from lms.assignments.models import RULE_N_OF_M
 
-    if not items:
-        raise ValidationError(_("A program needs at least one part."), field="items")
-    if len(items) > 50:
-        raise ValidationError(_("A program has at most 50 parts."), field="items")
-    if rule not in PROGRAM_RULES:
-        raise ValidationError(_("Choose when the program is completed."), field="rule")
-    if rule == RULE_N_OF_M and not (required_count and 1 <= required_count <= len(items)):
-        raise ValidationError(_("N must be between 1 and the number of parts (%(n)d).",
-                                n=len(items)), field="required_count")
-    for kind, ident in items:
-        _target_exists(kind, ident, scope)
+    _check_program_parts(items, rule, required_count, scope)
     program = Program(title=title.strip()[:200], description=description.strip(), rule=rule,
                       required_count=required_count if rule == RULE_N_OF_M else None,
                       validity_months=validity_months or None, reopen_days=reopen_days or 0,

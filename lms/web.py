@@ -6,6 +6,7 @@ they all rely on (CSRF, sign-in, rate limits, Babel, Bootstrap, error pages).
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from flask import (
@@ -380,6 +381,20 @@ def safe_next_url(target: str | None, fallback: str) -> str:
     if parts.scheme or parts.netloc:
         return fallback
     return target
+
+
+def form_date(name: str) -> dt.date | None:
+    """The ISO date (YYYY-MM-DD) a form sent in field ``name``; None when left empty; a
+    clear ValidationError for anything else."""
+    from lms.errors import ValidationError
+
+    raw = request.form.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise ValidationError(_("Give the date as YYYY-MM-DD."), field=name) from None
 
 
 def select_choices(pairs: Any) -> list[Any]:

@@ -5,7 +5,6 @@ below 20 JP, the 10:20:70 mix, the conversion table, SIASN)."""
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 from typing import Any
 
@@ -34,6 +33,7 @@ from lms.jp.models import STATUS_LABELS, JpSubmission, SiasnPush, SubmissionStat
 from lms.people.auth import role_required
 from lms.people.models import Role, User
 from lms.reports.scope import get_employee, scope_for
+from lms.web import form_date
 
 jp_bp = Blueprint("jp", __name__, url_prefix="/jp")
 
@@ -132,16 +132,6 @@ def statement_pdf(nip: str | None = None) -> Any:
 # --- submissions -------------------------------------------------------------------------------
 
 
-def _date(name: str) -> dt.date | None:
-    raw = request.form.get(name, "").strip()
-    if not raw:
-        return None
-    try:
-        return dt.date.fromisoformat(raw)
-    except ValueError:
-        raise ValidationError(_("Give the date as YYYY-MM-DD."), field=name) from None
-
-
 def _number(name: str) -> float | None:
     raw = request.form.get(name, "").strip().replace(",", ".")
     if not raw:
@@ -163,7 +153,7 @@ def _spec() -> submissions.SubmissionSpec:
         title=request.form.get("title", ""),
         type_id=int(type_raw) if type_raw.isdigit() and len(type_raw) <= 3 else None,
         provider=request.form.get("provider", ""),
-        start_date=_date("start_date"), end_date=_date("end_date"),
+        start_date=form_date("start_date"), end_date=form_date("end_date"),
         hours=amount if unit != "jp" else None, jp=amount if unit == "jp" else None,
         certificate_number=request.form.get("certificate_number", ""),
         certificate_url=request.form.get("certificate_url", ""),
@@ -427,7 +417,7 @@ def hr_conversion() -> Any:
         _csrf()
         type_raw = request.form.get("type_id", "")
         try:
-            effective = _date("effective_from")
+            effective = form_date("effective_from")
             if effective is None:
                 raise ValidationError(_("Give the date the line takes effect."),
                                       field="effective_from")

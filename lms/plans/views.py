@@ -17,6 +17,7 @@ from lms.people.models import Role, User
 from lms.plans import service
 from lms.plans.forms import CsrfForm
 from lms.plans.models import EDITABLE, STATUS_LABELS, DevelopmentPlan, PlanStatus
+from lms.web import form_date
 
 plans_bp = Blueprint("plans", __name__, url_prefix="/plans")
 
@@ -37,16 +38,6 @@ def _plans_for_profile(user: Any) -> list[DevelopmentPlan]:
 def _csrf() -> None:
     if not CsrfForm().validate_on_submit():
         abort(400)
-
-
-def _date(name: str) -> dt.date | None:
-    raw = request.form.get(name, "").strip()
-    if not raw:
-        return None
-    try:
-        return dt.date.fromisoformat(raw)
-    except ValueError:
-        raise ValidationError(_("Give the date as YYYY-MM-DD."), field=name) from None
 
 
 def _number(name: str) -> float | None:
@@ -118,8 +109,8 @@ def add_item(plan_id: int) -> Any:
     service.add_item(plan, current_user, {
         "kind": request.form.get("kind", ""), "title": request.form.get("title", ""),
         "provider": request.form.get("provider", ""), "jp": _number("jp") or 0,
-        "cost_per_jp": _number("cost_per_jp"), "start_date": _date("start_date"),
-        "end_date": _date("end_date"),
+        "cost_per_jp": _number("cost_per_jp"), "start_date": form_date("start_date"),
+        "end_date": form_date("end_date"),
         "competency_id": int(raw_comp) if raw_comp.isdigit() else None,
         "target_level": request.form.get("target_level") or 1})
     get_session().commit()
@@ -131,7 +122,8 @@ def add_item(plan_id: int) -> Any:
 def update_item(plan_id: int, item_id: int) -> Any:
     plan = _plan_for_post(plan_id)
     item = service.item_of(plan, item_id)
-    data: dict[str, Any] = {"start_date": _date("start_date"), "end_date": _date("end_date")}
+    data: dict[str, Any] = {"start_date": form_date("start_date"),
+                            "end_date": form_date("end_date")}
     jp = _number("jp")
     if jp is not None:
         data["jp"] = jp

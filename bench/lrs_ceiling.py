@@ -202,10 +202,15 @@ def main() -> int:
     parser.add_argument("--consumers", choices=("worker", "off"), default="worker",
                         help="Lentera's consumers on a Celery worker (default), or off: "
                              "ingest alone (no broker, nothing run after the commit)")
+    parser.add_argument("--kinds", default="single,batch100",
+                        help="which runs: single, batch100 or both (comma-separated)")
     parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432")
     parser.add_argument("--prefix", default="bench_ceiling",
                         help="database names: <prefix>_bare and <prefix>_lentera")
     args = parser.parse_args()
+    kinds = [k for k in ("single", "batch100") if k in args.kinds.split(",")]
+    if not kinds:
+        parser.error("--kinds: single, batch100 or both")
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed (apt-get install wrk)")
 
@@ -277,6 +282,8 @@ def main() -> int:
         errors = 0
         for round_ in range(1, args.rounds + 1):
             for kind, bodies, per in (("single", single, 1), ("batch100", batch, 100)):
+                if kind not in kinds:
+                    continue
                 for name, port in servers.items():
                     used = {p: group_cpu(pid) for p, pid in groups[name].items()}
                     rate, bad = run_wrk(port, bodies, auth, args.seconds, args.connections,
@@ -296,7 +303,7 @@ def main() -> int:
                           + f")  {load()}", flush=True)
         print(f"\nMedians of {args.rounds} rounds ({load()}):")
         print(f"{'':10} {'ceiling':>10} {'Lentera':>10} {'ratio':>6}")
-        for kind in ("single", "batch100"):
+        for kind in kinds:
             bare = statistics.median(figures[(kind, "bare")])
             lentera = statistics.median(figures[(kind, "lentera")])
             ratios = [a / b for a, b in zip(figures[(kind, "lentera")],

@@ -126,6 +126,8 @@ def main() -> int:
         assert client.post("/xapi/statements", data=body, headers=headers).status_code == 200
 
     for name, bodies in (("single", singles[20:]), ("batch100", batches[1:])):
+        if not bodies:  # --singles or --batches too small to profile
+            continue
         profile = cProfile.Profile()
         started = time.perf_counter()
         profile.enable()

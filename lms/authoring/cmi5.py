@@ -799,6 +799,15 @@ class Cmi5Consumer(StatementConsumer):  # type: ignore[misc,valid-type]
 
     name = "cmi5"
 
+    def relevant(self, statements: list[StoredStatement]) -> list[StoredStatement]:
+        from lms.xapi.consumers import about_known_activities
+
+        return about_known_activities(
+            statements, (ADL + "completed", ADL + "passed"),
+            lambda ids: get_session().scalars(
+                sa.select(Cmi5Au.au_iri).where(Cmi5Au.au_iri.in_(ids))),
+            voiding=False)  # (handle_voiding does nothing)
+
     def handle(self, statement: StoredStatement) -> None:
         data = statement.data
         verb = (data.get("verb") or {}).get("id", "")

@@ -61,6 +61,15 @@ class GradeConsumer(StatementConsumer):
 
     name = "lti"
 
+    def relevant(self, statements: list[StoredStatement]) -> list[StoredStatement]:
+        from lms.xapi.consumers import about_known_activities
+
+        return about_known_activities(
+            statements, (PASSED, COMPLETED),
+            lambda ids: get_session().scalars(
+                sa.select(LtiResourceLink.activity_iri)
+                .where(LtiResourceLink.activity_iri.in_(ids))))
+
     def handle(self, statement: StoredStatement) -> None:
         if statement.verb_id not in (PASSED, COMPLETED) or not statement.activity_id:
             return

@@ -632,6 +632,15 @@ class PackagesConsumer(StatementConsumer):  # type: ignore[misc,valid-type]
 
     name = "packages"
 
+    def relevant(self, statements: list[StoredStatement]) -> list[StoredStatement]:
+        from lms.xapi.consumers import about_known_activities
+
+        return about_known_activities(
+            statements, (ADL + "completed", ADL + "passed", ADL + "failed"),
+            lambda ids: get_session().scalars(
+                sa.select(ScormSco.sco_iri).where(ScormSco.sco_iri.in_(ids))),
+            voiding=False)  # (handle_voiding does nothing)
+
     def handle(self, statement: StoredStatement) -> None:
         data = statement.data
         verb = (data.get("verb") or {}).get("id", "")

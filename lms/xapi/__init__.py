@@ -59,6 +59,9 @@ def init_app(app: Flask) -> None:
     # At most this many statements per consumer run in the request that stored them; a
     # background thread drains any backlog beyond (LMS_XAPI_CONSUMERS_INLINE_LIMIT).
     app.config.setdefault("XAPI_CONSUMERS_INLINE_LIMIT", 500)
+    # With a broker: a consumers run starts this many seconds after the commit that queued
+    # it, and takes everything stored meanwhile (lms.tasks.dispatch_consumers).
+    app.config.setdefault("XAPI_CONSUMERS_GATHER_SECONDS", 0.5)
     # Statements waiting longer than this make a consumer "lagging" (admin page, monitoring).
     app.config.setdefault("XAPI_LAG_WARNING_SECONDS", 300)
     # The version answered to requests that name none (or a bad one): LMS_XAPI_DEFAULT_VERSION.

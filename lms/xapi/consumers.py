@@ -27,7 +27,7 @@ import datetime as dt
 import logging
 import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
 import sqlalchemy as sa
@@ -114,9 +114,30 @@ class StatementConsumer:
     def reset(self) -> None:
         """Delete everything derived, before a replay. Default: nothing."""
 
+    def relevant(self, statements: list[StoredStatement]) -> list[StoredStatement]:
+        """The statements of a batch this consumer may act on; the others are not handed
+        to it (its cursor passes over them all the same). Default: all of them.
+
+        A consumer that would otherwise ask the database per statement whether the
+        statement is about something of its own (a SCO, an AU, an LTI link) asks once per
+        batch here. Voiding statements must be kept (``handle_voiding``)."""
+        return statements
+
     # A consumer may also define ``handle_batch(statements)``: it then gets each batch
     # whole (voiding statements included, in stored order) instead of one call per
     # statement, inside the same transaction.
+
+
+def about_known_activities(statements: list[StoredStatement], verbs: Collection[str],
+                           known: Callable[[set[str]], Iterable[str]],
+                           voiding: bool = True) -> list[StoredStatement]:
+    """For :meth:`StatementConsumer.relevant`: the statements with one of ``verbs`` whose
+    object is an Activity among ``known(ids)`` (one query for the batch), and the voiding
+    statements when ``voiding``."""
+    ids = {s.activity_id for s in statements if s.verb_id in verbs and s.activity_id}
+    found = set(known(ids)) if ids else set()
+    return [s for s in statements if (voiding and s.verb_id == VOIDED)
+            or (s.activity_id in found and s.verb_id in verbs)]
 
 
 def _registry(app: Flask) -> dict[str, StatementConsumer]:
@@ -166,6 +187,28 @@ def _pending(session: orm.Session, after: int, now: dt.datetime,
     return ready
 
 
+class SharedReads:
+    """The batches one pass of the runner has read, for the next consumer at the same
+    cursor: consumers mostly stand at the same ``seq``, and each reading (and PostgreSQL
+    sending) the same hundreds of statements again cost more than most of them spend
+    handling them. Rows only (each consumer parses its own copy: no consumer sees what
+    another did to a statement). Keeps the last few batches."""
+
+    KEEP = 3
+
+    def __init__(self) -> None:
+        self._rows: dict[tuple[int, int], list[Any]] = {}
+
+    def pending(self, session: orm.Session, after: int, size: int) -> list[Any]:
+        rows = self._rows.get((after, size))
+        if rows is None:
+            rows = _pending(session, after, dt.datetime.now(dt.UTC), size, text=True)
+            self._rows[(after, size)] = rows
+            while len(self._rows) > self.KEEP:
+                del self._rows[next(iter(self._rows))]
+        return rows
+
+
 def _lock_cursor(session: orm.Session, name: str) -> int:
     """Lock the consumer's cursor for this transaction; return its ``last_seq``.
 
@@ -195,6 +238,8 @@ def _lock_cursor(session: orm.Session, name: str) -> int:
 
 def _feed(consumer: StatementConsumer, statements: list[StoredStatement]) -> None:
     """Hand ``statements`` (in stored order) to ``consumer``, in the current transaction."""
+    if statements:
+        statements = consumer.relevant(statements)
     if not statements:
         return
     handle_batch = getattr(consumer, "handle_batch", None)
@@ -226,7 +271,7 @@ def _run_one(app: Flask, consumer: StatementConsumer, session_factory: Any,
              progress: Callable[[int], Any] | None = None,
              batch_size: int | None = None, look: bool = True,
              max_batches: int | None = None, limit: int | None = None,
-             skip: frozenset[int] = frozenset()) -> int:
+             skip: frozenset[int] = frozenset(), shared: SharedReads | None = None) -> int:
     """Feed ``consumer`` everything pending (at most ``max_batches`` batches and about
     ``limit`` statements); return how many statements its cursor moved over.
 
@@ -239,7 +284,8 @@ def _run_one(app: Flask, consumer: StatementConsumer, session_factory: Any,
     committed batch. ``look=False``: the caller has just seen that statements are pending
     (no first look). A batch shorter than the batch size ends the run: nothing more was
     ready (a later run, after the next commit or poll, takes what arrives meanwhile).
-    ``skip``: seqs an administrator skipped, not fed again (a replay).
+    ``skip``: seqs an administrator skipped, not fed again (a replay). ``shared``: batches
+    other consumers of this pass read (see :class:`SharedReads`).
     """
     from flask import g
 
@@ -265,7 +311,8 @@ def _run_one(app: Flask, consumer: StatementConsumer, session_factory: Any,
                 if last is not None and last >= (top or 0):
                     return handled
             last_seq = _lock_cursor(session, consumer.name)
-            rows = _pending(session, last_seq, dt.datetime.now(dt.UTC), size, text=True)
+            rows = (shared.pending(session, last_seq, size) if shared is not None
+                    else _pending(session, last_seq, dt.datetime.now(dt.UTC), size, text=True))
             if not rows:
                 session.commit()
                 return handled
@@ -466,13 +513,22 @@ def _run_rounds(app: Flask | None, limit: int | None) -> tuple[int, bool]:
             ready = [name for name in consumers if name not in failed
                      and (limit is None or spent[name] < limit)]
             behind = _behind(factory, ready)
-            for consumer in list(consumers.values()):
-                if consumer.name not in behind:
-                    continue
-                left = None if limit is None else limit - spent[consumer.name]
-                done = _run_one(app, consumer, factory, failed, look=False, limit=left)
-                spent[consumer.name] += done
-                total += done
+            # Batch by batch, every consumer in turn: consumers at the same cursor then
+            # share each batch read (SharedReads).
+            shared = SharedReads()
+            active = [c for c in consumers.values() if c.name in behind]
+            while active:
+                more = []
+                for consumer in active:
+                    left = None if limit is None else limit - spent[consumer.name]
+                    done = _run_one(app, consumer, factory, failed, look=False, limit=left,
+                                    max_batches=1, shared=shared)
+                    spent[consumer.name] += done
+                    total += done
+                    if (done >= BATCH_SIZE and consumer.name not in failed
+                            and (limit is None or spent[consumer.name] < limit)):
+                        more.append(consumer)  # a full batch: more may be pending
+                active = more
             if "statements" not in derived:
                 break
             any_derived = True

@@ -67,6 +67,11 @@ def test_with_a_broker_a_commit_queues_one_consumers_run(
                 get_session().commit()
         assert _cursors() == before  # nothing ran in the request
         assert redis_client.llen(queue) == 1
+        # The run waits XAPI_CONSUMERS_GATHER_SECONDS, so it takes what arrives meanwhile.
+        import json
+
+        message = json.loads(redis_client.lindex(queue, 0))
+        assert message["headers"]["eta"] is not None
         # What a worker does with the message (run here, in this process):
         handled = tasks.run_consumers_task.apply().get()
         assert handled > 0

@@ -1,0 +1,122 @@
+"""What a consumers run costs: one read of each batch for every consumer at the same
+cursor, and no query per statement to ask whether a statement is about a SCO, an AU or an
+LTI link (``StatementConsumer.relevant``)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import current_app
+
+from lms.db import get_engine, get_session
+from lms.xapi import service
+from lms.xapi.consumers import (
+    StatementConsumer,
+    StoredStatement,
+    register_consumer,
+    registered_consumers,
+    run_consumers,
+)
+from lms.xapi.models import ConsumerCursor, Statement
+from tests.xapi.helpers import make_statement
+
+
+@pytest.fixture
+def app(app: Any) -> Any:
+    app = current_app._get_current_object()
+    app.config["XAPI_CONSUMERS_INLINE"] = False  # the test runs them itself
+    return app
+
+
+@contextmanager
+def sql_log(app: Any) -> Iterator[list[str]]:
+    """Every SQL statement the app's engine sends meanwhile."""
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement)
+
+    engine = get_engine(app)
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+
+
+def completed(activity: str) -> dict[str, Any]:
+    """A completion with a registration: what the SCORM, cmi5 and LTI consumers look at."""
+    return make_statement(id=str(uuid.uuid4()),
+                          object={"objectType": "Activity", "id": activity},
+                          context={"registration": str(uuid.uuid4())})
+
+
+def _store(count: int) -> None:
+    for start in range(0, count, 50):
+        service.store_statements([completed(f"http://example.org/course/{i}")
+                                  for i in range(start, min(count, start + 50))])
+        get_session().commit()
+
+
+def _reads_of_statements(log: list[str]) -> int:
+    return sum(1 for s in log if "FROM xapi_statement " in s and "xapi_statement.seq >" in s)
+
+
+def test_consumers_at_the_same_cursor_share_one_read_of_a_batch(app: Any) -> None:
+    _store(30)
+    with sql_log(app) as log:
+        handled = run_consumers(app)
+    consumers = len(registered_consumers(app))
+    assert consumers > 2
+    assert handled == 30 * consumers  # every consumer took the 30 statements
+    assert _reads_of_statements(log) == 1
+    cursors = set(get_session().scalars(sa.select(ConsumerCursor.last_seq)))
+    assert cursors == {get_session().scalar(sa.select(sa.func.max(Statement.seq)))}
+
+
+def test_the_queries_of_a_run_do_not_grow_with_its_statements(app: Any) -> None:
+    _store(3)
+    run_consumers(app)  # the first run loads what consumers cache (evidence rules...)
+    _store(10)
+    with sql_log(app) as few:
+        run_consumers(app)
+    _store(200)
+    with sql_log(app) as many:
+        run_consumers(app)
+    # The same consumers, one batch each time: per statement nothing more is asked.
+    assert len(many) == len(few), (len(few), len(many))
+
+
+class Picky(StatementConsumer):
+    name = "picky"
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+        self.asked: list[int] = []
+
+    def relevant(self, statements: list[StoredStatement]) -> list[StoredStatement]:
+        self.asked.append(len(statements))
+        return [s for s in statements if (s.activity_id or "").endswith("/mine")]
+
+    def handle(self, statement: StoredStatement) -> None:
+        self.seen.append(statement.id)
+
+
+def test_a_consumer_is_handed_only_what_it_finds_relevant_and_passes_over_the_rest(
+        app: Any) -> None:
+    picky = Picky()
+    register_consumer(app, picky)
+    mine = completed("http://example.org/mine")
+    service.store_statements([completed("http://example.org/other"), mine,
+                              completed("http://example.org/other")])
+    get_session().commit()
+    run_consumers(app)
+    assert picky.seen == [mine["id"]]
+    assert picky.asked == [3]  # once for the batch
+    top = get_session().scalar(sa.select(sa.func.max(Statement.seq)))
+    assert get_session().get(ConsumerCursor, "picky").last_seq == top

@@ -177,6 +177,24 @@ def group_cpu(pgid: int) -> float:
     return total / tick
 
 
+def command_cpu(name: str) -> float:
+    """CPU seconds used so far by every process called ``name`` (PostgreSQL's backends:
+    the whole server, so run on a quiet machine for this column to mean Lentera's share)."""
+    total = 0
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            head, _, rest = (entry / "stat").read_text().rpartition(")")
+        except OSError:
+            continue
+        if head.split("(", 1)[-1] == name:
+            fields = rest.split()
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
 def run_wrk(port: int, bodies: Path, auth: str, seconds: int, connections: int,
             script: Path) -> tuple[float, int]:
     """(requests/s, non-2xx responses + socket errors) of one wrk run."""
@@ -247,8 +265,9 @@ def main() -> int:
         return process
 
     try:
+        redis = None
         if args.consumers == "worker":
-            start(["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1",
+            redis = start(["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1",
                    "--save", "", "--appendonly", "no", "--dir", str(work)], env)
         bare_server = start([str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{bare_port}",
                "--timeout", "120", "bench.bare_lrs:create_app()"],
@@ -279,6 +298,8 @@ def main() -> int:
                   "lentera": {"gunicorn": lentera_server.pid}}
         if worker is not None:
             groups["lentera"]["worker"] = worker.pid
+        if redis is not None:
+            groups["lentera"]["redis"] = redis.pid
         errors = 0
         for round_ in range(1, args.rounds + 1):
             for kind, bodies, per in (("single", single, 1), ("batch100", batch, 100)):
@@ -286,13 +307,18 @@ def main() -> int:
                     continue
                 for name, port in servers.items():
                     used = {p: group_cpu(pid) for p, pid in groups[name].items()}
+                    used["postgres"] = command_cpu("postgres")
+                    used["wrk"] = command_cpu("wrk")
                     rate, bad = run_wrk(port, bodies, auth, args.seconds, args.connections,
                                         script)
                     stored = rate * per * args.seconds
                     if worker is not None and name == "lentera":  # the worker catches up
                         time.sleep(2)
-                    per_statement = {p: (group_cpu(pid) - used[p]) * 1000 / max(stored, 1)
-                                     for p, pid in groups[name].items()}
+                    now = {p: group_cpu(pid) for p, pid in groups[name].items()}
+                    now["postgres"] = command_cpu("postgres")
+                    now["wrk"] = command_cpu("wrk")
+                    per_statement = {p: (now[p] - used[p]) * 1000 / max(stored, 1)
+                                     for p in now}
                     for p, ms in per_statement.items():
                         cpu.setdefault((kind, f"{name} {p}"), []).append(ms)
                     errors += bad
@@ -310,7 +336,8 @@ def main() -> int:
                                             figures[(kind, "bare")], strict=True)]
             print(f"{kind:10} {bare:10.0f} {lentera:10.0f} {lentera / bare:6.2f}   "
                   f"(per round: {', '.join(f'{r:.2f}' for r in ratios)})")
-        print("CPU ms per statement (medians; PostgreSQL not counted):")
+        print("CPU ms per statement (medians; postgres: every backend of the server, so "
+              "meaningful on a quiet machine):")
         for (kind, process), values in cpu.items():
             print(f"  {kind:8} {process:16} {statistics.median(values):6.2f}")
         print(f"errors: {errors}")

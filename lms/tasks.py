@@ -140,13 +140,35 @@ def _queue_once(app: Flask, key: str, task: Any, countdown: float = 0.0) -> None
 
     if time.monotonic() < app.extensions.get("lms.tasks.paused_until", 0.0):
         return
+    starts = f"lms.tasks.starts:{key}"
+    if countdown and time.time() < app.extensions.get(starts, 0.0):
+        return  # a run starts later than this commit: it takes its statements; no need to ask
     try:
-        if _redis(app).set(key, "1", nx=True, ex=30 + int(countdown)):
+        if not countdown:
+            if _redis(app).set(key, "1", nx=True, ex=30):
+                try:
+                    task.apply_async(retry=False)
+                except Exception:
+                    _redis(app).delete(key)
+                    raise
+            return
+        # The key holds when the queued run starts; one round trip sets it or reads it.
+        eta = time.time() + countdown
+        pipe = _redis(app).pipeline(transaction=False)
+        pipe.set(key, repr(eta), nx=True, ex=30 + int(countdown))
+        pipe.get(key)
+        queued, value = pipe.execute()
+        if queued:
             try:
-                task.apply_async(retry=False, countdown=countdown or None)
+                task.apply_async(retry=False, countdown=countdown)
             except Exception:
                 _redis(app).delete(key)
                 raise
+        try:
+            # (A margin for the clocks of other machines.)
+            app.extensions[starts] = float(value) - 0.1
+        except (TypeError, ValueError):  # gone meanwhile, or set by an older release
+            app.extensions.pop(starts, None)
     except Exception:
         app.extensions["lms.tasks.paused_until"] = time.monotonic() + BROKER_PAUSE_SECONDS
         raise

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Flask
+from flask.sessions import SessionInterface
 
 _SLASHES = re.compile(r"/{2,}")
 
@@ -42,6 +43,35 @@ class XapiPaths:
             if tidy.startswith("/xapi/"):
                 environ["PATH_INFO"] = tidy.rstrip("/") or "/"
         return self.wsgi_app(environ, start_response)
+
+
+def _is_lrs_path(path: str) -> bool:
+    return path == "/xapi" or path.startswith("/xapi/")
+
+
+def _without_browser_session(base: SessionInterface) -> SessionInterface:
+    """The app's session interface, reading and writing no cookie for ``/xapi`` requests.
+
+    LRS clients authenticate every request with their own header (lms.xapi.auth) and never
+    use the browser session; opening it (a serializer, a signature check) and saving it cost
+    about a twentieth of a single-statement POST. They get an empty session instead."""
+
+    class LrsSessionInterface(type(base)):  # type: ignore[misc]
+        def open_session(self, app: Flask, request: Any) -> Any:
+            if _is_lrs_path(request.path):
+                return self.session_class()
+            return super().open_session(app, request)
+
+        def save_session(self, app: Flask, session: Any, response: Any) -> None:
+            from flask import request
+
+            if _is_lrs_path(request.path):
+                return
+            super().save_session(app, session, response)
+
+    interface = LrsSessionInterface()
+    interface.__dict__.update(base.__dict__)
+    return interface
 
 
 def init_app(app: Flask) -> None:
@@ -71,6 +101,7 @@ def init_app(app: Flask) -> None:
     limiter.exempt(xapi_bp)
     app.register_blueprint(xapi_bp)
     app.wsgi_app = XapiPaths(app.wsgi_app)  # type: ignore[method-assign]
+    app.session_interface = _without_browser_session(app.session_interface)
     app.register_blueprint(admin_bp)
     app.cli.add_command(client_group)
     app.cli.add_command(xapi_group)

@@ -93,3 +93,28 @@ def test_with_the_broker_away_statements_are_still_stored(history: Any,
         ids = store_statements([completed(history["nips"][0], 1)])
         get_session().commit()
     assert get_session().scalar(sa.select(Statement.statement_id)) == ids[0]
+
+
+def test_commits_before_the_queued_run_starts_do_not_ask_redis_again(
+        history: Any, make_app: Any, redis_client: Any, monkeypatch: Any) -> None:
+    from lms import tasks
+    from lms.xapi.service import store_statements
+
+    queue = f"lentera-test-{uuid.uuid4().hex[:8]}"
+    redis_client.delete(tasks.QUEUED_KEY)
+    app = make_app(CELERY_BROKER_URL=REDIS, CELERY_QUEUE=queue,
+                   XAPI_CONSUMERS_GATHER_SECONDS=30)
+    asked: list[int] = []
+    client = tasks._redis(app)
+    real = client.pipeline
+    monkeypatch.setattr(client, "pipeline", lambda **kw: asked.append(1) or real(**kw))
+    try:
+        with app.app_context():
+            for i in range(4):
+                store_statements([completed(history["nips"][i], i)])
+                get_session().commit()
+        # The first commit queued the run and learnt when it starts; the others knew.
+        assert len(asked) == 1
+        assert redis_client.llen(queue) == 1
+    finally:
+        redis_client.delete(queue, tasks.QUEUED_KEY)

@@ -52,6 +52,12 @@ class DefaultConfig:
     # Request size: large enough for CSV imports and course packages.
     MAX_CONTENT_LENGTH = 32 * 1024 * 1024
 
+    # The cyclic garbage collector (lms._tune_garbage_collector): what the app builds at
+    # start is frozen out of its sight, and it runs after this many new container objects
+    # (Python's default is 700; a consumer batch or a request makes thousands).
+    GC_FREEZE = True
+    GC_THRESHOLD = (50000, 20, 100)
+
     # Password hashing (werkzeug method string). scrypt is the default for real use;
     # tests lower the cost because they create many users.
     PASSWORD_HASH_METHOD = "scrypt"

@@ -44,3 +44,20 @@ def test_unknown_page_is_a_friendly_404_in_indonesian(client) -> None:
     response = client.get("/no-such-page")
     assert response.status_code == 404
     assert "Halaman tidak ditemukan" in response.get_data(as_text=True)
+
+
+def test_the_app_freezes_what_it_built_and_sets_the_collectors_threshold(make_app) -> None:
+    import gc
+
+    before = gc.get_threshold()
+    gc.unfreeze()
+    try:
+        make_app(GC_THRESHOLD=[1234, 5, 6], GC_FREEZE=True)
+        assert gc.get_threshold() == (1234, 5, 6)
+        assert gc.get_freeze_count() > 0
+        gc.unfreeze()
+        make_app(GC_THRESHOLD=None, GC_FREEZE=False)
+        assert gc.get_threshold() == (1234, 5, 6)  # left alone
+        assert gc.get_freeze_count() == 0
+    finally:
+        gc.set_threshold(*before)

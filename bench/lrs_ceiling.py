@@ -195,14 +195,23 @@ def command_cpu(name: str) -> float:
     return total / tick
 
 
+#: CPU seconds of the finished wrk runs (read from the children's resource usage).
+WRK_CPU = [0.0]
+
+
 def run_wrk(port: int, bodies: Path, auth: str, seconds: int, connections: int,
             script: Path) -> tuple[float, int]:
     """(requests/s, non-2xx responses + socket errors) of one wrk run."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = subprocess.run(
         ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "30s", "-s",
          str(script), f"http://127.0.0.1:{port}/xapi/statements"],
         env={**os.environ, "WRK_BODIES": str(bodies), "WRK_AUTH": auth},
         capture_output=True, text=True, check=True).stdout
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    WRK_CPU[0] += (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     errors = re.search(r"Socket errors:.*?(\d+).*?(\d+).*?(\d+).*?(\d+)", out)
@@ -308,7 +317,7 @@ def main() -> int:
                 for name, port in servers.items():
                     used = {p: group_cpu(pid) for p, pid in groups[name].items()}
                     used["postgres"] = command_cpu("postgres")
-                    used["wrk"] = command_cpu("wrk")
+                    used["wrk"] = WRK_CPU[0]
                     rate, bad = run_wrk(port, bodies, auth, args.seconds, args.connections,
                                         script)
                     stored = rate * per * args.seconds
@@ -316,7 +325,7 @@ def main() -> int:
                         time.sleep(2)
                     now = {p: group_cpu(pid) for p, pid in groups[name].items()}
                     now["postgres"] = command_cpu("postgres")
-                    now["wrk"] = command_cpu("wrk")
+                    now["wrk"] = WRK_CPU[0]
                     per_statement = {p: (now[p] - used[p]) * 1000 / max(stored, 1)
                                      for p in now}
                     for p, ms in per_statement.items():

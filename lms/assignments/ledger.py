@@ -36,6 +36,7 @@ except ImportError:  # pragma: no cover
     StoredStatement = Any  # type: ignore[assignment,misc]
 
 COMPLETED = "http://adlnet.gov/expapi/verbs/completed"
+PASSED = "http://adlnet.gov/expapi/verbs/passed"
 
 
 def _months_later(when: dt.datetime, months: int) -> dt.datetime:
@@ -83,6 +84,13 @@ def fact_of(data: dict[str, Any]) -> tuple[str, int] | None:
 
 class AssignmentsLedger(StatementConsumer):  # type: ignore[misc,valid-type]
     name = "assignments"
+
+    def relevant(self, statements: list[StoredStatement]) -> list[StoredStatement]:
+        from lms.xapi.consumers import with_verbs
+
+        # fact_of: a course completed (completed, or passed with completion) or a training
+        # completed.
+        return with_verbs(statements, (COMPLETED, PASSED))
 
     def handle(self, statement: StoredStatement) -> None:
         data = statement.data

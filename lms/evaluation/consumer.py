@@ -23,6 +23,11 @@ class EvaluationConsumer(StatementConsumer):
 
     name = "evaluation"
 
+    def relevant(self, statements: list[StoredStatement]) -> list[StoredStatement]:
+        from lms.xapi.consumers import with_verbs
+
+        return with_verbs(statements, (COMPLETED, PASSED))
+
     def handle(self, statement: StoredStatement) -> None:
         data = statement.data
         verb = (data.get("verb") or {}).get("id")

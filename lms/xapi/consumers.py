@@ -140,6 +140,13 @@ def about_known_activities(statements: list[StoredStatement], verbs: Collection[
             or (s.activity_id in found and s.verb_id in verbs)]
 
 
+def with_verbs(statements: list[StoredStatement], verbs: Collection[str],
+               voiding: bool = True) -> list[StoredStatement]:
+    """For :meth:`StatementConsumer.relevant`: the statements with one of ``verbs`` (read
+    from the indexed column: nothing parsed), and the voiding statements when ``voiding``."""
+    return [s for s in statements if s.verb_id in verbs or (voiding and s.verb_id == VOIDED)]
+
+
 def _registry(app: Flask) -> dict[str, StatementConsumer]:
     return app_registry(app, "statement_consumers")
 

@@ -95,7 +95,7 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 try:  # optional: a faster parser for the JSON columns (statements, course versions)
     import orjson as _orjson
 except ImportError:  # pragma: no cover - the standard library parses the same
-    _orjson = None
+    _orjson = None  # type: ignore[assignment]
 
 #: Text orjson would read differently from the standard library: integers beyond 64 bits
 #: (orjson makes them floats; any run of 19+ digits is sent to the standard library) and

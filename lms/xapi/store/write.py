@@ -23,7 +23,7 @@ from lms.xapi.validation.common import parse_timestamp
 try:
     import orjson as _orjson
 except ImportError:  # pragma: no cover - the standard library writes the same JSON
-    _orjson = None
+    _orjson = None  # type: ignore[assignment]
 
 
 def dumps(value: Any) -> str:

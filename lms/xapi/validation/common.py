@@ -53,7 +53,7 @@ _LONG_NUMBER = b"0" * 19
 try:
     import orjson as _orjson
 except ImportError:  # pragma: no cover - the standard library parses the same
-    _orjson = None
+    _orjson = None  # type: ignore[assignment]
 
 
 @dataclass

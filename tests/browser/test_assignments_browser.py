@@ -50,7 +50,10 @@ def test_hr_assigns_and_the_learner_sees_it_first(page, opd) -> None:
     page.get_by_label("Yang ditugaskan").select_option(
         f"course:{opd['course'].id}")
     page.get_by_label("Unit kerja (beserta sub-unitnya)").select_option(str(opd["dinas"].id))
-    due = dt.date.today() + dt.timedelta(days=30)
+    # Days left count in the Pemda's calendar (WIB): after 17:00 UTC it is tomorrow there.
+    from lms.i18n import local_date
+
+    due = local_date(dt.datetime.now(dt.UTC)) + dt.timedelta(days=30)
     page.locator("#due_date").fill(due.isoformat())
     page.get_by_role("button", name="Pratinjau").click()
     assert page.get_by_text(

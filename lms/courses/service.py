@@ -219,6 +219,7 @@ def course_with_version(slug: str) -> tuple[Course, CourseVersion]:
         get_session()
         .execute(
             sa.select(Course, CourseVersion)
+            .options(orm.defer(CourseVersion.definition))
             .join(
                 CourseVersion,
                 sa.and_(
@@ -237,9 +238,7 @@ def course_with_version(slug: str) -> tuple[Course, CourseVersion]:
 def version_number(course: Course, number: int) -> CourseVersion:
     """Version ``number`` of ``course`` or NotFound."""
     version = get_session().scalar(
-        sa.select(CourseVersion).where(
-            CourseVersion.course_id == course.id, CourseVersion.number == number
-        )
+        version_query().where(CourseVersion.course_id == course.id, CourseVersion.number == number)
     )
     if version is None:
         raise NotFound(f"Course {course.slug} has no version {number}.")
@@ -253,8 +252,7 @@ def pinned_versions(enrollments: list[Enrollment]) -> dict[int, CourseVersion]:
     if not wanted:
         return {}
     rows = get_session().scalars(
-        sa.select(CourseVersion)
-        .options(orm.defer(CourseVersion.definition))
+        version_query()
         .where(sa.tuple_(CourseVersion.course_id, CourseVersion.number).in_(
             list(set(wanted.values()))))
     )
@@ -317,13 +315,21 @@ def move_to_newest(enrollment: Enrollment) -> CourseVersion:
 def current_version(course: Course) -> CourseVersion:
     """The version learners see now (the newest)."""
     version = get_session().scalar(
-        sa.select(CourseVersion).where(
+        version_query().where(
             CourseVersion.course_id == course.id, CourseVersion.number == course.version
         )
     )
     if version is None:
         raise NotFound(f"Course {course.slug} has no content.")
     return version
+
+
+def version_query() -> sa.Select[tuple[CourseVersion]]:
+    """Versions without their definition column: a learner's every course page looks its
+    version up, and the definition (the whole course, lessons and quiz keys included) is
+    served from :func:`definition_of`'s cache; it is read from the database (one query,
+    the deferred column) only by a process that has not cached that version yet."""
+    return sa.select(CourseVersion).options(orm.defer(CourseVersion.definition))
 
 
 def definition_of(version: CourseVersion) -> dict[str, Any]:

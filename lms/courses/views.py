@@ -330,11 +330,11 @@ def complete_module(slug: str, module_id: str) -> Any:
 def asset(slug: str, version: int, path: str) -> Any:
     course, _version, _enrollment = service.learner_view(current_user, slug)
     row = get_session().scalar(
-        sa.select(CourseVersion).where(
+        service.version_query().where(
             CourseVersion.course_id == course.id, CourseVersion.number == version
         )
     )
-    if row is None or path not in row.definition.get("assets", []):
+    if row is None or path not in service.definition_of(row).get("assets", []):
         abort(404)
     folder = Path(service.content_dir()) / row.content_hash
     response = send_from_directory(folder, path, max_age=7 * 24 * 3600)

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy import orm
 
+from lms import readcache
 from lms.courses import statements as st
 from lms.courses.format import LoadedCourse
 from lms.courses.models import (
@@ -162,6 +163,29 @@ def published_payload(course: Course, version: CourseVersion) -> dict[str, Any]:
 
 # --- catalog ---------------------------------------------------------------------------
 
+#: The read-mostly cache (lms.readcache) of the catalog: published courses, their filters.
+CATALOG_CACHE = "catalog"
+readcache.watch(CATALOG_CACHE, Course, CourseVersion)
+
+
+def catalog_listing(
+    text: str = "",
+    competency: str = "",
+    topic: str = "",
+    jp_max: float | None = None,
+    level: str = "",
+) -> list[sa.Row[Any]]:
+    """:func:`search_catalog` as rows of the course table's columns (``row.slug``,
+    ``row.title``...), kept per process until a course changes (``lms.readcache``): what
+    the catalog and the home page's suggestions show every learner."""
+    key = (text.strip().lower(), competency.strip().upper(), topic, jp_max, level)
+
+    def compute() -> list[sa.Row[Any]]:
+        query = _catalog_query(text, competency, topic, jp_max, level)
+        return list(get_session().execute(query.with_only_columns(*Course.__table__.c)))
+
+    return readcache.cached(CATALOG_CACHE, ("listing", *key), compute)
+
 
 def search_catalog(
     text: str = "",
@@ -171,6 +195,12 @@ def search_catalog(
     level: str = "",
 ) -> list[Course]:
     """Published courses matching every given filter, by title."""
+    return list(get_session().scalars(_catalog_query(text, competency, topic, jp_max, level)))
+
+
+def _catalog_query(
+    text: str, competency: str, topic: str, jp_max: float | None, level: str
+) -> sa.Select[Course]:
     query = sa.select(Course).where(Course.published.is_(True))
     if text:
         like = f"%{text.strip().lower()}%"
@@ -193,11 +223,16 @@ def search_catalog(
         query = query.where(Course.level == level)
     if jp_max is not None:
         query = query.where(Course.jp <= jp_max)
-    return list(get_session().scalars(query.order_by(Course.title)))
+    return query.order_by(Course.title)
 
 
 def catalog_facets() -> dict[str, list[str]]:
-    """Values for the catalog filters: topics, competency codes and levels in use."""
+    """Values for the catalog filters: topics, competency codes and levels in use (kept
+    per process until a course changes; do not change the lists)."""
+    return readcache.cached(CATALOG_CACHE, "facets", _catalog_facets)
+
+
+def _catalog_facets() -> dict[str, list[str]]:
     topics: set[str] = set()
     codes: set[str] = set()
     used: set[str] = set()
@@ -324,7 +359,7 @@ def current_version(course: Course) -> CourseVersion:
     return version
 
 
-def version_query() -> sa.Select[tuple[CourseVersion]]:
+def version_query() -> sa.Select[CourseVersion]:
     """Versions without their definition column: a learner's every course page looks its
     version up, and the definition (the whole course, lessons and quiz keys included) is
     served from :func:`definition_of`'s cache; it is read from the database (one query,

@@ -110,7 +110,7 @@ def _with_frames(response: Any) -> Any:
 def catalog() -> Any:
     args = request.args
     jp_max = args.get("jp_max", type=float)
-    courses = service.search_catalog(
+    courses = service.catalog_listing(
         text=args.get("q", "")[:100],
         competency=args.get("competency", "")[:20],
         topic=args.get("topic", "")[:100],

@@ -310,15 +310,30 @@ def learner_view(
     and even when the course is archived (they may finish it and keep their records).
     Others get the current version of a published course; anything else is NotFound.
     """
-    course = get_session().scalar(sa.select(Course).where(Course.slug == slug))
-    if course is None:
+    # One query for the three (every page of a course asks): the learner's enrolment, if
+    # any, and the version it pins (else the current one), without the definition column
+    # (definition_of caches it per version).
+    mine = (Enrollment.user_id == user.id) if user.is_authenticated else sa.false()
+    number = sa.func.coalesce(Enrollment.course_version, Course.version)
+    row = get_session().execute(
+        sa.select(Course, Enrollment, CourseVersion)
+        .outerjoin(Enrollment, sa.and_(Enrollment.course_id == Course.id, mine))
+        .outerjoin(CourseVersion, sa.and_(CourseVersion.course_id == Course.id,
+                                          CourseVersion.number == number))
+        .options(orm.defer(CourseVersion.definition))
+        .where(Course.slug == slug)
+    ).first()
+    if row is None:
         raise NotFound(f"No course {slug}.")
-    enrollment = enrollment_for(user, course) if user.is_authenticated else None
-    if enrollment is not None:
-        return course, pinned_version(enrollment), enrollment
-    if not course.published:
+    course, enrollment, version = row
+    if enrollment is None and not course.published:
         raise NotFound(f"No course {slug}.")
-    return course, current_version(course), None
+    if version is None:
+        if enrollment is not None:
+            number = enrollment.course_version or course.version
+            raise NotFound(f"Course {course.slug} has no version {number}.")
+        raise NotFound(f"Course {course.slug} has no content.")
+    return course, version, enrollment
 
 
 def newer_version(enrollment: Enrollment | None) -> int | None:

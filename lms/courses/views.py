@@ -316,8 +316,8 @@ def complete_module(slug: str, module_id: str) -> Any:
         )
         get_session().commit()
     if (
-        service.completion_for(current_user, ctx["course"]) is not None
-        and request.form.get("last") == "1"
+        request.form.get("last") == "1"
+        and service.completion_for(current_user, ctx["course"]) is not None
     ):
         return redirect(url_for(".course", slug=slug))
     if nxt is None:

@@ -23,7 +23,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from lms.courses import certificates, service
-from lms.courses.content import render_markdown
+from lms.courses.content import render_version_markdown
 from lms.courses.content_types import module_url
 from lms.courses.journey import Journey
 from lms.courses.models import Course, CourseVersion
@@ -137,7 +137,8 @@ def course(slug: str) -> Any:
     completion = service.completion_for(current_user, ctx["course"])
     resume = service.course_progress(current_user, ctx["course"])
     nxt = service.next_module(ctx["definition"], rows, resume.last_module_id if resume else None)
-    description = render_markdown(
+    description = render_version_markdown(
+        ctx["version"].id,
         ctx["definition"].get("description", ""),
         asset_url(ctx["course"], ctx["version"]),
         allowed_hosts(),
@@ -285,20 +286,10 @@ def module(slug: str, module_id: str) -> Any:
     return _with_frames(response)
 
 
-#: Rendered lessons by (version id, module id, allowed hosts): versions never change.
-_RENDERED: dict[tuple[int, str, tuple[str, ...]], Any] = {}
-
-
 def _rendered_lesson(
     version: CourseVersion, module: dict[str, Any], asset_url: Any, hosts: list[str]
 ) -> Any:
-    key = (version.id, module["id"], tuple(hosts))
-    html = _RENDERED.get(key)
-    if html is None:
-        if len(_RENDERED) > 1000:
-            _RENDERED.clear()
-        html = _RENDERED[key] = render_markdown(module["body"], asset_url, hosts)
-    return html
+    return render_version_markdown(version.id, module["body"], asset_url, hosts)
 
 
 @courses_bp.post("/<slug>/modules/<module_id>/complete")

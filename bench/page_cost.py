@@ -104,6 +104,9 @@ def main() -> int:
         "transcript": "/courses/transcript",
         "my courses": "/courses/mine",
     }
+    quiz = next(m["id"] for m in courses[slug] if m["kind"] == "quiz")
+    started = client.post(f"/courses/{slug}/quizzes/{quiz}/start")
+    pages["quiz page (an open attempt)"] = started.headers["Location"]
     rows = [(name, *measure("get", path, args.rounds)) for name, path in pages.items()]
     rows.append(("lesson marked done again", *measure(
         "post", f"/courses/{slug}/modules/{lessons[0]}/complete", args.rounds)))

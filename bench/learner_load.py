@@ -17,9 +17,17 @@ and so shows its capacity. At the end it prints requests/s and the p95 latency p
 and the CPU seconds the server, the consumer worker, the load generator and PostgreSQL
 used (on a machine shared with other work, the rest went elsewhere).
 
+Each learner signs in once, as a person does at the start of a session, with the app's
+own password hash (scrypt): sign-ins cost far more CPU than pages, so the report puts them
+apart. After locust's whole-run table it prints the steady state, from a second after the
+last sign-in to the end: per page requests/s, median, p95, max and failures, and the CPU
+milliseconds per page of the server, PostgreSQL, the consumer worker and locust itself
+(with each one's share), then the sign-ins' latency and server CPU. It prints the load
+average before and after the run and the command, so a run can be repeated elsewhere.
+
 Two things a real learner does differently, on purpose:
-- bench accounts use a cheap password hash (one sign-in each; scrypt would only measure
-  the hash), and sign-in rate limiting is off for the run (every learner is 127.0.0.1);
+- sign-in rate limiting is off for the run (every learner is 127.0.0.1), and H5P modules
+  are opened but not played (their completion comes from the player in a browser);
 - to pass, the bench reads the attempt's layout from the database: the browser never
   gets the answer key, so a simulated learner cannot find the answers any other way.
 
@@ -104,6 +112,25 @@ if os.environ.get("LEARNER_LOAD_ROLE") == "locust":
         return _CONNECTION[0]
 
     _THINK = [float(x) for x in os.environ.get("LEARNER_LOAD_THINK", "1-3").split("-")]
+    #: Kinds a learner marks as done with the page's button (lms.courses.views
+    #: SELF_PACED_KINDS); an H5P or cmi5 module reports its own completion from the
+    #: browser, which this bench does not play: the learner only opens those pages.
+    _SELF_PACED = {"lesson", "video", "embed"}
+
+    from locust import events
+
+    #: Every request: (time it ended, name, milliseconds, failed). The orchestrator reads
+    #: them to report the steady state (after the last sign-in) apart from the sign-ins.
+    _LOG: list[tuple[float, str, float, bool]] = []
+
+    @events.request.add_listener
+    def _record(name: str, response_time: float, exception: Any = None, **_kw: Any) -> None:
+        _LOG.append((time.time(), name, response_time, exception is not None))
+
+    @events.quitting.add_listener
+    def _write_log(**_kw: Any) -> None:
+        with open(os.environ["LEARNER_LOAD_LOG"], "w") as fh:
+            json.dump(_LOG, fh)
 
     class Learner(FastHttpUser):
         # FastHttpUser (geventhttpclient): the load generator shares this machine's cores
@@ -186,10 +213,11 @@ if os.environ.get("LEARNER_LOAD_ROLE") == "locust":
                     self._quiz(slug, module["id"], right=True)
                 else:
                     self.client.get(f"/courses/{slug}/modules/{module['id']}", name="lesson")
-                    self.wait()
-                    self._post(
-                        f"/courses/{slug}/modules/{module['id']}/complete", "lesson complete"
-                    )
+                    if module["kind"] in _SELF_PACED:
+                        self.wait()
+                        self._post(
+                            f"/courses/{slug}/modules/{module['id']}/complete", "lesson complete"
+                        )
                 self.wait()
             self.client.get("/courses/transcript", name="transcript")
             with self.db.cursor() as cur:
@@ -228,8 +256,6 @@ def _prepare(db_url: str, users: int, env: dict[str, str]) -> dict[str, list[dic
     _run([str(BIN / "lms"), "demo"], env)
 
     os.environ.update(env)
-    from werkzeug.security import generate_password_hash
-
     from lms import create_app
     from lms.courses import service
     from lms.courses.models import Course
@@ -238,14 +264,16 @@ def _prepare(db_url: str, users: int, env: dict[str, str]) -> dict[str, list[dic
 
     app = create_app()
     with app.app_context():
-        cheap = generate_password_hash(PASSWORD, "pbkdf2:sha256:1000")
+        # The app's own password hash (scrypt), as a real account has: each sign-in costs
+        # what it costs in production. One hash for every account (same password).
+        hashed = people.hash_password(PASSWORD)
         for i in range(1, users + 1):
             people.create_user(
                 name=f"Peserta Beban {i}",
                 nip=f"{NIP_PREFIX}1{i:03d}",
                 email=f"beban{i}@bench.lentera.local",
                 roles=["learner"],
-                password_hash=cheap,
+                password_hash=hashed,
             )
         get_session().commit()
         courses = {}
@@ -267,6 +295,8 @@ class CpuSampler:
 
         self.groups, self.database = groups, database
         self.seen: dict[tuple[str, int], float] = {}
+        #: (time, totals by group) after every sample, for CPU over part of the run.
+        self.series: list[tuple[float, dict[str, float]]] = []
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
 
@@ -298,6 +328,8 @@ class CpuSampler:
                 continue
             key = (name, proc.pid)
             self.seen[key] = max(self.seen.get(key, 0.0), times.user + times.system)
+        if hasattr(self, "start"):
+            self.series.append((time.time(), self.totals()))
 
     def _run(self) -> None:
         while not self.stop.wait(1.0):
@@ -320,6 +352,18 @@ class CpuSampler:
             out[name] = out.get(name, 0.0) + value - self.start.get((name, pid), 0.0)
         return out
 
+    def between(self, start: float, end: float) -> dict[str, float]:
+        """CPU seconds by group from the first sample at or after ``start`` to the last at
+        or before ``end`` (samples are a second apart), and the seconds that spans."""
+        inside = [(t, v) for t, v in self.series if start <= t <= end]
+        if len(inside) < 2:
+            return {}
+        (t0, first), (t1, last) = inside[0], inside[-1]
+        out = {name: last.get(name, 0.0) - first.get(name, 0.0) for name in last}
+        out["_seconds"] = t1 - t0
+        out["_start"], out["_end"] = t0, t1
+        return out
+
 
 def _report(prefix: Path, duration: float) -> None:
     with open(f"{prefix}_stats.csv", newline="") as fh:
@@ -337,6 +381,75 @@ def _report(prefix: Path, duration: float) -> None:
     failures = Path(f"{prefix}_failures.csv").read_text().strip().splitlines()[1:]
     for line in failures[:10]:
         print("failure:", line)
+
+
+SIGN_IN = ("login page", "sign in")
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
+
+
+def _steady_report(log_path: Path, sampler: CpuSampler, users: int) -> None:
+    """Pages after the last sign-in (the steady state) and the sign-ins apart: rates,
+    latencies, failures, and CPU milliseconds per page and per sign-in."""
+    if not log_path.exists():
+        print("(no request log: locust ended before writing it)")
+        return
+    log = [tuple(row) for row in json.loads(log_path.read_text())]
+    sign_ins = [row for row in log if row[1] == "sign in"]
+    if len(sign_ins) < users:
+        print(f"\nOnly {len(sign_ins)} of {users} learners signed in: no steady state to "
+              "report (run longer or spawn faster).")
+        return
+    # The steady window starts a second after the last sign-in and ends at the last
+    # request; CPU is read from the samples inside it.
+    last_sign_in = max(row[0] for row in sign_ins)
+    cpu = sampler.between(last_sign_in + 1, max(row[0] for row in log))
+    if not cpu or cpu["_seconds"] < 5:
+        print("\nThe run ended too soon after the last sign-in for a steady state "
+              "(run longer).")
+        return
+    start, end, seconds = cpu["_start"], cpu["_end"], cpu["_seconds"]
+    pages = [row for row in log if start < row[0] <= end and row[1] not in SIGN_IN]
+    print(f"\nSteady state: the {seconds:.0f} s after the last of {users} sign-ins "
+          "(every learner signed in once; a page a POST redirects to is part of the "
+          "POST's request):")
+    print(f"{'page':28} {'requests':>9} {'req/s':>7} {'median':>7} {'p95':>7} {'max':>7} "
+          f"{'fails':>6}")
+    names = sorted({row[1] for row in pages})
+    for name in [*names, None]:
+        rows = [r for r in pages if name is None or r[1] == name]
+        times = [r[2] for r in rows]
+        label = "all pages" if name is None else name
+        print(f"{label[:28]:28} {len(rows):9d} {len(rows) / seconds:7.1f} "
+              f"{_percentile(times, 0.5):5.0f}ms {_percentile(times, 0.95):5.0f}ms "
+              f"{max(times, default=0):5.0f}ms {sum(1 for r in rows if r[3]):6d}")
+    total = sum(v for k, v in cpu.items() if not k.startswith("_"))
+    print(f"\nCPU in the steady state, milliseconds per page ({len(pages)} pages):")
+    for name, value in sorted(cpu.items(), key=lambda kv: -kv[1]):
+        if not name.startswith("_"):
+            print(f"  {name:28} {1000 * value / max(1, len(pages)):6.2f} ms/page  "
+                  f"({100 * value / seconds:5.1f}% of a core, {100 * value / total:4.1f}% "
+                  "of the CPU these used)")
+    print(f"  {'all of them':28} {1000 * total / max(1, len(pages)):6.2f} ms/page  "
+          f"({100 * total / seconds:5.1f}% of a core; {os.cpu_count()} cores)")
+    # Sign-ins: the server's CPU from the first sample to the last sign-in, less what the
+    # pages served meanwhile cost at the steady rate.
+    server = "server (gunicorn)"
+    ramp = sampler.between(0, last_sign_in)
+    if ramp and server in cpu:
+        ramp_pages = sum(1 for r in log if ramp["_start"] < r[0] <= ramp["_end"]
+                         and r[1] not in SIGN_IN)
+        per_page = cpu[server] / max(1, len(pages))
+        rest = ramp[server] - ramp_pages * per_page
+        times = [r[2] for r in sign_ins]
+        print(f"\nSign-ins: {len(sign_ins)}, median {_percentile(times, 0.5):.0f} ms, p95 "
+              f"{_percentile(times, 0.95):.0f} ms, {sum(1 for r in sign_ins if r[3])} failed; "
+              f"server CPU about {1000 * rest / len(sign_ins):.1f} ms per sign-in with its "
+              "sign-in page (the password hash, scrypt), estimated as the ramp's server CPU "
+              "less its pages at the steady cost")
 
 
 def main() -> int:
@@ -451,7 +564,9 @@ def main() -> int:
             "LEARNER_LOAD_DB": args.database_url,
             "LEARNER_LOAD_COURSES": json.dumps(courses),
             "LEARNER_LOAD_THINK": args.think,
+            "LEARNER_LOAD_LOG": str(work / "requests.json"),
         }
+        load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
         print(
             f"Load: {args.users} learners, {args.duration}s, gunicorn -w {args.workers}"
             f"{f' --threads {args.threads}' if args.threads > 1 else ''}, "
@@ -494,9 +609,12 @@ def main() -> int:
             locust.wait()
         elapsed = time.monotonic() - started
         one, five, fifteen = os.getloadavg()
-        print(f"\nload average {one:.2f} {five:.2f} {fifteen:.2f} at the end of the load; "
-              f"command: {' '.join([Path(sys.argv[0]).name, *sys.argv[1:]])}")
+        print(f"\nload average {one:.2f} {five:.2f} {fifteen:.2f} at the end of the load "
+              f"({load_before} before it); command: .venv/bin/python bench/learner_load.py "
+              f"{' '.join(sys.argv[1:])}")
+        print("\nWhole run (locust's figures, sign-ins and the ramp included):")
         _report(prefix, args.duration)
+        _steady_report(work / "requests.json", sampler, args.users)
         print(f"\nCPU seconds used in the {elapsed:.0f} s of the run "
               f"({os.cpu_count()} cores: {os.cpu_count() * elapsed:.0f} available):")
         for name, seconds in sorted(sampler.totals().items(), key=lambda kv: -kv[1]):

@@ -3,6 +3,7 @@
 Add a line here when a module gains a ``models.py``.
 """
 
+from lms import readcache  # noqa: F401  (table "read_stamp")
 from lms.assessment import models as assessment_models  # noqa: F401
 from lms.authoring import models as authoring_models  # noqa: F401
 from lms.community import models as community_models  # noqa: F401

@@ -270,6 +270,37 @@ def _security_headers(response: Any) -> Any:
     return response
 
 
+def nav_partials(kind: str) -> list[str]:
+    """The navigation partials ``templates/<module>/<kind>.html`` that exist, for the
+    modules of :data:`NAV_MODULES` in menu order (``kind``: ``_nav``, ``_hr_nav``,
+    ``_admin_nav`` or ``_user_nav``).
+
+    Every page's top bar includes them. An ``{% include ... ignore missing %}`` of a
+    partial a module does not have is not cached by Jinja: it asks every template loader
+    (the app's and each blueprint's folder) again on every page, over a hundred file
+    lookups a page. Templates do not come and go while the app runs, so the answer is kept
+    per app (and looked up afresh when templates reload, as in development).
+    """
+    from flask import current_app
+    from jinja2 import TemplateNotFound
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    env = app.jinja_env
+    found: dict[str, list[str]] = app.extensions.setdefault("lms_nav_partials", {})
+    names = found.get(kind)
+    if names is None or env.auto_reload:
+        names = []
+        for module in NAV_MODULES:
+            name = f"{module}/{kind}.html"
+            try:
+                env.get_template(name)
+            except TemplateNotFound:
+                continue
+            names.append(name)
+        found[kind] = names
+    return names
+
+
 def _template_globals() -> dict[str, Any]:
     from flask import current_app
     from flask_babel import get_locale
@@ -278,6 +309,7 @@ def _template_globals() -> dict[str, Any]:
         "languages": current_app.config["LANGUAGES"],
         "current_locale": str(get_locale()),
         "nav_modules": NAV_MODULES,
+        "nav_partials": nav_partials,
     }
 
 

@@ -116,12 +116,14 @@ def _forget_caches(app: Flask) -> None:
     rules that no longer exist. The stored activity definitions' fingerprints are kept per
     process for the same reason.
     """
+    from lms import readcache
     from lms.xapi.store import definitions
 
     engine = app.extensions.get("lms.competency.engine")
     if engine is not None:
         engine.forget_configuration()
     definitions._definition_cache.clear()
+    readcache.clear()
 
 
 def _empty_tables(app: Flask) -> None:

@@ -61,3 +61,22 @@ def test_the_app_freezes_what_it_built_and_sets_the_collectors_threshold(make_ap
         assert gc.get_freeze_count() == 0
     finally:
         gc.set_threshold(*before)
+
+
+def test_top_bar_has_each_modules_menu_entries_for_the_role(app, client, login_as) -> None:
+    from lms.web import nav_partials
+
+    with app.test_request_context():
+        assert nav_partials("_admin_nav") == [
+            "courses/_admin_nav.html", "lti/_admin_nav.html", "xapi/_admin_nav.html",
+            "forwarding/_admin_nav.html", "mail/_admin_nav.html"]
+        assert nav_partials("_user_nav") == ["mail/_user_nav.html"]
+    login_as("admin")
+    page = client.get("/").get_data(as_text=True)
+    for entry in ("/admin/users", "/reports/", "/competency/team", "/admin/lrs/clients",
+                  "/admin/mail/", "/notifications/"):
+        assert f'href="{entry}' in page, entry
+    login_as("learner")
+    page = client.get("/").get_data(as_text=True)
+    assert 'id="nav-dev"' in page and "/competency/" in page
+    assert 'id="nav-hr"' not in page and 'id="nav-admin"' not in page

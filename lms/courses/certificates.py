@@ -111,21 +111,45 @@ COMPETENCY_NAMES = {
 }
 
 
+#: The read-mostly cache (lms.readcache) of the competency names.
+NAMES_CACHE = "competency-names"
+
+
 def competency_names() -> dict[str, str]:
-    """Names of competency codes: the competency module's dictionary when installed."""
+    """Names of competency codes: the competency module's dictionary when installed (kept
+    per process until a competency changes; do not change the dictionary)."""
     from lms import MODULES
 
-    names = dict(COMPETENCY_NAMES)
-    if "lms.competency" in MODULES:
+    if "lms.competency" not in MODULES:
+        return COMPETENCY_NAMES
+    from lms import readcache
+    from lms.competency.models import Competency
+
+    def compute() -> dict[str, str]:
         import sqlalchemy as sa
 
-        from lms.competency.models import Competency
         from lms.db import get_session
 
         # Codes and names only: all_competencies() also loads every competency's levels
         # (descriptions and indicators): a second query and ~75 objects on each course page.
-        names.update(get_session().execute(sa.select(Competency.code, Competency.name)).all())
-    return names
+        rows = get_session().execute(sa.select(Competency.code, Competency.name))
+        return {**COMPETENCY_NAMES, **dict(rows.all())}
+
+    return readcache.cached(NAMES_CACHE, "names", compute)
+
+
+def _watch_competency_names() -> None:
+    """Every process that can change a competency (each builds the app, which imports this
+    module) moves the names' stamp when it does."""
+    from lms import MODULES, readcache
+
+    if "lms.competency" in MODULES:
+        from lms.competency.models import Competency
+
+        readcache.watch(NAMES_CACHE, Competency)
+
+
+_watch_competency_names()
 
 
 # --- who issues the certificate ------------------------------------------------------------

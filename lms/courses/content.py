@@ -177,6 +177,25 @@ def render_markdown(text: str, asset_url: Any, allowed_hosts: list[str]) -> Mark
     )
 
 
+#: Rendered Markdown of course versions by (version id, text, allowed hosts).
+_RENDERED: dict[tuple[int, str, tuple[str, ...]], Markup] = {}
+
+
+def render_version_markdown(
+    version_id: int, text: str, asset_url: Any, allowed_hosts: list[str]
+) -> Markup:
+    """:func:`render_markdown` for Markdown of course version ``version_id`` (a lesson,
+    a quiz question), kept per process: a version never changes, and a fresh parser per
+    text was most of a quiz page's CPU. ``asset_url`` must be that version's."""
+    key = (version_id, text or "", tuple(allowed_hosts))
+    html = _RENDERED.get(key)
+    if html is None:
+        if len(_RENDERED) >= 2000:
+            _RENDERED.clear()
+        html = _RENDERED[key] = render_markdown(text, asset_url, allowed_hosts)
+    return html
+
+
 def sanitise_html(
     html: str,
     *,

@@ -50,7 +50,7 @@ def learner_panel(user: User) -> tuple[str, dict[str, Any]] | None:
     suggestions = []
     if len(active) < 3:
         enrolled = {i["course"].id for i in items}
-        suggestions = [c for c in service.search_catalog() if c.id not in enrolled][:3]
+        suggestions = [c for c in service.catalog_listing() if c.id not in enrolled][:3]
     target = service.JP_TARGET_PER_YEAR
     return "courses/_panel.html", {
         "active": active,

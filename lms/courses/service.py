@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy import orm
 
+from lms import readcache
 from lms.courses import statements as st
 from lms.courses.format import LoadedCourse
 from lms.courses.models import (
@@ -162,6 +163,29 @@ def published_payload(course: Course, version: CourseVersion) -> dict[str, Any]:
 
 # --- catalog ---------------------------------------------------------------------------
 
+#: The read-mostly cache (lms.readcache) of the catalog: published courses, their filters.
+CATALOG_CACHE = "catalog"
+readcache.watch(CATALOG_CACHE, Course, CourseVersion)
+
+
+def catalog_listing(
+    text: str = "",
+    competency: str = "",
+    topic: str = "",
+    jp_max: float | None = None,
+    level: str = "",
+) -> list[sa.Row[Any]]:
+    """:func:`search_catalog` as rows of the course table's columns (``row.slug``,
+    ``row.title``...), kept per process until a course changes (``lms.readcache``): what
+    the catalog and the home page's suggestions show every learner."""
+    key = (text.strip().lower(), competency.strip().upper(), topic, jp_max, level)
+
+    def compute() -> list[sa.Row[Any]]:
+        query = _catalog_query(text, competency, topic, jp_max, level)
+        return list(get_session().execute(query.with_only_columns(*Course.__table__.c)))
+
+    return readcache.cached(CATALOG_CACHE, ("listing", *key), compute)
+
 
 def search_catalog(
     text: str = "",
@@ -171,6 +195,12 @@ def search_catalog(
     level: str = "",
 ) -> list[Course]:
     """Published courses matching every given filter, by title."""
+    return list(get_session().scalars(_catalog_query(text, competency, topic, jp_max, level)))
+
+
+def _catalog_query(
+    text: str, competency: str, topic: str, jp_max: float | None, level: str
+) -> sa.Select[Course]:
     query = sa.select(Course).where(Course.published.is_(True))
     if text:
         like = f"%{text.strip().lower()}%"
@@ -193,11 +223,16 @@ def search_catalog(
         query = query.where(Course.level == level)
     if jp_max is not None:
         query = query.where(Course.jp <= jp_max)
-    return list(get_session().scalars(query.order_by(Course.title)))
+    return query.order_by(Course.title)
 
 
 def catalog_facets() -> dict[str, list[str]]:
-    """Values for the catalog filters: topics, competency codes and levels in use."""
+    """Values for the catalog filters: topics, competency codes and levels in use (kept
+    per process until a course changes; do not change the lists)."""
+    return readcache.cached(CATALOG_CACHE, "facets", _catalog_facets)
+
+
+def _catalog_facets() -> dict[str, list[str]]:
     topics: set[str] = set()
     codes: set[str] = set()
     used: set[str] = set()
@@ -219,6 +254,7 @@ def course_with_version(slug: str) -> tuple[Course, CourseVersion]:
         get_session()
         .execute(
             sa.select(Course, CourseVersion)
+            .options(orm.defer(CourseVersion.definition))
             .join(
                 CourseVersion,
                 sa.and_(
@@ -237,9 +273,7 @@ def course_with_version(slug: str) -> tuple[Course, CourseVersion]:
 def version_number(course: Course, number: int) -> CourseVersion:
     """Version ``number`` of ``course`` or NotFound."""
     version = get_session().scalar(
-        sa.select(CourseVersion).where(
-            CourseVersion.course_id == course.id, CourseVersion.number == number
-        )
+        version_query().where(CourseVersion.course_id == course.id, CourseVersion.number == number)
     )
     if version is None:
         raise NotFound(f"Course {course.slug} has no version {number}.")
@@ -253,8 +287,7 @@ def pinned_versions(enrollments: list[Enrollment]) -> dict[int, CourseVersion]:
     if not wanted:
         return {}
     rows = get_session().scalars(
-        sa.select(CourseVersion)
-        .options(orm.defer(CourseVersion.definition))
+        version_query()
         .where(sa.tuple_(CourseVersion.course_id, CourseVersion.number).in_(
             list(set(wanted.values()))))
     )
@@ -277,15 +310,30 @@ def learner_view(
     and even when the course is archived (they may finish it and keep their records).
     Others get the current version of a published course; anything else is NotFound.
     """
-    course = get_session().scalar(sa.select(Course).where(Course.slug == slug))
-    if course is None:
+    # One query for the three (every page of a course asks): the learner's enrolment, if
+    # any, and the version it pins (else the current one), without the definition column
+    # (definition_of caches it per version).
+    mine = (Enrollment.user_id == user.id) if user.is_authenticated else sa.false()
+    number = sa.func.coalesce(Enrollment.course_version, Course.version)
+    row = get_session().execute(
+        sa.select(Course, Enrollment, CourseVersion)
+        .outerjoin(Enrollment, sa.and_(Enrollment.course_id == Course.id, mine))
+        .outerjoin(CourseVersion, sa.and_(CourseVersion.course_id == Course.id,
+                                          CourseVersion.number == number))
+        .options(orm.defer(CourseVersion.definition))
+        .where(Course.slug == slug)
+    ).first()
+    if row is None:
         raise NotFound(f"No course {slug}.")
-    enrollment = enrollment_for(user, course) if user.is_authenticated else None
-    if enrollment is not None:
-        return course, pinned_version(enrollment), enrollment
-    if not course.published:
+    course, enrollment, version = row
+    if enrollment is None and not course.published:
         raise NotFound(f"No course {slug}.")
-    return course, current_version(course), None
+    if version is None:
+        if enrollment is not None:
+            number = enrollment.course_version or course.version
+            raise NotFound(f"Course {course.slug} has no version {number}.")
+        raise NotFound(f"Course {course.slug} has no content.")
+    return course, version, enrollment
 
 
 def newer_version(enrollment: Enrollment | None) -> int | None:
@@ -317,13 +365,21 @@ def move_to_newest(enrollment: Enrollment) -> CourseVersion:
 def current_version(course: Course) -> CourseVersion:
     """The version learners see now (the newest)."""
     version = get_session().scalar(
-        sa.select(CourseVersion).where(
+        version_query().where(
             CourseVersion.course_id == course.id, CourseVersion.number == course.version
         )
     )
     if version is None:
         raise NotFound(f"Course {course.slug} has no content.")
     return version
+
+
+def version_query() -> sa.Select[CourseVersion]:
+    """Versions without their definition column: a learner's every course page looks its
+    version up, and the definition (the whole course, lessons and quiz keys included) is
+    served from :func:`definition_of`'s cache; it is read from the database (one query,
+    the deferred column) only by a process that has not cached that version yet."""
+    return sa.select(CourseVersion).options(orm.defer(CourseVersion.definition))
 
 
 def definition_of(version: CourseVersion) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from lms.courses import certificates, service
-from lms.courses.content import render_markdown
+from lms.courses.content import render_version_markdown
 from lms.courses.content_types import module_url
 from lms.courses.journey import Journey
 from lms.courses.models import Course, CourseVersion
@@ -110,7 +110,7 @@ def _with_frames(response: Any) -> Any:
 def catalog() -> Any:
     args = request.args
     jp_max = args.get("jp_max", type=float)
-    courses = service.search_catalog(
+    courses = service.catalog_listing(
         text=args.get("q", "")[:100],
         competency=args.get("competency", "")[:20],
         topic=args.get("topic", "")[:100],
@@ -137,7 +137,8 @@ def course(slug: str) -> Any:
     completion = service.completion_for(current_user, ctx["course"])
     resume = service.course_progress(current_user, ctx["course"])
     nxt = service.next_module(ctx["definition"], rows, resume.last_module_id if resume else None)
-    description = render_markdown(
+    description = render_version_markdown(
+        ctx["version"].id,
         ctx["definition"].get("description", ""),
         asset_url(ctx["course"], ctx["version"]),
         allowed_hosts(),
@@ -285,20 +286,10 @@ def module(slug: str, module_id: str) -> Any:
     return _with_frames(response)
 
 
-#: Rendered lessons by (version id, module id, allowed hosts): versions never change.
-_RENDERED: dict[tuple[int, str, tuple[str, ...]], Any] = {}
-
-
 def _rendered_lesson(
     version: CourseVersion, module: dict[str, Any], asset_url: Any, hosts: list[str]
 ) -> Any:
-    key = (version.id, module["id"], tuple(hosts))
-    html = _RENDERED.get(key)
-    if html is None:
-        if len(_RENDERED) > 1000:
-            _RENDERED.clear()
-        html = _RENDERED[key] = render_markdown(module["body"], asset_url, hosts)
-    return html
+    return render_version_markdown(version.id, module["body"], asset_url, hosts)
 
 
 @courses_bp.post("/<slug>/modules/<module_id>/complete")
@@ -316,8 +307,8 @@ def complete_module(slug: str, module_id: str) -> Any:
         )
         get_session().commit()
     if (
-        service.completion_for(current_user, ctx["course"]) is not None
-        and request.form.get("last") == "1"
+        request.form.get("last") == "1"
+        and service.completion_for(current_user, ctx["course"]) is not None
     ):
         return redirect(url_for(".course", slug=slug))
     if nxt is None:
@@ -330,11 +321,11 @@ def complete_module(slug: str, module_id: str) -> Any:
 def asset(slug: str, version: int, path: str) -> Any:
     course, _version, _enrollment = service.learner_view(current_user, slug)
     row = get_session().scalar(
-        sa.select(CourseVersion).where(
+        service.version_query().where(
             CourseVersion.course_id == course.id, CourseVersion.number == version
         )
     )
-    if row is None or path not in row.definition.get("assets", []):
+    if row is None or path not in service.definition_of(row).get("assets", []):
         abort(404)
     folder = Path(service.content_dir()) / row.content_hash
     response = send_from_directory(folder, path, max_age=7 * 24 * 3600)

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from lms.courses import service
-from lms.courses.content import render_markdown
+from lms.courses.content import render_version_markdown
 from lms.courses.models import CourseVersion
 from lms.courses.views import allowed_hosts, asset_url, learner_context, module_page
 from lms.db import get_session
@@ -112,10 +112,9 @@ def attempt(slug: str, quiz_id: str, attempt_id: str) -> Any:
     _close_if_expired(ctx, module, attempt)
     if attempt.submitted_at is None:
         questions = quiz_service.public_questions(attempt, quiz)
+        assets, hosts = asset_url(ctx["course"], ctx["version"]), allowed_hosts()
         prompts = {
-            q["id"]: render_markdown(
-                q["prompt"], asset_url(ctx["course"], ctx["version"]), allowed_hosts()
-            )
+            q["id"]: render_version_markdown(ctx["version"].id, q["prompt"], assets, hosts)
             for q in questions
         }
         return module_page(
@@ -131,8 +130,9 @@ def attempt(slug: str, quiz_id: str, attempt_id: str) -> Any:
         )
     items = quiz_service.review(attempt, quiz)
     assets = asset_url(ctx["course"], ctx["version"])
+    hosts = allowed_hosts()
     for item in items:
-        item["prompt"] = render_markdown(item["prompt"], assets, allowed_hosts())
+        item["prompt"] = render_version_markdown(ctx["version"].id, item["prompt"], assets, hosts)
     attempts = quiz_service.attempts_for(ctx["enrollment"], quiz_id)
     left = quiz_service.attempts_left(quiz, attempts)
     return module_page(

@@ -235,8 +235,23 @@ def db(app: Flask) -> Any:
 
 
 @pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
+def client(app: Flask) -> Iterator[FlaskClient]:
+    """The test client; every response it gave is closed after the test, as a server
+    closes it after sending (downloads are temporary files the app closes then)."""
+    from flask.testing import FlaskClient as _Client
+
+    given: list[Any] = []
+
+    class ClosingClient(_Client):
+        def open(self, *args: Any, **kwargs: Any) -> Any:
+            response = super().open(*args, **kwargs)
+            given.append(response)
+            return response
+
+    test_client = ClosingClient(app, app.response_class, use_cookies=True)
+    yield test_client
+    for response in given:
+        response.close()
 
 
 @pytest.fixture

@@ -138,6 +138,7 @@ def test_organisation_plan_is_scoped_and_exported(client, org, catalog):
     from openpyxl import load_workbook
 
     book = load_workbook(io.BytesIO(response.data))
+    response.close()  # the temporary file goes (the app closes it when the response is)
     assert book.worksheets[0].max_row == 3
     assert [c.value for c in book.worksheets[2][2]][1:] == [1, 1, 8, 0]  # courses: free
     assert 'id="org-by-unit"' in html

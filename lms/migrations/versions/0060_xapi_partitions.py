@@ -180,12 +180,8 @@ def _upgrade_postgresql() -> None:
 
 
 def _upgrade_sqlite() -> None:
-    _create_id_table()
-    op.execute("INSERT INTO xapi_statement_id (statement_id, seq, stored) "
-               "SELECT statement_id, seq, stored FROM xapi_statement")
-    with op.batch_alter_table("xapi_statement", schema=None) as batch_op:
-        batch_op.drop_constraint("uq_xapi_statement_statement_id", type_="unique")
-        batch_op.create_index("ix_xapi_statement_statement_id", ["statement_id"], unique=False)
+    # The index tables first: their foreign keys would stop the statement table's
+    # rebuild (batch mode drops and recreates it).
     for table, key in (("xapi_statement_activity", "activity_id"),
                        ("xapi_statement_agent", "agent_key")):
         op.create_table(
@@ -199,6 +195,12 @@ def _upgrade_sqlite() -> None:
                    f"s.stored FROM {table} i JOIN xapi_statement s ON s.seq = i.seq")
         op.drop_table(table)
         op.rename_table(f"{table}_new", table)
+    _create_id_table()
+    op.execute("INSERT INTO xapi_statement_id (statement_id, seq, stored) "
+               "SELECT statement_id, seq, stored FROM xapi_statement")
+    with op.batch_alter_table("xapi_statement", schema=None) as batch_op:
+        batch_op.drop_constraint("uq_xapi_statement_statement_id", type_="unique")
+        batch_op.create_index("ix_xapi_statement_statement_id", ["statement_id"], unique=False)
 
 
 def downgrade() -> None:
@@ -242,6 +244,11 @@ def _downgrade_postgresql() -> None:
 
 
 def _downgrade_sqlite() -> None:
+    # The statement table first (rebuilt in batch mode), then the index tables that
+    # refer to it.
+    with op.batch_alter_table("xapi_statement", schema=None) as batch_op:
+        batch_op.drop_index("ix_xapi_statement_statement_id")
+        batch_op.create_unique_constraint("uq_xapi_statement_statement_id", ["statement_id"])
     for table, key in (("xapi_statement_activity", "activity_id"),
                        ("xapi_statement_agent", "agent_key")):
         op.create_table(
@@ -255,6 +262,3 @@ def _downgrade_sqlite() -> None:
         op.execute(f"INSERT INTO {table}_old ({key}, seq) SELECT {key}, seq FROM {table}")
         op.drop_table(table)
         op.rename_table(f"{table}_old", table)
-    with op.batch_alter_table("xapi_statement", schema=None) as batch_op:
-        batch_op.drop_index("ix_xapi_statement_statement_id")
-        batch_op.create_unique_constraint("uq_xapi_statement_statement_id", ["statement_id"])

@@ -226,3 +226,25 @@ def test_index_rows_carry_the_statements_stored(app, db):
     assert set(db.scalars(sa.select(StatementAgent.stored))) == {stored}
     assert db.execute(sa.select(StatementId.seq, StatementId.stored)).one() == \
         db.execute(sa.select(Statement.seq, Statement.stored)).one()
+
+
+def test_the_periodic_upkeep_creates_the_next_month(app, db, monkeypatch):
+    _postgresql(app)
+    from lms.xapi import partitions
+
+    db.rollback()  # (its locks would hold the DROP up)
+    now = dt.datetime.now(dt.UTC)
+    following = partitions.add_months(partitions.month_start(now), 1)
+    names = [partitions.partition_name(table, following) for table in partitions.TABLES]
+    engine = get_engine(app)
+    with engine.begin() as conn:
+        for name in names:
+            conn.execute(sa.text(f'DROP TABLE "{name}"'))
+    monkeypatch.setitem(partitions._last_upkeep, "at", None)
+    assert partitions.keep_months_ahead(engine) == names
+    # Looked at once an hour per process: the next call does nothing.
+    with engine.begin() as conn:
+        conn.execute(sa.text(f'DROP TABLE "{names[0]}"'))
+    assert partitions.keep_months_ahead(engine) == []
+    monkeypatch.setitem(partitions._last_upkeep, "at", None)
+    assert partitions.keep_months_ahead(engine) == [names[0]]

@@ -41,6 +41,12 @@ def _fail(message: str) -> NoReturn:
 def init_command() -> None:
     """Create the database, or migrate it to the newest schema."""
     upgrade_database()
+    from lms.db import get_engine
+    from lms.xapi.partitions import MONTHS_AHEAD, ensure_ahead
+
+    # On PostgreSQL: the statement tables' partitions of this month and the next ones.
+    with get_engine().begin() as conn:
+        ensure_ahead(conn, MONTHS_AHEAD)
     click.echo(f"Database ready: {_display_url(current_app.config['DATABASE_URL'])}")
 
 

@@ -243,6 +243,7 @@ def periodic_task() -> dict[str, int]:
     """The safety net and the schedule: consumers, forwarding, due pulls, lost jobs."""
     from lms.forwarding.service import deliver_all, pull_all
     from lms.xapi.consumers import run_consumers
+    from lms.xapi.partitions import keep_months_ahead
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     result = {"pulled": pull_all(), "consumed": run_consumers(app), "forwarded": deliver_all()}
@@ -251,6 +252,10 @@ def periodic_task() -> dict[str, int]:
         purge_jobs(app)
     except Exception:  # the jobs wait for the next period
         log.exception("checking background jobs failed")
+    try:  # this month's and next month's statement partitions (PostgreSQL)
+        keep_months_ahead(get_engine(app))
+    except Exception:  # the default partitions take the rows meanwhile
+        log.exception("creating the statement partitions failed")
     return result
 
 

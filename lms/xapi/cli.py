@@ -77,7 +77,52 @@ def client_revoke_command(key: str) -> None:
 
 @click.group("xapi")
 def xapi_group() -> None:
-    """Statement consumers of the LRS."""
+    """Statement consumers and statement partitions of the LRS."""
+
+
+@xapi_group.command("partitions")
+@click.option("--ahead", type=click.IntRange(min=0), default=None,
+              help="First create the partitions of the current month and the N months "
+                   "after it (idempotent; rows of those months waiting in the default "
+                   "partitions move in).")
+@click.option("--exact", is_flag=True,
+              help="Count the rows (slow on big tables) instead of the planner's estimate.")
+@with_appcontext
+def partitions_command(ahead: int | None, exact: bool) -> None:
+    """Show the monthly partitions of the statement tables (PostgreSQL) with their rows
+    and sizes; with --ahead N, create the months ahead first."""
+    from lms.db import get_engine
+    from lms.xapi.partitions import ensure_ahead, is_partitioned, list_partitions
+
+    engine = get_engine()
+    with engine.connect() as conn:
+        if not is_partitioned(conn):
+            click.echo("The statement tables are not partitioned (SQLite, or PostgreSQL "
+                       "before migration 0060_xapi_partitions): nothing to do.")
+            return
+    if ahead is not None:
+        with engine.begin() as conn:
+            created = ensure_ahead(conn, ahead)
+        click.echo(f"Created {len(created)} partition(s)" + (": " + ", ".join(created)
+                                                             if created else "."))
+    with engine.connect() as conn:
+        rows = list_partitions(conn, exact=exact)
+    width = max(len(row["partition"]) for row in rows)
+    estimate = "" if exact else "~"
+    for row in rows:
+        bounds = row["bounds"].removeprefix("FOR VALUES ")
+        click.echo(f"{row['partition']:{width}}  {estimate}{row['rows']:>12,} rows  "
+                   f"{row['bytes'] / 2**20:>10,.1f} MiB  {bounds}")
+    for table in sorted({row["table"] for row in rows}):
+        mine = [row for row in rows if row["table"] == table]
+        click.echo(f"{table}: {len(mine)} partitions, {estimate}"
+                   f"{sum(r['rows'] for r in mine):,} rows, "
+                   f"{sum(r['bytes'] for r in mine) / 2**20:,.1f} MiB")
+    waiting = [row for row in rows if row["partition"].endswith("_default") and row["rows"]]
+    for row in waiting:
+        click.secho(f"{row['partition']} holds {estimate}{row['rows']:,} rows: create their "
+                    "months (--ahead, or they are months past) to move them out.",
+                    fg="yellow")
 
 
 @xapi_group.command("consumers")

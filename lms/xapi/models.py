@@ -3,13 +3,19 @@
 Statements are append-only rows keyed by ``seq`` (the stored order, what consumer cursors
 follow) with the full statement as JSON and the columns queries filter on. Related
 activities and agents (for ``related_activities`` / ``related_agents``) live in narrow
-index tables whose primary key is (key, seq), so a query is one index range scan.
+index tables whose primary key is (key, seq, stored), so a query is one index range scan.
+
+On PostgreSQL the statement table and both index tables are partitioned by month of
+``stored`` (migration ``0060_xapi_partitions``, :mod:`lms.xapi.partitions`): there every
+primary key also holds ``stored`` (``xapi_statement``'s is (seq, stored)), and the
+uniqueness of a statement id, which a partitioned table cannot enforce, is kept by the
+narrow :class:`StatementId` table. SQLite keeps plain tables of the same columns.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
@@ -24,12 +30,20 @@ JsonType = sa.JSON().with_variant(JSONB(), "postgresql")
 
 
 class Statement(Model):
-    """One stored statement. ``data`` is the statement as the LRS returns it (exact)."""
+    """One stored statement. ``data`` is the statement as the LRS returns it (exact).
+
+    ``seq`` comes from one global sequence (``xapi_statement_seq_seq`` on PostgreSQL)
+    whatever the partition. The statement id is unique through :class:`StatementId`;
+    the plain index on it here serves readers that look statements up by id directly.
+    """
 
     __tablename__ = "xapi_statement"
 
+    # On PostgreSQL the primary key is (seq, stored): a partitioned table's keys must hold
+    # its partition key (Alembic does not compare primary keys, so the model keeps seq,
+    # which SQLite needs as its rowid).
     seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    statement_id: Mapped[str] = mapped_column(sa.String(36), unique=True)
+    statement_id: Mapped[str] = mapped_column(sa.String(36))
     #: Canonical inverse functional identifier of the actor ("mbox:mailto:a@b",
     #: "account:https://x|name"); None for an anonymous group.
     actor_key: Mapped[str | None] = mapped_column(sa.String(2048))
@@ -67,7 +81,36 @@ class Statement(Model):
                  postgresql_where=sa.text("ref_id IS NOT NULL"),
                  sqlite_where=sa.text("ref_id IS NOT NULL")),
         sa.Index("ix_xapi_statement_stored", "stored"),
+        sa.Index("ix_xapi_statement_statement_id", "statement_id"),
     )
+
+
+class StatementId(Model):
+    """Every stored statement id with its ``seq`` and ``stored``: what makes ids unique
+    across the monthly partitions, and how a lookup by id finds its one partition.
+
+    Ingest inserts here first (``ON CONFLICT DO NOTHING``): an id that goes in is a new
+    statement, one that does not was stored already (a re-sent statement).
+    """
+
+    __tablename__ = "xapi_statement_id"
+
+    statement_id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    seq: Mapped[int] = mapped_column(sa.BigInteger)
+    stored: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+_Select = TypeVar("_Select", bound="sa.Select[*tuple[Any, ...]]")
+
+
+def by_statement_id(select: _Select, ids: list[str], *, statement: Any = None) -> _Select:
+    """``select`` (of ``statement``, an alias of :class:`Statement` or the class) limited to
+    the statements with these ids: found through :class:`StatementId`, so the statement
+    table is read by (seq, stored), one partition per statement."""
+    s = Statement if statement is None else statement
+    return select.join(StatementId, sa.and_(StatementId.seq == s.seq,
+                                            StatementId.stored == s.stored)) \
+        .where(StatementId.statement_id.in_(ids))
 
 
 class StatementActivity(Model):
@@ -76,8 +119,10 @@ class StatementActivity(Model):
     __tablename__ = "xapi_statement_activity"
 
     activity_id: Mapped[str] = mapped_column(sa.String(2048), primary_key=True)
-    seq: Mapped[int] = mapped_column(BigId, sa.ForeignKey("xapi_statement.seq"),
-                                     primary_key=True)
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True)
+    #: The statement's ``stored``: the partition key, and the bound since/until queries
+    #: put on this table too so that both sides of the join prune.
+    stored: Mapped[dt.datetime] = mapped_column(UTCDateTime(), primary_key=True)
 
 
 class StatementAgent(Model):
@@ -86,8 +131,9 @@ class StatementAgent(Model):
     __tablename__ = "xapi_statement_agent"
 
     agent_key: Mapped[str] = mapped_column(sa.String(2048), primary_key=True)
-    seq: Mapped[int] = mapped_column(BigId, sa.ForeignKey("xapi_statement.seq"),
-                                     primary_key=True)
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True)
+    #: The statement's ``stored`` (see :class:`StatementActivity`).
+    stored: Mapped[dt.datetime] = mapped_column(UTCDateTime(), primary_key=True)
 
 
 class Activity(Model):

@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from lms.errors import ValidationError
-from lms.xapi.models import Statement
+from lms.xapi.models import Statement, by_statement_id
 from lms.xapi.validation.verbs import VOIDED
 
 
@@ -23,13 +23,17 @@ def apply_voiding(session: Any, voids: dict[str, str], seq_of: dict[str, int]) -
         if target in seq_of:
             raise ValidationError(f"statement {voids[target]}: cannot void a statement sent "
                                   "in the same request", field="object.id")
-    rows = session.execute(sa.select(Statement.statement_id, Statement.verb_id)
-                           .where(Statement.statement_id.in_(targets))).all()
-    for statement_id, verb_id in rows:
+    rows = session.execute(by_statement_id(
+        sa.select(Statement.statement_id, Statement.verb_id, Statement.seq, Statement.stored),
+        targets)).all()
+    for statement_id, verb_id, _seq, _stored in rows:
         if verb_id == VOIDED:
             raise ValidationError(f"statement {voids[statement_id]}: its object "
                                   f"{statement_id} is itself a voiding statement, and voiding "
                                   "statements cannot be voided", field="object.id")
     if rows:
-        session.execute(sa.update(Statement).where(Statement.statement_id.in_(targets))
+        # By (seq, stored): the stored values name the partitions to touch.
+        session.execute(sa.update(Statement)
+                        .where(Statement.seq.in_([row.seq for row in rows]),
+                               Statement.stored.in_({row.stored for row in rows}))
                         .values(voided=True))

@@ -1,9 +1,10 @@
 """Step 4, write: the statement rows and their index rows, and the re-sent statements.
 
 On PostgreSQL a request is one SQL statement whatever its size: the rows go in as
-arrays, and data-modifying CTEs insert the statements (a statement id stored already is
-skipped by the database) and the index rows of those inserted. Elsewhere (SQLite) the
-same rows go in as three core inserts. A statement whose id was stored already must be
+arrays, and data-modifying CTEs insert the ids into ``xapi_statement_id`` (an id stored
+already is skipped by the database: that table keeps ids unique across the monthly
+partitions), then the statements and index rows of the ids inserted. Elsewhere (SQLite)
+the same rows go in as a few core inserts. A statement whose id was stored already must be
 the same statement (Part Three §2.1.1/§2.1.2), else :class:`~lms.errors.Conflict`.
 """
 
@@ -15,7 +16,13 @@ from typing import Any, cast
 import sqlalchemy as sa
 
 from lms.errors import Conflict, ValidationError
-from lms.xapi.models import Statement, StatementActivity, StatementAgent
+from lms.xapi.models import (
+    Statement,
+    StatementActivity,
+    StatementAgent,
+    StatementId,
+    by_statement_id,
+)
 from lms.xapi.store.identify import Batch
 from lms.xapi.store.index import activity_ids, agent_keys
 from lms.xapi.validation.common import parse_timestamp
@@ -64,6 +71,10 @@ def write(session: Any, batch: Batch) -> dict[str, int]:
 _COLUMNS = ("statement_id", "actor_key", "verb_id", "activity_id", "object_agent_key",
             "ref_id", "registration")
 
+# The id table decides what is new: an id that goes into xapi_statement_id (ON CONFLICT DO
+# NOTHING) is a new statement and takes its seq there; the statement row and its index
+# rows follow for those ids only. (A seq taken by a conflicting id is skipped, as a
+# serial column's default was before: consumers pass gaps.)
 _PG_INGEST = """
 WITH given AS (
     SELECT * FROM unnest(%(statement_id)s::varchar[], %(actor_key)s::varchar[],
@@ -74,28 +85,33 @@ WITH given AS (
                              ref_id, registration, "timestamp", n)
     -- The statements come as one JSON array: one parameter, nothing to escape per element.
     JOIN jsonb_array_elements(%(data)s::jsonb) WITH ORDINALITY AS d(data, n) USING (n)
-), inserted AS (
-    INSERT INTO xapi_statement (statement_id, actor_key, verb_id, activity_id,
-                                object_agent_key, ref_id, registration, authority_key,
-                                "timestamp", stored, voided, data)
-    SELECT statement_id, actor_key, verb_id, activity_id, object_agent_key, ref_id,
-           registration, %(authority_key)s, "timestamp", %(stored)s, false, data
+), ids AS (
+    -- nextval is evaluated after the sort: seq follows the request's order.
+    INSERT INTO xapi_statement_id (statement_id, seq, stored)
+    SELECT statement_id, nextval('xapi_statement_seq_seq'), %(stored)s::timestamptz
     FROM given ORDER BY n
     ON CONFLICT (statement_id) DO NOTHING
-    RETURNING seq, statement_id
+    RETURNING statement_id, seq
+), inserted AS (
+    INSERT INTO xapi_statement (seq, statement_id, actor_key, verb_id, activity_id,
+                                object_agent_key, ref_id, registration, authority_key,
+                                "timestamp", stored, voided, data)
+    SELECT ids.seq, statement_id, actor_key, verb_id, activity_id, object_agent_key, ref_id,
+           registration, %(authority_key)s, "timestamp", %(stored)s, false, data
+    FROM given JOIN ids USING (statement_id) ORDER BY ids.seq
 ), activities AS (
-    INSERT INTO xapi_statement_activity (activity_id, seq)
-    SELECT a.activity_id, inserted.seq
+    INSERT INTO xapi_statement_activity (activity_id, seq, stored)
+    SELECT a.activity_id, ids.seq, %(stored)s
     FROM unnest(%(a_statement)s::varchar[], %(a_activity)s::varchar[])
         AS a(statement_id, activity_id)
-    JOIN inserted USING (statement_id)
+    JOIN ids USING (statement_id)
 ), agents AS (
-    INSERT INTO xapi_statement_agent (agent_key, seq)
-    SELECT a.agent_key, inserted.seq
+    INSERT INTO xapi_statement_agent (agent_key, seq, stored)
+    SELECT a.agent_key, ids.seq, %(stored)s
     FROM unnest(%(g_statement)s::varchar[], %(g_agent)s::varchar[]) AS a(statement_id, agent_key)
-    JOIN inserted USING (statement_id)
+    JOIN ids USING (statement_id)
 )
-SELECT seq, statement_id FROM inserted
+SELECT seq, statement_id FROM ids
 """
 
 
@@ -124,20 +140,36 @@ def _write_postgresql(session: Any, batch: Batch) -> dict[str, int]:
 
 
 def _write_core(session: Any, batch: Batch) -> dict[str, int]:
-    # Core inserts (the table, not the ORM entity): no unit-of-work overhead per row.
+    # Core inserts (the tables, not the ORM entities): no unit-of-work overhead per row.
+    # As on PostgreSQL the id table decides what is new; SQLite has no data-modifying
+    # CTEs, so its seq (the statement table's rowid) is written back after the statements.
+    ids = cast(sa.Table, StatementId.__table__)
+    new = set(session.scalars(
+        dialect_insert(session)(ids).on_conflict_do_nothing(index_elements=["statement_id"])
+        .returning(ids.c.statement_id),
+        [{"statement_id": row["statement_id"], "seq": 0, "stored": row["stored"]}
+         for row in batch.rows]))
+    if not new:
+        return {}
     table = cast(sa.Table, Statement.__table__)
     result = session.execute(
-        dialect_insert(session)(table).on_conflict_do_nothing(index_elements=["statement_id"])
-        .returning(table.c.seq, table.c.statement_id), batch.rows)
+        sa.insert(table).returning(table.c.seq, table.c.statement_id),
+        [row for row in batch.rows if row["statement_id"] in new])
     seq_of = {row[1]: row[0] for row in result}
+    session.execute(sa.update(ids).where(ids.c.statement_id == sa.bindparam("sid"))
+                    .values(seq=sa.bindparam("new_seq")),
+                    [{"sid": sid, "new_seq": seq} for sid, seq in seq_of.items()])
     activity_rows: list[dict[str, Any]] = []
     agent_rows: list[dict[str, Any]] = []
-    for statement in batch.statements:
+    for statement, row in zip(batch.statements, batch.rows, strict=True):
         seq = seq_of.get(statement["id"])
         if seq is None:
             continue
-        activity_rows.extend({"activity_id": a, "seq": seq} for a in activity_ids(statement))
-        agent_rows.extend({"agent_key": k, "seq": seq} for k in agent_keys(statement))
+        stored = row["stored"]
+        activity_rows.extend({"activity_id": a, "seq": seq, "stored": stored}
+                             for a in activity_ids(statement))
+        agent_rows.extend({"agent_key": k, "seq": seq, "stored": stored}
+                          for k in agent_keys(statement))
     if activity_rows:
         session.execute(sa.insert(cast(sa.Table, StatementActivity.__table__)), activity_rows)
     if agent_rows:
@@ -169,8 +201,8 @@ def check_resent(session: Any, statements: list[dict[str, Any]], dated: set[str]
     """Statements whose id is stored already must be the same statement (Part Three
     §2.1.1/§2.1.2): then nothing changes; otherwise :class:`Conflict` (409)."""
     stored = dict(session.execute(
-        sa.select(Statement.statement_id, Statement.data)
-        .where(Statement.statement_id.in_([st["id"] for st in statements]))).all())
+        by_statement_id(sa.select(Statement.statement_id, Statement.data),
+                        [st["id"] for st in statements])).all())
     for statement in statements:
         previous = stored.get(statement["id"])
         received = statement if statement["id"] in dated else \

@@ -161,25 +161,9 @@ def prepare_lentera(url: str, work: Path) -> tuple[dict[str, str], str]:
     return env, f"Basic {token}"
 
 
-def group_cpu(pgid: int) -> float:
-    """CPU seconds used so far by the processes of process group ``pgid``."""
-    total = 0
-    tick = os.sysconf("SC_CLK_TCK")
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == pgid:
-            total += int(fields[11]) + int(fields[12])
-    return total / tick
-
-
-def command_cpu(name: str) -> float:
-    """CPU seconds used so far by every process called ``name`` (PostgreSQL's backends:
-    the whole server, so run on a quiet machine for this column to mean Lentera's share)."""
+def _proc_cpu(wanted: Any) -> float:
+    """CPU seconds used so far by the processes whose (name, process group) ``wanted``
+    accepts, read from /proc."""
     total = 0
     tick = os.sysconf("SC_CLK_TCK")
     for entry in Path("/proc").iterdir():
@@ -189,10 +173,21 @@ def command_cpu(name: str) -> float:
             head, _, rest = (entry / "stat").read_text().rpartition(")")
         except OSError:
             continue
-        if head.split("(", 1)[-1] == name:
-            fields = rest.split()
+        fields = rest.split()
+        if wanted(head.split("(", 1)[-1], int(fields[2])):
             total += int(fields[11]) + int(fields[12])
     return total / tick
+
+
+def group_cpu(pgid: int) -> float:
+    """CPU seconds used so far by the processes of process group ``pgid``."""
+    return _proc_cpu(lambda _name, group: group == pgid)
+
+
+def command_cpu(name: str) -> float:
+    """CPU seconds used so far by every process called ``name`` (PostgreSQL's backends:
+    the whole server, so run on a quiet machine for this column to mean Lentera's share)."""
+    return _proc_cpu(lambda command, _group: command == name)
 
 
 #: CPU seconds of the finished wrk runs (read from the children's resource usage).

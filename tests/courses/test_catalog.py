@@ -33,3 +33,13 @@ def test_level_filter(client, login_as, course, course_dir, tmp_path):
     none = client.get("/courses/?level=lanjut&competency=M.01")
     assert none.status_code == 200 and "Kursus Lanjut Uji" not in none.get_data(as_text=True)
     assert client.get("/courses/?level=tidak-ada").status_code == 200
+
+
+def test_competency_chips_say_the_level_in_words(client, login_as, course):
+    """The chips of the competencies a course develops read "tingkat 2", not "L2"."""
+    login_as("learner")
+    page = client.get(f"/courses/{course.slug}").get_data(as_text=True)
+    import re
+
+    assert re.search(r"· tingkat \d", page)
+    assert not re.search(r"· L\d", page)

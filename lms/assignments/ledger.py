@@ -84,6 +84,7 @@ def fact_of(data: dict[str, Any]) -> tuple[str, int] | None:
 
 class AssignmentsLedger(StatementConsumer):  # type: ignore[misc,valid-type]
     name = "assignments"
+    shares_statements = True  # reads statements, never changes them
 
     def relevant(self, statements: list[StoredStatement]) -> list[StoredStatement]:
         from lms.xapi.consumers import with_verbs

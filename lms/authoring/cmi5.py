@@ -798,6 +798,7 @@ class Cmi5Consumer(StatementConsumer):  # type: ignore[misc,valid-type]
     """
 
     name = "cmi5"
+    shares_statements = True  # reads statements, never changes them
 
     def relevant(self, statements: list[StoredStatement]) -> list[StoredStatement]:
         from lms.xapi.consumers import about_known_activities

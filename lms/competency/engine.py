@@ -864,6 +864,7 @@ class CompetencyConsumer(StatementConsumer):
     :func:`lms.xapi.consumers.run_consumers`)."""
 
     name = CONSUMER_NAME
+    shares_statements = True  # reads statements, never changes them
 
     def __init__(self, engine: ProfileEngine):
         self.engine = engine

@@ -92,6 +92,7 @@ class LearningLedger(StatementConsumer):  # type: ignore[misc,valid-type]
     """Derives the learner's course records from statements about course activities."""
 
     name = "courses"
+    shares_statements = True  # reads statements, never changes them
 
     def __init__(self) -> None:
         self._course_ids: dict[str, int] = {}

@@ -22,6 +22,7 @@ class EvaluationConsumer(StatementConsumer):
     it cancels what nobody answered yet. Replays keep the answered ones."""
 
     name = "evaluation"
+    shares_statements = True  # reads statements, never changes them
 
     def relevant(self, statements: list[StoredStatement]) -> list[StoredStatement]:
         from lms.xapi.consumers import with_verbs

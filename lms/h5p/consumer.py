@@ -34,6 +34,7 @@ def completes(data: dict[str, Any]) -> bool:
 
 class H5PConsumer(StatementConsumer):
     name = "h5p"
+    shares_statements = True  # reads statements, never changes them
 
     def handle(self, statement: StoredStatement) -> None:
         from lms.h5p.views import parse_activity_iri

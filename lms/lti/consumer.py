@@ -60,6 +60,7 @@ class GradeConsumer(StatementConsumer):
     """Queues score posts (see the module docstring)."""
 
     name = "lti"
+    shares_statements = True  # reads statements, never changes them
 
     def relevant(self, statements: list[StoredStatement]) -> list[StoredStatement]:
         from lms.xapi.consumers import about_known_activities

@@ -631,6 +631,7 @@ class PackagesConsumer(StatementConsumer):  # type: ignore[misc,valid-type]
     so a replay stores nothing twice)."""
 
     name = "packages"
+    shares_statements = True  # reads statements, never changes them
 
     def relevant(self, statements: list[StoredStatement]) -> list[StoredStatement]:
         from lms.xapi.consumers import about_known_activities

@@ -34,6 +34,7 @@ def _completed_activity(statement: StoredStatement) -> str | None:
 
 class PlanTracker(StatementConsumer):
     name = CONSUMER_NAME
+    shares_statements = True  # reads statements, never changes them
 
     def handle(self, statement: StoredStatement) -> None:
         self.handle_batch([statement])

@@ -621,6 +621,7 @@ class JpLedger(StatementConsumer):  # type: ignore[misc,valid-type]
     its cursor; a replay rebuilds both."""
 
     name = "jp-credits"
+    shares_statements = True  # reads statements, never changes them
 
     def __init__(self) -> None:
         self._course_ids: dict[str, int] = {}

@@ -120,3 +120,93 @@ def test_a_consumer_is_handed_only_what_it_finds_relevant_and_passes_over_the_re
     assert picky.asked == [3]  # once for the batch
     top = get_session().scalar(sa.select(sa.func.max(Statement.seq)))
     assert get_session().get(ConsumerCursor, "picky").last_seq == top
+
+
+class Mutator(StatementConsumer):
+    """A plugin-like consumer that changes what it is handed (it does not share)."""
+
+    name = "a-mutator"
+
+    def handle(self, statement: StoredStatement) -> None:
+        statement.data["verb"]["id"] = "http://example.org/changed"
+
+
+class Reader(StatementConsumer):
+    name = "b-reader"
+    shares_statements = True
+
+    def __init__(self) -> None:
+        self.verbs: list[str] = []
+        self.objects: list[int] = []
+
+    def handle(self, statement: StoredStatement) -> None:
+        self.verbs.append(statement.data["verb"]["id"])
+        self.objects.append(id(statement.data))
+
+
+def test_consumers_that_share_statements_parse_each_statement_once(
+        app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lms.xapi import consumers as module
+
+    reader = Reader()
+    register_consumer(app, reader)
+    _store(40)
+    parsed: list[Any] = []
+    real = module.json_loads
+    monkeypatch.setattr(module, "json_loads", lambda raw: parsed.append(raw) or real(raw))
+    run_consumers(app)
+    sharing = [c for c in registered_consumers(app).values() if c.shares_statements]
+    assert len(sharing) == len(registered_consumers(app)) > 5  # every built-in one shares
+    # Whatever the consumers looked into, each statement's JSON was parsed once at most,
+    # and the reader was handed the very objects the built-in consumers parsed.
+    assert len(reader.verbs) == 40
+    assert len(parsed) == 40
+    assert len(set(parsed)) == 40
+
+
+def test_a_consumer_that_does_not_share_gets_its_own_copies(app: Any) -> None:
+    mutator, reader = Mutator(), Reader()
+    register_consumer(app, mutator)  # runs before the reader
+    register_consumer(app, reader)
+    _store(5)
+    run_consumers(app)
+    assert len(reader.verbs) == 5
+    assert "http://example.org/changed" not in reader.verbs
+
+
+@pytest.fixture
+def demo(runner: Any, db: Any) -> None:
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+
+
+def test_built_in_consumers_leave_the_shared_statements_as_stored(
+        app: Any, demo: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every built-in consumer declares that it only reads statements: run them all again
+    over the demo's statements (courses, quizzes, SCORM, cmi5, H5P, plans, credited
+    learning, voiding) and hold what they were handed equal to what is stored."""
+    import json
+
+    from lms.xapi import consumers as module
+
+    session = get_session()
+    for consumer in registered_consumers(app).values():
+        consumer.reset()
+    session.execute(sa.update(ConsumerCursor).values(last_seq=0))
+    session.commit()
+    handed: list[tuple[StoredStatement, str]] = []
+    real = module.SharedReads.statements
+
+    def spy(self: Any, rows: list[Any]) -> list[StoredStatement]:
+        statements = real(self, rows)
+        handed.extend(zip(statements, [row[2] for row in rows], strict=True))
+        return statements
+
+    monkeypatch.setattr(module.SharedReads, "statements", spy)
+    run_consumers(app)
+    verbs = {s.verb_id for s, _raw in handed}
+    assert len(handed) > 50 and len(verbs) > 4
+    looked_into = [(s, raw) for s, raw in handed if s._data is not None]
+    assert len(looked_into) > 50
+    for statement, raw in looked_into:
+        assert statement.data == json.loads(raw), statement.id

@@ -31,6 +31,10 @@ class DefaultConfig:
     # Database: a SQLite file under instance/ unless LMS_DATABASE_URL says otherwise.
     DATABASE_URL: str | None = None
     DATABASE_ECHO = False
+    # A pooled server connection idle for longer than this many seconds is tested with a
+    # round trip before use (and replaced when the server closed it); one used more
+    # recently is not. 0 tests it before every use.
+    DATABASE_PING_AFTER = 5.0
 
     # Public base URL: used for xAPI account actors and activity IRIs, so keep it stable.
     BASE_URL = "http://127.0.0.1:5000"

@@ -121,8 +121,11 @@ def json_loads(data: Any) -> Any:
     return json.loads(data)
 
 
-def create_db_engine(url: str, echo: bool = False) -> Engine:
-    """Create the engine for ``url`` with the settings each backend needs."""
+def create_db_engine(url: str, echo: bool = False, ping_after: float = 5.0) -> Engine:
+    """Create the engine for ``url`` with the settings each backend needs.
+
+    A server database's pooled connections are tested before use when they have been idle
+    for ``ping_after`` seconds or more (:func:`_ping_when_idle`)."""
     if url.startswith("postgresql://"):
         # psycopg 3 is the driver we ship; plain postgresql:// URLs should just work.
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
@@ -132,16 +135,59 @@ def create_db_engine(url: str, echo: bool = False) -> Engine:
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
     else:
-        kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=20)
+        kwargs.update(pool_size=10, max_overflow=20)
     engine = sa.create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _on_sqlite_connect)
+    else:
+        _ping_when_idle(engine, ping_after)
     return engine
+
+
+def _ping_when_idle(engine: Engine, after: float) -> None:
+    """Test a pooled connection with a round trip before use when it has been idle for
+    ``after`` seconds or more, and have the pool replace it when the server closed it.
+
+    This is SQLAlchemy's pessimistic disconnect handling (``pool_pre_ping``) for the
+    connections that can have been closed meanwhile: a server restart, a proxy's or
+    firewall's idle timeout. A connection checked in a moment ago is not pinged: that round
+    trip was a sixth of the server time of an LRS request storing one statement. (A restart
+    during those seconds fails the requests that were using the connections then, as it
+    would with a ping; the pool then replaces that connection, and tests the others idle
+    as long when they are next used.)"""
+    import time
+
+    pool = engine.pool
+
+    @event.listens_for(pool, "connect")
+    def _fresh(_dbapi_connection: Any, record: Any) -> None:
+        record.info["lms_used"] = time.monotonic()
+
+    @event.listens_for(pool, "checkin")
+    def _used(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info["lms_used"] = time.monotonic()
+
+    @event.listens_for(pool, "checkout")
+    def _ping(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        used = record.info.get("lms_used")
+        if used is not None and time.monotonic() - used < after:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            # The pool closes this connection and checks out another (a new one when
+            # the server was restarted: the others of this generation go too).
+            raise sa.exc.DisconnectionError(str(exc)) from exc
+        if not alive:  # pragma: no cover - psycopg raises rather than answering False
+            raise sa.exc.DisconnectionError("the database connection did not answer")
+        record.info["lms_used"] = time.monotonic()
 
 
 def init_app(app: Flask) -> None:
     """Create the app's engine and close the app-context session at teardown."""
-    engine = create_db_engine(app.config["DATABASE_URL"], app.config.get("DATABASE_ECHO", False))
+    engine = create_db_engine(app.config["DATABASE_URL"], app.config.get("DATABASE_ECHO", False),
+                              float(app.config.get("DATABASE_PING_AFTER", 5.0)))
     app.extensions["lms.db"] = {
         "engine": engine,
         "sessionmaker": orm.sessionmaker(bind=engine, expire_on_commit=False),

@@ -18,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 
 from lms.db import get_session
 from lms.errors import Forbidden, LmsError, NotFound, ValidationError
+from lms.web import add_missing_headers
 from lms.xapi import auth, documents, launch, service
 from lms.xapi.documents import ACTIVITY_PROFILE, AGENT_PROFILE, STATE, DocumentKey
 from lms.xapi.formats import format_statement
@@ -159,24 +160,29 @@ def _alternate_syntax(requested: str | None) -> None:
         headers["content-type"] = "application/json"
 
 
+_CORS_HEADERS = (
+    ("Access-Control-Allow-Origin", "*"),
+    ("Access-Control-Allow-Headers",
+     "Content-Type, Authorization, X-Experience-API-Version, If-Match, If-None-Match"),
+    ("Access-Control-Allow-Methods", "GET, HEAD, PUT, POST, DELETE, OPTIONS"),
+    ("Access-Control-Expose-Headers",
+     "ETag, Last-Modified, X-Experience-API-Version, X-Experience-API-Consistent-Through"),
+)
+
+
 @xapi_bp.after_app_request
 def _version_header(response: Response) -> Response:
-    if request.path.startswith("/xapi"):
-        response.headers["X-Experience-API-Version"] = g.get(
-            "xapi_version", VERSIONS.get(str(current_app.config["XAPI_DEFAULT_VERSION"]),
-                                         "2.0.0"))
-        if request.path.startswith("/xapi/statements"):
-            response.headers.setdefault("X-Experience-API-Consistent-Through",
-                                        format_timestamp(dt.datetime.now(dt.UTC)))
-        response.headers.setdefault("Access-Control-Allow-Origin", "*")
-        response.headers.setdefault(
-            "Access-Control-Allow-Headers",
-            "Content-Type, Authorization, X-Experience-API-Version, If-Match, If-None-Match")
-        response.headers.setdefault("Access-Control-Allow-Methods",
-                                    "GET, HEAD, PUT, POST, DELETE, OPTIONS")
-        response.headers.setdefault(
-            "Access-Control-Expose-Headers",
-            "ETag, Last-Modified, X-Experience-API-Version, X-Experience-API-Consistent-Through")
+    path = request.path
+    if path.startswith("/xapi"):
+        version = g.get("xapi_version") or VERSIONS.get(
+            str(current_app.config["XAPI_DEFAULT_VERSION"]), "2.0.0")
+        defaults = [("X-Experience-API-Version", version), *_CORS_HEADERS]
+        if "X-Experience-API-Version" in response.headers:
+            response.headers["X-Experience-API-Version"] = version
+        if path.startswith("/xapi/statements"):
+            defaults.append(("X-Experience-API-Consistent-Through",
+                             format_timestamp(dt.datetime.now(dt.UTC))))
+        add_missing_headers(response.headers, defaults)
     return response
 
 

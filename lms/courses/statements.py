@@ -78,8 +78,10 @@ def parse_activity_iri(iri: str) -> tuple[str, str | None, str | None] | None:
 
     Question IRIs give None: they are not modules of their own.
     """
+    if not isinstance(iri, str) or "/courses/" not in iri:
+        return None  # (most statements a consumer sees: no need to read the config)
     prefix = f"{base_url()}/courses/"
-    if not isinstance(iri, str) or not iri.startswith(prefix):
+    if not iri.startswith(prefix):
         return None
     parts = iri[len(prefix) :].split("/")
     if len(parts) == 1 and parts[0]:

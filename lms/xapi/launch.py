@@ -54,9 +54,12 @@ READABLE_AGENT_PROFILES = frozenset({"cmi5LearnerPreferences"})
 LENTERA_URN = "urn:lentera:"
 
 
+_LAUNCH_PATH = "/xapi/launch"
+
+
 def launch_home_page() -> str:
     """The ``homePage`` of the authority of statements written with a launch credential."""
-    return f"{current_app.config['BASE_URL']}/xapi/launch"
+    return f"{current_app.config['BASE_URL']}{_LAUNCH_PATH}"
 
 
 @dataclass(frozen=True)
@@ -82,7 +85,13 @@ def origin_of(statement: dict[str, Any]) -> LaunchOrigin | None:
     if not isinstance(authority, dict):
         return None
     account = authority.get("account")
-    if not isinstance(account, dict) or account.get("homePage") != launch_home_page():
+    if not isinstance(account, dict):
+        return None
+    home_page = account.get("homePage")
+    # (The suffix first: most statements were not written under a launch, and every
+    # consumer asks this of every statement.)
+    if not isinstance(home_page, str) or not home_page.endswith(_LAUNCH_PATH) \
+            or home_page != launch_home_page():
         return None
     return LaunchOrigin(activity_id=str(authority.get("name") or ""),
                         session_id=str(account.get("name") or ""))

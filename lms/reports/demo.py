@@ -93,6 +93,10 @@ def _course_history(employees: list[User]) -> int:
                 "context": {"registration": enrollment.registration, "platform": "Lentera"},
                 "timestamp": when.isoformat(),
             })
+        # One employee per transaction: an enrolment takes the employee's summary lock
+        # (lms.reports.summary), and a transaction holding the locks of many employees in
+        # id order can deadlock with a consumer run taking them in statement order.
+        session.commit()
     if statements:
         store_statements(statements)
     return len(statements)

@@ -26,6 +26,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from markupsafe import Markup
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
@@ -324,7 +325,40 @@ def _template_globals() -> dict[str, Any]:
         "current_locale": str(get_locale()),
         "nav_modules": NAV_MODULES,
         "nav_partials": nav_partials,
+        "nav_items": nav_items,
     }
+
+
+#: Rendered top-bar menus kept per process (see :func:`nav_items`); cleared when full.
+_NAV_CACHE_SIZE = 4096
+
+
+def nav_items() -> Markup:
+    """The signed-in user's top-bar menus (``templates/_nav_items.html``), rendered once
+    per process for each combination of what they show: the UI language, the page's
+    endpoint (the active entry), the address prefix, the user's roles and whether the user
+    has a NIP. Those are everything the menu and the modules' partials read (the partials
+    are for :data:`NAV_MODULES`, Lentera's own modules; a partial that reads anything else
+    must be added to the key). Rendering them took an eighth of a page's time: two dozen
+    includes, url_for and gettext calls, the same for every page of a role.
+
+    Rendered afresh on every page when templates reload (development)."""
+    from flask import current_app
+    from flask_babel import get_locale
+    from flask_login import current_user
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    user = current_user._get_current_object()  # type: ignore[attr-defined]
+    key = (str(get_locale()), request.endpoint or "", request.script_root,
+           frozenset(user.roles), bool(user.nip))
+    cache: dict[Any, Markup] = app.extensions.setdefault("lms_nav_items", {})
+    html = cache.get(key)
+    if html is None or app.jinja_env.auto_reload:
+        html = Markup(render_template("_nav_items.html"))
+        if len(cache) >= _NAV_CACHE_SIZE:
+            cache.clear()
+        cache[key] = html
+    return html
 
 
 def _http_error(exc: HTTPException) -> Any:

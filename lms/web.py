@@ -109,14 +109,24 @@ def select_locale() -> str:
 
 
 def _translations() -> Any:
-    """The current request's translations (see :func:`init_app`)."""
+    """The current request's translations (see :func:`init_app`).
+
+    Kept on ``g`` with the locale they are for; Flask-Babel keeps the request's locale on
+    ``g._flask_babel`` once chosen (and drops it when the locale changes, e.g. after
+    signing in), so the common case is two attribute reads rather than a call of
+    ``get_locale`` per string (three dozen strings a page)."""
     from flask import has_app_context
     from flask_babel import get_locale, get_translations
 
     if not has_app_context():
         return get_translations()
+    state = g._get_current_object().__dict__  # type: ignore[attr-defined]
+    cached = state.get("_lms_translations")
+    babel = state.get("_flask_babel")
+    if cached is not None and babel is not None \
+            and getattr(babel, "babel_locale", None) is cached[0]:
+        return cached[1]
     locale = get_locale()
-    cached = g.get("_lms_translations")
     if cached is None or cached[0] is not locale:
         cached = g._lms_translations = (locale, get_translations())
     return cached[1]

@@ -135,5 +135,5 @@ def oidc_callback() -> Any:
     login_user(user)
     user.last_login_at = utcnow()
     get_session().commit()
-    flash(_("Welcome, %(name)s.", name=user.name), "success")
+    flash(_("Welcome, %(name)s.", name=user.name.rstrip(".")), "success")
     return redirect(target)

@@ -120,7 +120,7 @@ def login_submit() -> Any:
                 session["locale"] = locale
             login_user(user, remember=form.remember.data)
             get_session().commit()
-            flash(_("Welcome, %(name)s.", name=user.name), "success")
+            flash(_("Welcome, %(name)s.", name=user.name.rstrip(".")), "success")
             return redirect(safe_next_url(request.args.get("next"), url_for("home.index")))
         flash(_("The NIP/e-mail or password is not correct."), "danger")
     return render_template("people/login.html", form=form), 400

@@ -14,6 +14,18 @@ def test_sign_in_by_email(client, auth, users) -> None:
     assert client.get("/").status_code == 200
 
 
+def test_welcome_after_a_name_ending_in_a_title_has_one_full_stop(client, auth, users,
+                                                                   db) -> None:
+    from lms.db import get_session
+
+    users["learner"].name = "Rina Marlina, S.Psi."
+    get_session().commit()
+    auth.login("learner@test.lentera.local")
+    page = client.get("/").get_data(as_text=True)
+    assert "Selamat datang, Rina Marlina, S.Psi." in page
+    assert "S.Psi.." not in page
+
+
 def test_sign_in_by_nip_with_spaces(client, auth, users) -> None:
     nip = users["learner"].nip
     response = auth.login(f"{nip[:8]} {nip[8:14]} {nip[14:]}")

@@ -95,6 +95,15 @@ def test_since_and_until_at_the_ends_of_the_calendar(xapi, query, status):
     assert xapi.get(f"statements?{query}").status_code == status
 
 
+@pytest.mark.parametrize("offset", ["+99:00", "+24:00", "-23:60", "+2400"])
+def test_an_offset_from_utc_of_a_day_or_more_is_400(xapi, offset):
+    response = xapi.post("statements", make_statement(timestamp=f"2026-01-01T00:00:00{offset}"))
+    assert response.status_code == 400
+    assert "offset from UTC" in response.json["message"]
+    since = f"2026-01-01T00:00:00{offset}".replace("+", "%2B")
+    assert xapi.get(f"statements?since={since}").status_code == 400
+
+
 def test_a_year_one_timestamp_comes_back_with_four_digits(xapi):
     statement_id = new_id()
     assert xapi.put(f"statements?statementId={statement_id}",

@@ -8,6 +8,7 @@ developer can fix the statement without reading the specification.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import math
 import re
@@ -164,34 +165,47 @@ def parse_timestamp(value: Any, path: str) -> dt.datetime:
     """Timestamps (§4.5 / 2.0 §4.2.7): ISO 8601; ``-00:00`` is not an offset (RFC 3339)."""
     if not isinstance(value, str):
         fail(path, "must be an ISO 8601 timestamp string such as 2024-05-01T08:30:00.000Z")
+    parsed = _parse_timestamp_text(value)
+    if isinstance(parsed, str):
+        fail(path, parsed)
+    return parsed
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_timestamp_text(value: str) -> dt.datetime | str:
+    """:func:`parse_timestamp` of a string: the aware datetime, or what is wrong with it.
+
+    Kept for the last few thousand texts: validation and storing read every statement's
+    timestamp twice (and ``stored``), and a datetime never changes."""
     match = TIMESTAMP_RE.match(value)
     if not match:
-        fail(path, "must be an ISO 8601 timestamp such as 2024-05-01T08:30:00.000Z")
-    offset = match.group(8)
+        return "must be an ISO 8601 timestamp such as 2024-05-01T08:30:00.000Z"
+    year, month, day, hour, minute, second, fraction, offset = match.groups()
     if offset in ("-00", "-00:00", "-0000"):
-        fail(path, "must not use the offset -00:00; use Z or +00:00 for UTC")
-    year, month, day, hour, minute, second = (int(match.group(i)) for i in range(1, 7))
-    fraction = match.group(7) or ""
+        return "must not use the offset -00:00; use Z or +00:00 for UTC"
     micro = int((fraction[1:] + "000000")[:6]) if fraction else 0
     if offset is None or offset in ("Z", "z"):
-        tz = dt.UTC
+        tz: dt.tzinfo = dt.UTC
     else:
-        sign = -1 if offset[0] == "-" else 1
         digits = offset[1:].replace(":", "")
         hours, minutes = int(digits[:2]), int(digits[2:4] or 0)
+        if hours > 23 or minutes > 59:
+            return "has an offset from UTC outside -23:59 to +23:59"
+        sign = -1 if offset[0] == "-" else 1
         tz = dt.timezone(sign * dt.timedelta(hours=hours, minutes=minutes))
     try:
-        value = dt.datetime(year, month, day, hour, minute, second, micro, tzinfo=tz)
+        parsed = dt.datetime(int(year), int(month), int(day), int(hour), int(minute),
+                             int(second), micro, tzinfo=tz)
     except ValueError:
-        fail(path, "is not a valid date and time")
+        return "is not a valid date and time"
     try:
-        value.astimezone(dt.UTC)
+        parsed.astimezone(dt.UTC)
     except OverflowError:
         # e.g. 0001-01-01T00:00:00+07:00 is in year 0 in UTC; 9999-12-31T23:00:00-05:00 in
         # year 10000. Statements are stored and compared in UTC.
-        fail(path, "is outside the dates this LRS can store: in UTC it must fall between "
-                   "0001-01-01 and 9999-12-31")
-    return cast("dt.datetime", value)
+        return ("is outside the dates this LRS can store: in UTC it must fall between "
+                "0001-01-01 and 9999-12-31")
+    return parsed
 
 
 def statement_time(value: Any, fallback: dt.datetime) -> dt.datetime:
@@ -295,14 +309,19 @@ def _fast_loads(raw: bytes) -> Any:
 
 def _too_deep(value: Any, depth: int) -> bool:
     """Whether objects and arrays nest deeper than :data:`MAX_JSON_DEPTH` in ``value`` (at
-    ``depth``). Recursion stops at that depth, and visits containers only."""
-    if depth > MAX_JSON_DEPTH:
-        return True
+    ``depth``). Visits containers only, and stops at that depth; a loop over a stack, which
+    costs a third less than recursing into each container (a batch of 100 statements has
+    two thousand)."""
     if not isinstance(value, dict | list):
-        return False
-    for item in value.values() if isinstance(value, dict) else value:
-        if isinstance(item, dict | list) and _too_deep(item, depth + 1):
+        return depth > MAX_JSON_DEPTH
+    stack = [(value, depth)]
+    while stack:
+        container, level = stack.pop()
+        if level > MAX_JSON_DEPTH:
             return True
+        for item in container.values() if isinstance(container, dict) else container:
+            if isinstance(item, dict | list):
+                stack.append((item, level + 1))
     return False
 
 

@@ -46,7 +46,7 @@ from lms.authoring.models import (
 )
 from lms.courses import statements as st
 from lms.courses.format import LoadedCourse
-from lms.db import get_session, utcnow
+from lms.db import among, get_session, utcnow
 from lms.errors import Conflict, Forbidden, NotFound, ValidationError
 from lms.people.models import User
 
@@ -806,7 +806,7 @@ class Cmi5Consumer(StatementConsumer):  # type: ignore[misc,valid-type]
         return about_known_activities(
             statements, (ADL + "completed", ADL + "passed"),
             lambda ids: get_session().scalars(
-                sa.select(Cmi5Au.au_iri).where(Cmi5Au.au_iri.in_(ids))),
+                sa.select(Cmi5Au.au_iri).where(among(Cmi5Au.au_iri, ids))),
             voiding=False)  # (handle_voiding does nothing)
 
     def handle(self, statement: StoredStatement) -> None:

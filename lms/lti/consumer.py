@@ -18,7 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from lms.db import get_session
+from lms.db import among, get_session
 from lms.lti import ags
 from lms.lti.models import LtiBinding, LtiResourceLink
 from lms.xapi.consumers import StatementConsumer, StoredStatement
@@ -69,7 +69,7 @@ class GradeConsumer(StatementConsumer):
             statements, (PASSED, COMPLETED),
             lambda ids: get_session().scalars(
                 sa.select(LtiResourceLink.activity_iri)
-                .where(LtiResourceLink.activity_iri.in_(ids))))
+                .where(among(LtiResourceLink.activity_iri, ids))))
 
     def handle(self, statement: StoredStatement) -> None:
         if statement.verb_id not in (PASSED, COMPLETED) or not statement.activity_id:

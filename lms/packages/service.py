@@ -38,7 +38,7 @@ from flask_babel import lazy_gettext as _l
 from lms.authoring.archives import ArchiveError, extract_archive
 from lms.courses import statements as st
 from lms.courses.format import LoadedCourse
-from lms.db import get_session
+from lms.db import among, get_session
 from lms.errors import Conflict, Forbidden, NotFound, ValidationError
 from lms.packages.manifest import ManifestError, parse_manifest
 from lms.packages.models import ScormLaunch, ScormPackage, ScormSco, ScormStatus
@@ -639,7 +639,7 @@ class PackagesConsumer(StatementConsumer):  # type: ignore[misc,valid-type]
         return about_known_activities(
             statements, (ADL + "completed", ADL + "passed", ADL + "failed"),
             lambda ids: get_session().scalars(
-                sa.select(ScormSco.sco_iri).where(ScormSco.sco_iri.in_(ids))),
+                sa.select(ScormSco.sco_iri).where(among(ScormSco.sco_iri, ids))),
             voiding=False)  # (handle_voiding does nothing)
 
     def handle(self, statement: StoredStatement) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from lms.db import get_session
+from lms.db import among, get_session
 from lms.plans import service
 from lms.plans.models import AGREED, DevelopmentPlan, PlanItem, PlanStatus
 from lms.xapi.consumers import StatementConsumer, StoredStatement
@@ -65,7 +65,7 @@ class PlanTracker(StatementConsumer):
         open_items: dict[str, list[PlanItem]] = {}
         for item in session.scalars(
             sa.select(PlanItem).join(DevelopmentPlan)
-            .where(PlanItem.activity_iri.in_({activity for _s, activity in completions}),
+            .where(among(PlanItem.activity_iri, {activity for _s, activity in completions}),
                    PlanItem.done_statement_id.is_(None),
                    DevelopmentPlan.status.in_([s.value for s in AGREED]))
         ):

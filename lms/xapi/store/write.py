@@ -10,11 +10,11 @@ the same statement (Part Three §2.1.1/§2.1.2), else :class:`~lms.errors.Confli
 
 from __future__ import annotations
 
-import json
 from typing import Any, cast
 
 import sqlalchemy as sa
 
+from lms.db import dumps_json
 from lms.errors import Conflict, ValidationError
 from lms.xapi.models import (
     Statement,
@@ -27,21 +27,9 @@ from lms.xapi.store.identify import Batch
 from lms.xapi.store.index import activity_ids, agent_keys
 from lms.xapi.validation.common import parse_timestamp
 
-try:
-    import orjson as _orjson
-except ImportError:  # pragma: no cover - the standard library writes the same JSON
-    _orjson = None  # type: ignore[assignment]
-
-
-def dumps(value: Any) -> str:
-    """Compact JSON text of a statement (orjson when installed; the standard library for
-    what orjson refuses, such as integers beyond 64 bits)."""
-    if _orjson is not None:
-        try:
-            return str(_orjson.dumps(value).decode())
-        except TypeError:
-            pass
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+#: Compact JSON text of a statement (orjson; the standard library for what orjson refuses,
+#: such as integers beyond 64 bits).
+dumps = dumps_json
 
 
 def dialect_insert(session: Any) -> Any:

@@ -4,7 +4,11 @@ a request does, and signing a test client in. (Before, five conftests had their 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
+
+import sqlalchemy as sa
 
 #: The ``BASE_URL`` of the test apps (tests/conftest.py).
 BASE = "http://lentera.test"
@@ -54,3 +58,18 @@ def login(client: Any, user: Any) -> None:
     with client.session_transaction() as session:
         session["_user_id"] = user.get_id()
         session["_fresh"] = True
+
+
+@contextmanager
+def sql_log(engine: Any) -> Iterator[list[str]]:
+    """Every SQL statement ``engine`` sends meanwhile (for query counts)."""
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)

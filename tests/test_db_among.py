@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from lms.db import among, get_engine, get_session
 from lms.xapi.models import Activity
+from tests.helpers import sql_log
 
 ODD = ["http://example.org/a", "http://example.org/\"quoted\"", "http://example.org/back\\slash",
        "http://example.org/ünïcødé/ジ", "http://example.org/a%20b", "urn:x:'single'"]
@@ -36,20 +37,12 @@ def test_among_finds_what_in_finds(app: Any) -> None:
 
 
 def test_the_sql_is_the_same_for_any_number_of_values(app: Any) -> None:
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(statement)
-
     engine = get_engine()
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
+    with sql_log(engine) as seen:
         for count in (1, 7, 300):
             get_session().scalars(sa.select(Activity.activity_id).where(
                 among(Activity.activity_id, [f"http://example.org/{i}" for i in range(count)])
             )).all()
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
     if engine.dialect.name == "postgresql":
         assert len(set(seen)) == 1
     else:

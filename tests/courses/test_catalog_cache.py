@@ -19,21 +19,14 @@ from lms.courses.format import load_course_folder
 from lms.courses.models import Course
 from lms.db import get_engine, get_session
 from tests.courses.conftest import HOSTS
+from tests.helpers import sql_log
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _queries(app: Any, client: Any, path: str) -> tuple[str, list[str]]:
-    statements: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, text: str, *_a: Any) -> None:
-        statements.append(text)
-
-    sa.event.listen(get_engine(app), "before_cursor_execute", count)
-    try:
+    with sql_log(get_engine(app)) as statements:
         response = client.get(path)
-    finally:
-        sa.event.remove(get_engine(app), "before_cursor_execute", count)
     assert response.status_code == 200, path
     return response.get_data(as_text=True), statements
 

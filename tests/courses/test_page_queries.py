@@ -6,12 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
-
 from lms.db import get_engine, get_session
 from lms.xapi import service as lrs
 from lms.xapi.actors import actor_for
 from tests import factories
+from tests.helpers import sql_log
 
 PAGES = ["/", "/courses/", "/competency/", "/courses/transcript", "/courses/mini-kursus"]
 #: The most queries each page may make (docs/performance.md, "Learner pages"): the catalog
@@ -24,17 +23,9 @@ EXPERIENCED = "http://adlnet.gov/expapi/verbs/experienced"
 
 
 def _queries(app: Any, client: Any, path: str) -> int:
-    statements: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, text: str, *_a: Any) -> None:
-        statements.append(text)
-
     client.get(path)  # caches warm
-    sa.event.listen(get_engine(app), "before_cursor_execute", count)
-    try:
+    with sql_log(get_engine(app)) as statements:
         response = client.get(path)
-    finally:
-        sa.event.remove(get_engine(app), "before_cursor_execute", count)
     assert response.status_code == 200, path
     return len(statements)
 

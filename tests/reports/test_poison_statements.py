@@ -18,6 +18,7 @@ from lms.reports.models import JpCourseCredit, JpCredit
 from lms.xapi.consumers import list_failures, replay
 from lms.xapi.service import store_statements
 from tests import factories
+from tests.helpers import sql_log
 from tests.reports.conftest import BASE, actor, completed_with_jp, send
 
 ADL = "http://adlnet.gov/expapi/verbs/"
@@ -102,18 +103,9 @@ def test_crediting_costs_the_same_whatever_the_employee_has_learned(
         raise AssertionError("crediting recomputed the employee's year")
 
     monkeypatch.setattr(summary, "_records_of", refused)
-    statements: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, text: str, *_a: Any) -> None:
-        statements.append(text)
-
     def credit_one(user: Any) -> int:
-        statements.clear()
-        sa.event.listen(get_engine(app), "before_cursor_execute", count)
-        try:
+        with sql_log(get_engine(app)) as statements:
             send(completed_with_jp(user, f"https://moodle.example/{uuid.uuid4()}", 1))
-        finally:
-            sa.event.remove(get_engine(app), "before_cursor_execute", count)
         return len(statements)
 
     send(*[completed_with_jp(org["a1"], f"https://moodle.example/many/{i}", 1)

@@ -5,8 +5,6 @@ LTI link (``StatementConsumer.relevant``)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -23,6 +21,7 @@ from lms.xapi.consumers import (
     run_consumers,
 )
 from lms.xapi.models import ConsumerCursor, Statement
+from tests.helpers import sql_log
 from tests.xapi.helpers import make_statement
 
 
@@ -31,22 +30,6 @@ def app(app: Any) -> Any:
     app = current_app._get_current_object()
     app.config["XAPI_CONSUMERS_INLINE"] = False  # the test runs them itself
     return app
-
-
-@contextmanager
-def sql_log(app: Any) -> Iterator[list[str]]:
-    """Every SQL statement the app's engine sends meanwhile."""
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(statement)
-
-    engine = get_engine(app)
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
 
 
 def completed(activity: str) -> dict[str, Any]:
@@ -69,7 +52,7 @@ def _reads_of_statements(log: list[str]) -> int:
 
 def test_consumers_at_the_same_cursor_share_one_read_of_a_batch(app: Any) -> None:
     _store(30)
-    with sql_log(app) as log:
+    with sql_log(get_engine(app)) as log:
         handled = run_consumers(app)
     consumers = len(registered_consumers(app))
     assert consumers > 2
@@ -83,10 +66,10 @@ def test_the_queries_of_a_run_do_not_grow_with_its_statements(app: Any) -> None:
     _store(3)
     run_consumers(app)  # the first run loads what consumers cache (evidence rules...)
     _store(10)
-    with sql_log(app) as few:
+    with sql_log(get_engine(app)) as few:
         run_consumers(app)
     _store(200)
-    with sql_log(app) as many:
+    with sql_log(get_engine(app)) as many:
         run_consumers(app)
     # The same consumers, one batch each time: per statement nothing more is asked.
     assert len(many) == len(few), (len(few), len(many))

@@ -567,7 +567,7 @@ class ProfileEngine:
         if item is None:
             return False
         # Quiz results after the answer, in the same attempt, were judged with it.
-        from lms.xapi.models import Statement
+        from lms.xapi.models import Statement, by_statement_id
 
         self._flush(session, batch)
         batch.answers_cache = None  # item results changed: read them afresh
@@ -577,8 +577,8 @@ class ProfileEngine:
             .where(Evidence.user_id == item.user_id, Evidence.statement_seq > item.statement_seq,
                    EvidenceRule.criterion == Criterion.ITEMS,
                    EvidenceRule.activity_iri == item.quiz_iri)).scalars().all()
-        seqs = session.scalars(sa.select(Statement.seq).where(
-            Statement.statement_id.in_(set(later)))).all() if later else []
+        seqs = session.scalars(by_statement_id(sa.select(Statement.seq), sorted(set(later)))
+                               ).all() if later else []
         if seqs:
             self.reprocess(sorted(set(seqs)), batch=batch)
         return True
@@ -749,11 +749,11 @@ class ProfileEngine:
 
     def _void_announcements(self, session: orm.Session, ids: list[str]) -> None:
         """Void the announcements of levels that were taken back."""
-        from lms.xapi.models import Statement
+        from lms.xapi.models import Statement, by_statement_id
         from lms.xapi.service import lentera_authority, store_statements
 
-        live = set(session.scalars(sa.select(Statement.statement_id).where(
-            Statement.statement_id.in_(ids), Statement.voided.is_(False))))
+        live = set(session.scalars(by_statement_id(
+            sa.select(Statement.statement_id).where(Statement.voided.is_(False)), ids)))
         authority = lentera_authority()
         statements = [{
             "id": str(uuid.uuid5(EMIT_NAMESPACE, f"void|{statement_id}")),
@@ -769,7 +769,7 @@ class ProfileEngine:
         the national HR system) learn of it. Ids are derived from the employee, the
         competency, the level and the decisive statement: announcing twice is a no-op."""
         from lms.xapi.actors import actor_for
-        from lms.xapi.models import Statement
+        from lms.xapi.models import StatementId
         from lms.xapi.service import lentera_authority, store_statements
 
         users = {u.id: u for u in session.scalars(
@@ -807,8 +807,8 @@ class ProfileEngine:
                 del statement["timestamp"]
         if not statements:
             return
-        have = set(session.scalars(sa.select(Statement.statement_id).where(
-            Statement.statement_id.in_([s["id"] for s in statements]))))
+        have = set(session.scalars(sa.select(StatementId.statement_id).where(
+            StatementId.statement_id.in_([s["id"] for s in statements]))))
         new = [s for s in statements if s["id"] not in have]
         if new:
             store_statements(new, lentera_authority())

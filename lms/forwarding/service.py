@@ -459,13 +459,13 @@ def _store_page(source: PullSource, statements: list[dict[str, Any]],
     enforces) go to the dead letters; the rest of the page is stored.
     """
     attachments = attachments or {}
-    from lms.xapi.models import Statement
+    from lms.xapi.models import StatementId
     from lms.xapi.service import store_statements
 
     session = get_session()
     ids = [str(s.get("id", "")).lower() for s in statements]
-    known = set(session.scalars(sa.select(Statement.statement_id)
-                                .where(Statement.statement_id.in_(ids))))
+    known = set(session.scalars(sa.select(StatementId.statement_id)
+                                .where(StatementId.statement_id.in_(ids))))
     groups: dict[str, list[dict[str, Any]]] = {}
     authorities: dict[str, Any] = {}
     for statement in statements:

@@ -698,7 +698,7 @@ class PackagesConsumer(StatementConsumer):  # type: ignore[misc,valid-type]
         """Lentera's ``completed`` for the module of ``row`` (a SCO just done), and for
         the course once the package's rollup says it is finished and it was not yet."""
         from lms.courses import service as courses
-        from lms.xapi.models import Statement
+        from lms.xapi.models import StatementId
         from lms.xapi.service import store_statements
 
         session = get_session()
@@ -717,8 +717,8 @@ class PackagesConsumer(StatementConsumer):  # type: ignore[misc,valid-type]
                                          result={"completion": True}))
         course_activity = st.course_activity(definition)
         course_statement = _completion_id(registration, course_activity["id"])
-        if session.scalar(sa.select(Statement.seq).where(
-                Statement.statement_id == course_statement)) is None:
+        if session.scalar(sa.select(StatementId.seq).where(
+                StatementId.statement_id == course_statement)) is None:
             index_of = {r.id: int(r.module_id.split("-", 1)[1]) - 1 for r in session.scalars(
                 sa.select(ScormSco).where(ScormSco.package_id == package.id))}
             statuses = {index_of[s.sco_id]: s for s in session.scalars(

@@ -18,7 +18,7 @@ from lms.people.auth import role_required
 from lms.people.models import Role
 from lms.xapi import auth, consumers
 from lms.xapi.forms import ActionForm, ClientForm, RevokeForm
-from lms.xapi.models import Statement
+from lms.xapi.models import Statement, by_statement_id
 
 admin_bp = Blueprint("xapi_admin", __name__, url_prefix="/admin/lrs")
 
@@ -87,8 +87,8 @@ def consumer_list() -> Any:
     if ids:
         texts = {sid: json.dumps(data, indent=2, ensure_ascii=False)[:20000]
                  for sid, data in get_session().execute(
-                     sa.select(Statement.statement_id, Statement.data)
-                     .where(Statement.statement_id.in_(ids)))}
+                     by_statement_id(sa.select(Statement.statement_id, Statement.data),
+                                     ids))}
     return render_template("xapi/consumers.html", status=status, failures=failures,
                            skipped=skipped, statements=texts, action=ActionForm(),
                            warn_after=lag_warning_seconds())

@@ -33,8 +33,8 @@ class Statement(Model):
     """One stored statement. ``data`` is the statement as the LRS returns it (exact).
 
     ``seq`` comes from one global sequence (``xapi_statement_seq_seq`` on PostgreSQL)
-    whatever the partition. The statement id is unique through :class:`StatementId`;
-    the plain index on it here serves readers that look statements up by id directly.
+    whatever the partition. The statement id is unique through :class:`StatementId`,
+    which is also how statements are found by id (:func:`by_statement_id`).
     """
 
     __tablename__ = "xapi_statement"
@@ -81,7 +81,8 @@ class Statement(Model):
                  postgresql_where=sa.text("ref_id IS NOT NULL"),
                  sqlite_where=sa.text("ref_id IS NOT NULL")),
         sa.Index("ix_xapi_statement_stored", "stored"),
-        sa.Index("ix_xapi_statement_statement_id", "statement_id"),
+        # No index on statement_id: lookups by id go through StatementId
+        # (by_statement_id), which also keeps ids unique.
     )
 
 

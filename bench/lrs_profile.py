@@ -1,7 +1,7 @@
 """Where a statement POST spends its time: cProfile over Lentera's request path.
 
     .venv/bin/python bench/lrs_profile.py [--singles 400] [--batches 20] [--top 35]
-        [--database-url postgresql://postgres@127.0.0.1:5432/bench_profile]
+        [--database-url postgresql://postgres@127.0.0.1:5432/bench_profile] [--timer cpu]
 
 Builds a fresh database, then posts ``--singles`` single statements and ``--batches``
 batches of 100 (the statements of ``bench/lrs_ceiling.py``) through the WSGI app in
@@ -79,6 +79,9 @@ def main() -> int:
     parser.add_argument("--top", type=int, default=35)
     parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432")
     parser.add_argument("--database", default="bench_profile")
+    parser.add_argument("--timer", choices=("wall", "cpu"), default="wall",
+                        help="the profiler's clock: wall (waits on PostgreSQL included) or "
+                             "cpu (this process's CPU only: what the app's Python costs)")
     args = parser.parse_args()
 
     url = recreate_database(args.pg, args.database)
@@ -128,7 +131,8 @@ def main() -> int:
     for name, bodies in (("single", singles[20:]), ("batch100", batches[1:])):
         if not bodies:  # --singles or --batches too small to profile
             continue
-        profile = cProfile.Profile()
+        profile = cProfile.Profile(time.process_time) if args.timer == "cpu" \
+            else cProfile.Profile()
         started = time.perf_counter()
         profile.enable()
         for body in bodies:

@@ -262,6 +262,9 @@ _CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'
         "object-src 'none'; base-uri 'self'; form-action 'self'; ")
 _CSP_FRAMEABLE = _CSP + "frame-ancestors 'self'"
 _CSP_NOT_FRAMEABLE = _CSP + "frame-ancestors 'none'"
+#: The LRS answers JSON and stored documents, never a page: nothing in them may load or
+#: run anything, nor be framed (a State document is whatever content stored).
+_CSP_LRS = "default-src 'none'; frame-ancestors 'none'; sandbox"
 
 
 def add_missing_headers(headers: Any, defaults: Iterable[tuple[str, str]]) -> None:
@@ -277,10 +280,15 @@ def add_missing_headers(headers: Any, defaults: Iterable[tuple[str, str]]) -> No
 def _security_headers(response: Any) -> Any:
     headers = response.headers
     frameable = request.endpoint in FRAMEABLE_ENDPOINTS
+    if frameable:
+        policy = _CSP_FRAMEABLE
+    elif request.blueprint == "xapi":
+        policy = _CSP_LRS
+    else:
+        policy = _CSP_NOT_FRAMEABLE
     defaults = [("X-Content-Type-Options", "nosniff"),
                 ("Referrer-Policy", "strict-origin-when-cross-origin"),
-                ("Content-Security-Policy",
-                 _CSP_FRAMEABLE if frameable else _CSP_NOT_FRAMEABLE)]
+                ("Content-Security-Policy", policy)]
     if not frameable:
         defaults.append(("X-Frame-Options", "DENY"))
     if request.is_secure:

@@ -160,13 +160,21 @@ def _alternate_syntax(requested: str | None) -> None:
         headers["content-type"] = "application/json"
 
 
+# Every LRS response may be read cross-origin (content in a browser calls the LRS from
+# its own origin); what the browser may send is the preflight's answer only, which it
+# keeps for two hours (without Max-Age it asks again before nearly every request, since
+# each request carries Authorization).
 _CORS_HEADERS = (
     ("Access-Control-Allow-Origin", "*"),
+    ("Access-Control-Expose-Headers",
+     "ETag, Last-Modified, X-Experience-API-Version, X-Experience-API-Consistent-Through"),
+)
+_PREFLIGHT_HEADERS = (
+    *_CORS_HEADERS,
     ("Access-Control-Allow-Headers",
      "Content-Type, Authorization, X-Experience-API-Version, If-Match, If-None-Match"),
     ("Access-Control-Allow-Methods", "GET, HEAD, PUT, POST, DELETE, OPTIONS"),
-    ("Access-Control-Expose-Headers",
-     "ETag, Last-Modified, X-Experience-API-Version, X-Experience-API-Consistent-Through"),
+    ("Access-Control-Max-Age", "7200"),
 )
 
 
@@ -176,7 +184,8 @@ def _version_header(response: Response) -> Response:
     if path.startswith("/xapi"):
         version = g.get("xapi_version") or VERSIONS.get(
             str(current_app.config["XAPI_DEFAULT_VERSION"]), "2.0.0")
-        defaults = [("X-Experience-API-Version", version), *_CORS_HEADERS]
+        defaults = [("X-Experience-API-Version", version),
+                    *(_PREFLIGHT_HEADERS if request.method == "OPTIONS" else _CORS_HEADERS)]
         if "X-Experience-API-Version" in response.headers:
             response.headers["X-Experience-API-Version"] = version
         if path.startswith("/xapi/statements"):

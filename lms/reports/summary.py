@@ -228,6 +228,21 @@ def lock_employee(user_id: int) -> None:
     _lock(executor, dialect, user_id)
 
 
+def lock_employees(user_ids: Iterable[int]) -> None:
+    """Take the summary locks of these employees for this transaction (PostgreSQL), in id
+    order and in one statement. Whoever changes several employees' rows in one
+    transaction takes their locks this way first, as :func:`enrolments_added` does: two
+    transactions that took overlapping locks in different orders would deadlock."""
+    ids = sorted(set(user_ids))
+    executor, dialect = _executor(None)
+    if not ids or dialect.name != "postgresql":
+        return
+    executor.flush()
+    executor.execute(sa.text(
+        "SELECT pg_advisory_xact_lock(:ns, u) FROM unnest(CAST(:ids AS integer[])) "
+        "AS u ORDER BY u"), {"ns": LOCK_NAMESPACE, "ids": ids})
+
+
 def credit_added(user_id: int, when: dt.datetime, jp: float) -> None:
     """A credited learning (course completion or other) of ``jp`` came."""
     adjust(user_id, when, jp=jp, completions=1)
@@ -411,10 +426,7 @@ def enrolments_added(course_id: int, user_ids: list[int], when: dt.datetime) -> 
     ids = sorted(set(user_ids))
     for start in range(0, len(ids), 5000):
         chunk = ids[start:start + 5000]
-        if dialect.name == "postgresql":
-            session.execute(sa.text(
-                "SELECT pg_advisory_xact_lock(:ns, u) FROM unnest(CAST(:ids AS integer[])) "
-                "AS u ORDER BY u"), {"ns": LOCK_NAMESPACE, "ids": chunk})
+        lock_employees(chunk)
         completed = set(session.scalars(sa.select(JpCourseCredit.user_id).where(
             JpCourseCredit.course_id == course_id,
             _among(JpCourseCredit.user_id, chunk, dialect))))

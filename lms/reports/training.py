@@ -34,7 +34,7 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
 
-from lms.db import get_session, utcnow
+from lms.db import among, get_session, utcnow
 from lms.errors import ValidationError
 from lms.people.models import OrgUnit, User
 from lms.reports import summary
@@ -625,6 +625,40 @@ class JpLedger(StatementConsumer):  # type: ignore[misc,valid-type]
 
     def __init__(self) -> None:
         self._course_ids: dict[str, int] = {}
+
+    def handle_batch(self, statements: list[StoredStatement]) -> None:
+        """The batch in stored order, after the summary locks of every employee it may
+        credit or withdraw from are taken at once, in id order (a bulk enrolment takes
+        them in that order too; taken one by one in statement order they could deadlock
+        with it)."""
+        summary.lock_employees(self._employees(statements))
+        for stored in statements:
+            if stored.verb_id == VOIDED:
+                self.handle_voiding(str(stored.data["object"]["id"]).lower(), stored)
+            else:
+                self.handle(stored)
+
+    def _employees(self, statements: list[StoredStatement]) -> set[int]:
+        """The employees whose summary the batch may change: the actors of its
+        completions and passes (a superset of those credited) and the holders of the
+        credits it voids."""
+        from lms.xapi.actors import user_for_actor
+
+        users: set[int] = set()
+        voided: list[str] = []
+        for stored in statements:
+            if stored.verb_id == VOIDED:
+                voided.append(str(stored.data["object"]["id"]).lower())
+            elif stored.verb_id in (COMPLETED, PASSED):
+                user = user_for_actor(stored.data.get("actor"))
+                if user is not None:
+                    users.add(user.id)
+        if voided:
+            session = get_session()
+            for model in (JpCredit, JpCourseCredit):
+                users.update(session.scalars(sa.select(model.user_id).where(
+                    among(model.statement_id, voided))))
+        return users
 
     def handle(self, statement: StoredStatement) -> None:
         data = statement.data

@@ -207,3 +207,31 @@ def test_since_and_until_compare_instants_whatever_the_offset(xapi):
     assert xapi.get(f"statements?since={quote(after)}").json["statements"] == []
     assert [s["id"] for s in xapi.get(f"statements?until={quote(after)}").json["statements"]] \
         == [sid]
+
+
+def test_a_definition_merged_elsewhere_is_taken_over_again_within_a_minute(xapi, db,
+                                                                           monkeypatch):
+    """Each process remembers definitions it saw stored, to skip a query per statement.
+    Another process (here: a direct update) may merge a different one meanwhile; the
+    memory is trusted for a minute at most, then a repeated definition wins again."""
+    import sqlalchemy as sa
+
+    from lms.xapi.models import Activity
+    from lms.xapi.store import definitions
+
+    named = make_statement(object={"id": ACTIVITY, "definition": {"name": {"en-US": "A"}}})
+    assert xapi.post("statements", named).status_code == 200
+    assert xapi.post("statements", {**named, "id": new_id()}).status_code == 200  # remembered
+    db.execute(sa.update(Activity).where(Activity.activity_id == ACTIVITY)
+               .values(definition={"name": {"en-US": "B"}}))
+    db.commit()
+
+    def name() -> str:
+        return xapi.get(f"activities?activityId={ACTIVITY}").json["definition"]["name"]["en-US"]
+
+    assert xapi.post("statements", {**named, "id": new_id()}).status_code == 200
+    assert name() == "B"  # within the minute: the remembered merge is trusted
+    later = definitions._clock() + definitions._DEFINITION_CACHE_SECONDS + 1
+    monkeypatch.setattr(definitions, "_clock", lambda: later)
+    assert xapi.post("statements", {**named, "id": new_id()}).status_code == 200
+    assert name() == "A"  # the newest statement's definition wins again

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,9 +15,14 @@ from lms.xapi.store.index import walk_activities
 from lms.xapi.store.validate import AttachmentPart
 from lms.xapi.store.write import dialect_insert
 
-#: activity id -> fingerprint of the definition last seen merged (bounded, per process).
-_definition_cache: dict[str, str] = {}
+#: (database, activity id) -> (fingerprint of the definition last seen merged, when seen):
+#: bounded, per process. Another process may merge a different definition meanwhile; an
+#: entry is trusted for :data:`_DEFINITION_CACHE_SECONDS` only, so a definition seen
+#: again after that is compared with what is stored (the newest value wins again).
+_definition_cache: dict[tuple[Any, str], tuple[str, float]] = {}
 _DEFINITION_CACHE_SIZE = 50_000
+_DEFINITION_CACHE_SECONDS = 60.0
+_clock = time.monotonic
 
 
 def merge_definitions(session: Any, statements: list[dict[str, Any]]) -> None:
@@ -31,9 +37,12 @@ def merge_definitions(session: Any, statements: list[dict[str, Any]]) -> None:
     if not incoming:
         return
     # Most statements repeat a definition the LRS has already merged: skip those without
-    # a query (a per-process cache of what was last seen stored).
+    # a query (a per-process cache of what was last seen stored, for a minute).
+    database = session.get_bind().url  # (a URL is hashable; its text is built anew)
+    now_seen = _clock()
+    fingerprints = {k: _fingerprint(v) for k, v in incoming.items()}
     incoming = {k: v for k, v in incoming.items()
-                if _definition_cache.get(k) != _fingerprint(v)}
+                if not _seen_merged(database, k, fingerprints[k], now_seen)}
     if not incoming:
         return
     existing = dict(session.execute(
@@ -47,7 +56,9 @@ def merge_definitions(session: Any, statements: list[dict[str, Any]]) -> None:
         if merged != old:
             rows.append({"activity_id": activity_id, "definition": merged, "updated": now})
         else:
-            _definition_cache[activity_id] = _fingerprint(definition)
+            if len(_definition_cache) >= _DEFINITION_CACHE_SIZE:
+                _definition_cache.clear()
+            _definition_cache[(database, activity_id)] = (fingerprints[activity_id], now_seen)
     if rows:
         # An upsert: concurrent requests may define the same new activity at once.
         stmt = dialect_insert(session)(Activity.__table__)
@@ -57,9 +68,13 @@ def merge_definitions(session: Any, statements: list[dict[str, Any]]) -> None:
         session.execute(stmt, rows)
 
 
+def _seen_merged(database: Any, activity_id: str, fingerprint: str, now: float) -> bool:
+    entry = _definition_cache.get((database, activity_id))
+    return entry is not None and entry[0] == fingerprint \
+        and now - entry[1] < _DEFINITION_CACHE_SECONDS
+
+
 def _fingerprint(definition: dict[str, Any]) -> str:
-    if len(_definition_cache) > _DEFINITION_CACHE_SIZE:
-        _definition_cache.clear()
     return json.dumps(definition, sort_keys=True, separators=(",", ":"))
 
 

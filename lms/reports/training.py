@@ -52,6 +52,7 @@ from lms.reports.scope import Scope, employee_in_scope
 try:
     from lms.xapi.consumers import StatementConsumer, StoredStatement
     from lms.xapi.launch import origin_of
+    from lms.xapi.validation.agents import agent_key
     from lms.xapi.validation.common import statement_time
 except ImportError:  # pragma: no cover - the LRS is part of Lentera
     StatementConsumer = object  # type: ignore[assignment,misc]
@@ -639,18 +640,30 @@ class JpLedger(StatementConsumer):  # type: ignore[misc,valid-type]
                 self.handle(stored)
 
     def _employees(self, statements: list[StoredStatement]) -> set[int]:
-        """The employees whose summary the batch may change: the actors of its
-        completions and passes (a superset of those credited) and the holders of the
+        """The employees whose summary the batch may change: the actors of the statements
+        :meth:`handle` may credit (each actor looked up once) and the holders of the
         credits it voids."""
+        from lms.courses.ledger import completed_course_slug
         from lms.xapi.actors import user_for_actor
 
         users: set[int] = set()
         voided: list[str] = []
+        looked: set[str] = set()
         for stored in statements:
             if stored.verb_id == VOIDED:
                 voided.append(str(stored.data["object"]["id"]).lower())
-            elif stored.verb_id in (COMPLETED, PASSED):
-                user = user_for_actor(stored.data.get("actor"))
+                continue
+            if stored.verb_id not in (COMPLETED, PASSED):
+                continue
+            credit = self._credits(stored.data)
+            if credit == "jp" or (credit == "course"
+                                  and completed_course_slug(stored.data) is not None):
+                actor = stored.data.get("actor")
+                key = agent_key(actor) if isinstance(actor, dict) else None
+                if key is None or key in looked:
+                    continue
+                looked.add(key)
+                user = user_for_actor(actor)
                 if user is not None:
                     users.add(user.id)
         if voided:
@@ -660,27 +673,39 @@ class JpLedger(StatementConsumer):  # type: ignore[misc,valid-type]
                     among(model.statement_id, voided))))
         return users
 
-    def handle(self, statement: StoredStatement) -> None:
-        data = statement.data
-        verb = (data.get("verb") or {}).get("id")
+    @staticmethod
+    def _credits(data: dict[str, Any]) -> str | None:
+        """What :meth:`handle` makes of a statement before it looks for the person:
+        ``"course"`` (a candidate completion of a Lentera course), ``"jp"`` (a completion
+        elsewhere with a valid JP extension), or None (nothing)."""
         obj = data.get("object") or {}
         if obj.get("objectType", "Activity") != "Activity":
-            return
+            return None
         if origin_of(data) is not None:
             # Written with a launch credential, which the learner's browser holds: its JP
             # extension is the learner's word. Launched content earns JP through the
             # course completion Lentera records itself (the cmi5 consumer).
-            return
-        iri = str(obj.get("id") or "")
-        if iri.startswith(f"{base_url()}/courses/"):
+            return None
+        if str(obj.get("id") or "").startswith(f"{base_url()}/courses/"):
             # The courses ledger credits Lentera's own courses; the summary counts them.
-            self._course_completion(statement)
-            return
-        if verb != COMPLETED:
-            return
+            return "course"
+        if (data.get("verb") or {}).get("id") != COMPLETED:
+            return None
         jp = ((data.get("result") or {}).get("extensions") or {}).get(jp_extension())
         if isinstance(jp, bool) or not isinstance(jp, int | float) or not 0 < jp <= MAX_JP:
+            return None
+        return "jp"
+
+    def handle(self, statement: StoredStatement) -> None:
+        data = statement.data
+        credit = self._credits(data)
+        if credit == "course":
+            self._course_completion(statement)
+        if credit != "jp":
             return
+        obj = data["object"]
+        iri = str(obj.get("id") or "")
+        jp = data["result"]["extensions"][jp_extension()]
         from lms.xapi.actors import user_for_actor
 
         user = user_for_actor(data.get("actor"))

@@ -627,35 +627,45 @@ class JpLedger(StatementConsumer):  # type: ignore[misc,valid-type]
     def __init__(self) -> None:
         self._course_ids: dict[str, int] = {}
 
+    def relevant(self, statements: list[StoredStatement]) -> list[StoredStatement]:
+        # Only completions and passes credit anything (and voiding withdraws): the rest of
+        # a batch is passed over without being parsed.
+        from lms.xapi.consumers import with_verbs
+
+        return with_verbs(statements, (COMPLETED, PASSED))
+
     def handle_batch(self, statements: list[StoredStatement]) -> None:
         """The batch in stored order, after the summary locks of every employee it may
         credit or withdraw from are taken at once, in id order (a bulk enrolment takes
         them in that order too; taken one by one in statement order they could deadlock
         with it)."""
-        summary.lock_employees(self._employees(statements))
-        for stored in statements:
+        courses = f"{base_url()}/courses/"
+        credits = [None if stored.verb_id == VOIDED else self._credits(stored.data, courses)
+                   for stored in statements]
+        summary.lock_employees(self._employees(statements, credits))
+        for stored, credit in zip(statements, credits, strict=True):
             if stored.verb_id == VOIDED:
                 self.handle_voiding(str(stored.data["object"]["id"]).lower(), stored)
             else:
-                self.handle(stored)
+                self._handle(stored, credit)
 
-    def _employees(self, statements: list[StoredStatement]) -> set[int]:
+    def _employees(self, statements: list[StoredStatement],
+                   credits: list[str | None]) -> set[int]:
         """The employees whose summary the batch may change: the actors of the statements
-        :meth:`handle` may credit (each actor looked up once) and the holders of the
-        credits it voids."""
+        :meth:`handle` may credit (``credits``: what :meth:`_credits` says of each; each
+        actor looked up once) and the holders of the credits it voids."""
         from lms.courses.ledger import completed_course_slug
         from lms.xapi.actors import user_for_actor
 
         users: set[int] = set()
         voided: list[str] = []
         looked: set[str] = set()
-        for stored in statements:
+        for stored, credit in zip(statements, credits, strict=True):
             if stored.verb_id == VOIDED:
                 voided.append(str(stored.data["object"]["id"]).lower())
                 continue
             if stored.verb_id not in (COMPLETED, PASSED):
                 continue
-            credit = self._credits(stored.data)
             if credit == "jp" or (credit == "course"
                                   and completed_course_slug(stored.data) is not None):
                 actor = stored.data.get("actor")
@@ -674,10 +684,11 @@ class JpLedger(StatementConsumer):  # type: ignore[misc,valid-type]
         return users
 
     @staticmethod
-    def _credits(data: dict[str, Any]) -> str | None:
+    def _credits(data: dict[str, Any], courses: str) -> str | None:
         """What :meth:`handle` makes of a statement before it looks for the person:
-        ``"course"`` (a candidate completion of a Lentera course), ``"jp"`` (a completion
-        elsewhere with a valid JP extension), or None (nothing)."""
+        ``"course"`` (a candidate completion of a Lentera course: its object is under
+        ``courses``, the courses' IRI prefix), ``"jp"`` (a completion elsewhere with a
+        valid JP extension), or None (nothing)."""
         obj = data.get("object") or {}
         if obj.get("objectType", "Activity") != "Activity":
             return None
@@ -686,7 +697,7 @@ class JpLedger(StatementConsumer):  # type: ignore[misc,valid-type]
             # extension is the learner's word. Launched content earns JP through the
             # course completion Lentera records itself (the cmi5 consumer).
             return None
-        if str(obj.get("id") or "").startswith(f"{base_url()}/courses/"):
+        if str(obj.get("id") or "").startswith(courses):
             # The courses ledger credits Lentera's own courses; the summary counts them.
             return "course"
         if (data.get("verb") or {}).get("id") != COMPLETED:
@@ -697,12 +708,14 @@ class JpLedger(StatementConsumer):  # type: ignore[misc,valid-type]
         return "jp"
 
     def handle(self, statement: StoredStatement) -> None:
-        data = statement.data
-        credit = self._credits(data)
+        self._handle(statement, self._credits(statement.data, f"{base_url()}/courses/"))
+
+    def _handle(self, statement: StoredStatement, credit: str | None) -> None:
         if credit == "course":
             self._course_completion(statement)
         if credit != "jp":
             return
+        data = statement.data
         obj = data["object"]
         iri = str(obj.get("id") or "")
         jp = data["result"]["extensions"][jp_extension()]

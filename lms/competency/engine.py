@@ -871,7 +871,7 @@ class CompetencyConsumer(StatementConsumer):
 
     def handle_batch(self, statements: list[StoredStatement]) -> None:
         self.engine.process([
-            _Entry(s, str(s.data["object"]["id"]).lower() if s.verb_id == VOIDED else None)
+            _Entry(s, s.voided_id if s.verb_id == VOIDED else None)
             for s in statements])
 
     def reset(self) -> None:

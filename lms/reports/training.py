@@ -645,7 +645,7 @@ class JpLedger(StatementConsumer):  # type: ignore[misc,valid-type]
         summary.lock_employees(self._employees(statements, credits))
         for stored, credit in zip(statements, credits, strict=True):
             if stored.verb_id == VOIDED:
-                self.handle_voiding(str(stored.data["object"]["id"]).lower(), stored)
+                self.handle_voiding(stored.voided_id, stored)
             else:
                 self._handle(stored, credit)
 
@@ -662,9 +662,7 @@ class JpLedger(StatementConsumer):  # type: ignore[misc,valid-type]
         looked: set[str] = set()
         for stored, credit in zip(statements, credits, strict=True):
             if stored.verb_id == VOIDED:
-                voided.append(str(stored.data["object"]["id"]).lower())
-                continue
-            if stored.verb_id not in (COMPLETED, PASSED):
+                voided.append(stored.voided_id)
                 continue
             if credit == "jp" or (credit == "course"
                                   and completed_course_slug(stored.data) is not None):

@@ -90,6 +90,11 @@ class StoredStatement:
             self._raw = None
         return self._data
 
+    @property
+    def voided_id(self) -> str:
+        """For a voiding statement: the id of the statement it voids (lower case)."""
+        return str(self.data["object"]["id"]).lower()
+
     def __repr__(self) -> str:
         return f"<StoredStatement {self.seq} {self.id}>"
 
@@ -301,7 +306,7 @@ def _feed(consumer: StatementConsumer, statements: list[StoredStatement]) -> Non
         return
     for stored in statements:
         if stored.verb_id == VOIDED:
-            consumer.handle_voiding(str(stored.data["object"]["id"]).lower(), stored)
+            consumer.handle_voiding(stored.voided_id, stored)
         else:
             consumer.handle(stored)
 

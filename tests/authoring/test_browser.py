@@ -140,6 +140,7 @@ def test_trainer_builds_publishes_and_reads_the_results(
     page.get_by_role("link", name="Pratinjau sebagai peserta").first.click()
     assert page.locator("#preview-module table").count() == 1
     page.locator("#preview-outline").get_by_role("link", name="Kuis akhir").click()
+    page.wait_for_url("**/preview/kuis-akhir")  # count the quiz's page, not the one before
     assert page.locator("#preview-module fieldset").count() == 4
     page.get_by_role("link", name="Isi", exact=True).click()
     page.get_by_role("button", name="Terbitkan").click()

@@ -369,5 +369,13 @@ def page(browser: Any, live_server: LiveServer, app: Flask) -> Iterator[Any]:
     context = browser.new_context(base_url=live_server.url, locale="id-ID")
     page = context.new_page()
     page.set_default_timeout(15000)
+    # What the page's frames said, printed at teardown: pytest shows it when a test fails.
+    said: list[str] = []
+    page.on("console", lambda msg: said.append(f"console {msg.type}: {msg.text}"))
+    page.on("pageerror", lambda err: said.append(f"page error: {err}"))
+    page.on("requestfailed",
+            lambda req: said.append(f"request failed: {req.method} {req.url} {req.failure}"))
     yield page
     context.close()
+    if said:
+        print("\n".join(["Browser log:", *said]))

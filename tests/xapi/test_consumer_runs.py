@@ -193,3 +193,30 @@ def test_built_in_consumers_leave_the_shared_statements_as_stored(
     assert len(looked_into) > 50
     for statement, raw in looked_into:
         assert statement.data == json.loads(raw), statement.id
+
+
+def test_batch_size_is_a_setting_and_an_inline_run_keeps_to_its_limit(app: Any) -> None:
+    """``LMS_XAPI_CONSUMERS_BATCH_SIZE``: a run reads that many statements per batch (one
+    transaction per consumer and batch); a request's inline run still takes no more than
+    ``XAPI_CONSUMERS_INLINE_LIMIT`` whatever the batch size."""
+    from lms.xapi.consumers import BATCH_SIZE, run_batch_size
+
+    assert run_batch_size(app) == BATCH_SIZE
+    _store(7)
+    app.config["XAPI_CONSUMERS_BATCH_SIZE"] = 3
+    try:
+        assert run_batch_size(app) == 3
+        with sql_log(get_engine(app)) as log:
+            handled = run_consumers(app)
+        assert handled == 7 * len(registered_consumers(app))
+        assert _reads_of_statements(log) == 3  # 3 + 3 + 1, each read once for everyone
+
+        _store(5)
+        app.config["XAPI_CONSUMERS_BATCH_SIZE"] = 1000
+        with sql_log(get_engine(app)) as log:
+            handled = run_consumers(app, limit=2)
+        assert handled == 2 * len(registered_consumers(app))  # the limit, not the batch
+        assert _reads_of_statements(log) == 1
+    finally:
+        app.config.pop("XAPI_CONSUMERS_BATCH_SIZE", None)
+    assert run_consumers(app) == 3 * len(registered_consumers(app))  # the rest

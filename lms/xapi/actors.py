@@ -45,6 +45,12 @@ def actor_keys(user: User | Any) -> list[str]:
     return [key for agent in agents if (key := agent_key(agent))]
 
 
+#: The users found for statements are loaded without their roles (one query, not two):
+#: the statement consumers that ask are told who learned, never what they may do. The
+#: roles still load if something reads them.
+_WITHOUT_ROLES = (orm.lazyload(User.role_rows),)
+
+
 def _find(key: str) -> User | None:
     """The user behind an actor key: our account (NIP or user id), e-mail or its hash."""
     kind, _, value = key.partition(":")
@@ -55,13 +61,14 @@ def _find(key: str) -> User | None:
         if home.rstrip("/") != current_app.config["BASE_URL"] or not name:
             return None
         if name.startswith("user:") and name[5:].isdigit():
-            return session.get(User, int(name[5:]))
-        return session.scalar(sa.select(User).where(User.nip == name))
+            return session.get(User, int(name[5:]), options=_WITHOUT_ROLES)
+        return session.scalar(sa.select(User).where(User.nip == name).options(*_WITHOUT_ROLES))
     if kind == "mbox":
         if not value.lower().startswith("mailto:"):
             return None
         email = value[7:].strip().lower()
-        return session.scalar(sa.select(User).where(User.email == email)) if email else None
+        return session.scalar(sa.select(User).where(User.email == email)
+                              .options(*_WITHOUT_ROLES)) if email else None
     if kind != "mbox_sha1sum" or len(value) != 40:
         return None
     # Only a scan can match a hash; e-mail counts are small (one row per employee).
@@ -69,7 +76,7 @@ def _find(key: str) -> User | None:
         sa.select(User.id, User.email).where(User.email.is_not(None))
     ):
         if hashlib.sha1(f"mailto:{address}".encode()).hexdigest() == value:
-            return session.get(User, user_id)
+            return session.get(User, user_id, options=_WITHOUT_ROLES)
     return None
 
 

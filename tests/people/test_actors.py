@@ -37,3 +37,27 @@ def test_every_kind_of_actor_finds_the_user(app, db) -> None:
                   {"openid": "https://openid.example/sari"},
                   {"objectType": "Group", "mbox": "mailto:sari@bkpsdm.example.go.id"}):
         assert user_for_actor(actor) is None, actor
+
+
+def test_finding_the_user_of_an_actor_is_one_query_and_roles_still_load(app, db) -> None:
+    """Statement consumers look up the learner of nearly every statement: the user comes
+    without a second query for its roles (they load if read)."""
+    from flask import current_app
+
+    from lms.db import get_engine
+    from lms.people.models import Role
+    from tests.helpers import sql_log
+
+    user = factories.make_user(email="sari@bkpsdm.example.go.id", roles=["learner", "hr"])
+    db.commit()
+    base = app.config["BASE_URL"]
+    for actor in ({"account": {"homePage": base, "name": user.nip}},
+                  {"account": {"homePage": base, "name": f"user:{user.id}"}},
+                  {"mbox": "mailto:sari@bkpsdm.example.go.id"}):
+        db.commit()
+        db.expunge_all()  # a new transaction that has not met the user (a consumer's batch)
+        with sql_log(get_engine(current_app)) as log:
+            found = user_for_actor(actor)
+        assert found is not None and found.id == user.id, actor
+        assert len(log) == 1, (actor, log)
+        assert found.has_role(Role.HR) and not found.has_role(Role.ADMIN)

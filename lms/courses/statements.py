@@ -51,8 +51,13 @@ def base_url() -> str:
     return current_app.config["BASE_URL"]
 
 
+def courses_prefix() -> str:
+    """What every course activity's IRI starts with."""
+    return f"{base_url()}/courses/"
+
+
 def course_iri(slug: str) -> str:
-    return f"{base_url()}/courses/{slug}"
+    return f"{courses_prefix()}{slug}"
 
 
 def module_iri(slug: str, module: dict[str, Any]) -> str:
@@ -80,7 +85,7 @@ def parse_activity_iri(iri: str) -> tuple[str, str | None, str | None] | None:
     """
     if not isinstance(iri, str) or "/courses/" not in iri:
         return None  # (most statements a consumer sees: no need to read the config)
-    prefix = f"{base_url()}/courses/"
+    prefix = courses_prefix()
     if not iri.startswith(prefix):
         return None
     parts = iri[len(prefix) :].split("/")

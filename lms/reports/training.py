@@ -34,6 +34,7 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
 
+from lms.courses.statements import courses_prefix
 from lms.db import among, get_session, utcnow
 from lms.errors import ValidationError
 from lms.people.models import OrgUnit, User
@@ -639,7 +640,7 @@ class JpLedger(StatementConsumer):  # type: ignore[misc,valid-type]
         credit or withdraw from are taken at once, in id order (a bulk enrolment takes
         them in that order too; taken one by one in statement order they could deadlock
         with it)."""
-        courses = f"{base_url()}/courses/"
+        courses = courses_prefix()
         credits = [None if stored.verb_id == VOIDED else self._credits(stored.data, courses)
                    for stored in statements]
         summary.lock_employees(self._employees(statements, credits))
@@ -706,7 +707,7 @@ class JpLedger(StatementConsumer):  # type: ignore[misc,valid-type]
         return "jp"
 
     def handle(self, statement: StoredStatement) -> None:
-        self._handle(statement, self._credits(statement.data, f"{base_url()}/courses/"))
+        self._handle(statement, self._credits(statement.data, courses_prefix()))
 
     def _handle(self, statement: StoredStatement, credit: str | None) -> None:
         if credit == "course":

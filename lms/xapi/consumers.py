@@ -194,10 +194,13 @@ def _to_stored(row: Any) -> StoredStatement:
 
 
 def _pending(session: orm.Session, after: int, now: dt.datetime,
-             limit: int | None = None, text: bool = False) -> list[Any]:
+             limit: int | None = None, text: bool = False,
+             gaps: list[dt.datetime] | None = None) -> list[Any]:
     """Statements after ``after`` up to the first unexplained gap in ``seq``.
 
     ``text=True``: ``data`` is the JSON text, unparsed (see :class:`StoredStatement`).
+    ``gaps``: when the batch stops at a gap, the ``stored`` time of the statement after it
+    is appended (the gap is passed :data:`GAP_TIMEOUT` after that).
     """
     data = sa.cast(Statement.data, sa.Text).label("data") if text else Statement.data
     rows = session.execute(
@@ -209,6 +212,8 @@ def _pending(session: orm.Session, after: int, now: dt.datetime,
     expected = after + 1
     for row in rows:
         if row.seq != expected and now - row.stored < GAP_TIMEOUT:
+            if gaps is not None:
+                gaps.append(row.stored)
             break  # an earlier seq may still be committing
         ready.append(row)
         expected = row.seq + 1
@@ -231,11 +236,14 @@ class SharedReads:
     def __init__(self) -> None:
         self._rows: dict[tuple[int, int], list[Any]] = {}
         self._statements: dict[tuple[int, int], list[StoredStatement]] = {}
+        #: When a batch stopped at a gap in ``seq``: the stored time after each gap.
+        self.gaps: list[dt.datetime] = []
 
     def pending(self, session: orm.Session, after: int, size: int) -> list[Any]:
         rows = self._rows.get((after, size))
         if rows is None:
-            rows = _pending(session, after, dt.datetime.now(dt.UTC), size, text=True)
+            rows = _pending(session, after, dt.datetime.now(dt.UTC), size, text=True,
+                            gaps=self.gaps)
             self._rows[(after, size)] = rows
             while len(self._rows) > self.KEEP:
                 oldest = next(iter(self._rows))
@@ -555,8 +563,11 @@ def run_consumers(app: Flask | None = None, *, limit: int | None = None) -> int:
     return _run_rounds(app, limit)[0]
 
 
-def _run_rounds(app: Flask | None, limit: int | None) -> tuple[int, bool]:
-    """:func:`run_consumers`; also whether some consumer stopped at ``limit``.
+def _run_rounds(app: Flask | None, limit: int | None,
+                gaps: list[dt.datetime] | None = None) -> tuple[int, bool]:
+    """:func:`run_consumers`; also whether some consumer stopped at ``limit``. ``gaps``
+    gets the stored time after each gap in ``seq`` that stopped a batch (see
+    :func:`_pending`).
 
     A pass feeds every consumer that is behind. Statements a consumer stores while it
     handles a batch (the competency engine's ``mastered``) are *derived*: their commit
@@ -604,6 +615,8 @@ def _run_rounds(app: Flask | None, limit: int | None) -> tuple[int, bool]:
                             and (limit is None or spent[consumer.name] < limit)):
                         more.append(consumer)  # a full batch: more may be pending
                 active = more
+            if gaps is not None:
+                gaps.extend(shared.gaps)
             if "statements" not in derived:
                 break
             any_derived = True
@@ -818,13 +831,16 @@ def run_inline(app: Flask) -> None:
     is left is drained by one background thread of this process. Never raises: what is
     stored is stored, and consumers catch up on a later run."""
     limit = int(app.config.get("XAPI_CONSUMERS_INLINE_LIMIT", BATCH_SIZE))
+    gaps: list[dt.datetime] = []
     try:
-        _total, cut_short = _run_rounds(app, max(1, limit))
+        _total, cut_short = _run_rounds(app, max(1, limit), gaps)
     except Exception:  # stored is stored: consumers catch up on the next run
         log.exception("running statement consumers after commit failed")
         return
     if cut_short:
         drain_in_background(app)
+    elif gaps:
+        drain_after_gap(app, min(gaps))
 
 
 _drain_lock = threading.Lock()
@@ -853,6 +869,37 @@ def drain_in_background(app: Flask) -> threading.Thread | None:
         _drains[id(app)] = thread
         thread.start()
         return thread
+
+
+#: The drains waiting for a gap in ``seq`` to age, by app (at most one per app).
+_gap_timers: dict[int, threading.Timer] = {}
+
+
+def drain_after_gap(app: Flask, stored: dt.datetime) -> threading.Timer | None:
+    """A run stopped at a gap in ``seq`` whose next statement was stored at ``stored``:
+    drain once the gap is :data:`GAP_TIMEOUT` old. The gap is a transaction still
+    committing (its commit starts a run of its own) or one that rolled back (two writers
+    sending the same statement id leave one): without this, the statements after it
+    would wait for the next statement stored, which on a quiet server may be hours away.
+    (With a broker, the workers' periodic run does the same.) Returns the timer started,
+    or None when one is waiting already."""
+    delay = (stored + GAP_TIMEOUT - dt.datetime.now(dt.UTC)).total_seconds() + 0.5
+    with _drain_lock:
+        waiting = _gap_timers.get(id(app))
+        if waiting is not None and waiting.is_alive():
+            return None
+
+        def drain() -> None:
+            with _drain_lock:
+                _gap_timers.pop(id(app), None)
+            drain_in_background(app)
+
+        timer = threading.Timer(max(0.0, delay), drain)
+        timer.daemon = True
+        timer.name = "lms-consumers-gap"
+        _gap_timers[id(app)] = timer
+        timer.start()
+        return timer
 
 
 def init_app(app: Flask) -> None:

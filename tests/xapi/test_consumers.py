@@ -136,6 +136,43 @@ def test_consumer_waits_at_a_gap_in_seq_until_it_is_old(app, db, monkeypatch):
     assert recorder.seen == [ids[0], ids[2]]
 
 
+def test_without_a_broker_statements_after_a_gap_are_drained_once_it_is_old(
+        app, db, monkeypatch):
+    """Two writers sending the same statement id, or a rollback, leave a gap in seq for
+    good. A request's inline run stops there; the statements after it are drained once
+    the gap is GAP_TIMEOUT old, not left until the next statement is stored."""
+    import datetime as dt
+    import time
+
+    import sqlalchemy as sa
+
+    from lms.xapi import consumers
+    from lms.xapi.models import Statement, StatementActivity, StatementAgent
+
+    monkeypatch.setitem(app.config, "XAPI_CONSUMERS_INLINE", False)
+    monkeypatch.setattr(consumers, "GAP_TIMEOUT", dt.timedelta(seconds=1))
+    recorder = Recorder()
+    register_consumer(app, recorder)
+    ids = service.store_statements([make_statement() for _ in range(3)])
+    db.commit()
+    middle = db.scalar(sa.select(Statement.seq).where(Statement.statement_id == ids[1]))
+    for table in (StatementActivity, StatementAgent, Statement):
+        db.execute(sa.delete(table).where(table.seq == middle))
+    db.commit()
+    started = time.monotonic()
+    consumers.run_inline(app)  # what the request that stored them runs after its commit
+    assert recorder.seen == ids[:1]
+    timer = consumers._gap_timers.get(id(app))
+    assert timer is not None
+    assert consumers.drain_after_gap(app, dt.datetime.now(dt.UTC)) is None  # one waits
+    timer.join(timeout=30)
+    deadline = time.monotonic() + 60
+    while recorder.seen != [ids[0], ids[2]] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert recorder.seen == [ids[0], ids[2]]
+    assert time.monotonic() - started >= 0.5  # not before the gap was old
+
+
 def test_replay_reports_progress_after_every_batch(app, db, monkeypatch):
     """``lms xapi replay`` / ``lms profiles rebuild`` move their progress bar per batch."""
     from lms.xapi import consumers

@@ -212,6 +212,19 @@ def get_session() -> orm.Session:
     return session
 
 
+def opened_session() -> orm.Session | None:
+    """The session of the current app context if one was opened, else None (opening none)."""
+    return g.get("_lms_session")
+
+
+def commit_opened_session() -> None:
+    """Commit the app context's session if one was opened. (An LRS request that stored
+    its statements on their own opens none: :func:`lms.xapi.store.store_statements`.)"""
+    session = opened_session()
+    if session is not None:
+        session.commit()
+
+
 def among(column: Any, values: Iterable[str]) -> Any:
     """``column IN values`` for text values whose number changes from call to call (the
     activity ids of a consumer's batch). On PostgreSQL the values go as one JSON

@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl
 from flask import Blueprint, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException
 
-from lms.db import get_session
+from lms.db import commit_opened_session, get_session
 from lms.errors import Forbidden, LmsError, NotFound, ValidationError
 from lms.web import add_missing_headers
 from lms.xapi import auth, documents, launch, service
@@ -389,8 +389,8 @@ def _put_statement() -> Response:
     _check_write([data])
     service.store_statements([data], g.xapi_credential.authority, version=g.xapi_version,
                              attachments=parts, copy_input=False,
-                             define=auth.can_define(g.xapi_credential))
-    get_session().commit()
+                             define=auth.can_define(g.xapi_credential), alone=True)
+    commit_opened_session()
     return Response(status=204)
 
 
@@ -405,8 +405,9 @@ def _post_statements() -> Response:
     _check_write(items)
     ids = service.store_statements(items, g.xapi_credential.authority,
                                    version=g.xapi_version, attachments=parts,
-                                   copy_input=False, define=auth.can_define(g.xapi_credential))
-    get_session().commit()
+                                   copy_input=False, define=auth.can_define(g.xapi_credential),
+                                   alone=True)
+    commit_opened_session()
     return _json(ids)
 
 

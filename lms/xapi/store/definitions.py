@@ -28,21 +28,9 @@ _clock = time.monotonic
 def merge_definitions(session: Any, statements: list[dict[str, Any]]) -> None:
     """Keep the Activities resource's merged definitions: language maps merge by
     language, other properties take the newest value."""
-    incoming: dict[str, dict[str, Any]] = {}
-    for statement in statements:
-        for activity in walk_activities(statement):
-            definition = activity.get("definition")
-            if definition:
-                incoming[activity["id"]] = _merge(incoming.get(activity["id"], {}), definition)
-    if not incoming:
-        return
-    # Most statements repeat a definition the LRS has already merged: skip those without
-    # a query (a per-process cache of what was last seen stored, for a minute).
     database = session.get_bind().url  # (a URL is hashable; its text is built anew)
     now_seen = _clock()
-    fingerprints = {k: _fingerprint(v) for k, v in incoming.items()}
-    incoming = {k: v for k, v in incoming.items()
-                if not _seen_merged(database, k, fingerprints[k], now_seen)}
+    incoming, fingerprints = _unseen(database, statements, now_seen)
     if not incoming:
         return
     existing = dict(session.execute(
@@ -66,6 +54,33 @@ def merge_definitions(session: Any, statements: list[dict[str, Any]]) -> None:
             index_elements=["activity_id"],
             set_={"definition": stmt.excluded.definition, "updated": stmt.excluded.updated})
         session.execute(stmt, rows)
+
+
+def definitions_merged(database: Any, statements: list[dict[str, Any]]) -> bool:
+    """Whether every definition in ``statements`` is one this process saw merged into the
+    Activities resource of ``database`` (the engine's URL) less than a minute ago: storing
+    them then changes nothing there."""
+    return not _unseen(database, statements, _clock())[0]
+
+
+def _unseen(database: Any, statements: list[dict[str, Any]], now: float,
+            ) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+    """The definitions of ``statements`` by activity id (merged within the request), less
+    those seen merged lately, and the fingerprint of each.
+
+    Most statements repeat a definition the LRS has already merged: those are skipped
+    without a query (a per-process cache of what was last seen stored, for a minute)."""
+    incoming: dict[str, dict[str, Any]] = {}
+    for statement in statements:
+        for activity in walk_activities(statement):
+            definition = activity.get("definition")
+            if definition:
+                incoming[activity["id"]] = _merge(incoming.get(activity["id"], {}), definition)
+    if not incoming:
+        return {}, {}
+    fingerprints = {k: _fingerprint(v) for k, v in incoming.items()}
+    return {k: v for k, v in incoming.items()
+            if not _seen_merged(database, k, fingerprints[k], now)}, fingerprints
 
 
 def _seen_merged(database: Any, activity_id: str, fingerprint: str, now: float) -> bool:

@@ -68,7 +68,7 @@ _COLUMNS = ("statement_id", "actor_key", "verb_id", "activity_id", "object_agent
 # statement), the index rows as two more: one parameter each, written by the JSON encoder
 # in C and read by PostgreSQL's, where a text array per column cost the driver more than
 # the rest of the request's Python.
-_PG_INGEST = """
+_PG_INGEST_CTES = """
 WITH given AS (
     SELECT r->>0 AS statement_id, r->>1 AS actor_key, r->>2 AS verb_id,
            r->>3 AS activity_id, r->>4 AS object_agent_key, r->>5 AS ref_id,
@@ -99,11 +99,68 @@ WITH given AS (
     FROM jsonb_array_elements(%(agents)s::jsonb) AS a
     JOIN ids ON ids.statement_id = a->>0
 )
-SELECT seq, statement_id FROM ids
 """
+_PG_INGEST = _PG_INGEST_CTES + "SELECT seq, statement_id FROM ids\n"
+
+#: The same statement, committed on its own (:func:`write_alone`): all or nothing. When
+#: fewer ids went in than were given (an id stored already, or one a concurrent request is
+#: storing), ``lms_xapi_refuse`` (migration 0067) raises SQLSTATE ``LX409`` and the whole
+#: statement is undone. The one-time filter runs after ``ids``, so every id was tried.
+_PG_INGEST_WHOLE = _PG_INGEST_CTES + """\
+SELECT seq, statement_id FROM ids
+UNION ALL
+SELECT lms_xapi_refuse('a statement id of this request is stored already'), NULL
+WHERE (SELECT count(*) FROM ids) < %(count)s
+"""
+_STORED_ALREADY = "LX409"
 
 
 def _write_postgresql(session: Any, batch: Batch) -> dict[str, int]:
+    return {statement_id: seq for seq, statement_id
+            in _fetch_raw(session, _PG_INGEST, _ingest_params(batch))}
+
+
+def write_alone(engine: Any, batch: Batch) -> dict[str, int] | None:
+    """Insert the whole batch with its index rows as one SQL statement committed on its
+    own, outside any session: one round trip to PostgreSQL where a transaction takes
+    three (BEGIN, the statement, COMMIT), and none of the ORM session's work. Returns the
+    seq of each statement by id, or None when nothing was written and the caller must
+    store the batch in a transaction: the database is not PostgreSQL, or one of the ids
+    is stored already (the re-sent statements are then compared, :func:`check_resent`).
+
+    For a request that writes nothing else: what the caller's session holds is not part
+    of this commit."""
+    if engine.dialect.name != "postgresql":
+        return None
+    params = _ingest_params(batch)
+    params["count"] = len(batch.rows)
+    proxied = engine.raw_connection()  # from the pool, tested there when idle a while
+    dbapi = engine.dialect.loaded_dbapi
+    try:
+        dbapi_connection = proxied.driver_connection
+        dbapi_connection.autocommit = True
+        try:
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute(_PG_INGEST_WHOLE, params, prepare=True)
+                rows: list[tuple[Any, ...]] = cursor.fetchall()
+        finally:
+            dbapi_connection.autocommit = False
+    except dbapi.Error as exc:
+        if getattr(exc, "sqlstate", None) == _STORED_ALREADY:
+            proxied.close()
+            return None
+        invalidated = bool(engine.dialect.is_disconnect(exc, proxied.dbapi_connection, None))
+        if invalidated:
+            proxied.invalidate(exc)
+        proxied.close()
+        raise sa.exc.DBAPIError.instance(
+            _PG_INGEST_WHOLE, None, exc, dbapi.Error, connection_invalidated=invalidated,
+            dialect=engine.dialect) from exc
+    proxied.close()
+    return {statement_id: seq for seq, statement_id in rows}
+
+
+def _ingest_params(batch: Batch) -> dict[str, Any]:
     rows = batch.rows
     activities: list[tuple[str, str]] = []
     agents: list[tuple[str, str]] = []
@@ -118,7 +175,7 @@ def _write_postgresql(session: Any, batch: Batch) -> dict[str, int]:
                        for row in rows]),
         "activities": dumps(activities), "agents": dumps(agents),
         "authority_key": rows[0]["authority_key"], "stored": rows[0]["stored"]}
-    return {statement_id: seq for seq, statement_id in _fetch_raw(session, _PG_INGEST, params)}
+    return params
 
 
 def _fetch_raw(session: Any, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:

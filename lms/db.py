@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -121,11 +122,13 @@ def json_loads(data: Any) -> Any:
     return json.loads(data)
 
 
-def create_db_engine(url: str, echo: bool = False, ping_after: float = 5.0) -> Engine:
+def create_db_engine(url: str, echo: bool = False, ping_after: float = 5.0,
+                     autocommit: bool = False) -> Engine:
     """Create the engine for ``url`` with the settings each backend needs.
 
     A server database's pooled connections are tested before use when they have been idle
-    for ``ping_after`` seconds or more (:func:`_ping_when_idle`)."""
+    for ``ping_after`` seconds or more (:func:`_ping_when_idle`). ``autocommit=True``: its
+    connections are in autocommit, and not rolled back when they return to the pool."""
     if url.startswith("postgresql://"):
         # psycopg 3 is the driver we ship; plain postgresql:// URLs should just work.
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
@@ -136,6 +139,8 @@ def create_db_engine(url: str, echo: bool = False, ping_after: float = 5.0) -> E
             Path(path).parent.mkdir(parents=True, exist_ok=True)
     else:
         kwargs.update(pool_size=10, max_overflow=20)
+    if autocommit:
+        kwargs.update(isolation_level="AUTOCOMMIT", pool_reset_on_return=None)
     engine = sa.create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _on_sqlite_connect)
@@ -186,13 +191,17 @@ def _ping_when_idle(engine: Engine, after: float) -> None:
 
 def init_app(app: Flask) -> None:
     """Create the app's engine and close the app-context session at teardown."""
+    ping_after = float(app.config.get("DATABASE_PING_AFTER", 5.0))
     engine = create_db_engine(app.config["DATABASE_URL"], app.config.get("DATABASE_ECHO", False),
-                              float(app.config.get("DATABASE_PING_AFTER", 5.0)))
+                              ping_after)
     app.extensions["lms.db"] = {
         "engine": engine,
+        "ping_after": ping_after,
         "sessionmaker": orm.sessionmaker(bind=engine, expire_on_commit=False),
     }
     app.teardown_appcontext(_close_session)
+    # The autocommit engine goes with the app's engine (tests, a worker after fork).
+    event.listen(engine, "engine_disposed", lambda _engine: dispose_autocommit_engine(app))
     if not event.contains(orm.Session, "after_commit", _after_commit):
         event.listen(orm.Session, "after_commit", _after_commit)
         event.listen(orm.Session, "after_soft_rollback", _after_rollback)
@@ -201,6 +210,36 @@ def init_app(app: Flask) -> None:
 def get_engine(app: Flask | None = None) -> Engine:
     """The engine of ``app`` (default: the current app)."""
     return (app or current_app).extensions["lms.db"]["engine"]
+
+
+_autocommit_lock = threading.Lock()
+
+
+def get_autocommit_engine(app: Flask | None = None) -> Engine:
+    """An engine on the app's database whose connections are in autocommit, created on
+    first use: for one SQL statement that commits on its own (the LRS's ingest,
+    :func:`lms.xapi.store.write.write_alone`). Switching a pooled connection of the app's
+    engine to autocommit and back, and rolling it back on its return to the pool, cost a
+    tenth of such a request. It is disposed with the app's engine."""
+    extension = (app or current_app).extensions["lms.db"]
+    engine: Engine | None = extension.get("autocommit_engine")
+    if engine is None:
+        with _autocommit_lock:
+            engine = extension.get("autocommit_engine")
+            if engine is None:
+                main: Engine = extension["engine"]
+                engine = extension["autocommit_engine"] = create_db_engine(
+                    main.url.render_as_string(hide_password=False), bool(main.echo),
+                    extension.get("ping_after", 5.0), autocommit=True)
+    return engine
+
+
+def dispose_autocommit_engine(app: Flask, close: bool = True) -> None:
+    """Dispose of the app's autocommit engine, if it made one (``close=False`` after a
+    fork: the parent's connections are left to the parent)."""
+    engine = app.extensions["lms.db"].pop("autocommit_engine", None)
+    if engine is not None:
+        engine.dispose(close=close)
 
 
 def get_session() -> orm.Session:

@@ -108,8 +108,9 @@ class _AppTask(celery.Task):  # type: ignore[name-defined,misc]
 def _after_fork(**_kw: Any) -> None:
     # Connections inherited from the parent process must not be shared after fork.
     if _flask_app is not None:
-        from lms.db import get_engine
+        from lms.db import dispose_autocommit_engine, get_engine
 
+        dispose_autocommit_engine(_flask_app, close=False)
         get_engine(_flask_app).dispose(close=False)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from lms.db import get_engine, get_session
+from lms.db import get_autocommit_engine, get_engine, get_session
 from lms.xapi import store
 from lms.xapi.models import Statement, StatementActivity, StatementAgent, StatementId
 from lms.xapi.service import store_statements
@@ -110,13 +110,34 @@ def test_the_refused_statement_leaves_no_row(postgresql: None, app: Any) -> None
     get_session().commit()
     fresh = make_statement(id=new_id())
     batch = _batch([fresh, make_statement(id=stored["id"])])
-    assert write_alone(get_engine(app), batch) is None
+    assert write_alone(get_autocommit_engine(app), batch) is None
     assert _count(StatementId, statement_id=fresh["id"]) == 0
     assert _count(Statement, statement_id=fresh["id"]) == 0
-    # The pooled connection went back usable, out of autocommit.
-    with get_engine(app).connect() as connection:
+    # The pooled connection went back usable; the app's engine still has transactions.
+    with get_autocommit_engine(app).connect() as connection:
         assert connection.scalar(sa.text("SELECT 1")) == 1
+    with get_engine(app).connect() as connection:
         assert not connection.connection.driver_connection.autocommit
+
+
+def test_the_autocommit_engine_goes_with_the_apps_engine(postgresql: None, app: Any) -> None:
+    from flask import Flask
+
+    from lms.db import init_app
+
+    other = Flask("other")
+    other.config.update(DATABASE_URL=get_engine(app).url.render_as_string(
+        hide_password=False))
+    init_app(other)
+    engine = get_autocommit_engine(other)
+    assert get_autocommit_engine(other) is engine
+    with engine.connect() as connection:
+        assert connection.connection.driver_connection.autocommit
+    assert engine.pool.checkedin() == 1
+    get_engine(other).dispose()
+    assert engine.pool.checkedin() == 0
+    assert get_autocommit_engine(other) is not engine
+    get_engine(other).dispose()
 
 
 def test_voiding_and_a_session_with_a_transaction_open_take_the_transaction(
@@ -166,9 +187,12 @@ def test_two_clients_sending_the_same_statements_at_once_store_each_once(
             assert _count(Statement, statement_id=statement["id"]) == 1
 
 
-def test_elsewhere_than_postgresql_nothing_is_written_on_its_own(app: Any) -> None:
+def test_elsewhere_than_postgresql_the_statements_take_the_transaction(
+        app: Any, alone: list[Any]) -> None:
     if get_session().get_bind().dialect.name == "postgresql":
         pytest.skip("PostgreSQL writes on its own")
     statement = make_statement(id=new_id())
-    assert write_alone(get_engine(app), _batch([statement])) is None
+    store_statements([statement], alone=True)
+    assert alone == []
+    get_session().rollback()
     assert _count(StatementId, statement_id=statement["id"]) == 0

@@ -20,7 +20,14 @@ from typing import Any
 
 from flask import current_app
 
-from lms.db import after_commit, dispatch, get_engine, get_session, opened_session
+from lms.db import (
+    after_commit,
+    dispatch,
+    get_autocommit_engine,
+    get_engine,
+    get_session,
+    opened_session,
+)
 from lms.xapi.store.definitions import (
     definitions_merged,
     merge_definitions,
@@ -89,9 +96,11 @@ def _stored_alone(batch: Batch, define: bool) -> bool:
     if session is not None and session.in_transaction():
         return False
     engine = get_engine()
+    if engine.dialect.name != "postgresql":
+        return False  # SQLite: a transaction costs no round trip
     if define and not definitions_merged(engine.url, batch.statements):
         return False
-    seq_of = write_alone(engine, batch)
+    seq_of = write_alone(get_autocommit_engine(), batch)
     if seq_of is None:
         return False
     # Committed: the consumers and forwarding follow, as after a session's commit.

@@ -123,28 +123,22 @@ def _write_postgresql(session: Any, batch: Batch) -> dict[str, int]:
 def write_alone(engine: Any, batch: Batch) -> dict[str, int] | None:
     """Insert the whole batch with its index rows as one SQL statement committed on its
     own, outside any session: one round trip to PostgreSQL where a transaction takes
-    three (BEGIN, the statement, COMMIT), and none of the ORM session's work. Returns the
-    seq of each statement by id, or None when nothing was written and the caller must
-    store the batch in a transaction: the database is not PostgreSQL, or one of the ids
-    is stored already (the re-sent statements are then compared, :func:`check_resent`).
+    three (BEGIN, the statement, COMMIT), and none of the ORM session's work. ``engine``
+    is the app's autocommit engine (:func:`lms.db.get_autocommit_engine`). Returns the seq
+    of each statement by id, or None when nothing was written and the caller must store
+    the batch in a transaction: one of the ids is stored already (the re-sent statements
+    are then compared, :func:`check_resent`).
 
     For a request that writes nothing else: what the caller's session holds is not part
     of this commit."""
-    if engine.dialect.name != "postgresql":
-        return None
     params = _ingest_params(batch)
     params["count"] = len(batch.rows)
     proxied = engine.raw_connection()  # from the pool, tested there when idle a while
     dbapi = engine.dialect.loaded_dbapi
     try:
-        dbapi_connection = proxied.driver_connection
-        dbapi_connection.autocommit = True
-        try:
-            with dbapi_connection.cursor() as cursor:
-                cursor.execute(_PG_INGEST_WHOLE, params, prepare=True)
-                rows: list[tuple[Any, ...]] = cursor.fetchall()
-        finally:
-            dbapi_connection.autocommit = False
+        with proxied.driver_connection.cursor() as cursor:
+            cursor.execute(_PG_INGEST_WHOLE, params, prepare=True)
+            rows: list[tuple[Any, ...]] = cursor.fetchall()
     except dbapi.Error as exc:
         if getattr(exc, "sqlstate", None) == _STORED_ALREADY:
             proxied.close()

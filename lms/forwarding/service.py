@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import time
 import uuid
 from collections.abc import Iterable
 from typing import Any
@@ -586,12 +587,13 @@ def has_targets(app: Any = None) -> bool:
     app = app or current_app
     cache = app.extensions.setdefault("lms.forwarding.cache", {})
     stamp = cache.get("at")
-    if stamp is None or (utcnow() - stamp).total_seconds() > 10:
+    # (Asked after every commit that stores statements: a monotonic clock, no datetime.)
+    if stamp is None or time.monotonic() - stamp > 10:
         with app.app_context():
             session = get_session()
             cache["value"] = bool(session.scalar(
                 sa.select(sa.func.count()).select_from(ForwardTarget)
                 .where(ForwardTarget.enabled.is_(True))))
             session.commit()
-        cache["at"] = utcnow()
+        cache["at"] = time.monotonic()
     return bool(cache["value"])

@@ -310,6 +310,32 @@ CHROMIUM_ARGS = [
 ]
 
 
+def _closing_body(app: Any) -> Any:
+    """``app`` whose response bodies are closed even when the server does not close them.
+
+    Werkzeug's development server closes a response body only after reading what is left
+    of the request from the socket; when the browser dropped the connection (a test going
+    offline, a reload that aborts an image), that read raises and the body (a file sent
+    by ``send_file``) is left open for the garbage collector, whose ResourceWarning then
+    fails whichever test is running. The body is given out as a generator that closes it
+    when it ends, and when it is collected unfinished."""
+
+    def wsgi(environ: dict[str, Any], start_response: Any) -> Any:
+        body = app(environ, start_response)
+
+        def closing() -> Any:
+            try:
+                yield from body
+            finally:
+                close = getattr(body, "close", None)
+                if close is not None:
+                    close()
+
+        return closing()
+
+    return wsgi
+
+
 class LiveServer:
     """A real HTTP server on 127.0.0.1 serving its own app on the test database."""
 
@@ -319,7 +345,7 @@ class LiveServer:
         from werkzeug.serving import make_server
 
         self.app = app
-        self.server = make_server("127.0.0.1", port, app, threaded=True)
+        self.server = make_server("127.0.0.1", port, _closing_body(app), threaded=True)
         self.url = f"http://127.0.0.1:{port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()

@@ -112,15 +112,13 @@ def test_duplicate_consumer_name_is_an_error(app):
         register_consumer(app, Recorder())
 
 
-def test_consumer_waits_at_a_gap_in_seq_until_it_is_old(app, db, monkeypatch):
-    """A missing seq may be a transaction still committing (PostgreSQL): wait for it,
-    unless it is older than GAP_TIMEOUT (then it was a rollback)."""
+def _three_with_a_gap(app, db):
+    """A recorder registered, and three statements stored with the middle one's rows gone
+    (a gap in seq, as a rollback or a still-committing writer leaves); their ids."""
     import sqlalchemy as sa
 
-    from lms.xapi import consumers
     from lms.xapi.models import Statement, StatementActivity, StatementAgent
 
-    monkeypatch.setitem(app.config, "XAPI_CONSUMERS_INLINE", False)
     recorder = Recorder()
     register_consumer(app, recorder)
     ids = service.store_statements([make_statement() for _ in range(3)])
@@ -129,6 +127,16 @@ def test_consumer_waits_at_a_gap_in_seq_until_it_is_old(app, db, monkeypatch):
     for table in (StatementActivity, StatementAgent, Statement):
         db.execute(sa.delete(table).where(table.seq == middle))
     db.commit()
+    return recorder, ids
+
+
+def test_consumer_waits_at_a_gap_in_seq_until_it_is_old(app, db, monkeypatch):
+    """A missing seq may be a transaction still committing (PostgreSQL): wait for it,
+    unless it is older than GAP_TIMEOUT (then it was a rollback)."""
+    from lms.xapi import consumers
+
+    monkeypatch.setitem(app.config, "XAPI_CONSUMERS_INLINE", False)
+    recorder, ids = _three_with_a_gap(app, db)
     run_consumers(app)
     assert recorder.seen == ids[:1]
     monkeypatch.setattr(consumers, "GAP_TIMEOUT", consumers.dt.timedelta(0))
@@ -144,21 +152,11 @@ def test_without_a_broker_statements_after_a_gap_are_drained_once_it_is_old(
     import datetime as dt
     import time
 
-    import sqlalchemy as sa
-
     from lms.xapi import consumers
-    from lms.xapi.models import Statement, StatementActivity, StatementAgent
 
     monkeypatch.setitem(app.config, "XAPI_CONSUMERS_INLINE", False)
     monkeypatch.setattr(consumers, "GAP_TIMEOUT", dt.timedelta(seconds=1))
-    recorder = Recorder()
-    register_consumer(app, recorder)
-    ids = service.store_statements([make_statement() for _ in range(3)])
-    db.commit()
-    middle = db.scalar(sa.select(Statement.seq).where(Statement.statement_id == ids[1]))
-    for table in (StatementActivity, StatementAgent, Statement):
-        db.execute(sa.delete(table).where(table.seq == middle))
-    db.commit()
+    recorder, ids = _three_with_a_gap(app, db)
     started = time.monotonic()
     consumers.run_inline(app)  # what the request that stored them runs after its commit
     assert recorder.seen == ids[:1]

@@ -134,23 +134,15 @@ def write_alone(engine: Any, batch: Batch) -> dict[str, int] | None:
     params = _ingest_params(batch)
     params["count"] = len(batch.rows)
     proxied = engine.raw_connection()  # from the pool, tested there when idle a while
-    dbapi = engine.dialect.loaded_dbapi
     try:
-        with proxied.driver_connection.cursor() as cursor:
-            cursor.execute(_PG_INGEST_WHOLE, params, prepare=True)
-            rows: list[tuple[Any, ...]] = cursor.fetchall()
-    except dbapi.Error as exc:
-        if getattr(exc, "sqlstate", None) == _STORED_ALREADY:
-            proxied.close()
+        rows = _run_prepared(proxied.driver_connection, engine.dialect, proxied,
+                             _PG_INGEST_WHOLE, params)
+    except sa.exc.DBAPIError as exc:
+        if getattr(exc.orig, "sqlstate", None) == _STORED_ALREADY:
             return None
-        invalidated = bool(engine.dialect.is_disconnect(exc, proxied.dbapi_connection, None))
-        if invalidated:
-            proxied.invalidate(exc)
+        raise
+    finally:
         proxied.close()
-        raise sa.exc.DBAPIError.instance(
-            _PG_INGEST_WHOLE, None, exc, dbapi.Error, connection_invalidated=invalidated,
-            dialect=engine.dialect) from exc
-    proxied.close()
     return {statement_id: seq for seq, statement_id in rows}
 
 
@@ -183,20 +175,28 @@ def _fetch_raw(session: Any, sql: str, params: dict[str, Any]) -> list[tuple[Any
     consumers expect), and a connection the server dropped is invalidated as SQLAlchemy
     would. (SQLAlchemy's statement events and echo do not see this statement.)"""
     connection = session.connection()
-    dbapi_connection = connection.connection
-    dbapi = connection.dialect.loaded_dbapi
+    return _run_prepared(connection.connection, connection.dialect, connection, sql, params)
+
+
+def _run_prepared(dbapi_connection: Any, dialect: Any, owner: Any, sql: str,
+                  params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """``sql`` run on the driver's cursor of ``dbapi_connection`` (prepared on the server
+    from the first run); its rows as tuples. A driver error comes out as SQLAlchemy's,
+    and when the server dropped the connection ``owner`` (the SQLAlchemy connection, or
+    the pool's connection) is invalidated, as SQLAlchemy would."""
+    dbapi = dialect.loaded_dbapi
     try:
         with dbapi_connection.cursor() as cursor:
             cursor.execute(sql, params, prepare=True)
             rows: list[tuple[Any, ...]] = cursor.fetchall()
             return rows
     except dbapi.Error as exc:
-        invalidated = bool(connection.dialect.is_disconnect(exc, dbapi_connection, None))
+        invalidated = bool(dialect.is_disconnect(exc, dbapi_connection, None))
         if invalidated:
-            connection.invalidate(exc)
+            owner.invalidate(exc)
         raise sa.exc.DBAPIError.instance(
             sql, None, exc, dbapi.Error, connection_invalidated=invalidated,
-            dialect=connection.dialect) from exc
+            dialect=dialect) from exc
 
 
 def _write_core(session: Any, batch: Batch) -> dict[str, int]:

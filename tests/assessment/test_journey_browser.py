@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from playwright.sync_api import expect
 
 from lms.competency import demo as competency_demo
 from lms.competency import service as competency
@@ -104,7 +105,7 @@ def test_self_and_supervisor_assessment_of_the_demo_learner(browser, live_server
     boss.wait_for_url("**/assessment/fill/*")
     boss.locator("#fill-M\\.01").select_option("3")
     boss.get_by_role("button", name="Tinjau dan kirim").first.click()
-    assert boss.locator("#validation-note").is_visible()
+    expect(boss.locator("#validation-note")).to_be_visible()
     boss.get_by_role("button", name="Kirim penilaian").click()
     boss.wait_for_url("**/assessment/rounds/*")
     assert "menunggu validasi BKPSDM" in boss.locator("#raters").inner_text()

@@ -133,15 +133,15 @@ def test_trainer_builds_publishes_and_reads_the_results(
     for i, text in enumerate(["Terima", "Verifikasi", "Tindak lanjut"]):
         items.nth(i).fill(text)
     page.get_by_role("button", name="Simpan soal").click()
-    assert page.locator("#questions li").count() == 4
+    expect(page.locator("#questions li")).to_have_count(4)
 
     # Preview as a learner, then publish.
     page.get_by_role("link", name="Etika Pelayanan Publik").click()
     page.get_by_role("link", name="Pratinjau sebagai peserta").first.click()
-    assert page.locator("#preview-module table").count() == 1
+    expect(page.locator("#preview-module table")).to_have_count(1)
     page.locator("#preview-outline").get_by_role("link", name="Kuis akhir").click()
     page.wait_for_url("**/preview/kuis-akhir")  # count the quiz's page, not the one before
-    assert page.locator("#preview-module fieldset").count() == 4
+    expect(page.locator("#preview-module fieldset")).to_have_count(4)
     page.get_by_role("link", name="Isi", exact=True).click()
     page.get_by_role("button", name="Terbitkan").click()
     assert "Diterbitkan sebagai versi 1" in page.locator(".alert-success").inner_text()
@@ -172,9 +172,9 @@ def test_trainer_builds_publishes_and_reads_the_results(
     page.goto("/authoring/etika-pelayanan-publik/results")
     assert page.locator("#completed").inner_text() == "1"
     assert "Peserta Uji" in page.locator("#learners").inner_text()
-    assert page.locator("#items tbody tr").count() == 4
+    expect(page.locator("#items tbody tr")).to_have_count(4)
     assert page.locator("#items .difficulty").first.inner_text() == "1,00"  # decimal comma (id)
-    assert page.locator("#item-chart").count() == 1
+    expect(page.locator("#item-chart")).to_have_count(1)
 
 
 def _fill(page: Any, data: dict[str, Any]) -> None:

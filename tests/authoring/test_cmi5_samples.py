@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from playwright.sync_api import expect
 
 from lms.courses.models import Completion
 from lms.db import get_session
@@ -82,7 +83,7 @@ def test_a_multi_au_package_made_with_cmi5_js_plays_and_completes(
             frame.get_by_label("Igneous").check()
             frame.get_by_label("Which of these are distinct").select_option(["luster", "hardness"])
             frame.get_by_role("button", name="Submit Answers").click()
-            assert frame.locator("#score-passed").is_visible()
+            expect(frame.locator("#score-passed")).to_be_visible()
         get_session().expire_all()
         for _ in range(50):
             done = get_session().scalar(sa.select(sa.func.count()).select_from(Statement).where(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from playwright.sync_api import expect
 
 from lms.people import service as people
 from lms.people.models import PositionKind
@@ -59,7 +60,7 @@ def test_hr_assigns_and_the_learner_sees_it_first(page, opd) -> None:
     assert page.get_by_text(
         "1 pegawai dalam lingkup Anda akan mendapat penugasan ini.").is_visible()
     page.get_by_role("button", name="Tugaskan").click()
-    assert page.get_by_text("Penugasan disimpan: 1 pegawai ditugaskan.").is_visible()
+    expect(page.get_by_text("Penugasan disimpan: 1 pegawai ditugaskan.")).to_be_visible()
     assert page.get_by_role("link", name="Dinas Peramban").is_visible()
     assert page.get_by_role("link", name="Ekspor XLSX").is_visible()
     page.context.clear_cookies()

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from playwright.sync_api import expect
 
 from tests.browser import look
 
@@ -92,7 +93,7 @@ def test_every_menu_entry_is_painted_readable(browser, live_server, demo, role) 
         assert not [e for e in look.offscreen(page, ".dropdown-menu.show .dropdown-item")
                     if e["problem"] == "off-screen"], name
         page.keyboard.press("Escape")
-        assert not menu.is_visible()
+        expect(menu).to_be_hidden()
     page.context.close()
 
 

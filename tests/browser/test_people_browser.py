@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests import factories
 
@@ -52,7 +53,7 @@ def test_wrong_password_shows_a_message(page, accounts) -> None:
     page.get_by_label("NIP atau surel").fill("learner@browser.lentera.local")
     page.get_by_label("Kata sandi").fill("salah-sekali-1")
     page.get_by_role("button", name="Masuk").click()
-    assert page.get_by_text("NIP/surel atau kata sandi tidak benar.").is_visible()
+    expect(page.get_by_text("NIP/surel atau kata sandi tidak benar.")).to_be_visible()
 
 
 def test_csv_import_with_a_bad_row_then_a_corrected_file(page, accounts, tmp_path, db) -> None:
@@ -69,7 +70,7 @@ def test_csv_import_with_a_bad_row_then_a_corrected_file(page, accounts, tmp_pat
     page.goto("/admin/import")
     page.get_by_label("Berkas CSV").set_input_files(str(bad_file))
     page.get_by_role("button", name="Periksa berkas").click()
-    assert page.get_by_text("1 baris bermasalah. Belum ada data yang diimpor.").is_visible()
+    expect(page.get_by_text("1 baris bermasalah. Belum ada data yang diimpor.")).to_be_visible()
     row = page.locator("tr.table-danger")
     assert row.locator("td").first.inner_text() == "3"
     assert "harus 1 atau 2, bukan 3" in row.inner_text()
@@ -81,5 +82,5 @@ def test_csv_import_with_a_bad_row_then_a_corrected_file(page, accounts, tmp_pat
     page.get_by_label("Berkas CSV").set_input_files(str(good_file))
     page.get_by_role("button", name="Periksa berkas").click()
     page.get_by_role("button", name="Impor 1 pegawai").click()
-    assert page.get_by_text("Impor selesai: 1 ditambahkan").is_visible()
+    expect(page.get_by_text("Impor selesai: 1 ditambahkan")).to_be_visible()
     assert db.scalar(sa.select(User.name).where(User.nip == "198501012010011001")) == "Budi Santoso"

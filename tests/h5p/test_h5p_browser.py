@@ -51,7 +51,7 @@ def _play(page: Any, runner: Any, tmp_path: Path, package: bytes) -> Any:
     assert result.exit_code == 0, result.output
     _sign_in(page)
     page.goto("/courses/latihan-h5p")
-    assert page.locator(".module-list li", has_text="Interaktif (H5P)").is_visible()
+    expect(page.locator(".module-list li", has_text="Interaktif (H5P)")).to_be_visible()
     page.get_by_role("button", name="Daftar gratis").click()
     page.goto("/courses/latihan-h5p/modules/01-latihan")
     return page.frame_locator("#h5p-frame")

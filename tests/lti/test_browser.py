@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import requests
+from playwright.sync_api import expect
 
 from lms.db import get_session
 from tests import factories
@@ -68,7 +69,7 @@ def test_platform_frames_a_launch_and_gets_the_grade(framing_platform, cookie_fr
     page = cookie_friendly_browser.new_page()
     page.set_default_timeout(20000)
     page.goto(f"{platform.url}/course/{hint}")
-    assert page.get_by_role("heading", name="Moodle Uji: Diklat Pelayanan").is_visible()
+    expect(page.get_by_role("heading", name="Moodle Uji: Diklat Pelayanan")).to_be_visible()
     frame = page.frame_locator("#lti-frame")
     # The quiz page of Lentera, in Indonesian, inside the platform's page.
     frame.get_by_role("button", name="Mulai kuis").wait_for()
@@ -163,7 +164,7 @@ def test_admin_pages_fit_and_speak_indonesian(browser, live_server, framing_plat
     pages.append((f"/admin/lti/platforms/{platform_id}", "Moodle Uji"))
     for path, heading in pages:
         page.goto(path)
-        assert page.get_by_role("heading", name=heading, exact=True).is_visible(), path
+        expect(page.get_by_role("heading", name=heading, exact=True), path).to_be_visible()
         _shot(page, f"admin{path.strip('/').replace('/', '-')}-{width}")
         # The page's own content fits (the shared top bar is another module's).
         scroll = page.evaluate("document.querySelector('main').scrollWidth")

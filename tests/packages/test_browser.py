@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from playwright.sync_api import expect
 
 from lms.competency import service as competency
 from lms.courses.models import Completion
@@ -142,7 +143,7 @@ def test_scorm_12_suspend_resume_on_another_device_and_complete(
     device.set_default_timeout(15000)
     sign_in(device, "peserta@scorm.lentera.local")
     device.goto("/packages/etika-scorm12/sco-1")
-    assert device.get_by_text("Selamat datang kembali").is_visible()
+    expect(device.get_by_text("Selamat datang kembali")).to_be_visible()
     second = sco_frame(device)
     second.locator("#entry").filter(has_text="Masuk: resume").wait_for()
     assert second.locator("#saved").inner_text() == "Tersimpan: jawaban=20"
@@ -172,7 +173,7 @@ def test_scorm_12_suspend_resume_on_another_device_and_complete(
         Competency.code == "M.05", Evidence.user_id == people["learner"].id))
     assert evidence is not None and evidence.level == 2
     page.goto("/competency/")
-    assert page.get_by_text("M.05").first.is_visible()
+    expect(page.get_by_text("M.05").first).to_be_visible()
 
 
 def test_scorm_2004_flow_navigation_moves_to_the_next_sco(
@@ -232,7 +233,7 @@ def test_trainer_changes_the_settings_of_an_imported_course(
         page: Any, live_server: Any, people: dict[str, Any], tmp_path: Path) -> None:
     import_package(page, tmp_path, scorm12_zip(scos=2), "etika-atur", "etika-atur.zip")
     page.goto("/packages/")
-    assert page.locator("#package-list").get_by_text("2 bagian").is_visible()
+    expect(page.locator("#package-list").get_by_text("2 bagian")).to_be_visible()
     shoot(page, "packages-list")
     page.get_by_role("link", name="Pengaturan").first.click()
     page.wait_for_url("**/packages/etika-atur/settings")

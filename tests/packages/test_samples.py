@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from playwright.sync_api import expect
 
 from lms.db import get_session
 from lms.packages import service
@@ -76,7 +77,7 @@ def test_an_articulate_rise_package_plays_saves_and_resumes(
     verbs = set(get_session().scalars(sa.select(Statement.verb_id)))
     assert ADL + "initialized" in verbs and ADL + "suspended" in verbs
     page.goto("/packages/rise-bacon/sco-1")
-    assert page.get_by_text("Selamat datang kembali").is_visible()
+    expect(page.get_by_text("Selamat datang kembali")).to_be_visible()
     assert get_session().scalar(sa.select(sa.func.count()).select_from(ScormPackage)) == 1
 
 
@@ -129,7 +130,7 @@ def test_the_scorm_2004_golf_sample_plays_bookmarks_and_resumes(
     # Again: the attempt resumes with its bookmark; the package asks, the learner agrees.
     page.once("dialog", lambda dialog: dialog.accept())
     page.goto("/packages/golf-2004/sco-1")
-    assert page.get_by_text("Selamat datang kembali").is_visible()
+    expect(page.get_by_text("Selamat datang kembali")).to_be_visible()
     golf = launch_page()
     for _ in range(100):
         src = golf.evaluate("document.getElementById('contentFrame').src")

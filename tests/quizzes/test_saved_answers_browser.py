@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from playwright.sync_api import expect
 
 from lms.db import get_session, utcnow
 from lms.quizzes.models import QuizAttempt, QuizSavedAnswer
@@ -99,7 +100,7 @@ def test_time_up_with_the_page_closed_shows_the_graded_saved_answers(page, learn
                           .values(deadline=utcnow() - dt.timedelta(minutes=10)))
     get_session().commit()
     page.goto(url)
-    assert page.locator("#quiz-timed-out").is_visible()
+    expect(page.locator("#quiz-timed-out")).to_be_visible()
     assert "batas waktu" in page.locator("#quiz-timed-out").inner_text()
     right = page.locator(".review-item").filter(has_text="Langit berwarna biru.")
     assert "Benar" in right.inner_text()

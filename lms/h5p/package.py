@@ -40,6 +40,7 @@ _ALLOWED = (
     "webvtt gltf glb js css")
 ALLOWED_SUFFIXES = frozenset(_ALLOWED.split())
 _MACHINE_NAME = re.compile(r"^[A-Za-z][\w.-]{0,126}$")
+_VERSION = re.compile(r"^[0-9]{1,5}\Z")
 
 
 def root() -> Path:
@@ -54,15 +55,26 @@ def _json(data: bytes, name: str) -> Any:
             from None
 
 
+def _version(value: Any) -> int | None:
+    """A library version number: an integer, or its digits as a string (as many exported
+    packages write them, and as the H5P core accepts: up to five digits)."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 99999:
+        return value
+    if isinstance(value, str) and _VERSION.match(value):
+        return int(value)
+    return None
+
+
 def _dependency(item: Any, where: str) -> str:
     """The folder name ``<machineName>-<major>.<minor>`` of a dependency entry."""
-    if not isinstance(item, dict) or not isinstance(item.get("machineName"), str) or \
-            not _MACHINE_NAME.match(item["machineName"]) or \
-            not isinstance(item.get("majorVersion"), int) or \
-            not isinstance(item.get("minorVersion"), int):
-        raise ValidationError(_l("%(where)s: every dependency needs machineName, "
-                                 "majorVersion and minorVersion.", where=where))
-    return f"{item['machineName']}-{item['majorVersion']}.{item['minorVersion']}"
+    if isinstance(item, dict):
+        name = item.get("machineName")
+        major, minor = _version(item.get("majorVersion")), _version(item.get("minorVersion"))
+        if isinstance(name, str) and _MACHINE_NAME.match(name) and major is not None \
+                and minor is not None:
+            return f"{name}-{major}.{minor}"
+    raise ValidationError(_l("%(where)s: every dependency needs machineName, "
+                             "majorVersion and minorVersion.", where=where))
 
 
 def check_folder(folder: Path) -> dict[str, Any]:

@@ -45,12 +45,28 @@ BAD = {
                           "tidak diizinkan"),
     "zip slip": (h5p_file({**_without(""), "../evil.js": "x"}, MANIFEST), "../evil.js"),
     "not a zip": (b"not a zip at all", "zip"),
+    "a version that is no number": (h5p_file(_without(""), {**MANIFEST, "preloadedDependencies": [
+        {**LIB, "majorVersion": "1.0"}]}), "majorVersion"),
+    "a version that is true": (h5p_file(_without(""), {**MANIFEST, "preloadedDependencies": [
+        {**LIB, "minorVersion": True}]}), "minorVersion"),
 }
 
 
 def test_a_good_package_is_accepted(app: Any) -> None:
     with app.test_request_context():
         assert package.check_bytes(h5p_file(_without(""), MANIFEST))["title"] == "Uji"
+
+
+def test_versions_written_as_strings_are_accepted(app: Any) -> None:
+    """Packages exported by several tools write ``"majorVersion": "1"`` (h5p-standalone's own
+    TrueFalse sample does); the H5P core takes up to five digits either way."""
+    quoted = {**LIB, "majorVersion": "1", "minorVersion": "0"}
+    files = {**_without(""), "H5P.Uji-1.0/library.json": {**GOOD["H5P.Uji-1.0/library.json"],
+                                                         **quoted}}
+    with app.test_request_context():
+        manifest = package.check_bytes(h5p_file(files, {**MANIFEST,
+                                                        "preloadedDependencies": [quoted]}))
+    assert manifest["title"] == "Uji"
 
 
 @pytest.mark.parametrize("case", sorted(BAD))

@@ -270,17 +270,24 @@ def _lock_cursor(session: orm.Session, name: str) -> int:
     PostgreSQL the row lock makes the second wait and then read the advanced cursor; on
     SQLite the write takes the database write lock before anything is read.
     """
-    if session.get_bind().dialect.name == "postgresql" and current_app.config.get(
-            "XAPI_CONSUMERS_ASYNC_COMMIT", True):
-        # What a consumer writes is derived and commits together with its cursor: a crash
-        # that loses the last few commits (asynchronous commit) loses both, and the
-        # statements are simply handled again. Not waiting for the WAL flush saves a disk
-        # sync per batch (most of the time of a small batch).
-        session.execute(sa.text("SET LOCAL synchronous_commit = off"))
+    _asynchronous_commit(session)
     last_seq: int = session.execute(
         _lock_statement(session.get_bind().dialect.name),
         {"cursor_name": name, "now": dt.datetime.now(dt.UTC)}).scalar_one()
     return last_seq
+
+
+def _asynchronous_commit(session: orm.Session) -> None:
+    """On PostgreSQL, unless ``XAPI_CONSUMERS_ASYNC_COMMIT`` is off: this transaction's
+    commit does not wait for the WAL flush.
+
+    What a consumer writes is derived and commits together with its cursor: a crash that
+    loses the last few commits (asynchronous commit) loses both, and the statements are
+    simply handled again. Not waiting for the flush saves a disk sync per batch (most of
+    the time of a small batch)."""
+    if session.get_bind().dialect.name == "postgresql" and current_app.config.get(
+            "XAPI_CONSUMERS_ASYNC_COMMIT", True):
+        session.execute(sa.text("SET LOCAL synchronous_commit = off"))
 
 
 #: The cursor statements, built once (per dialect for the upsert): constructing and
@@ -310,6 +317,81 @@ def _lock_statement(dialect: str) -> Any:
                                    set_={"updated": sa.bindparam("now")})
             .returning(table.c.last_seq))
     return statement
+
+
+#: The cursors of consumers with nothing to act on in their batch, moved past it together
+#: unless another run moved them first (``after`` is where the batch was read from).
+_PASS_OVER = (sa.update(_CURSORS)
+              .where(_CURSORS.c.name.in_(sa.bindparam("names", expanding=True)),
+                     _CURSORS.c.last_seq == sa.bindparam("after"))
+              .values(last_seq=sa.bindparam("new_seq"), updated=sa.bindparam("now"),
+                      last_error=None)
+              .returning(_CURSORS.c.name))
+
+
+def _pass_over(consumers: list[StatementConsumer], session_factory: Any,
+               shared: SharedReads, sizes: dict[str, int]) -> dict[str, tuple[int, bool]]:
+    """Move the cursors of the ``consumers`` that find nothing relevant in their next batch
+    (of ``sizes[name]`` statements) past it, all in one transaction; return, by consumer
+    name, how many statements its cursor passed over and whether the batch was full.
+
+    Most batches concern a few consumers only (a lesson read is nothing to the SCORM, cmi5,
+    LTI, evaluation or JP consumers), and each consumer's own transaction (cursor lock,
+    update, commit) cost more than deciding that. Nothing is handed to these consumers, so
+    nothing of theirs can fail or wait on a lock: they need no transaction of their own.
+    A cursor moves only if it still stands where its batch was read (another run may have
+    moved it meanwhile; that run then saw the same statements). Consumers not moved here,
+    and all of them if anything here fails, take the usual path (:func:`_run_one`).
+    """
+    if len(consumers) < 2:  # one consumer: its own transaction costs the same
+        return {}
+    from flask import g
+
+    session: orm.Session = session_factory()
+    previous = g.get("_lms_session")
+    g._lms_session = session  # relevant() may ask the database, in this transaction
+    moved: dict[str, tuple[int, bool]] = {}
+    try:
+        at = dict(session.execute(
+            sa.select(ConsumerCursor.name, ConsumerCursor.last_seq)
+            .where(ConsumerCursor.name.in_([c.name for c in consumers]))).all())
+        idle: dict[tuple[int, int], list[str]] = {}
+        for consumer in consumers:
+            after = at.get(consumer.name)
+            if after is None:  # no cursor yet: the usual path makes it
+                continue
+            key = (after, sizes[consumer.name])
+            rows = shared.pending(session, *key)
+            if not rows:
+                continue
+            statements = (shared.statements(rows) if consumer.shares_statements
+                          else [_to_stored(row) for row in rows])
+            if not consumer.relevant(statements):
+                idle.setdefault(key, []).append(consumer.name)
+        if not idle:
+            session.commit()
+            return {}
+        _asynchronous_commit(session)
+        now = dt.datetime.now(dt.UTC)
+        for (after, size), names in idle.items():
+            rows = shared.pending(session, after, size)
+            for name in session.execute(_PASS_OVER, {"names": names, "after": after,
+                                                     "new_seq": rows[-1].seq,
+                                                     "now": now}).scalars():
+                moved[name] = (len(rows), len(rows) == size)
+        session.commit()
+    except Exception:  # the usual path runs them, and records what fails
+        session.rollback()
+        log.warning("passing statement consumers over a batch failed; each runs on its own",
+                    exc_info=True)
+        return {}
+    finally:
+        session.close()
+        if previous is None:
+            g.pop("_lms_session", None)
+        else:
+            g._lms_session = previous
+    return moved
 
 
 def _feed(consumer: StatementConsumer, statements: list[StoredStatement]) -> None:
@@ -605,7 +687,18 @@ def _run_rounds(app: Flask | None, limit: int | None,
             active = [c for c in consumers.values() if c.name in behind]
             while active:
                 more = []
+                sizes = {c.name: size if limit is None else min(size, limit - spent[c.name])
+                         for c in active}
+                passed = _pass_over([c for c in active if sizes[c.name] > 0], factory,
+                                    shared, sizes)
                 for consumer in active:
+                    if consumer.name in passed:
+                        done, full = passed[consumer.name]
+                        spent[consumer.name] += done
+                        total += done
+                        if full and (limit is None or spent[consumer.name] < limit):
+                            more.append(consumer)
+                        continue
                     left = None if limit is None else limit - spent[consumer.name]
                     done = _run_one(app, consumer, factory, failed, look=False, limit=left,
                                     max_batches=1, shared=shared)

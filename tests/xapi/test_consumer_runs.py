@@ -77,6 +77,7 @@ def test_the_queries_of_a_run_do_not_grow_with_its_statements(app: Any) -> None:
 
 class Picky(StatementConsumer):
     name = "picky"
+    suffix = "/mine"  # the statements it acts on: about an activity ending so
 
     def __init__(self) -> None:
         self.seen: list[str] = []
@@ -84,7 +85,7 @@ class Picky(StatementConsumer):
 
     def relevant(self, statements: list[StoredStatement]) -> list[StoredStatement]:
         self.asked.append(len(statements))
-        return [s for s in statements if (s.activity_id or "").endswith("/mine")]
+        return [s for s in statements if (s.activity_id or "").endswith(self.suffix)]
 
     def handle(self, statement: StoredStatement) -> None:
         self.seen.append(statement.id)
@@ -220,3 +221,128 @@ def test_batch_size_is_a_setting_and_an_inline_run_keeps_to_its_limit(app: Any) 
     finally:
         app.config.pop("XAPI_CONSUMERS_BATCH_SIZE", None)
     assert run_consumers(app) == 3 * len(registered_consumers(app))  # the rest
+
+
+def _locked(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The consumers that took their cursor's lock (a transaction of their own)."""
+    from lms.xapi import consumers as module
+
+    names: list[str] = []
+    real = module._lock_cursor
+    monkeypatch.setattr(module, "_lock_cursor",
+                        lambda session, name: names.append(name) or real(session, name))
+    return names
+
+
+class Other(Picky):
+    name = "picky-too"
+    suffix = "/theirs"
+
+
+def test_consumers_with_nothing_to_act_on_pass_over_a_batch_together(
+        app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    picky, other = Picky(), Other()
+    register_consumer(app, picky)
+    register_consumer(app, other)
+    _store(1)
+    run_consumers(app)  # every consumer has its cursor (a consumer's first run makes it)
+    picky.asked.clear()
+    other.asked.clear()
+    service.store_statements([completed("http://example.org/other") for _ in range(3)])
+    get_session().commit()
+    locked = _locked(monkeypatch)
+    handled = run_consumers(app)
+    assert handled == 3 * len(registered_consumers(app))
+    top = get_session().scalar(sa.select(sa.func.max(Statement.seq)))
+    get_session().expire_all()
+    for name in registered_consumers(app):
+        assert get_session().get(ConsumerCursor, name).last_seq == top, name
+    # Neither picky consumer ran a transaction of its own; both were asked once.
+    assert "picky" not in locked and "picky-too" not in locked
+    assert picky.asked == [3] and other.asked == [3] and picky.seen == other.seen == []
+    # A consumer the statements concern still runs on its own (the courses ledger reads
+    # every statement).
+    assert "courses.ledger" in locked or any(n not in ("picky", "picky-too") for n in locked)
+
+    # Then one of "mine": picky handles it in its own transaction.
+    mine = completed("http://example.org/mine")
+    service.store_statements([mine])
+    get_session().commit()
+    locked.clear()
+    run_consumers(app)
+    assert picky.seen == [mine["id"]] and "picky" in locked and "picky-too" not in locked
+
+
+def test_a_cursor_another_run_moved_is_not_passed_over_again(
+        app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The batch was read at the cursor; if another run moves the cursor before this one
+    passes it over, the cursor stays where that run left it (never moved back, so nothing
+    is handled twice)."""
+    from lms.xapi import consumers as module
+
+    picky, other = Picky(), Other()
+    register_consumer(app, picky)
+    register_consumer(app, other)
+    _store(1)
+    run_consumers(app)
+    mine = completed("http://example.org/mine")
+    service.store_statements([completed("http://example.org/other"),
+                              completed("http://example.org/other"), mine])
+    get_session().commit()
+    top = get_session().scalar(sa.select(sa.func.max(Statement.seq)))
+    real = module.SharedReads.pending
+    moved: list[int] = []
+
+    def pending(self: Any, session: Any, after: int, size: int) -> list[Any]:
+        rows = real(self, session, after, size)
+        if not moved:  # meanwhile, another run handles all three for picky
+            with get_engine(app).begin() as connection:
+                connection.execute(sa.update(ConsumerCursor).where(ConsumerCursor.name == "picky")
+                                   .values(last_seq=top))
+            moved.append(top)
+        return rows
+
+    monkeypatch.setattr(module.SharedReads, "pending", pending)
+    app.config["XAPI_CONSUMERS_BATCH_SIZE"] = 2
+    try:
+        run_consumers(app)
+    finally:
+        app.config.pop("XAPI_CONSUMERS_BATCH_SIZE", None)
+    get_session().expire_all()
+    assert get_session().get(ConsumerCursor, "picky").last_seq == top
+    assert picky.seen == []  # the other run had it
+    assert other.seen == []
+    assert get_session().get(ConsumerCursor, "picky-too").last_seq == top
+
+
+class Flaky(Picky):
+    """Its first look at a batch fails (a query of ``relevant`` that errs)."""
+
+    name = "picky-flaky"
+
+    def relevant(self, statements: list[StoredStatement]) -> list[StoredStatement]:
+        if not self.asked:
+            self.asked.append(-1)
+            raise RuntimeError("the look failed")
+        return super().relevant(statements)
+
+
+def test_when_passing_over_fails_each_consumer_runs_on_its_own(
+        app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    picky, flaky = Picky(), Flaky()
+    register_consumer(app, picky)
+    register_consumer(app, flaky)
+    _store(1)
+    run_consumers(app)
+    flaky.asked.clear()
+    mine = completed("http://example.org/mine")
+    service.store_statements([completed("http://example.org/other"), mine])
+    get_session().commit()
+    locked = _locked(monkeypatch)
+    handled = run_consumers(app)
+    assert handled == 2 * len(registered_consumers(app))
+    assert picky.seen == [mine["id"]] and flaky.seen == [mine["id"]]
+    assert "picky" in locked and "picky-flaky" in locked
+    top = get_session().scalar(sa.select(sa.func.max(Statement.seq)))
+    get_session().expire_all()
+    assert {c.last_seq for c in get_session().scalars(sa.select(ConsumerCursor))} == {top}

@@ -346,3 +346,36 @@ def test_when_passing_over_fails_each_consumer_runs_on_its_own(
     top = get_session().scalar(sa.select(sa.func.max(Statement.seq)))
     get_session().expire_all()
     assert {c.last_seq for c in get_session().scalars(sa.select(ConsumerCursor))} == {top}
+
+
+class Setting(StatementConsumer):
+    """Reads, while it handles a batch, whether its transaction commits asynchronously."""
+
+    name = "setting"
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def handle(self, statement: StoredStatement) -> None:
+        self.seen.append(get_session().scalar(sa.text("SHOW synchronous_commit")))
+
+
+@pytest.mark.parametrize("asynchronous", [True, False])
+def test_a_consumer_transaction_commits_asynchronously_on_postgresql_alone(
+        app: Any, asynchronous: bool) -> None:
+    """The cursor's lock also sets ``synchronous_commit`` off for that transaction only
+    (``LMS_XAPI_CONSUMERS_ASYNC_COMMIT``, on by default): the connection, back in the pool,
+    commits the next request's writes durably again."""
+    if get_engine(app).dialect.name != "postgresql":
+        pytest.skip("needs PostgreSQL (LMS_TEST_DATABASE_URL): SQLite has no such setting")
+    setting = Setting()
+    register_consumer(app, setting)
+    app.config["XAPI_CONSUMERS_ASYNC_COMMIT"] = asynchronous
+    try:
+        _store(2)
+        run_consumers(app)
+    finally:
+        app.config.pop("XAPI_CONSUMERS_ASYNC_COMMIT", None)
+    assert setting.seen == ["off" if asynchronous else "on"] * 2
+    with get_engine(app).connect() as connection:
+        assert connection.scalar(sa.text("SHOW synchronous_commit")) == "on"

@@ -35,6 +35,9 @@ except ImportError:  # pragma: no cover
 
 #: Session info key of the progress rows a batch has looked up (see handle_batch).
 _BATCH_ROWS = "lms.courses.ledger_rows"
+#: In those rows, ``(_LOOKED_UP, user_id, course_id)``: every progress row of that learner
+#: and course was looked up before the batch (one that is not there does not exist yet).
+_LOOKED_UP = "looked up"
 
 
 def certificate_number(statement_id: str, when: dt.datetime) -> str:
@@ -124,6 +127,7 @@ class LearningLedger(StatementConsumer):  # type: ignore[misc,valid-type]
         session = get_session()
         session.info[_BATCH_ROWS] = {}
         try:
+            self._look_up(statements)
             for statement in statements:
                 data = statement.data or {}
                 if (data.get("verb") or {}).get("id") == VOIDED:
@@ -136,6 +140,45 @@ class LearningLedger(StatementConsumer):  # type: ignore[misc,valid-type]
         finally:
             session.info.pop(_BATCH_ROWS, None)
 
+    def _look_up(self, statements: list[StoredStatement]) -> None:
+        """Before a batch: the learners, courses and progress rows its statements are
+        about, in a few queries for the batch instead of three for each statement (the
+        learner, the course's progress row, the module's). Only the indexed verb and
+        activity columns and the actor are read; :meth:`handle` still decides what each
+        statement earns, and looks up on its own whatever is not found here."""
+        from lms.xapi.actors import remember_users, user_for_actor
+
+        about: list[tuple[Any, int]] = []
+        for statement in statements:
+            if statement.verb_id not in st.VERB_NAMES or not statement.activity_id:
+                continue
+            parsed = st.parse_activity_iri(statement.activity_id)
+            course = self._course(parsed[0]) if parsed is not None else None
+            if course is not None:
+                about.append(((statement.data or {}).get("actor"), course.id))
+        if not about:
+            return
+        remember_users(actor for actor, _course_id in about)
+        pairs: set[tuple[int, int]] = set()
+        for actor, course_id in about:
+            user = user_for_actor(actor)
+            if user is not None:
+                pairs.add((user.id, course_id))
+        session = get_session()
+        rows = session.info[_BATCH_ROWS]
+        wanted = sorted(pair for pair in pairs if (_LOOKED_UP, *pair) not in rows)
+        for start in range(0, len(wanted), 400):
+            chunk = wanted[start:start + 400]
+            for course_row in session.scalars(sa.select(CourseProgress).where(
+                    sa.tuple_(CourseProgress.user_id, CourseProgress.course_id).in_(chunk))):
+                rows[(course_row.user_id, course_row.course_id)] = course_row
+            for module_row in session.scalars(sa.select(ModuleProgress).where(
+                    sa.tuple_(ModuleProgress.user_id, ModuleProgress.course_id).in_(chunk))):
+                rows[(module_row.user_id, module_row.course_id, module_row.module_id)] = \
+                    module_row
+            for pair in chunk:
+                rows[(_LOOKED_UP, *pair)] = True
+
     def _flush(self) -> None:
         """Flush now, unless a batch flushes once at its end."""
         session = get_session()
@@ -147,11 +190,12 @@ class LearningLedger(StatementConsumer):  # type: ignore[misc,valid-type]
         rows = session.info.get(_BATCH_ROWS)
         if rows is not None and (user_id, course_id) in rows:
             return rows[(user_id, course_id)]  # type: ignore[no-any-return]
-        row = session.scalar(
-            sa.select(CourseProgress).where(
-                CourseProgress.user_id == user_id, CourseProgress.course_id == course_id
+        row = None if rows is not None and (_LOOKED_UP, user_id, course_id) in rows else \
+            session.scalar(
+                sa.select(CourseProgress).where(
+                    CourseProgress.user_id == user_id, CourseProgress.course_id == course_id
+                )
             )
-        )
         if row is None:
             row = CourseProgress(user_id=user_id, course_id=course_id, progress=0.0)
             session.add(row)
@@ -164,13 +208,14 @@ class LearningLedger(StatementConsumer):  # type: ignore[misc,valid-type]
         rows = session.info.get(_BATCH_ROWS)
         if rows is not None and (user_id, course_id, module_id) in rows:
             return rows[(user_id, course_id, module_id)]  # type: ignore[no-any-return]
-        row = session.scalar(
-            sa.select(ModuleProgress).where(
-                ModuleProgress.user_id == user_id,
-                ModuleProgress.course_id == course_id,
-                ModuleProgress.module_id == module_id,
+        row = None if rows is not None and (_LOOKED_UP, user_id, course_id) in rows else \
+            session.scalar(
+                sa.select(ModuleProgress).where(
+                    ModuleProgress.user_id == user_id,
+                    ModuleProgress.course_id == course_id,
+                    ModuleProgress.module_id == module_id,
+                )
             )
-        )
         if row is None:
             row = ModuleProgress(
                 user_id=user_id, course_id=course_id, module_id=module_id, passed=False

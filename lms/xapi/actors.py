@@ -8,6 +8,7 @@ statements from other platforms may instead use ``mbox`` (``mailto:`` + e-mail) 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
@@ -51,26 +52,40 @@ def actor_keys(user: User | Any) -> list[str]:
 _WITHOUT_ROLES = (orm.lazyload(User.role_rows),)
 
 
-def _find(key: str) -> User | None:
-    """The user behind an actor key: our account (NIP or user id), e-mail or its hash."""
+def _lookup(key: str) -> tuple[str, Any] | None:
+    """What an actor key names among our users: ``("id", 12)``, ``("nip", "1985...")``,
+    ``("email", "a@b.go.id")`` or ``("sha1", hex)``; None when it cannot be one of ours."""
     kind, _, value = key.partition(":")
-    session = get_session()
     if kind == "account":
         # An IRI has no "|", so the first one ends the homePage.
         home, _, name = value.partition("|")
         if home.rstrip("/") != current_app.config["BASE_URL"] or not name:
             return None
         if name.startswith("user:") and name[5:].isdigit():
-            return session.get(User, int(name[5:]), options=_WITHOUT_ROLES)
-        return session.scalar(sa.select(User).where(User.nip == name).options(*_WITHOUT_ROLES))
+            return "id", int(name[5:])
+        return "nip", name
     if kind == "mbox":
         if not value.lower().startswith("mailto:"):
             return None
         email = value[7:].strip().lower()
-        return session.scalar(sa.select(User).where(User.email == email)
-                              .options(*_WITHOUT_ROLES)) if email else None
+        return ("email", email) if email else None
     if kind != "mbox_sha1sum" or len(value) != 40:
         return None
+    return "sha1", value
+
+
+def _find(key: str) -> User | None:
+    """The user behind an actor key: our account (NIP or user id), e-mail or its hash."""
+    found = _lookup(key)
+    if found is None:
+        return None
+    kind, value = found
+    session = get_session()
+    if kind == "id":
+        return session.get(User, value, options=_WITHOUT_ROLES)
+    if kind in _COLUMNS:
+        return session.scalar(sa.select(User).where(_COLUMNS[kind] == value)
+                              .options(*_WITHOUT_ROLES))
     # Only a scan can match a hash; e-mail counts are small (one row per employee).
     for user_id, address in session.execute(
         sa.select(User.id, User.email).where(User.email.is_not(None))
@@ -78,6 +93,38 @@ def _find(key: str) -> User | None:
         if hashlib.sha1(f"mailto:{address}".encode()).hexdigest() == value:
             return session.get(User, user_id, options=_WITHOUT_ROLES)
     return None
+
+
+_COLUMNS: dict[str, Any] = {"id": User.id, "nip": User.nip, "email": User.email}
+
+
+def remember_users(actors: Iterable[Any]) -> None:
+    """Look the users behind many actors up at once (a consumer's batch: dozens of
+    learners), a query per kind of key instead of one per person, so that
+    :func:`user_for_actor` then finds them without a query. Accounts (by NIP or user id)
+    and e-mail addresses; hashed addresses and people who are not users are left to
+    :func:`user_for_actor`."""
+    session = get_session()
+    known: dict[str, User] = session.info.setdefault(_CACHE, {})
+    wanted: dict[str, dict[Any, list[str]]] = {"id": {}, "nip": {}, "email": {}}
+    for actor in actors:
+        if not isinstance(actor, dict) or actor.get("objectType", "Agent") != "Agent":
+            continue
+        key = agent_key(actor)
+        if key is None or (key in known and known[key] in session):
+            continue
+        found = _lookup(key)
+        if found is not None and found[0] in wanted:
+            wanted[found[0]].setdefault(found[1], []).append(key)
+    for kind, keys in wanted.items():
+        values = list(keys)
+        for start in range(0, len(values), 500):
+            for user in session.scalars(
+                sa.select(User).where(_COLUMNS[kind].in_(values[start:start + 500]))
+                .options(*_WITHOUT_ROLES)
+            ):
+                for key in keys.get(getattr(user, kind), ()):
+                    known[key] = user
 
 
 def user_for_actor(actor: dict[str, Any] | None) -> User | None:

@@ -61,3 +61,39 @@ def test_finding_the_user_of_an_actor_is_one_query_and_roles_still_load(app, db)
         assert found is not None and found.id == user.id, actor
         assert len(log) == 1, (actor, log)
         assert found.has_role(Role.HR) and not found.has_role(Role.ADMIN)
+
+
+def test_users_remembered_for_a_batch_are_those_each_actor_finds(app, db) -> None:
+    """``remember_users`` looks many actors up at once (a query per kind of key); each
+    actor then finds, without a query, the very user it finds alone, and no one for an
+    actor that is not one of ours."""
+    from flask import current_app
+
+    from lms.db import get_engine
+    from lms.xapi.actors import remember_users
+    from tests.helpers import sql_log
+
+    users = [factories.make_user() for _ in range(3)]
+    sari = factories.make_user(email="sari@bkpsdm.example.go.id")
+    db.commit()
+    base = app.config["BASE_URL"]
+    ours = [*({"account": {"homePage": base, "name": u.nip}} for u in users),
+            {"account": {"homePage": base + "/", "name": f"user:{users[0].id}"}},
+            {"mbox": "MAILTO:Sari@BKPSDM.example.go.id"}]
+    strangers = [{"account": {"homePage": "https://elsewhere.example", "name": users[1].nip}},
+                 {"account": {"homePage": base, "name": "199001012020121999"}},
+                 {"mbox": "mailto:orang.lain@example.go.id"},
+                 {"objectType": "Group", "mbox": "mailto:sari@bkpsdm.example.go.id"},
+                 "not an actor", None]
+    alone = [user_for_actor(a) for a in ours]
+    assert [u.id for u in alone] == [*(u.id for u in users), users[0].id, sari.id]
+    db.commit()
+    db.expunge_all()
+    with sql_log(get_engine(current_app)) as log:
+        remember_users([*ours, *strangers, *ours])
+    assert len(log) == 3, log  # by user id, by NIP, by e-mail address
+    with sql_log(get_engine(current_app)) as log:
+        found = [user_for_actor(a) for a in ours]
+    assert log == [] and [u.id for u in found] == [u.id for u in alone]
+    for actor in strangers:
+        assert user_for_actor(actor if isinstance(actor, dict) else None) is None, actor

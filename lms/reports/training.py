@@ -656,25 +656,27 @@ class JpLedger(StatementConsumer):  # type: ignore[misc,valid-type]
         :meth:`handle` may credit (``credits``: what :meth:`_credits` says of each; each
         actor looked up once) and the holders of the credits it voids."""
         from lms.courses.ledger import completed_course_slug
-        from lms.xapi.actors import user_for_actor
+        from lms.xapi.actors import remember_users, user_for_actor
 
         users: set[int] = set()
         voided: list[str] = []
-        looked: set[str] = set()
+        actors: list[Any] = []
         for stored, credit in zip(statements, credits, strict=True):
             if stored.verb_id == VOIDED:
                 voided.append(stored.voided_id)
+            elif credit == "jp" or (credit == "course"
+                                    and completed_course_slug(stored.data) is not None):
+                actors.append(stored.data.get("actor"))
+        remember_users(actors)  # a query per kind of key, not one per learner
+        looked: set[str] = set()
+        for actor in actors:
+            key = agent_key(actor) if isinstance(actor, dict) else None
+            if key is None or key in looked:
                 continue
-            if credit == "jp" or (credit == "course"
-                                  and completed_course_slug(stored.data) is not None):
-                actor = stored.data.get("actor")
-                key = agent_key(actor) if isinstance(actor, dict) else None
-                if key is None or key in looked:
-                    continue
-                looked.add(key)
-                user = user_for_actor(actor)
-                if user is not None:
-                    users.add(user.id)
+            looked.add(key)
+            user = user_for_actor(actor)
+            if user is not None:
+                users.add(user.id)
         if voided:
             session = get_session()
             for model in (JpCredit, JpCourseCredit):

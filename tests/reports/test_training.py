@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import uuid
 
 import sqlalchemy as sa
 
@@ -171,3 +172,27 @@ def test_learners_jp_panel_counts_offline_learning_too(client, as_user, org, db)
     page = client.get("/").get_data(as_text=True)
     # The courses panel's gauge and its "JP still to go" agree with the offline panel.
     assert 'id="jp-this-year">7<' in page and "13 JP" in page
+
+
+def test_a_batch_of_credits_looks_its_learners_up_at_once(org, db):
+    """The JP consumer's batch finds the learners of every completion it may credit with
+    one query (not one per learner) before it takes their summary locks."""
+    from lms.db import get_engine
+    from lms.reports.training import JpLedger
+    from lms.xapi.consumers import StoredStatement
+    from tests import factories
+    from tests.helpers import sql_log
+
+    learners = [factories.make_user() for _ in range(5)]
+    db.commit()
+    batch = [StoredStatement(seq=n, id=str(uuid.uuid4()), data=completed_with_jp(
+        learner, f"https://moodle.example.go.id/mod/{n}", 2)) for n, learner in
+        enumerate([*learners, org["a1"]])]
+    db.expunge_all()
+    with sql_log(get_engine()) as sent:
+        JpLedger().handle_batch(batch)
+    db.commit()
+    users = [s for s in sent if s.lstrip().startswith("SELECT")
+             and ('FROM "user"' in s or "FROM user " in s)]  # (PostgreSQL quotes it)
+    assert len(users) == 1, users
+    assert db.scalar(sa.select(sa.func.count(JpCredit.id))) == 6

@@ -134,7 +134,9 @@ class StatementConsumer:
 
         A consumer that would otherwise ask the database per statement whether the
         statement is about something of its own (a SCO, an AU, an LTI link) asks once per
-        batch here. Voiding statements must be kept (``handle_voiding``)."""
+        batch here. Voiding statements must be kept (``handle_voiding``). It only reads:
+        the runner may ask it in a transaction of its own, before the batch, and move the
+        cursors of every consumer that found nothing past the batch together."""
         return statements
 
     # A consumer may also define ``handle_batch(statements)``: it then gets each batch

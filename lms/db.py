@@ -251,6 +251,18 @@ def get_session() -> orm.Session:
     return session
 
 
+def swap_session(session: orm.Session | None) -> orm.Session | None:
+    """Make ``session`` the app context's session (what :func:`get_session` returns; None:
+    no session) and return the one it replaces. The statement consumers' runner swaps in
+    each transaction of its own while consumer code runs, and the previous one back."""
+    previous: orm.Session | None = g.get("_lms_session")
+    if session is None:
+        g.pop("_lms_session", None)
+    else:
+        g._lms_session = session
+    return previous
+
+
 def opened_session() -> orm.Session | None:
     """The session of the current app context if one was opened, else None (opening none)."""
     return g.get("_lms_session")

@@ -34,7 +34,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 from sqlalchemy import orm
 
-from lms.db import dispatch, get_engine, hold, json_loads, on_commit
+from lms.db import dispatch, get_engine, hold, json_loads, on_commit, swap_session
 from lms.errors import LmsError, NotFound
 from lms.plugins.registry import app_registry
 from lms.xapi.models import ConsumerCursor, ConsumerFailure, Statement
@@ -264,6 +264,16 @@ class SharedReads:
         return statements
 
 
+def _handed(consumer: StatementConsumer, rows: list[Any], shared: SharedReads | None,
+            skip: frozenset[int] = frozenset()) -> list[StoredStatement]:
+    """The statements of ``rows`` as ``consumer`` is handed them: shared with the other
+    consumers of the pass when it declares :attr:`StatementConsumer.shares_statements`,
+    else its own copies; those an administrator skipped (``skip``, seqs) left out."""
+    if shared is not None and consumer.shares_statements:
+        return [s for s in shared.statements(rows) if s.seq not in skip]
+    return [_to_stored(row) for row in rows if row.seq not in skip]
+
+
 def _lock_cursor(session: orm.Session, name: str) -> int:
     """Lock the consumer's cursor for this transaction; return its ``last_seq``.
 
@@ -368,11 +378,8 @@ def _pass_over(consumers: list[StatementConsumer], session_factory: Any,
     """
     if len(consumers) < 2:  # one consumer: its own transaction costs the same
         return {}
-    from flask import g
-
     session: orm.Session = session_factory()
-    previous = g.get("_lms_session")
-    g._lms_session = session  # relevant() may ask the database, in this transaction
+    previous = swap_session(session)  # relevant() may ask the database, in this transaction
     moved: dict[str, tuple[int, bool]] = {}
     try:
         at = dict(session.execute(
@@ -387,9 +394,7 @@ def _pass_over(consumers: list[StatementConsumer], session_factory: Any,
             rows = shared.pending(session, *key)
             if not rows:
                 continue
-            statements = (shared.statements(rows) if consumer.shares_statements
-                          else [_to_stored(row) for row in rows])
-            if not consumer.relevant(statements):
+            if not consumer.relevant(_handed(consumer, rows, shared)):
                 idle.setdefault(key, []).append(consumer.name)
         if not idle:
             session.commit()
@@ -410,10 +415,7 @@ def _pass_over(consumers: list[StatementConsumer], session_factory: Any,
         return {}
     finally:
         session.close()
-        if previous is None:
-            g.pop("_lms_session", None)
-        else:
-            g._lms_session = previous
+        swap_session(previous)
     return moved
 
 
@@ -468,8 +470,6 @@ def _run_one(app: Flask, consumer: StatementConsumer, session_factory: Any,
     ``skip``: seqs an administrator skipped, not fed again (a replay). ``shared``: batches
     other consumers of this pass read (see :class:`SharedReads`).
     """
-    from flask import g
-
     handled = 0
     batches = 0
     full = not look  # the last batch was full: more is pending, no need to look first
@@ -477,8 +477,7 @@ def _run_one(app: Flask, consumer: StatementConsumer, session_factory: Any,
                                                               or handled < limit):
         batches += 1
         session: orm.Session = session_factory()
-        previous = g.get("_lms_session")
-        g._lms_session = session  # the consumer's get_session() is this transaction
+        previous = swap_session(session)  # the consumer's get_session() is this transaction
         rows: list[Any] = []
         size = batch_size or run_batch_size(app)
         if limit is not None:  # never more than asked for (a request's inline run)
@@ -499,10 +498,7 @@ def _run_one(app: Flask, consumer: StatementConsumer, session_factory: Any,
             if not rows:
                 session.commit()
                 return handled
-            if shared is not None and consumer.shares_statements:
-                statements = [s for s in shared.statements(rows) if s.seq not in skip]
-            else:
-                statements = [_to_stored(row) for row in rows if row.seq not in skip]
+            statements = _handed(consumer, rows, shared, skip)
             _feed(consumer, statements)
             _advance(session, consumer.name, rows[-1].seq)
             session.commit()
@@ -533,10 +529,7 @@ def _run_one(app: Flask, consumer: StatementConsumer, session_factory: Any,
             full = True
         finally:
             session.close()
-            if previous is None:
-                g.pop("_lms_session", None)
-            else:
-                g._lms_session = previous
+            swap_session(previous)
     return handled
 
 
@@ -546,13 +539,10 @@ def _isolate(consumer: StatementConsumer, session_factory: Any, count: int,
     failed. A statement that fails alone is recorded (:func:`_record_failure`) and passed
     over. Returns (statements the cursor moved over, whether to stop: the database failed).
     """
-    from flask import g
-
     handled = 0
     for _ in range(count):
         session: orm.Session = session_factory()
-        previous = g.get("_lms_session")
-        g._lms_session = session
+        previous = swap_session(session)
         row = None
         try:
             last_seq = _lock_cursor(session, consumer.name)
@@ -579,10 +569,7 @@ def _isolate(consumer: StatementConsumer, session_factory: Any, count: int,
                 return handled, True
         finally:
             session.close()
-            if previous is None:
-                g.pop("_lms_session", None)
-            else:
-                g._lms_session = previous
+            swap_session(previous)
         handled += 1
         if progress is not None:
             progress(1)
@@ -759,13 +746,10 @@ def replay(name: str | None = None, progress: Callable[[int], Any] | None = None
                        f"{', '.join(sorted(consumers)) or 'none'}")
     chosen = [consumers[name]] if name else list(consumers.values())
     factory = app.extensions["lms.db"]["sessionmaker"]
-    from flask import g
-
     total = 0
     for consumer in chosen:
         session = factory()
-        previous = g.get("_lms_session")
-        g._lms_session = session
+        previous = swap_session(session)
         try:
             consumer.reset()
             cursor = session.get(ConsumerCursor, consumer.name)
@@ -782,10 +766,7 @@ def replay(name: str | None = None, progress: Callable[[int], Any] | None = None
             session.commit()
         finally:
             session.close()
-            if previous is None:
-                g.pop("_lms_session", None)
-            else:
-                g._lms_session = previous
+            swap_session(previous)
         while True:
             handled = _run_one(app, consumer, factory, progress=progress,
                                batch_size=REPLAY_BATCH_SIZE, skip=skip)
@@ -872,13 +853,10 @@ def retry_failure(failure_id: int, app: Flask | None = None) -> str | None:
     consumer's cursor locked, as a run does). Returns None when it was handled (the failure
     is then deleted), else the new error (kept on the failure, its attempts counted).
     """
-    from flask import g
-
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
     factory = app.extensions["lms.db"]["sessionmaker"]
     session: orm.Session = factory()
-    previous = g.get("_lms_session")
-    g._lms_session = session
+    previous = swap_session(session)
     consumer: StatementConsumer | None = None
     try:
         failure = session.get(ConsumerFailure, failure_id)
@@ -919,10 +897,7 @@ def retry_failure(failure_id: int, app: Flask | None = None) -> str | None:
         return _error_text(exc)
     finally:
         session.close()
-        if previous is None:
-            g.pop("_lms_session", None)
-        else:
-            g._lms_session = previous
+        swap_session(previous)
 
 
 # --- running after commit -----------------------------------------------------------------

@@ -239,15 +239,21 @@ class Other(Picky):
     suffix = "/theirs"
 
 
+def _registered(app: Any, *consumers: Picky) -> tuple[Any, ...]:
+    """``consumers`` registered, with their cursors made by a first run over a statement
+    (a consumer's first run makes its cursor), and what they were asked then forgotten."""
+    for consumer in consumers:
+        register_consumer(app, consumer)
+    _store(1)
+    run_consumers(app)
+    for consumer in consumers:
+        consumer.asked.clear()
+    return consumers
+
+
 def test_consumers_with_nothing_to_act_on_pass_over_a_batch_together(
         app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    picky, other = Picky(), Other()
-    register_consumer(app, picky)
-    register_consumer(app, other)
-    _store(1)
-    run_consumers(app)  # every consumer has its cursor (a consumer's first run makes it)
-    picky.asked.clear()
-    other.asked.clear()
+    picky, other = _registered(app, Picky(), Other())
     service.store_statements([completed("http://example.org/other") for _ in range(3)])
     get_session().commit()
     locked = _locked(monkeypatch)
@@ -280,11 +286,7 @@ def test_a_cursor_another_run_moved_is_not_passed_over_again(
     is handled twice)."""
     from lms.xapi import consumers as module
 
-    picky, other = Picky(), Other()
-    register_consumer(app, picky)
-    register_consumer(app, other)
-    _store(1)
-    run_consumers(app)
+    picky, other = _registered(app, Picky(), Other())
     mine = completed("http://example.org/mine")
     service.store_statements([completed("http://example.org/other"),
                               completed("http://example.org/other"), mine])
@@ -329,12 +331,7 @@ class Flaky(Picky):
 
 def test_when_passing_over_fails_each_consumer_runs_on_its_own(
         app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    picky, flaky = Picky(), Flaky()
-    register_consumer(app, picky)
-    register_consumer(app, flaky)
-    _store(1)
-    run_consumers(app)
-    flaky.asked.clear()
+    picky, flaky = _registered(app, Picky(), Flaky())
     mine = completed("http://example.org/mine")
     service.store_statements([completed("http://example.org/other"), mine])
     get_session().commit()

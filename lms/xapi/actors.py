@@ -98,6 +98,13 @@ def _find(key: str) -> User | None:
 _COLUMNS: dict[str, Any] = {"id": User.id, "nip": User.nip, "email": User.email}
 
 
+def _agent_key(actor: Any) -> str | None:
+    """The key of an Agent (a person); None for a Group or anything else."""
+    if not isinstance(actor, dict) or actor.get("objectType", "Agent") != "Agent":
+        return None
+    return agent_key(actor)
+
+
 def remember_users(actors: Iterable[Any]) -> None:
     """Look the users behind many actors up at once (a consumer's batch: dozens of
     learners), a query per kind of key instead of one per person, so that
@@ -108,9 +115,7 @@ def remember_users(actors: Iterable[Any]) -> None:
     known: dict[str, User] = session.info.setdefault(_CACHE, {})
     wanted: dict[str, dict[Any, list[str]]] = {"id": {}, "nip": {}, "email": {}}
     for actor in actors:
-        if not isinstance(actor, dict) or actor.get("objectType", "Agent") != "Agent":
-            continue
-        key = agent_key(actor)
+        key = _agent_key(actor)
         if key is None or (key in known and known[key] in session):
             continue
         found = _lookup(key)
@@ -133,9 +138,7 @@ def user_for_actor(actor: dict[str, Any] | None) -> User | None:
     Found users are remembered until the transaction ends: a batch of statements (a quiz
     submission, a consumer's catch-up) names the same few people many times.
     """
-    if not isinstance(actor, dict) or actor.get("objectType", "Agent") != "Agent":
-        return None
-    key = agent_key(actor)
+    key = _agent_key(actor)
     if key is None:
         return None
     session = get_session()

@@ -50,6 +50,8 @@ def actor_keys(user: User | Any) -> list[str]:
 #: the statement consumers that ask are told who learned, never what they may do. The
 #: roles still load if something reads them.
 _WITHOUT_ROLES = (orm.lazyload(User.role_rows),)
+#: The largest user id (the column is a 32-bit integer).
+_MAX_ID = 2**31 - 1
 
 
 def _lookup(key: str) -> tuple[str, Any] | None:
@@ -61,8 +63,13 @@ def _lookup(key: str) -> tuple[str, Any] | None:
         home, _, name = value.partition("|")
         if home.rstrip("/") != current_app.config["BASE_URL"] or not name:
             return None
-        if name.startswith("user:") and name[5:].isdigit():
-            return "id", int(name[5:])
+        if name.startswith("user:"):
+            digits = name[5:]
+            # Our ids are ASCII digits within the id column's range; any other "user:"
+            # name is nobody's (not an error: a client may send anything here).
+            if digits.isascii() and digits.isdigit() and int(digits) <= _MAX_ID:
+                return "id", int(digits)
+            return None
         return "nip", name
     if kind == "mbox":
         if not value.lower().startswith("mailto:"):

@@ -77,3 +77,16 @@ def test_statements_the_batch_did_not_look_up_are_still_recorded(
     assert set(rows) == {(learner.id, "satu"), (learner.id, "dua"), (other.id, "dua")}
     assert rows[(learner.id, "dua")].completed_at is not None
     assert rows[(other.id, "dua")].experienced_at is not None
+
+
+def test_an_account_no_user_can_have_is_no_one_and_stops_nothing(app: Any, course: Any) -> None:
+    """An actor naming ``user:<a number past any id column>`` (a hostile or broken client
+    can send one) is nobody: the batch's other statements are recorded."""
+    learner = factories.make_user()
+    get_session().commit()
+    stranger = _statements([learner], "experienced", "dua")[0]
+    stranger.data["actor"] = {"account": {"homePage": st.base_url(),
+                                          "name": "user:" + "9" * 40}}
+    _batch([stranger, *_statements([learner], "completed", "satu")])
+    rows = get_session().scalars(sa.select(ModuleProgress)).all()
+    assert [(r.user_id, r.module_id) for r in rows] == [(learner.id, "satu")]

@@ -82,6 +82,8 @@ def test_users_remembered_for_a_batch_are_those_each_actor_finds(app, db) -> Non
             {"mbox": "MAILTO:Sari@BKPSDM.example.go.id"}]
     strangers = [{"account": {"homePage": "https://elsewhere.example", "name": users[1].nip}},
                  {"account": {"homePage": base, "name": "199001012020121999"}},
+                 {"account": {"homePage": base, "name": "user:" + "9" * 40}},
+                 {"account": {"homePage": base, "name": "user:\u00b2"}},
                  {"mbox": "mailto:orang.lain@example.go.id"},
                  {"objectType": "Group", "mbox": "mailto:sari@bkpsdm.example.go.id"},
                  "not an actor", None]

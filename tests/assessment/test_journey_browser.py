@@ -77,15 +77,15 @@ def test_self_and_supervisor_assessment_of_the_demo_learner(browser, live_server
     learner.wait_for_url("**/assessment/fill/*")
     assert "Kompetensi 1 dari 1" in learner.locator("#questionnaire-progress").inner_text()
     learner.locator("#fill-M\\.01").select_option("4")
-    assert learner.locator("#a-M\\.01-4\\.0-2").is_checked()  # the helper filled it
-    assert learner.locator("#a-M\\.01-5\\.0-0").is_checked()
+    expect(learner.locator("#a-M\\.01-4\\.0-2")).to_be_checked()  # the helper filled it
+    expect(learner.locator("#a-M\\.01-5\\.0-0")).to_be_checked()
     # Half done, she saves and comes back later: the answers are still there.
     learner.locator('label[for="a-M.01-1.0-3"]').click()  # "Selalu"
     learner.get_by_role("button", name="Simpan dan lanjutkan nanti").click()
     learner.wait_for_url("**/assessment/")
     learner.get_by_role("link", name="Lanjutkan").click()
-    assert learner.locator("#a-M\\.01-1\\.0-3").is_checked()
-    assert learner.locator("#a-M\\.01-4\\.0-2").is_checked()
+    expect(learner.locator("#a-M\\.01-1\\.0-3")).to_be_checked()
+    expect(learner.locator("#a-M\\.01-4\\.0-2")).to_be_checked()
     learner.get_by_role("button", name="Tinjau dan kirim").first.click()
     assert learner.locator('#review tr[data-code="M.01"]').inner_text().split()[-2] == "4"
     learner.get_by_role("button", name="Kirim penilaian").click()

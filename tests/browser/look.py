@@ -154,6 +154,20 @@ def sideways(page: Any, width: int = 390) -> dict[str, Any]:
     return page.evaluate(SIDEWAYS_JS, width)
 
 
+LOADED_WIDTH_JS = """img => img.complete
+  ? img.naturalWidth
+  : new Promise((done) => {
+      img.addEventListener('load', () => done(img.naturalWidth), {once: true});
+      img.addEventListener('error', () => done(0), {once: true});
+    })"""
+
+
+def loaded_width(image: Any) -> int:
+    """``naturalWidth`` of an ``<img>`` once the browser has finished fetching it (0 if
+    it is broken). Read straight after a navigation, the picture may still be arriving."""
+    return int(image.evaluate(LOADED_WIDTH_JS))
+
+
 def run_axe(page: Any) -> dict[str, Any]:
     """axe-core's WCAG 2 A/AA rules on the page: serious or critical violations, and the
     colour-contrast checks it could not decide ("needs review")."""

@@ -13,6 +13,7 @@ from lms.courses.models import Completion
 from lms.db import get_session
 from lms.quizzes.models import QuizAttempt
 from tests import factories
+from tests.browser.look import loaded_width
 from tests.courses.conftest import answers_for
 
 pytestmark = pytest.mark.browser
@@ -67,7 +68,7 @@ def test_learner_journey_from_catalog_to_verified_certificate(
     # Lessons: a table and the course image render; each is marked done in turn.
     page.wait_for_url("**/modules/satu")
     assert page.locator(".lesson-body table").is_visible()
-    assert page.locator(".lesson-body img").evaluate("img => img.naturalWidth") == 1
+    assert loaded_width(page.locator(".lesson-body img")) == 1
     page.get_by_role("button", name=re.compile("Tandai selesai dan lanjutkan")).click()
     page.wait_for_url("**/modules/pelajaran-dua")
     assert (

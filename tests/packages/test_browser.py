@@ -17,6 +17,7 @@ from lms.courses.models import Completion
 from lms.db import get_session
 from lms.xapi.models import Statement
 from tests import factories
+from tests.browser.look import loaded_width
 from tests.packages.conftest import scorm12_zip, scorm2004_zip
 
 pytestmark = pytest.mark.browser
@@ -248,7 +249,7 @@ def test_trainer_changes_the_settings_of_an_imported_course(
     page.get_by_role("button", name="Simpan dan terbitkan").click()
     page.get_by_text("diterbitkan sebagai versi 2 kursus").wait_for()
     assert page.get_by_label("Judul").input_value() == "Etika ASN untuk Pelayanan Publik"
-    assert page.locator("#current-cover").evaluate("img => img.naturalWidth") == 160
+    assert loaded_width(page.locator("#current-cover")) == 160
     shoot(page, "settings")
     page.get_by_role("link", name="Buka kursus").click()
     page.wait_for_url("**/courses/etika-atur")

@@ -19,6 +19,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +50,12 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 offline_bp = Blueprint("offline", __name__)
 
 _lock = threading.Lock()
-_versions: dict[tuple[str, str], tuple[float, str]] = {}
+#: (endpoint, filename) -> (mtime, digest, monotonic time of the last stat)
+_versions: dict[tuple[str, str], tuple[float, str, float]] = {}
+#: A page names about eight static files; outside debug mode their mtime is looked at
+#: again at most this often, not on every page (a deploy that changes a file in place
+#: shows in the addresses within this time).
+RECHECK_SECONDS = 2.0
 _gzipped: dict[tuple[str, str, str], bytes] = {}
 
 
@@ -61,7 +67,13 @@ def _static_folder(app: Flask, endpoint: str) -> str | None:
 
 
 def file_version(app: Flask, endpoint: str, filename: str) -> str | None:
-    """A short hash of a static file's content (recomputed when its mtime changes)."""
+    """A short hash of a static file's content (recomputed when its mtime changes; the
+    mtime is read again after :data:`RECHECK_SECONDS`, or on every call in debug mode)."""
+    key = (endpoint, filename)
+    known = _versions.get(key)
+    now = time.monotonic()
+    if known and not app.debug and now - known[2] < RECHECK_SECONDS:
+        return known[1]
     folder = _static_folder(app, endpoint)
     if not folder:
         return None
@@ -70,13 +82,10 @@ def file_version(app: Flask, endpoint: str, filename: str) -> str | None:
         mtime = path.stat().st_mtime
     except OSError:
         return None
-    key = (endpoint, filename)
-    known = _versions.get(key)
-    if known and known[0] == mtime:
-        return known[1]
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+    digest = known[1] if known and known[0] == mtime else (
+        hashlib.sha256(path.read_bytes()).hexdigest()[:12])
     with _lock:
-        _versions[key] = (mtime, digest)
+        _versions[key] = (mtime, digest, now)
     return digest
 
 

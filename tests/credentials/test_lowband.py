@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import gzip
+import os
 import re
 
 GZIP = {"Accept-Encoding": "gzip, deflate, br"}
+
+
+def _untokened(html: bytes) -> bytes:
+    return re.sub(rb'(name="csrf_token" value=")[^"]*"', rb'\1"', html)
 
 
 def test_pages_are_compressed_when_the_browser_accepts_it(client, users):
@@ -14,7 +19,8 @@ def test_pages_are_compressed_when_the_browser_accepts_it(client, users):
     packed = client.get("/login", headers=GZIP)
     assert packed.headers["Content-Encoding"] == "gzip"
     assert "Accept-Encoding" in packed.headers["Vary"]
-    assert gzip.decompress(packed.data) == plain.data
+    # the same page, but for the CSRF token, which carries the second it was signed in
+    assert _untokened(gzip.decompress(packed.data)) == _untokened(plain.data)
     assert len(packed.data) < len(plain.data) / 2
     refused = client.get("/login", headers={"Accept-Encoding": "gzip;q=0, identity"})
     assert "Content-Encoding" not in refused.headers
@@ -73,3 +79,33 @@ def test_revalidating_a_compressed_file_gets_not_modified(client):
         "/static/css/courses.css", headers={**GZIP, "If-None-Match": first.headers["ETag"]}
     )
     assert again.status_code == 304 and again.data == b""
+
+
+def test_a_changed_static_file_gets_a_new_version_after_the_recheck_time(
+        app, tmp_path, monkeypatch):
+    from lms.credentials import lowband
+
+    monkeypatch.setattr(app, "static_folder", str(tmp_path))
+    monkeypatch.setattr(lowband, "_versions", {})
+    monkeypatch.setattr(app, "debug", False)
+    asset = tmp_path / "site.css"
+    asset.write_text("body { color: black }")
+    clock = [1000.0]
+    monkeypatch.setattr(lowband.time, "monotonic", lambda: clock[0])
+    first = lowband.file_version(app, "static", "site.css")
+    assert first and len(first) == 12
+
+    asset.write_text("body { color: navy }")
+    os.utime(asset, (2_000_000_000, 2_000_000_000))
+    clock[0] += lowband.RECHECK_SECONDS / 2  # within the recheck time: not looked at
+    assert lowband.file_version(app, "static", "site.css") == first
+    clock[0] += lowband.RECHECK_SECONDS  # after it: the new content's version
+    second = lowband.file_version(app, "static", "site.css")
+    assert second and second != first
+    # in debug mode every call looks at the file
+    monkeypatch.setattr(app, "debug", True)
+    asset.write_text("body { color: teal }")
+    os.utime(asset, (2_000_000_100, 2_000_000_100))
+    assert lowband.file_version(app, "static", "site.css") not in (first, second, None)
+    asset.unlink()
+    assert lowband.file_version(app, "static", "site.css") is None

@@ -15,6 +15,7 @@ these records, so a total read from the summary equals the sum of the records.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,11 +25,13 @@ from lms.jp.models import JpSubmission
 from lms.reports.models import JpCredit, TrainingParticipant
 
 
+@functools.cache
 def credited_records() -> sa.Subquery:
     """Every JP-earning record: course completions and other credited learning.
 
     Columns: ``user_id, completed_at, title, kind, provider, jp, certificate,
-    statement_id, activity_iri``.
+    statement_id, activity_iri``. Built once: SQLAlchemy constructs are immutable, and
+    building the union and its column collection cost a transcript request about 1 ms.
     """
     course: Any = sa.select(
         Completion.user_id.label("user_id"),
@@ -61,9 +64,10 @@ def credited_records() -> sa.Subquery:
     return sa.union_all(course, other).subquery("jp_records")
 
 
+@functools.cache
 def credited_amounts() -> sa.Subquery:
     """``user_id, jp, completed_at, kind`` of every JP-earning record: the lean form of
-    :func:`credited_records` for sums."""
+    :func:`credited_records` for sums (built once, like it)."""
     return sa.union_all(
         sa.select(Completion.user_id, Completion.jp, Completion.completed_at,
                   sa.literal_column("'course'").label("kind")),

@@ -83,7 +83,8 @@ def test_every_menu_entry_is_painted_readable(browser, live_server, demo, role) 
         name = toggle.inner_text().strip()
         toggle.click()
         menu = page.locator(".lentera-bar .dropdown-menu.show")
-        assert menu.count() == 1 and menu.is_visible(), name
+        expect(menu, f"the {name} menu opens").to_have_count(1)
+        expect(menu, f"the {name} menu opens").to_be_visible()
         entries = look.painted_entries(page, ".lentera-bar .dropdown-menu.show")
         texts = [e["text"] for e in entries]
         assert len(entries) >= 2, (name, texts)
@@ -110,7 +111,7 @@ def test_the_top_bar_fits_a_laptop(browser, live_server, demo, role) -> None:
         assert user_menu.is_visible()
         user_menu.click()
         sign_out = page.get_by_role("button", name="Keluar")
-        assert sign_out.is_visible()
+        expect(sign_out).to_be_visible()
         assert not look.offscreen(page, ".dropdown-menu.show .dropdown-item"), width
         page.keyboard.press("Escape")
         # One row: the bar is no taller than its tallest entry and its padding.

@@ -124,6 +124,8 @@ def test_quiz_page_never_contains_the_answer_key(client, login_as, course):
     page = client.get(f"/courses/mini-kursus/quizzes/kuis/attempts/{attempt.uuid}").get_data(
         as_text=True
     )
+    # The CSRF token is random text: "u1" or "p1" turns up in it now and then.
+    page = re.sub(r'(name="csrf_token" value=")[^"]*"', r'\1"', page)
     for secret in (
         "opsi-tepat",
         "correct",

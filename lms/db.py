@@ -19,7 +19,8 @@ import datetime as dt
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -251,16 +252,22 @@ def get_session() -> orm.Session:
     return session
 
 
-def swap_session(session: orm.Session | None) -> orm.Session | None:
-    """Make ``session`` the app context's session (what :func:`get_session` returns; None:
-    no session) and return the one it replaces. The statement consumers' runner swaps in
-    each transaction of its own while consumer code runs, and the previous one back."""
+@contextmanager
+def session_of_its_own(factory: Callable[[], orm.Session]) -> Iterator[orm.Session]:
+    """A new session from ``factory``, the app context's session (what
+    :func:`get_session` returns) while the block runs; then it is closed and the previous
+    one is back. The statement consumers' runner runs each transaction of its own so."""
+    session = factory()
     previous: orm.Session | None = g.get("_lms_session")
-    if session is None:
-        g.pop("_lms_session", None)
-    else:
-        g._lms_session = session
-    return previous
+    g._lms_session = session
+    try:
+        yield session
+    finally:
+        session.close()
+        if previous is None:
+            g.pop("_lms_session", None)
+        else:
+            g._lms_session = previous
 
 
 def opened_session() -> orm.Session | None:

@@ -34,7 +34,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 from sqlalchemy import orm
 
-from lms.db import dispatch, get_engine, hold, json_loads, on_commit, swap_session
+from lms.db import dispatch, get_engine, hold, json_loads, on_commit, session_of_its_own
 from lms.errors import LmsError, NotFound
 from lms.plugins.registry import app_registry
 from lms.xapi.models import ConsumerCursor, ConsumerFailure, Statement
@@ -282,7 +282,7 @@ def _lock_cursor(session: orm.Session, name: str) -> int:
     PostgreSQL the row lock makes the second wait and then read the advanced cursor; on
     SQLite the write takes the database write lock before anything is read. On
     PostgreSQL the same statement makes the transaction's commit asynchronous
-    (:func:`_asynchronous_commit`) when that is on.
+    when :func:`_asynchronous` says so.
     """
     dialect = session.get_bind().dialect.name
     last_seq: int = session.execute(
@@ -378,44 +378,41 @@ def _pass_over(consumers: list[StatementConsumer], session_factory: Any,
     """
     if len(consumers) < 2:  # one consumer: its own transaction costs the same
         return {}
-    session: orm.Session = session_factory()
-    previous = swap_session(session)  # relevant() may ask the database, in this transaction
-    moved: dict[str, tuple[int, bool]] = {}
-    try:
-        at = dict(session.execute(
-            sa.select(ConsumerCursor.name, ConsumerCursor.last_seq)
-            .where(ConsumerCursor.name.in_([c.name for c in consumers]))).all())
-        idle: dict[tuple[int, int], list[str]] = {}
-        for consumer in consumers:
-            after = at.get(consumer.name)
-            if after is None:  # no cursor yet: the usual path makes it
-                continue
-            key = (after, sizes[consumer.name])
-            rows = shared.pending(session, *key)
-            if not rows:
-                continue
-            if not consumer.relevant(_handed(consumer, rows, shared)):
-                idle.setdefault(key, []).append(consumer.name)
-        if not idle:
+    # relevant() may ask the database: get_session() is this transaction
+    with session_of_its_own(session_factory) as session:
+        moved: dict[str, tuple[int, bool]] = {}
+        try:
+            at = dict(session.execute(
+                sa.select(ConsumerCursor.name, ConsumerCursor.last_seq)
+                .where(ConsumerCursor.name.in_([c.name for c in consumers]))).all())
+            idle: dict[tuple[int, int], list[str]] = {}
+            for consumer in consumers:
+                after = at.get(consumer.name)
+                if after is None:  # no cursor yet: the usual path makes it
+                    continue
+                key = (after, sizes[consumer.name])
+                rows = shared.pending(session, *key)
+                if not rows:
+                    continue
+                if not consumer.relevant(_handed(consumer, rows, shared)):
+                    idle.setdefault(key, []).append(consumer.name)
+            if not idle:
+                session.commit()
+                return {}
+            _asynchronous_commit(session)
+            now = dt.datetime.now(dt.UTC)
+            for (after, size), names in idle.items():
+                rows = shared.pending(session, after, size)
+                for name in session.execute(_PASS_OVER, {"names": names, "after": after,
+                                                         "new_seq": rows[-1].seq,
+                                                         "now": now}).scalars():
+                    moved[name] = (len(rows), len(rows) == size)
             session.commit()
+        except Exception:  # the usual path runs them, and records what fails
+            session.rollback()
+            log.warning("passing statement consumers over a batch failed; each runs on its own",
+                        exc_info=True)
             return {}
-        _asynchronous_commit(session)
-        now = dt.datetime.now(dt.UTC)
-        for (after, size), names in idle.items():
-            rows = shared.pending(session, after, size)
-            for name in session.execute(_PASS_OVER, {"names": names, "after": after,
-                                                     "new_seq": rows[-1].seq,
-                                                     "now": now}).scalars():
-                moved[name] = (len(rows), len(rows) == size)
-        session.commit()
-    except Exception:  # the usual path runs them, and records what fails
-        session.rollback()
-        log.warning("passing statement consumers over a batch failed; each runs on its own",
-                    exc_info=True)
-        return {}
-    finally:
-        session.close()
-        swap_session(previous)
     return moved
 
 
@@ -476,60 +473,57 @@ def _run_one(app: Flask, consumer: StatementConsumer, session_factory: Any,
     while (max_batches is None or batches < max_batches) and (limit is None
                                                               or handled < limit):
         batches += 1
-        session: orm.Session = session_factory()
-        previous = swap_session(session)  # the consumer's get_session() is this transaction
-        rows: list[Any] = []
-        size = batch_size or run_batch_size(app)
-        if limit is not None:  # never more than asked for (a request's inline run)
-            size = max(1, min(size, limit - handled))
-        try:
-            if not full:
-                # A cheap look first (no lock, no write) whether there is anything to do.
-                top, last = session.execute(sa.select(
-                    sa.select(sa.func.max(Statement.seq)).scalar_subquery(),
-                    sa.select(ConsumerCursor.last_seq)
-                    .where(ConsumerCursor.name == consumer.name).scalar_subquery())).one()
-                session.commit()  # end the read: SQLite cannot upgrade a stale snapshot
-                if last is not None and last >= (top or 0):
+        # the consumer's get_session() is this transaction
+        with session_of_its_own(session_factory) as session:
+            rows: list[Any] = []
+            size = batch_size or run_batch_size(app)
+            if limit is not None:  # never more than asked for (a request's inline run)
+                size = max(1, min(size, limit - handled))
+            try:
+                if not full:
+                    # A cheap look first (no lock, no write) whether there is anything to do.
+                    top, last = session.execute(sa.select(
+                        sa.select(sa.func.max(Statement.seq)).scalar_subquery(),
+                        sa.select(ConsumerCursor.last_seq)
+                        .where(ConsumerCursor.name == consumer.name).scalar_subquery())).one()
+                    session.commit()  # end the read: SQLite cannot upgrade a stale snapshot
+                    if last is not None and last >= (top or 0):
+                        return handled
+                last_seq = _lock_cursor(session, consumer.name)
+                rows = (shared.pending(session, last_seq, size) if shared is not None
+                        else _pending(session, last_seq, dt.datetime.now(dt.UTC), size, text=True))
+                if not rows:
+                    session.commit()
                     return handled
-            last_seq = _lock_cursor(session, consumer.name)
-            rows = (shared.pending(session, last_seq, size) if shared is not None
-                    else _pending(session, last_seq, dt.datetime.now(dt.UTC), size, text=True))
-            if not rows:
+                statements = _handed(consumer, rows, shared, skip)
+                _feed(consumer, statements)
+                _advance(session, consumer.name, rows[-1].seq)
                 session.commit()
-                return handled
-            statements = _handed(consumer, rows, shared, skip)
-            _feed(consumer, statements)
-            _advance(session, consumer.name, rows[-1].seq)
-            session.commit()
-            handled += len(rows)
-            full = len(rows) == size
-            if progress is not None:
-                progress(len(rows))
-            if not full:
-                return handled
-        except Exception as exc:  # a failing consumer must not stop the LRS or others
-            session.rollback()
-            if not rows or _transient(exc):
-                log.exception("statement consumer %s failed; it will resume from its cursor",
-                              consumer.name)
-                _record_error(session_factory, consumer.name, exc)
-                if failed is not None:
-                    failed.add(consumer.name)
-                return handled
-            log.warning("statement consumer %s failed on a batch of %d statements (%s: %s); "
-                        "handling them one at a time", consumer.name, len(rows),
-                        type(exc).__name__, exc)
-            done, stopped = _isolate(consumer, session_factory, len(rows), progress, skip)
-            handled += done
-            if stopped:
-                if failed is not None:
-                    failed.add(consumer.name)
-                return handled
-            full = True
-        finally:
-            session.close()
-            swap_session(previous)
+                handled += len(rows)
+                full = len(rows) == size
+                if progress is not None:
+                    progress(len(rows))
+                if not full:
+                    return handled
+            except Exception as exc:  # a failing consumer must not stop the LRS or others
+                session.rollback()
+                if not rows or _transient(exc):
+                    log.exception("statement consumer %s failed; it will resume from its cursor",
+                                  consumer.name)
+                    _record_error(session_factory, consumer.name, exc)
+                    if failed is not None:
+                        failed.add(consumer.name)
+                    return handled
+                log.warning("statement consumer %s failed on a batch of %d statements (%s: %s); "
+                            "handling them one at a time", consumer.name, len(rows),
+                            type(exc).__name__, exc)
+                done, stopped = _isolate(consumer, session_factory, len(rows), progress, skip)
+                handled += done
+                if stopped:
+                    if failed is not None:
+                        failed.add(consumer.name)
+                    return handled
+                full = True
     return handled
 
 
@@ -541,35 +535,31 @@ def _isolate(consumer: StatementConsumer, session_factory: Any, count: int,
     """
     handled = 0
     for _ in range(count):
-        session: orm.Session = session_factory()
-        previous = swap_session(session)
-        row = None
-        try:
-            last_seq = _lock_cursor(session, consumer.name)
-            rows = _pending(session, last_seq, dt.datetime.now(dt.UTC), 1, text=True)
-            if not rows:
+        with session_of_its_own(session_factory) as session:
+            row = None
+            try:
+                last_seq = _lock_cursor(session, consumer.name)
+                rows = _pending(session, last_seq, dt.datetime.now(dt.UTC), 1, text=True)
+                if not rows:
+                    session.commit()
+                    return handled, False
+                row = rows[0]
+                if row.seq not in skip:
+                    _feed(consumer, [_to_stored(row)])
+                _advance(session, consumer.name, row.seq)
                 session.commit()
-                return handled, False
-            row = rows[0]
-            if row.seq not in skip:
-                _feed(consumer, [_to_stored(row)])
-            _advance(session, consumer.name, row.seq)
-            session.commit()
-        except Exception as exc:
-            session.rollback()
-            if row is None or _transient(exc):
-                log.exception("statement consumer %s failed; it will resume from its cursor",
-                              consumer.name)
-                _record_error(session_factory, consumer.name, exc)
-                return handled, True
-            log.error("statement consumer %s cannot handle statement %s (seq %d): %s: %s; "
-                      "recorded for administrators, the consumer goes on", consumer.name,
-                      row.statement_id, row.seq, type(exc).__name__, exc)
-            if not _record_failure(session_factory, consumer.name, row, exc):
-                return handled, True
-        finally:
-            session.close()
-            swap_session(previous)
+            except Exception as exc:
+                session.rollback()
+                if row is None or _transient(exc):
+                    log.exception("statement consumer %s failed; it will resume from its cursor",
+                                  consumer.name)
+                    _record_error(session_factory, consumer.name, exc)
+                    return handled, True
+                log.error("statement consumer %s cannot handle statement %s (seq %d): %s: %s; "
+                          "recorded for administrators, the consumer goes on", consumer.name,
+                          row.statement_id, row.seq, type(exc).__name__, exc)
+                if not _record_failure(session_factory, consumer.name, row, exc):
+                    return handled, True
         handled += 1
         if progress is not None:
             progress(1)
@@ -748,9 +738,7 @@ def replay(name: str | None = None, progress: Callable[[int], Any] | None = None
     factory = app.extensions["lms.db"]["sessionmaker"]
     total = 0
     for consumer in chosen:
-        session = factory()
-        previous = swap_session(session)
-        try:
+        with session_of_its_own(factory) as session:
             consumer.reset()
             cursor = session.get(ConsumerCursor, consumer.name)
             if cursor is None:
@@ -764,9 +752,6 @@ def replay(name: str | None = None, progress: Callable[[int], Any] | None = None
             session.execute(sa.delete(ConsumerFailure).where(
                 failures.consumer == consumer.name, failures.status == FAILED))
             session.commit()
-        finally:
-            session.close()
-            swap_session(previous)
         while True:
             handled = _run_one(app, consumer, factory, progress=progress,
                                batch_size=REPLAY_BATCH_SIZE, skip=skip)
@@ -855,49 +840,45 @@ def retry_failure(failure_id: int, app: Flask | None = None) -> str | None:
     """
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
     factory = app.extensions["lms.db"]["sessionmaker"]
-    session: orm.Session = factory()
-    previous = swap_session(session)
-    consumer: StatementConsumer | None = None
-    try:
-        failure = session.get(ConsumerFailure, failure_id)
-        if failure is None:
-            raise NotFound(f"No recorded consumer failure {failure_id}")
-        consumer = _registry(app).get(failure.consumer)
-        if consumer is None:
-            raise NotFound(f"No statement consumer named {failure.consumer!r} is registered")
-        name, seq = failure.consumer, failure.seq
-        _lock_cursor(session, name)
-        data = sa.cast(Statement.data, sa.Text).label("data")
-        row = session.execute(
-            sa.select(Statement.seq, Statement.statement_id, data, Statement.stored,
-                      Statement.voided, Statement.verb_id, Statement.activity_id)
-            .where(Statement.seq == seq)).one_or_none()
-        if row is not None:
-            _feed(consumer, [_to_stored(row)])
-        session.execute(sa.delete(ConsumerFailure).where(ConsumerFailure.id == failure_id))
-        session.commit()
-        return None
-    except LmsError:
-        session.rollback()
-        raise
-    except Exception as exc:
-        session.rollback()
-        log.warning("retrying statement %s for consumer %s failed again: %s", failure_id,
-                    getattr(consumer, "name", "?"), exc)
-        detail = traceback.format_exc()[-8000:]
-        other = factory()
+    with session_of_its_own(factory) as session:
+        consumer: StatementConsumer | None = None
         try:
-            other.execute(sa.update(ConsumerFailure).where(ConsumerFailure.id == failure_id)
-                          .values(error=_error_text(exc), detail=detail,
-                                  failed_at=dt.datetime.now(dt.UTC),
-                                  attempts=ConsumerFailure.attempts + 1))
-            other.commit()
-        finally:
-            other.close()
-        return _error_text(exc)
-    finally:
-        session.close()
-        swap_session(previous)
+            failure = session.get(ConsumerFailure, failure_id)
+            if failure is None:
+                raise NotFound(f"No recorded consumer failure {failure_id}")
+            consumer = _registry(app).get(failure.consumer)
+            if consumer is None:
+                raise NotFound(f"No statement consumer named {failure.consumer!r} is registered")
+            name, seq = failure.consumer, failure.seq
+            _lock_cursor(session, name)
+            data = sa.cast(Statement.data, sa.Text).label("data")
+            row = session.execute(
+                sa.select(Statement.seq, Statement.statement_id, data, Statement.stored,
+                          Statement.voided, Statement.verb_id, Statement.activity_id)
+                .where(Statement.seq == seq)).one_or_none()
+            if row is not None:
+                _feed(consumer, [_to_stored(row)])
+            session.execute(sa.delete(ConsumerFailure).where(ConsumerFailure.id == failure_id))
+            session.commit()
+            return None
+        except LmsError:
+            session.rollback()
+            raise
+        except Exception as exc:
+            session.rollback()
+            log.warning("retrying statement %s for consumer %s failed again: %s", failure_id,
+                        getattr(consumer, "name", "?"), exc)
+            detail = traceback.format_exc()[-8000:]
+            other = factory()
+            try:
+                other.execute(sa.update(ConsumerFailure).where(ConsumerFailure.id == failure_id)
+                              .values(error=_error_text(exc), detail=detail,
+                                      failed_at=dt.datetime.now(dt.UTC),
+                                      attempts=ConsumerFailure.attempts + 1))
+                other.commit()
+            finally:
+                other.close()
+            return _error_text(exc)
 
 
 # --- running after commit -----------------------------------------------------------------

@@ -90,3 +90,43 @@ def test_an_account_no_user_can_have_is_no_one_and_stops_nothing(app: Any, cours
     _batch([stranger, *_statements([learner], "completed", "satu")])
     rows = get_session().scalars(sa.select(ModuleProgress)).all()
     assert [(r.user_id, r.module_id) for r in rows] == [(learner.id, "satu")]
+
+
+def _derived() -> dict[str, Any]:
+    session = get_session()
+    session.expire_all()
+    return {
+        "modules": sorted((r.user_id, r.module_id, r.experienced_at, r.completed_at, r.passed)
+                          for r in session.scalars(sa.select(ModuleProgress))),
+        "courses": sorted((r.user_id, r.course_id, r.progress, r.last_module_id)
+                          for r in session.scalars(sa.select(CourseProgress))),
+    }
+
+
+def test_one_batch_records_what_one_statement_at_a_time_records(
+        app: Any, course: Any) -> None:
+    """The rebuild's path (a batch of many learners and modules, looked up at once) and the
+    incremental one (each statement in its own transaction) leave the same records, with
+    actors by account, by e-mail and by a ``user:`` name that is nobody's among them."""
+    learners = [factories.make_user() for _ in range(4)]
+    get_session().commit()
+    statements = [*_statements(learners, "experienced", "satu"),
+                  *_statements(learners[:3], "completed", "satu"),
+                  *_statements(learners[1:], "experienced", "dua"),
+                  *_statements(learners[2:], "completed", "dua")]
+    statements[1].data["actor"] = {"mbox": f"mailto:{learners[1].email}"}
+    statements[-1].data["actor"] = {"account": {"homePage": st.base_url(),
+                                                "name": "user:" + "9" * 12}}
+    for n, statement in enumerate(statements):
+        statement.seq = n + 1
+    for statement in statements:
+        _batch([statement])
+    one_at_a_time = _derived()
+    assert len(one_at_a_time["modules"]) == 7 and len(one_at_a_time["courses"]) == 4
+
+    session = get_session()
+    session.execute(sa.delete(ModuleProgress))
+    session.execute(sa.delete(CourseProgress))
+    session.commit()
+    _batch(statements)
+    assert _derived() == one_at_a_time

@@ -12,8 +12,12 @@ in headless mode. Each learner signs in, browses the catalog, enrols in a course
 lessons, fails the quiz once, passes it, opens the certificate and the dashboard, then
 moves on to another course. Every page is followed by the learner's think time
 (``--think``, seconds, uniformly random): the default 5-15 s is a brisk learner (reading a
-lesson or answering a quiz takes minutes), 1-3 s a stress run that saturates the machine
-and so shows its capacity. At the end it prints requests/s and the p95 latency per page,
+lesson or answering a quiz takes minutes), 1-3 s a stress run. A learner asks for at most
+one page per think time, so ``--users`` learners offer about users / mean think time
+pages a second (200 at 1-3 s: about 100 pages/s); the report says whether that offer or the
+machine set the rate, and what the two cores could serve at the CPU a page cost. To find
+the machine's capacity, offer more than it can serve (``--users 500 --think 1-3``).
+At the end it prints requests/s and the p95 latency per page,
 and the CPU seconds the server, the consumer worker, the load generator and PostgreSQL
 used (on a machine shared with other work, the rest went elsewhere).
 
@@ -391,9 +395,19 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
 
 
-def _steady_report(log_path: Path, sampler: CpuSampler, users: int) -> None:
+def _offered(users: int, think: str) -> float:
+    """About the most pages a second ``users`` learners ask for: each waits a think time
+    (uniform between the two bounds) after a page before its next click. (A quiz start
+    and the attempt page it leads to come without a pause between them, so the learners
+    offer a little more than this.)"""
+    low, high = (float(x) for x in think.split("-"))
+    return users / ((low + high) / 2)
+
+
+def _steady_report(log_path: Path, sampler: CpuSampler, users: int, think: str) -> None:
     """Pages after the last sign-in (the steady state) and the sign-ins apart: rates,
-    latencies, failures, and CPU milliseconds per page and per sign-in."""
+    latencies, failures, CPU milliseconds per page and per sign-in, and whether the
+    learners' offer or the machine set the rate."""
     if not log_path.exists():
         print("(no request log: locust ended before writing it)")
         return
@@ -435,6 +449,16 @@ def _steady_report(log_path: Path, sampler: CpuSampler, users: int) -> None:
                   "of the CPU these used)")
     print(f"  {'all of them':28} {1000 * total / max(1, len(pages)):6.2f} ms/page  "
           f"({100 * total / seconds:5.1f}% of a core; {os.cpu_count()} cores)")
+    cores = os.cpu_count() or 1
+    rate, offered = len(pages) / seconds, _offered(users, think)
+    if pages and total:
+        print(f"\nAt {1000 * total / len(pages):.2f} ms of CPU per page, the {cores} cores "
+              f"could serve at most about {cores * len(pages) / total:.0f} pages/s.")
+    print(f"{users} learners thinking {think} s offered about {offered:.0f} pages/s; "
+          f"they got {rate:.1f}: "
+          + ("the learners' offer, not the machine, set this rate (offer more learners "
+             "to measure the machine's capacity)." if rate >= 0.85 * offered else
+             "the machine, not the learners' offer, set this rate."))
     # Sign-ins: the server's CPU from the first sample to the last sign-in, less what the
     # pages served meanwhile cost at the steady rate.
     server = "server (gunicorn)"
@@ -614,7 +638,7 @@ def main() -> int:
               f"{' '.join(sys.argv[1:])}")
         print("\nWhole run (locust's figures, sign-ins and the ramp included):")
         _report(prefix, args.duration)
-        _steady_report(work / "requests.json", sampler, args.users)
+        _steady_report(work / "requests.json", sampler, args.users, args.think)
         print(f"\nCPU seconds used in the {elapsed:.0f} s of the run "
               f"({os.cpu_count()} cores: {os.cpu_count() * elapsed:.0f} available):")
         for name, seconds in sorted(sampler.totals().items(), key=lambda kv: -kv[1]):

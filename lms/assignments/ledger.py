@@ -55,6 +55,17 @@ def program_certificate_number(program_id: int, user_id: int, when: dt.datetime)
     return f"LTP-{when.year}-{code[:4]}-{code[4:8]}-{code[8:]}"
 
 
+def _may_be_a_fact(verb_id: str | None, activity_id: str | None) -> bool:
+    """Whether :func:`fact_of` can find a fact in a statement with this verb about this
+    object (the object's id when it is an Activity, else None): a course itself, or a
+    recorded training that the statement completes."""
+    from lms.reports.training import completable_iri, parse_training_iri
+
+    if not completable_iri(activity_id):
+        return False
+    return verb_id == COMPLETED or parse_training_iri(str(activity_id)) is None
+
+
 def fact_of(data: dict[str, Any]) -> tuple[str, int] | None:
     """``(kind, id)`` of the course or recorded training a statement completes, if any."""
     from lms.courses.ledger import completed_course_slug
@@ -88,10 +99,12 @@ class AssignmentsLedger(StatementConsumer):  # type: ignore[misc,valid-type]
 
     def relevant(self, statements: list[StoredStatement]) -> list[StoredStatement]:
         from lms.xapi.consumers import with_verbs
+        from lms.xapi.validation.verbs import VOIDED
 
         # fact_of: a course completed (completed, or passed with completion) or a training
-        # completed.
-        return with_verbs(statements, (COMPLETED, PASSED))
+        # completed; the verb and the object's id are read from the indexed columns.
+        return [s for s in with_verbs(statements, (COMPLETED, PASSED))
+                if s.verb_id == VOIDED or _may_be_a_fact(s.verb_id, s.activity_id)]
 
     def handle(self, statement: StoredStatement) -> None:
         data = statement.data

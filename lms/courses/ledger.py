@@ -120,6 +120,15 @@ class LearningLedger(StatementConsumer):  # type: ignore[misc,valid-type]
             self._course_ids[slug] = course.id
         return course
 
+    def relevant(self, statements: list[StoredStatement]) -> list[StoredStatement]:
+        """The statements :meth:`handle` may act on: a verb it knows about a course or one
+        of its modules (read from the indexed verb and activity columns: nothing parsed),
+        and the voiding statements. It passes over the others unread, as :meth:`handle`
+        would after parsing each (another platform's statements, a question's)."""
+        return [s for s in statements if s.verb_id == VOIDED or (
+            s.verb_id in st.VERB_NAMES and s.activity_id is not None
+            and st.parse_activity_iri(s.activity_id) is not None)]
+
     def handle_batch(self, statements: list[StoredStatement]) -> None:
         """A batch in stored order, in one transaction: the progress rows it touches are
         looked up once and written in one flush (a quiz submission alone brings a dozen

@@ -25,9 +25,13 @@ class EvaluationConsumer(StatementConsumer):
     shares_statements = True  # reads statements, never changes them
 
     def relevant(self, statements: list[StoredStatement]) -> list[StoredStatement]:
+        from lms.reports.training import completable_iri
         from lms.xapi.consumers import with_verbs
+        from lms.xapi.validation.verbs import VOIDED
 
-        return with_verbs(statements, (COMPLETED, PASSED))
+        # handle: a course itself or a recorded training, read from the indexed column.
+        return [s for s in with_verbs(statements, (COMPLETED, PASSED))
+                if s.verb_id == VOIDED or completable_iri(s.activity_id)]
 
     def handle(self, statement: StoredStatement) -> None:
         data = statement.data

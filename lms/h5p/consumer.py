@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from lms.db import get_session
 from lms.xapi.consumers import StatementConsumer, StoredStatement
+from lms.xapi.validation.verbs import VOIDED
 
 ADL = "http://adlnet.gov/expapi/verbs/"
 COMPLETING_VERBS = frozenset({ADL + "completed", ADL + "passed"})
@@ -35,6 +36,15 @@ def completes(data: dict[str, Any]) -> bool:
 class H5PConsumer(StatementConsumer):
     name = "h5p"
     shares_statements = True  # reads statements, never changes them
+
+    def relevant(self, statements: list[StoredStatement]) -> list[StoredStatement]:
+        """The statements about an H5P module's activity (read from the indexed activity
+        column: nothing parsed), and the voiding statements; :meth:`handle` acts only on
+        a statement whose object is the H5P activity it was launched for."""
+        from lms.h5p.views import parse_activity_iri
+
+        return [s for s in statements if s.verb_id == VOIDED or (
+            s.activity_id is not None and parse_activity_iri(s.activity_id) is not None)]
 
     def handle(self, statement: StoredStatement) -> None:
         from lms.h5p.views import parse_activity_iri

@@ -9,6 +9,8 @@ are matched when the plan is approved (:func:`lms.plans.service.sync`).
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 
 from lms.db import among, get_session
@@ -32,9 +34,27 @@ def _completed_activity(statement: StoredStatement) -> str | None:
     return str(obj.get("id") or "") or None
 
 
+def _open_items(activities: set[str], what: Any) -> sa.Select[Any]:
+    """``what`` (the items, or a column of them) of the open items of agreed plans about
+    one of ``activities``."""
+    return (sa.select(what).join(DevelopmentPlan)
+            .where(among(PlanItem.activity_iri, activities),
+                   PlanItem.done_statement_id.is_(None),
+                   DevelopmentPlan.status.in_([s.value for s in AGREED])))
+
+
 class PlanTracker(StatementConsumer):
     name = CONSUMER_NAME
     shares_statements = True  # reads statements, never changes them
+
+    def relevant(self, statements: list[StoredStatement]) -> list[StoredStatement]:
+        """The statements about the activity of an open item of an agreed plan (one query
+        for the batch, on the indexed activity column: nothing parsed), and the voiding
+        statements. Most statements, another platform's above all, concern no plan."""
+        ids = {s.activity_id for s in statements if s.activity_id and not s.voided}
+        wanted = set(get_session().scalars(_open_items(ids, PlanItem.activity_iri))) \
+            if ids else set()
+        return [s for s in statements if s.verb_id == VOIDED or s.activity_id in wanted]
 
     def handle(self, statement: StoredStatement) -> None:
         self.handle_batch([statement])
@@ -64,11 +84,7 @@ class PlanTracker(StatementConsumer):
         session = get_session()
         open_items: dict[str, list[PlanItem]] = {}
         for item in session.scalars(
-            sa.select(PlanItem).join(DevelopmentPlan)
-            .where(among(PlanItem.activity_iri, {activity for _s, activity in completions}),
-                   PlanItem.done_statement_id.is_(None),
-                   DevelopmentPlan.status.in_([s.value for s in AGREED]))
-        ):
+                _open_items({activity for _s, activity in completions}, PlanItem)):
             open_items.setdefault(item.activity_iri, []).append(item)
         if not open_items:
             return

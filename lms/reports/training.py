@@ -34,7 +34,7 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
 
-from lms.courses.statements import courses_prefix
+from lms.courses.statements import courses_prefix, parse_activity_iri
 from lms.db import among, get_session, utcnow
 from lms.errors import ValidationError
 from lms.people.models import OrgUnit, User
@@ -113,6 +113,18 @@ def parse_training_iri(iri: str) -> int | None:
     if iri.startswith(prefix) and iri[len(prefix):].isdigit():
         return int(iri[len(prefix):])
     return None
+
+
+def completable_iri(iri: str | None) -> bool:
+    """Whether ``iri`` names something whose completion Lentera keeps: a course itself
+    (not one of its modules or questions) or a recorded training. Reads no database: for
+    a statement consumer's ``relevant``, from a statement's indexed activity column."""
+    if not iri:
+        return False
+    parsed = parse_activity_iri(iri)
+    if parsed is not None:
+        return parsed[1] is None
+    return parse_training_iri(iri) is not None
 
 
 def iso_duration(jp: float) -> str:

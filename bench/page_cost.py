@@ -11,7 +11,11 @@ learner page ``--rounds`` times and prints, per page, the queries one request ma
 the CPU milliseconds of this process per request (``time.process_time``: the app's own
 work, PostgreSQL's not counted; steady whatever else the machine runs, unlike rates and
 latencies). Writes are measured too: a lesson opened (it records an ``experienced``
-statement), a lesson marked done again, and a sign-in (the password hash). Statement
+statement), a lesson marked done again, and a sign-in (the password hash). The last rows
+are the floor under every page, signed out and signed in: a view of the bench's own that
+returns one byte (what any request pays: the session and the app's hooks; the user is
+loaded only when something asks for it), and the offline page (the layout around a
+paragraph: the user, the top bar with its menus, the footer). Statement
 consumers do not run in the request here (``LMS_XAPI_CONSUMERS_INLINE=false``, as with a
 worker); their cost is the consumer worker's line of ``learner_load.py``.
 """
@@ -61,6 +65,9 @@ def main() -> int:
     from lms.db import get_engine
 
     app = create_app({"WTF_CSRF_ENABLED": False})
+    # The floor under every page: a view that returns one byte, with nothing of the app's
+    # own but what every request pays (the session, the user when signed in, the hooks).
+    app.add_url_rule("/_bench/floor", "bench_floor", lambda: "x")
     client = app.test_client()
     nip = f"{learner_load.NIP_PREFIX}1001"
     slug = sorted(courses)[0]
@@ -90,8 +97,12 @@ def main() -> int:
             batches.append((time.process_time() - start) / max(1, rounds // 5))
         return queries, 1000 * statistics.median(batches), len(response.data)
 
+    floor = [("floor (one-byte view), out", *measure("get", "/_bench/floor", args.rounds)),
+             ("layout (offline page), out", *measure("get", "/offline", args.rounds))]
     login = {"identifier": nip, "password": learner_load.PASSWORD}
     sign_in = measure("post", "/login", max(5, args.rounds // 10), data=login)
+    floor += [("floor (one-byte view), in", *measure("get", "/_bench/floor", args.rounds)),
+              ("layout (offline page), in", *measure("get", "/offline", args.rounds))]
     client.post(f"/courses/{slug}/enrol")
     client.post(f"/courses/{slug}/modules/{lessons[0]}/complete")
     pages = {
@@ -111,6 +122,7 @@ def main() -> int:
     rows.append(("lesson marked done again", *measure(
         "post", f"/courses/{slug}/modules/{lessons[0]}/complete", args.rounds)))
     rows.append(("sign-in (scrypt)", *sign_in))
+    rows += floor
 
     one, five, fifteen = os.getloadavg()
     print(f"\nload average {one:.2f} {five:.2f} {fifteen:.2f}; command: "

@@ -1,9 +1,10 @@
 """The statements the courses, assignments, H5P, evaluation and plans consumers are
 handed: those about their own activities, picked from the indexed verb and activity
-columns without parsing a statement's JSON (the plans consumer asks the database once per
-batch which activities open plan items name). Statements about another platform's activities (most of what an LRS
-shared with other systems stores) are passed over unread, in the runner's pass-over
-transaction, instead of being parsed and dropped one by one."""
+columns without parsing a statement's JSON (the plans consumer asks the database once
+per batch which activities open plan items name). Statements about another platform's
+activities (most of what an LRS shared with other systems stores) are passed over
+unread, in the runner's pass-over transaction, instead of being parsed and dropped one
+by one."""
 
 from __future__ import annotations
 

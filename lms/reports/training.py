@@ -49,6 +49,7 @@ from lms.reports.models import (
     TrainingParticipant,
 )
 from lms.reports.scope import Scope, employee_in_scope
+from lms.web import MAX_URL_INT
 
 try:
     from lms.xapi.consumers import StatementConsumer, StoredStatement
@@ -109,9 +110,17 @@ def kind_extension() -> str:
 
 
 def parse_training_iri(iri: str) -> int | None:
+    """The id of the recorded training ``iri`` names, else None. Only an id a training can
+    have: ASCII digits (``str.isdigit`` also takes ``²`` and other scripts' digits, which
+    ``int`` refuses) up to what the id column holds (a larger one, sent by anyone with a
+    key, failed the consumers that looked it up)."""
     prefix = f"{base_url()}/training/"
-    if iri.startswith(prefix) and iri[len(prefix):].isdigit():
-        return int(iri[len(prefix):])
+    if not iri.startswith(prefix):
+        return None
+    digits = iri[len(prefix):]
+    if digits.isascii() and digits.isdigit() and len(digits) <= 10 \
+            and 0 < int(digits) <= MAX_URL_INT:
+        return int(digits)
     return None
 
 

@@ -115,3 +115,36 @@ def test_crediting_costs_the_same_whatever_the_employee_has_learned(
     assert with_many == with_none
     db.expire_all()
     assert summary.differences() == []
+
+
+@pytest.mark.parametrize("tail", ["99999999999", "2147483648", "²", "١٢", "0", "1" * 2000])
+def test_a_training_iri_no_training_can_have_stops_no_consumer(
+        app: Any, db: Any, org: dict[str, Any], tail: str) -> None:
+    """A completion with JP about ``<base>/training/<tail>`` where the tail is no id the
+    training table can hold (too large for its integer column, digits of another script)
+    is another platform's activity: credited as such, never a lookup that fails."""
+    from lms.reports.training import parse_training_iri
+
+    iri = f"{BASE}/training/{tail}"
+    assert parse_training_iri(iri) is None
+    (sent,) = send(completed_with_jp(org["a1"], iri, 2))
+    (later,) = send(completed_with_jp(org["a2"], "https://moodle.example/after", 1))
+    assert list_failures() == []
+    db.expire_all()
+    credits = dict(db.execute(sa.select(JpCredit.statement_id, JpCredit.training_id)).all())
+    assert credits == {sent: None, later: None}
+    assert summary.differences() == []
+    incremental = _derived(db)
+    replay()
+    db.expire_all()
+    assert list_failures() == []
+    assert _derived(db) == incremental
+
+
+def test_a_training_iri_reads_the_id_of_a_training(app: Any) -> None:
+    from lms.reports.training import parse_training_iri, training_iri
+
+    assert parse_training_iri(training_iri(7)) == 7
+    assert parse_training_iri(training_iri(2**31 - 1)) == 2**31 - 1
+    assert parse_training_iri(f"{training_iri(7)}/x") is None
+    assert parse_training_iri("https://elsewhere.example/training/7") is None
